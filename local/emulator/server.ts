@@ -1,0 +1,271 @@
+// The Batch emulator's HTTP server: the 2017-03-12 API exactly as the SDK sends it
+// (POST JSON, X-TC-* headers, TC3-HMAC-SHA256), plus a test-and-demo API under /_emulator/.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApiError, createIds, DEFAULT_TIMINGS, type EmuContext, type EmulatorModule, type EmulatorTimings, makeNotifier, type Publish, type TestRoute } from "./context";
+import { envModule } from "./envs";
+import { createFaults, type FaultSpec } from "./faults";
+import { jobModule } from "./jobs";
+import type { EmulatorState } from "./state";
+import { Store } from "./store";
+import { verifyTc3 } from "./tc3";
+
+export const API_VERSION = "2017-03-12";
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface EmulatorOptions {
+  host?: string;
+  port?: number;
+  /** Where state (SQLite) and the local COS/CFS folders live. Undefined: memory only, output under a temp dir. */
+  dataDir?: string;
+  credentials: Array<{ secretId: string; secretKey: string }>;
+  region?: string;
+  timings?: Partial<EmulatorTimings>;
+  exec?: boolean;
+  publish?: Publish;
+  now?: () => number;
+  /** Skip signature checks (benchmarks of the bare protocol only). */
+  skipAuth?: boolean;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  server: Server;
+  store: Store;
+  ctx: EmuContext;
+  counters: Map<string, number>;
+  faults: ReturnType<typeof createFaults>;
+  /** Replace the publisher (the local stack wires its topic bus in after start). */
+  setPublisher(p: Publish): void;
+  close(): Promise<void>;
+}
+
+const MODULES: EmulatorModule[] = [envModule, jobModule];
+
+export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  const now = opts.now ?? (() => Date.now());
+  const store = new Store(opts.dataDir ? `${opts.dataDir}/emulator` : undefined);
+  let publish: Publish = opts.publish ?? (() => {});
+  const secrets = new Map(opts.credentials.map((c) => [c.secretId, c.secretKey]));
+  const defaultRegion = opts.region ?? "ap-guangzhou";
+  const timings = { ...DEFAULT_TIMINGS, ...opts.timings };
+  const base: Omit<EmuContext, "region"> = {
+    store,
+    now,
+    timings,
+    dataDir: opts.dataDir ?? `${process.env.TMPDIR ?? "/tmp"}/batch-emulator-${process.pid}`,
+    exec: opts.exec ?? true,
+    ids: createIds(),
+    notify: makeNotifier((t, m) => publish(t, m), now),
+  };
+  const ctxFor = (region: string): EmuContext => ({ ...base, region });
+  const tickCtx = ctxFor(defaultRegion);
+  const counters = new Map<string, number>();
+  const faults = createFaults();
+  const actions = new Map<string, EmulatorModule["actions"][string]>();
+  for (const m of MODULES) for (const [name, fn] of Object.entries(m.actions)) actions.set(name, fn);
+  const routes: TestRoute[] = [...coreRoutes(store, counters, faults), ...MODULES.flatMap((m) => m.testRoutes ?? [])];
+
+  for (const m of MODULES) m.recover?.(tickCtx);
+  store.flush();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) send(res, 500, { Response: { Error: { Code: "InternalError", Message: String(e) }, RequestId: randomUUID() } });
+    });
+  });
+  server.keepAliveTimeout = 5000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    if (url.startsWith("/_emulator/") || url === "/_emulator") return handleTest(req, res, url);
+    const requestId = randomUUID();
+    const fail = (code: string, message: string) => send(res, 200, { Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_BODY_BYTES);
+    } catch {
+      return fail("RequestSizeLimitExceeded", `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+    }
+    if (req.method !== "POST") return fail("UnsupportedProtocol", "Only POST with a JSON body is supported.");
+    const h = lowerHeaders(req);
+    const action = h["x-tc-action"];
+    if (!action) return fail("MissingParameter", "The request is missing X-TC-Action.");
+    counters.set(action, (counters.get(action) ?? 0) + 1);
+    if (h["x-tc-version"] !== API_VERSION) return fail("NoSuchVersion", `The API version ${h["x-tc-version"] ?? "(none)"} does not exist; use ${API_VERSION}.`);
+    if (!opts.skipAuth) {
+      const auth = verifyTc3({ authorization: h.authorization, headers: h, body, now: Math.floor(now() / 1000) }, (id) => secrets.get(id));
+      if (!auth.ok) return fail(auth.code, auth.message);
+    }
+    const handler = actions.get(action);
+    if (!handler) return fail("InvalidAction", `The action ${action} does not exist.`);
+    const region = h["x-tc-region"];
+    if (!region) return fail("MissingParameter", "The request is missing X-TC-Region.");
+    if (!/^[a-z]{2}-[a-z]+(-[a-z]+)?$/.test(region)) return fail("UnsupportedRegion", `The region ${region} is not supported.`);
+    let params: unknown;
+    try {
+      params = body.length ? JSON.parse(body.toString("utf8")) : {};
+    } catch {
+      return fail("InvalidParameter", "The request body is not valid JSON.");
+    }
+    if (!params || typeof params !== "object" || Array.isArray(params)) return fail("InvalidParameter", "The request body must be a JSON object.");
+    const fault = faults.pick(action);
+    if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
+    if (fault?.code) return fail(fault.code, fault.message ?? `Injected fault ${fault.code}.`);
+    try {
+      const out = handler(ctxFor(region), params as Record<string, unknown>);
+      store.flush();
+      send(res, 200, { Response: { ...out, RequestId: requestId } });
+    } catch (e) {
+      store.flush();
+      if (e instanceof ApiError) return fail(e.code, e.message);
+      return fail("InternalError", `Internal error: ${(e as Error).message}`);
+    }
+  }
+
+  async function handleTest(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const path = url.split("?")[0]!.slice("/_emulator".length) || "/";
+    let body: unknown;
+    try {
+      const raw = await readBody(req, MAX_BODY_BYTES * 10);
+      body = raw.length ? JSON.parse(raw.toString("utf8")) : undefined;
+    } catch (e) {
+      return send(res, 400, { error: `bad body: ${(e as Error).message}` });
+    }
+    for (const r of routes) {
+      if (r.method !== req.method) continue;
+      const params = matchPath(r.path, path);
+      if (!params) continue;
+      try {
+        const out = r.handle(tickCtx, params, body);
+        store.flush();
+        return send(res, 200, out ?? { ok: true });
+      } catch (e) {
+        store.flush();
+        const status = e instanceof ApiError ? (e.code.startsWith("ResourceNotFound") ? 404 : 400) : 500;
+        return send(res, status, { error: (e as Error).message, code: e instanceof ApiError ? e.code : undefined });
+      }
+    }
+    send(res, 404, { error: `no emulator route ${req.method} ${path}` });
+  }
+
+  const timer = setInterval(() => {
+    for (const m of MODULES) {
+      try {
+        m.tick?.(tickCtx);
+      } catch (e) {
+        process.stderr.write(`emulator tick failed: ${(e as Error).stack}\n`);
+      }
+    }
+    store.flush();
+  }, timings.tickMs);
+  timer.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
+    port,
+    server,
+    store,
+    ctx: tickCtx,
+    counters,
+    faults,
+    setPublisher(p) {
+      publish = p;
+    },
+    async close() {
+      clearInterval(timer);
+      for (const m of MODULES) m.close?.();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      store.close();
+    },
+  };
+}
+
+function coreRoutes(store: Store, counters: Map<string, number>, faults: ReturnType<typeof createFaults>): TestRoute[] {
+  return [
+    { method: "GET", path: "/health", handle: () => ({ ok: true }) },
+    { method: "GET", path: "/state", handle: () => store.exportState() },
+    {
+      method: "PUT",
+      path: "/state",
+      handle: (_ctx, _p, body) => {
+        const s = body as EmulatorState;
+        if (!s || s.version !== 1 || !Array.isArray(s.envs) || !Array.isArray(s.jobs)) throw new ApiError("InvalidParameter", "state must be {version:1, envs, jobs, activities, tokens}");
+        store.importState({ version: 1, envs: s.envs, jobs: s.jobs, activities: s.activities ?? [], tokens: s.tokens ?? [] });
+        return { ok: true };
+      },
+    },
+    { method: "GET", path: "/counters", handle: () => Object.fromEntries(counters) },
+    {
+      method: "DELETE",
+      path: "/counters",
+      handle: () => {
+        counters.clear();
+        return { ok: true };
+      },
+    },
+    { method: "GET", path: "/faults", handle: () => faults.list() },
+    { method: "POST", path: "/faults", handle: (_c, _p, body) => faults.add(body as FaultSpec) },
+    {
+      method: "DELETE",
+      path: "/faults",
+      handle: () => {
+        faults.clear();
+        return { ok: true };
+      },
+    },
+  ];
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const a = pattern.split("/").filter(Boolean);
+  const b = path.split("/").filter(Boolean);
+  if (a.length !== b.length) return undefined;
+  const out: Record<string, string> = {};
+  for (let i = 0; i < a.length; i++) {
+    const seg = a[i]!;
+    if (seg.startsWith(":")) out[seg.slice(1)] = decodeURIComponent(b[i]!);
+    else if (seg !== b[i]) return undefined;
+  }
+  return out;
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+  return out;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new Error("too large"));
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

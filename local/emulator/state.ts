@@ -1,0 +1,146 @@
+// The emulator's state: what Batch would know. Times are epoch milliseconds internally
+// and ISO-8601 UTC (`YYYY-MM-DDThh:mm:ssZ`) on the wire.
+
+export interface NotificationConfig {
+  TopicName: string;
+  EventConfigs: Array<{ EventName: string; EventVars: Array<{ Name: string; Value: string }> }>;
+}
+
+export type NodeStateName =
+  | "SUBMITTED"
+  | "CREATING"
+  | "CREATED"
+  | "CREATION_FAILED"
+  | "RUNNING"
+  | "ABNORMAL"
+  | "DELETING";
+
+export interface NodeRecord {
+  id: string; // node-xxxxxxxx
+  instanceId: string; // ins-xxxxxxxx
+  state: NodeStateName;
+  /** When the node entered `state` (drives the lifecycle delays). */
+  stateSince: number;
+  createdAt: number;
+  cpu: number;
+  memGiB: number;
+  instanceType: string;
+  privateIp: string;
+  /** Task instance currently placed here, as `${jobId}/${taskName}/${index}`. */
+  busyWith?: string | undefined;
+  /** How often Batch's own RECREATE replaced this node's predecessors. */
+  recreateCount: number;
+  /** The node this one was recreated from, if any. */
+  recreatedFrom?: string | undefined;
+  /** Test hook: stay ABNORMAL/healthy regardless of lifecycle. */
+  pinnedAbnormal?: boolean | undefined;
+  /** Anonymous nodes belong to one job (MANAGED ComputeEnv of a task), not a named env. */
+  anonymousFor?: string | undefined;
+}
+
+export interface ActivityRecord {
+  ActivityId: string;
+  ComputeNodeId: string;
+  ComputeNodeActivityType: "CREATE" | "DESTROY";
+  EnvId: string;
+  Cause: string;
+  ActivityState: "SUBMITTED" | "PROCESSING" | "SUCCEED" | "FAILED";
+  StateReason: string;
+  StartTime: string;
+  EndTime: string | null;
+  InstanceId: string;
+}
+
+export interface EnvRecord {
+  id: string; // env-xxxxxxxx
+  name: string;
+  description: string;
+  zone: string;
+  region: string;
+  envType: string; // MANAGED
+  createdAt: number;
+  desired: number;
+  instanceType: string;
+  /** The CreateComputeEnv request as received (DescribeComputeEnvCreateInfo answers from it). */
+  createRequest: Record<string, unknown>;
+  notifications: NotificationConfig[];
+  tags: Array<{ Key: string; Value: string }>;
+  actionIfInactive: string; // RECREATE
+  resourceMaxRetryCount: number;
+  nodes: NodeRecord[];
+  /** Set while DeleteComputeEnv drains the env. */
+  deleting: boolean;
+  /** Test hook: the next N node creations fail (-1: all). */
+  failCreations: number;
+}
+
+export interface InstanceRecord {
+  index: number;
+  state: "PENDING" | "RUNNABLE" | "STARTING" | "RUNNING" | "SUCCEED" | "FAILED" | "FAILED_INTERRUPTED";
+  exitCode: number | null;
+  stateReason: string;
+  nodeId: string | null;
+  nodeInstanceId: string | null;
+  createdAt: number;
+  launchAt: number | null;
+  runningAt: number | null;
+  endAt: number | null;
+  attempts: number;
+  /** Tail of stdout/stderr kept for DescribeTaskLogs (≤ 2 KiB each). */
+  stdoutTail: string;
+  stderrTail: string;
+  /** Where redirected output was written, as Batch names it (cos://…/file). */
+  stdoutRedirect: string | null;
+  stderrRedirect: string | null;
+}
+
+export interface TaskRecord {
+  name: string;
+  state: InstanceRecord["state"];
+  createdAt: number;
+  endAt: number | null;
+  /** The task as submitted (Application, EnvId/ComputeEnv, RedirectInfo, …). */
+  spec: Record<string, unknown>;
+  instances: InstanceRecord[];
+}
+
+export interface JobRecord {
+  id: string; // job-xxxxxxxx
+  name: string;
+  description: string;
+  zone: string;
+  region: string;
+  priority: number;
+  state: "SUBMITTED" | "PENDING" | "RUNNABLE" | "STARTING" | "RUNNING" | "SUCCEED" | "FAILED" | "FAILED_INTERRUPTED";
+  stateReason: string;
+  createdAt: number;
+  endAt: number | null;
+  tasks: TaskRecord[];
+  dependences: Array<{ StartTask: string; EndTask: string }>;
+  taskExecutionDependOn: string;
+  notifications: NotificationConfig[];
+  tags: Array<{ Key: string; Value: string }>;
+  /** The SubmitJob request's Job as received (DescribeJobSubmitInfo answers from it). */
+  submitted: Record<string, unknown>;
+  terminating: boolean;
+}
+
+export interface TokenRecord {
+  /** `SubmitJob` or `CreateComputeEnv`. */
+  action: string;
+  token: string;
+  /** sha256 of the canonical request, to detect a reused token with another body. */
+  requestHash: string;
+  resultId: string;
+  at: number;
+}
+
+export interface EmulatorState {
+  version: 1;
+  envs: EnvRecord[];
+  jobs: JobRecord[];
+  activities: ActivityRecord[];
+  tokens: TokenRecord[];
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -1,0 +1,158 @@
+// Durable emulator state: everything lives in memory for speed and is written through to
+// SQLite (WAL, synchronous=FULL) before a request is acknowledged, so kill -9 loses nothing
+// that was answered. Mutations mark records dirty; flush() writes them in one transaction.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { ActivityRecord, EmulatorState, EnvRecord, JobRecord, TokenRecord } from "./state";
+
+type Kind = "env" | "job" | "activity" | "token";
+
+export class Store {
+  readonly envs = new Map<string, EnvRecord>();
+  readonly jobs = new Map<string, JobRecord>();
+  /** Activities per env, oldest first. */
+  readonly activities = new Map<string, ActivityRecord[]>();
+  readonly tokens = new Map<string, TokenRecord>();
+  private readonly activityById = new Map<string, ActivityRecord>();
+
+  private readonly db: Database.Database | undefined;
+  private readonly dirty = new Map<string, { kind: Kind; id: string; deleted: boolean }>();
+
+  /** `dir` undefined keeps everything in memory (unit tests). */
+  constructor(dir?: string) {
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    this.db = new Database(join(dir, "batch-emulator.sqlite"));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.exec("CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id))");
+    this.load();
+  }
+
+  private load(): void {
+    if (!this.db) return;
+    const rows = this.db.prepare("SELECT kind, body FROM records ORDER BY rowid").all() as Array<{ kind: Kind; body: string }>;
+    for (const row of rows) {
+      const v = JSON.parse(row.body);
+      if (row.kind === "env") this.envs.set(v.id, v);
+      else if (row.kind === "job") this.jobs.set(v.id, v);
+      else if (row.kind === "token") this.tokens.set(tokenKey(v), v);
+      else if (row.kind === "activity") this.pushActivity(v);
+    }
+    for (const list of this.activities.values()) list.sort((a, b) => a.StartTime.localeCompare(b.StartTime));
+  }
+
+  private pushActivity(a: ActivityRecord): void {
+    this.activityById.set(a.ActivityId, a);
+    let list = this.activities.get(a.EnvId);
+    if (!list) {
+      list = [];
+      this.activities.set(a.EnvId, list);
+    }
+    list.push(a);
+  }
+
+  private mark(kind: Kind, id: string, deleted = false): void {
+    this.dirty.set(`${kind}\u0000${id}`, { kind, id, deleted });
+  }
+
+  saveEnv(env: EnvRecord): void {
+    this.envs.set(env.id, env);
+    this.mark("env", env.id);
+  }
+  deleteEnv(id: string): void {
+    this.envs.delete(id);
+    this.mark("env", id, true);
+  }
+  saveJob(job: JobRecord): void {
+    this.jobs.set(job.id, job);
+    this.mark("job", job.id);
+  }
+  deleteJob(id: string): void {
+    this.jobs.delete(id);
+    this.mark("job", id, true);
+  }
+  addActivity(a: ActivityRecord): void {
+    this.pushActivity(a);
+    this.mark("activity", a.ActivityId);
+  }
+  /** Call after changing an activity in place (e.g. setting its EndTime). */
+  saveActivity(a: ActivityRecord): void {
+    this.mark("activity", a.ActivityId);
+  }
+  saveToken(t: TokenRecord): void {
+    this.tokens.set(tokenKey(t), t);
+    this.mark("token", tokenKey(t));
+  }
+  getToken(action: string, token: string): TokenRecord | undefined {
+    return this.tokens.get(`${action}\u0000${token}`);
+  }
+
+  /** Writes every dirty record in one transaction. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const items = [...this.dirty.values()];
+    this.dirty.clear();
+    if (!this.db) return;
+    const upsert = this.db.prepare("INSERT OR REPLACE INTO records (kind, id, body) VALUES (?, ?, ?)");
+    const del = this.db.prepare("DELETE FROM records WHERE kind = ? AND id = ?");
+    this.db.transaction(() => {
+      for (const { kind, id, deleted } of items) {
+        const body = deleted ? undefined : this.bodyOf(kind, id);
+        if (body === undefined) del.run(kind, id);
+        else upsert.run(kind, id, JSON.stringify(body));
+      }
+    })();
+  }
+
+  private bodyOf(kind: Kind, id: string): unknown {
+    if (kind === "env") return this.envs.get(id);
+    if (kind === "job") return this.jobs.get(id);
+    if (kind === "token") return this.tokens.get(id);
+    return this.activityById.get(id);
+  }
+
+  exportState(): EmulatorState {
+    return {
+      version: 1,
+      envs: [...this.envs.values()],
+      jobs: [...this.jobs.values()],
+      activities: [...this.activities.values()].flat(),
+      tokens: [...this.tokens.values()],
+    };
+  }
+
+  /** Replaces the whole state (tests set up history this way). */
+  importState(state: EmulatorState): void {
+    this.envs.clear();
+    this.jobs.clear();
+    this.activities.clear();
+    this.activityById.clear();
+    this.tokens.clear();
+    this.dirty.clear();
+    for (const e of state.envs) this.envs.set(e.id, e);
+    for (const j of state.jobs) this.jobs.set(j.id, j);
+    for (const a of state.activities) this.pushActivity(a);
+    for (const list of this.activities.values()) list.sort((a, b) => a.StartTime.localeCompare(b.StartTime));
+    for (const t of state.tokens) this.tokens.set(tokenKey(t), t);
+    if (this.db) {
+      const db = this.db;
+      const insert = db.prepare("INSERT INTO records (kind, id, body) VALUES (?, ?, ?)");
+      db.transaction(() => {
+        db.exec("DELETE FROM records");
+        for (const e of state.envs) insert.run("env", e.id, JSON.stringify(e));
+        for (const j of state.jobs) insert.run("job", j.id, JSON.stringify(j));
+        for (const a of state.activities) insert.run("activity", a.ActivityId, JSON.stringify(a));
+        for (const t of state.tokens) insert.run("token", tokenKey(t), JSON.stringify(t));
+      })();
+    }
+  }
+
+  close(): void {
+    this.flush();
+    this.db?.close();
+  }
+}
+
+const tokenKey = (t: { action: string; token: string }) => `${t.action}\u0000${t.token}`;

@@ -1,0 +1,68 @@
+// Which Batch failures are worth another try, and how long to wait before it.
+
+export interface SdkErrorLike {
+  code?: string;
+  httpCode?: number;
+  requestId?: string;
+  message?: string;
+}
+
+export function asSdkError(e: unknown): SdkErrorLike {
+  if (e && typeof e === "object") return e as SdkErrorLike;
+  return { message: String(e) };
+}
+
+/**
+ * Retry throttling, internal errors, 5xx and network failures; never a caller's mistake
+ * (InvalidParameter*, ResourceNotFound*, AuthFailure*, UnsupportedOperation* in general).
+ * `…AcceptOtherRequest` means the env is busy with another request: transient.
+ */
+export function isRetryable(e: unknown): boolean {
+  const err = asSdkError(e);
+  const code = err.code ?? "";
+  if (code) {
+    if (code.startsWith("RequestLimitExceeded")) return true;
+    if (code.startsWith("InternalError")) return true;
+    if (code === "UnsupportedOperation.AcceptOtherRequest") return true;
+    if (code === "UnsupportedOperation.ComputeEnvAcceptOtherRequest") return true;
+    return false;
+  }
+  if (typeof err.httpCode === "number") return err.httpCode >= 500 || err.httpCode === 429;
+  // No Tencent code and no HTTP status: the request never got an answer (network, timeout).
+  return !(e instanceof TypeError) || /fetch failed|network|socket|ECONN|ETIMEDOUT/i.test(err.message ?? "");
+}
+
+export interface BackoffOptions {
+  baseMs: number;
+  capMs: number;
+  random?: () => number;
+}
+
+/** Full jitter: a uniform wait in [0, min(cap, base × 2^attempt)]. */
+export function backoffDelay(attempt: number, opts: BackoffOptions): number {
+  const rnd = opts.random ?? Math.random;
+  const ceiling = Math.min(opts.capMs, opts.baseMs * 2 ** attempt);
+  return Math.floor(rnd() * ceiling);
+}
+
+export interface RetryOptions extends BackoffOptions {
+  maxAttempts: number;
+  sleep?: (ms: number) => Promise<void>;
+  onRetry?: (info: { attempt: number; delayMs: number; error: SdkErrorLike }) => void;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+  const wait = opts.sleep ?? sleep;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (attempt + 1 >= opts.maxAttempts || !isRetryable(e)) throw e;
+      const delayMs = backoffDelay(attempt, opts);
+      opts.onRetry?.({ attempt: attempt + 1, delayMs, error: asSdkError(e) });
+      await wait(delayMs);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+// Configuration is read from the environment once per container and parsed with zod;
+// a bad value stops the function with the variable's name and the rule it broke.
+import type { z } from "zod";
+import { AppError } from "./errors";
+
+export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const r = schema.safeParse(env);
+  if (r.success) return r.data;
+  const details = r.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`).join("; ");
+  throw new AppError("config_invalid", `invalid configuration: ${details}`, { status: 500, expose: false });
+}
+
+/** Parses a JSON string variable with a schema, naming the variable and the field on failure. */
+export function parseJsonVar<S extends z.ZodTypeAny>(name: string, raw: string | undefined, schema: S): z.infer<S> {
+  let value: unknown;
+  try {
+    value = raw === undefined || raw.trim() === "" ? undefined : JSON.parse(raw);
+  } catch (e) {
+    throw new AppError("config_invalid", `${name} is not valid JSON: ${(e as Error).message}`, {
+      status: 500,
+      expose: false,
+    });
+  }
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const details = r.error.issues.map((i) => `${name}.${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new AppError("config_invalid", `invalid ${name}: ${details}`, { status: 500, expose: false });
+}
