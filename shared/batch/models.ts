@@ -3,6 +3,8 @@
 // because Tencent adds fields over time and a new field must never break a function.
 import { z } from "zod";
 
+/** An object schema that keeps unknown fields (Tencent adds fields over time). */
+const loose = <T extends z.ZodRawShape>(shape: T) => z.object(shape).passthrough();
 const str = z.string();
 const optStr = z.string().nullish();
 const num = z.number();
@@ -45,12 +47,12 @@ export type NodeState = (typeof NODE_STATES)[number];
 
 export const ACTIVITY_STATES = ["SUBMITTED", "PROCESSING", "SUCCEED", "FAILED"] as const;
 
-export const TagSchema = z.looseObject({ Key: str, Value: str });
+export const TagSchema = z.object({ Key: str, Value: str });
 export type Tag = z.infer<typeof TagSchema>;
 
-export const PlacementSchema = z.looseObject({ Zone: str, ProjectId: z.number().nullish() });
+export const PlacementSchema = loose({ Zone: str, ProjectId: z.number().nullish() });
 
-export const MetricsSchema = z.looseObject({
+export const MetricsSchema = loose({
   SubmittedCount: count,
   PendingCount: count,
   RunnableCount: count,
@@ -59,10 +61,10 @@ export const MetricsSchema = z.looseObject({
   SucceedCount: count,
   FailedInterruptedCount: count,
   FailedCount: count,
-});
+}).passthrough();
 export type Metrics = z.infer<typeof MetricsSchema>;
 
-export const ComputeNodeSchema = z.looseObject({
+export const ComputeNodeSchema = z.object({
   ComputeNodeId: str,
   ComputeNodeInstanceId: optStr,
   ComputeNodeState: str,
@@ -75,10 +77,10 @@ export const ComputeNodeSchema = z.looseObject({
   PublicIpAddresses: z.array(str).nullish(),
   ResourceType: optStr,
   ResourceOrigin: optStr,
-});
+}).passthrough();
 export type ComputeNode = z.infer<typeof ComputeNodeSchema>;
 
-export const ComputeNodeMetricsSchema = z.looseObject({
+export const ComputeNodeMetricsSchema = z.object({
   SubmittedCount: count,
   CreatingCount: count,
   CreationFailedCount: count,
@@ -86,10 +88,10 @@ export const ComputeNodeMetricsSchema = z.looseObject({
   RunningCount: count,
   DeletingCount: count,
   AbnormalCount: count,
-});
+}).passthrough();
 export type ComputeNodeMetrics = z.infer<typeof ComputeNodeMetricsSchema>;
 
-export const ComputeEnvSchema = z.looseObject({
+export const ComputeEnvSchema = z.object({
   EnvId: str,
   EnvName: str,
   Placement: PlacementSchema,
@@ -103,10 +105,10 @@ export const ComputeEnvSchema = z.looseObject({
   AttachedComputeNodeCount: count,
   Tags: z.array(TagSchema).nullish(),
   RequestId: str,
-});
+}).passthrough();
 export type ComputeEnv = z.infer<typeof ComputeEnvSchema>;
 
-export const ComputeEnvViewSchema = z.looseObject({
+export const ComputeEnvViewSchema = z.object({
   EnvId: str,
   EnvName: str,
   Placement: PlacementSchema,
@@ -118,10 +120,10 @@ export const ComputeEnvViewSchema = z.looseObject({
   NextAction: optStr,
   AttachedComputeNodeCount: count,
   Tags: z.array(TagSchema).nullish(),
-});
+}).passthrough();
 export type ComputeEnvView = z.infer<typeof ComputeEnvViewSchema>;
 
-export const ActivitySchema = z.looseObject({
+export const ActivitySchema = z.object({
   ActivityId: str,
   ComputeNodeId: str,
   ComputeNodeActivityType: str,
@@ -132,17 +134,17 @@ export const ActivitySchema = z.looseObject({
   StartTime: optStr,
   EndTime: optStr,
   InstanceId: optStr,
-});
+}).passthrough();
 export type Activity = z.infer<typeof ActivitySchema>;
 
-export const TaskViewSchema = z.looseObject({
+export const TaskViewSchema = z.object({
   TaskName: str,
   TaskState: str,
   CreateTime: optStr,
   EndTime: optStr,
-});
+}).passthrough();
 
-export const JobDetailSchema = z.looseObject({
+export const JobDetailSchema = z.object({
   JobId: str,
   JobName: optStr,
   Zone: optStr,
@@ -152,7 +154,7 @@ export const JobDetailSchema = z.looseObject({
   EndTime: optStr,
   TaskSet: z.array(TaskViewSchema).nullish().transform((v) => v ?? []),
   DependenceSet: z
-    .array(z.looseObject({ StartTask: str, EndTask: str }))
+    .array(loose({ StartTask: str, EndTask: str }))
     .nullish()
     .transform((v) => v ?? []),
   TaskMetrics: MetricsSchema.nullish(),
@@ -161,10 +163,10 @@ export const JobDetailSchema = z.looseObject({
   Tags: z.array(TagSchema).nullish(),
   NextAction: optStr,
   RequestId: str,
-});
+}).passthrough();
 export type JobDetail = z.infer<typeof JobDetailSchema>;
 
-export const JobViewSchema = z.looseObject({
+export const JobViewSchema = z.object({
   JobId: str,
   JobName: optStr,
   JobState: str,
@@ -174,10 +176,10 @@ export const JobViewSchema = z.looseObject({
   EndTime: optStr,
   TaskMetrics: MetricsSchema.nullish(),
   Tags: z.array(TagSchema).nullish(),
-});
+}).passthrough();
 export type JobView = z.infer<typeof JobViewSchema>;
 
-export const TaskInstanceViewSchema = z.looseObject({
+export const TaskInstanceViewSchema = z.object({
   TaskInstanceIndex: num,
   TaskInstanceState: str,
   ExitCode: z.number().nullish(),
@@ -188,10 +190,10 @@ export const TaskInstanceViewSchema = z.looseObject({
   RunningTime: optStr,
   EndTime: optStr,
   StateDetailedReason: optStr,
-});
+}).passthrough();
 export type TaskInstanceView = z.infer<typeof TaskInstanceViewSchema>;
 
-export const TaskDetailSchema = z.looseObject({
+export const TaskDetailSchema = z.object({
   JobId: str,
   TaskName: str,
   TaskState: str,
@@ -201,10 +203,10 @@ export const TaskDetailSchema = z.looseObject({
   TaskInstanceSet: z.array(TaskInstanceViewSchema),
   TaskInstanceMetrics: MetricsSchema.nullish(),
   RequestId: str,
-});
+}).passthrough();
 export type TaskDetail = z.infer<typeof TaskDetailSchema>;
 
-export const TaskInstanceLogSchema = z.looseObject({
+export const TaskInstanceLogSchema = z.object({
   TaskInstanceIndex: num,
   StdoutLog: optStr,
   StderrLog: optStr,
@@ -212,10 +214,10 @@ export const TaskInstanceLogSchema = z.looseObject({
   StderrRedirectPath: optStr,
   StdoutRedirectFileName: optStr,
   StderrRedirectFileName: optStr,
-});
+}).passthrough();
 export type TaskInstanceLog = z.infer<typeof TaskInstanceLogSchema>;
 
-export const RequestIdOnlySchema = z.looseObject({ RequestId: str });
+export const RequestIdOnlySchema = z.object({ RequestId: str }).passthrough();
 
 export const page = <T extends z.ZodTypeAny>(key: string, item: T) =>
-  z.looseObject({ [key]: z.array(item), TotalCount: num, RequestId: str });
+  z.object({ [key]: z.array(item), TotalCount: num, RequestId: str }).passthrough();

@@ -1,0 +1,4 @@
+"use strict";
+const isStream = (s) => s !== null && typeof s === "object" && typeof s.pipe === "function";
+module.exports = isStream;
+module.exports.default = isStream;

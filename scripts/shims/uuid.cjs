@@ -1,0 +1,3 @@
+"use strict";
+const { randomUUID } = require("node:crypto");
+module.exports = { v4: () => randomUUID() };
