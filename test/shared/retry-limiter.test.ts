@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { createLimiter } from "../../shared/batch/limiter";
+import { backoffDelay, isRetryable, withRetry } from "../../shared/batch/retry";
+
+describe("isRetryable", () => {
+  it.each([
+    ["RequestLimitExceeded", true],
+    ["RequestLimitExceeded.UinLimitExceeded", true],
+    ["InternalError", true],
+    ["InternalError.CallCvm", true],
+    ["UnsupportedOperation.ComputeEnvAcceptOtherRequest", true],
+    ["InvalidParameter.JobNameTooLong", false],
+    ["InvalidParameterValue.InstanceType", false],
+    ["AuthFailure.SignatureFailure", false],
+    ["ResourceNotFound.Job", false],
+    ["UnsupportedOperation", false],
+  ])("%s → %s", (code, want) => {
+    expect(isRetryable({ code })).toBe(want);
+  });
+
+  it("retries 5xx and network failures, not 4xx", () => {
+    expect(isRetryable({ httpCode: 502 })).toBe(true);
+    expect(isRetryable({ httpCode: 400 })).toBe(false);
+    expect(isRetryable(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "" }))).toBe(true);
+    expect(isRetryable(new TypeError("Cannot read properties of undefined (reading 'Error')"))).toBe(false);
+  });
+});
+
+describe("withRetry", () => {
+  it("backs off with full jitter under the cap and gives up after maxAttempts", async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const err = await withRetry(
+      async () => {
+        calls++;
+        throw Object.assign(new Error("slow down"), { code: "RequestLimitExceeded" });
+      },
+      { maxAttempts: 4, baseMs: 100, capMs: 250, random: () => 0.999, sleep: async (ms) => void waits.push(ms) },
+    ).catch((e) => e);
+    expect(calls).toBe(4);
+    expect(err.code).toBe("RequestLimitExceeded");
+    expect(waits).toEqual([99, 199, 249]);
+  });
+
+  it("never retries a caller's mistake", async () => {
+    let calls = 0;
+    await withRetry(
+      async () => {
+        calls++;
+        throw Object.assign(new Error("bad"), { code: "InvalidParameter" });
+      },
+      { maxAttempts: 5, baseMs: 1, capMs: 1, sleep: async () => {} },
+    ).catch(() => {});
+    expect(calls).toBe(1);
+  });
+
+  it("delay grows exponentially until the cap", () => {
+    const d = (a: number) => backoffDelay(a, { baseMs: 100, capMs: 1000, random: () => 1 });
+    expect([0, 1, 2, 3, 4, 5].map(d)).toEqual([100, 200, 400, 800, 1000, 1000]);
+  });
+});
+
+describe("createLimiter", () => {
+  it("holds an action to its rate after the initial burst", async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const limiter = createLimiter({ ModifyComputeEnv: 2 }, {
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+    });
+    for (let i = 0; i < 6; i++) await limiter.take("ModifyComputeEnv");
+    // 2 tokens of burst, then one every 500 ms.
+    expect(now).toBe(2000);
+    expect(slept.every((ms) => ms <= 500)).toBe(true);
+  });
+
+  it("keeps actions independent", async () => {
+    let now = 0;
+    const limiter = createLimiter({ A: 1, B: 1 }, { now: () => now, sleep: async (ms) => void (now += ms) });
+    await limiter.take("A");
+    await limiter.take("B");
+    expect(now).toBe(0);
+  });
+});
