@@ -1,0 +1,42 @@
+// buildCostReport: gather through the Batch port, then compute. The timer function and
+// the envs function (GET /costs?from=&to=) both call this; rendering is separate.
+import type { BatchPort } from "../../shared/batch/port";
+import type { Logger } from "../../shared/log";
+import { type Budgets, hasTagBudgets, NO_BUDGETS } from "./budgets";
+import { collectCostInputs } from "./collect";
+import { computeCostReport } from "./compute";
+import type { CostReport } from "./model";
+import type { PriceTable } from "./prices";
+import { DEFAULT_TIME_ZONE, monthOf, type ReportWindow } from "./window";
+
+export interface CostReportDeps {
+  batch: BatchPort;
+  prices: PriceTable;
+  budgets?: Budgets | undefined;
+  clock?: (() => Date) | undefined;
+  timeZone?: string | undefined;
+  idleAlertHours?: number | undefined;
+  logger?: Logger | undefined;
+  concurrency?: number | undefined;
+}
+
+export interface CostQuery {
+  from: Date | number;
+  to: Date | number;
+  now?: Date | number | undefined;
+}
+
+const ms = (v: Date | number) => (typeof v === "number" ? v : v.getTime());
+
+export async function buildCostReport(deps: CostReportDeps, q: CostQuery): Promise<CostReport> {
+  const now = q.now !== undefined ? ms(q.now) : (deps.clock?.() ?? new Date()).getTime();
+  const window: ReportWindow = { from: ms(q.from), to: ms(q.to), timeZone: deps.timeZone ?? DEFAULT_TIME_ZONE };
+  const budgets = deps.budgets ?? NO_BUDGETS;
+  const idle = deps.idleAlertHours ?? 0;
+  let jobsFrom = Math.min(window.from, now);
+  if (idle > 0) jobsFrom = Math.min(jobsFrom, now - idle * 3_600_000);
+  // Tag budgets need every job of the month so far; without them the window is enough.
+  if (hasTagBudgets(budgets)) jobsFrom = Math.min(jobsFrom, monthOf(window.to - 1, window.timeZone).from);
+  const inputs = await collectCostInputs(deps.batch, { jobsFrom, now, concurrency: deps.concurrency, logger: deps.logger });
+  return computeCostReport(inputs, { window, now, prices: deps.prices, budgets, idleAlertHours: idle });
+}

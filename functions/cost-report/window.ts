@@ -1,0 +1,204 @@
+// Report windows in a time zone: the default window (the local day before the trigger),
+// backfill windows from `{from, to}`, local-day boundaries and the calendar month.
+// Pure: no clock, no environment; every instant is a Date or epoch milliseconds.
+import { AppError, type FieldIssue, validationError } from "../../shared/errors";
+
+export interface ReportWindow {
+  /** Inclusive start, epoch ms. */
+  from: number;
+  /** Exclusive end, epoch ms. */
+  to: number;
+  timeZone: string;
+}
+
+export const DEFAULT_TIME_ZONE = "Asia/Shanghai";
+/** Longest window a report may cover (a backfill of a year at most). */
+export const MAX_WINDOW_DAYS = 366;
+const DAY_MS = 86_400_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** True when the runtime knows the IANA zone name. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface LocalParts {
+  year: number;
+  month: number; // 1..12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+export function localParts(ms: number, timeZone: string): LocalParts {
+  const out: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
+    if (p.type !== "literal") out[p.type] = Number(p.value);
+  }
+  return {
+    year: out.year ?? 1970,
+    month: out.month ?? 1,
+    day: out.day ?? 1,
+    hour: out.hour ?? 0,
+    minute: out.minute ?? 0,
+    second: out.second ?? 0,
+  };
+}
+
+/** Offset of the zone from UTC at `ms`, in ms (Asia/Shanghai: +8 h). */
+function offsetAt(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant of local wall time y-m-d hh:mm:ss in the zone (month and day may overflow). */
+export function zonedTime(year: number, month: number, day: number, timeZone: string, hour = 0, minute = 0, second = 0): number {
+  const guess = Date.UTC(year, month - 1, day, hour, minute, second);
+  let t = guess - offsetAt(guess, timeZone);
+  // A second pass settles instants near a DST change.
+  t = guess - offsetAt(t, timeZone);
+  return t;
+}
+
+/** Start of the local day that contains `ms`. */
+export function startOfLocalDay(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  return zonedTime(p.year, p.month, p.day, timeZone);
+}
+
+/** `YYYY-MM-DD` of the local day containing `ms`. */
+export function localDate(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** The local day before the one containing `at` (the timer's `Time`). */
+export function defaultWindow(at: number, timeZone: string): ReportWindow {
+  const p = localParts(at, timeZone);
+  return {
+    from: zonedTime(p.year, p.month, p.day - 1, timeZone),
+    to: zonedTime(p.year, p.month, p.day, timeZone),
+    timeZone,
+  };
+}
+
+export interface Day {
+  /** `YYYY-MM-DD` in the report's zone. */
+  date: string;
+  from: number;
+  to: number;
+}
+
+/** The local days the window touches, each clipped to the window. */
+export function daysOf(w: ReportWindow): Day[] {
+  const out: Day[] = [];
+  let start = w.from;
+  while (start < w.to) {
+    const p = localParts(start, w.timeZone);
+    const next = zonedTime(p.year, p.month, p.day + 1, w.timeZone);
+    out.push({ date: `${p.year}-${pad(p.month)}-${pad(p.day)}`, from: start, to: Math.min(next, w.to) });
+    start = next;
+  }
+  return out;
+}
+
+export interface MonthSpan {
+  /** `YYYY-MM` in the report's zone. */
+  month: string;
+  from: number;
+  to: number;
+}
+
+/** The local calendar month that contains the instant `ms`. */
+export function monthOf(ms: number, timeZone: string): MonthSpan {
+  const p = localParts(ms, timeZone);
+  return {
+    month: `${p.year}-${pad(p.month)}`,
+    from: zonedTime(p.year, p.month, 1, timeZone),
+    to: zonedTime(p.year, p.month + 1, 1, timeZone),
+  };
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A window bound: `YYYY-MM-DD` (local midnight in the report's zone) or an ISO-8601
+ * instant with an explicit zone. Anything else is refused rather than guessed.
+ */
+export function parseBound(value: string, timeZone: string): number | undefined {
+  const v = value.trim();
+  const d = DATE_ONLY.exec(v);
+  if (d) {
+    const [y, m, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+    if (m < 1 || m > 12 || day < 1 || day > 31) return undefined;
+    const t = zonedTime(y, m, day, timeZone);
+    return localDate(t, timeZone) === v ? t : undefined;
+  }
+  if (!DATE_TIME_WITH_ZONE.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * Validates a requested window (`from` inclusive, `to` exclusive); throws a 400 naming
+ * the field. A `to` in the future is allowed: the report counts up to `now` and says so.
+ */
+export function windowFromQuery(q: { from?: unknown; to?: unknown }, timeZone: string): ReportWindow {
+  const issues: FieldIssue[] = [];
+  const bound = (name: "from" | "to"): number | undefined => {
+    const raw = q[name];
+    if (typeof raw !== "string" || raw.trim() === "") {
+      issues.push({ path: name, message: "is required: YYYY-MM-DD or an ISO-8601 time with a zone" });
+      return undefined;
+    }
+    const t = parseBound(raw, timeZone);
+    if (t === undefined) issues.push({ path: name, message: `"${raw}" is not YYYY-MM-DD or an ISO-8601 time with a zone` });
+    return t;
+  };
+  const from = bound("from");
+  const to = bound("to");
+  if (from !== undefined && to !== undefined) {
+    if (to <= from) issues.push({ path: "to", message: "must be after from" });
+    else if (to - from > MAX_WINDOW_DAYS * DAY_MS)
+      issues.push({ path: "to", message: `the window may span at most ${MAX_WINDOW_DAYS} days` });
+  }
+  if (issues.length > 0 || from === undefined || to === undefined) throw validationError(issues);
+  return { from, to, timeZone };
+}
+
+export function assertTimeZone(timeZone: string): void {
+  if (!isValidTimeZone(timeZone))
+    throw new AppError("config_invalid", `REPORT_TIME_ZONE: "${timeZone}" is not an IANA time zone`, { status: 500, expose: false });
+}
+
+/** ISO-8601 UTC without milliseconds, as Batch writes times. */
+export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
