@@ -1,0 +1,192 @@
+// SCF timer cron: 7 fields, `second minute hour day month weekday year`, evaluated in UTC
+// (SCF evaluates in UTC unless the function sets TZ; the local timer always uses UTC).
+// Supported: numbers, `*`, `?` (day or weekday), lists `a,b`, ranges `a-b`, steps `*/n`, `a/n`,
+// `a-b/n`, month names JAN-DEC and weekday names SUN-SAT (0 = Sunday). Refused with a reason:
+// `L`, `W`, `#` (Tencent accepts them; the local timer does not implement them), the legacy
+// 5-field form, values out of range, reversed ranges.
+// Day and weekday: when one of them is `*` or `?`, only the other constrains; when both are
+// restricted, a time matches if either matches (classic cron).
+
+export class CronError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CronError";
+  }
+}
+
+interface FieldSpec {
+  name: string;
+  min: number;
+  max: number;
+  names?: readonly string[];
+  question?: boolean;
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  { name: "second", min: 0, max: 59 },
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day", min: 1, max: 31, question: true },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+  },
+  { name: "weekday", min: 0, max: 6, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], question: true },
+  { name: "year", min: 1970, max: 2099 },
+];
+
+export interface CronSchedule {
+  source: string;
+  second: ReadonlySet<number>;
+  minute: ReadonlySet<number>;
+  hour: ReadonlySet<number>;
+  day: ReadonlySet<number>;
+  month: ReadonlySet<number>;
+  weekday: ReadonlySet<number>;
+  year: ReadonlySet<number>;
+  /** `*` or `?` in the day field. */
+  anyDay: boolean;
+  /** `*` or `?` in the weekday field. */
+  anyWeekday: boolean;
+}
+
+export function parseCron(expression: string): CronSchedule {
+  const parts = expression.trim().split(/\s+/).filter(Boolean);
+  if (parts.length !== 7) {
+    throw new CronError(
+      `expected 7 fields (second minute hour day month weekday year), got ${parts.length}` +
+        (parts.length === 5 ? "; the legacy 5-field form is not accepted here, prefix a second and append a year: `0 <5 fields> *`" : ""),
+    );
+  }
+  const sets: Array<Set<number>> = [];
+  const any: boolean[] = [];
+  parts.forEach((text, i) => {
+    const spec = FIELDS[i]!;
+    const r = parseField(text, spec);
+    sets.push(r.values);
+    any.push(r.any);
+  });
+  return {
+    source: parts.join(" "),
+    second: sets[0]!,
+    minute: sets[1]!,
+    hour: sets[2]!,
+    day: sets[3]!,
+    month: sets[4]!,
+    weekday: sets[5]!,
+    year: sets[6]!,
+    anyDay: any[3]!,
+    anyWeekday: any[5]!,
+  };
+}
+
+function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: boolean } {
+  const fail = (why: string): never => {
+    throw new CronError(`${spec.name} field ${JSON.stringify(text)}: ${why}`);
+  };
+  if (text.split(",").some((e) => e.includes("#") || /^(L|LW|L-\d+|\d+[LW]|[A-Z]{3}L)$/i.test(e))) {
+    fail("L, W and # are not supported by the local timer (use explicit values)");
+  }
+  if (text === "?") {
+    if (!spec.question) fail("? is only allowed in the day and weekday fields");
+    return { values: range(spec.min, spec.max, 1), any: true };
+  }
+  const values = new Set<number>();
+  for (const item of text.split(",")) {
+    if (item === "") fail("empty list element");
+    const [base, stepText, extra] = item.split("/");
+    if (extra !== undefined) fail(`more than one / in ${JSON.stringify(item)}`);
+    let step = 1;
+    if (stepText !== undefined) {
+      if (!/^\d+$/.test(stepText)) fail(`step ${JSON.stringify(stepText)} is not a positive integer`);
+      step = Number(stepText);
+      if (step < 1) fail("step must be at least 1");
+    }
+    let lo: number;
+    let hi: number;
+    if (base === "*") {
+      lo = spec.min;
+      hi = spec.max;
+    } else if (base?.includes("-")) {
+      const [a, b, more] = base.split("-");
+      if (more !== undefined || a === undefined || b === undefined) fail(`malformed range ${JSON.stringify(base)}`);
+      lo = value(a as string, spec, fail);
+      hi = value(b as string, spec, fail);
+      if (lo > hi) fail(`range ${base} runs backwards`);
+    } else {
+      lo = value(base ?? "", spec, fail);
+      hi = stepText !== undefined ? spec.max : lo;
+    }
+    for (const v of range(lo, hi, step)) values.add(v);
+  }
+  return { values, any: text === "*" };
+}
+
+function value(text: string, spec: FieldSpec, fail: (why: string) => never): number {
+  const named = spec.names?.indexOf(text.toUpperCase()) ?? -1;
+  if (named >= 0) return spec.min + named;
+  if (!/^\d+$/.test(text)) {
+    return fail(
+      spec.names
+        ? `${JSON.stringify(text)} is neither a number nor one of ${spec.names[0]}-${spec.names[spec.names.length - 1]}`
+        : `${JSON.stringify(text)} is not a number`,
+    );
+  }
+  const n = Number(text);
+  if (n < spec.min || n > spec.max) fail(`${n} is out of range ${spec.min}-${spec.max}`);
+  return n;
+}
+
+function range(lo: number, hi: number, step: number): Set<number> {
+  const s = new Set<number>();
+  for (let v = lo; v <= hi; v += step) s.add(v);
+  return s;
+}
+
+function dayMatches(s: CronSchedule, d: Date): boolean {
+  const byDay = s.day.has(d.getUTCDate());
+  const byWeekday = s.weekday.has(d.getUTCDay());
+  if (s.anyDay && s.anyWeekday) return true;
+  if (s.anyDay) return byWeekday;
+  if (s.anyWeekday) return byDay;
+  return byDay || byWeekday;
+}
+
+/** The first fire time strictly after `after` (whole seconds, UTC), or undefined when none is left (after 2099). */
+export function nextFire(s: CronSchedule, after: Date): Date | undefined {
+  let t = Math.floor(after.getTime() / 1000) * 1000 + 1000;
+  for (let guard = 0; guard < 2_000_000; guard++) {
+    const d = new Date(t);
+    const y = d.getUTCFullYear();
+    if (y > 2099) return undefined;
+    if (!s.year.has(y)) {
+      t = Date.UTC(y + 1, 0, 1);
+      continue;
+    }
+    const mo = d.getUTCMonth();
+    if (!s.month.has(mo + 1)) {
+      t = Date.UTC(y, mo + 1, 1);
+      continue;
+    }
+    if (!dayMatches(s, d)) {
+      t = Date.UTC(y, mo, d.getUTCDate() + 1);
+      continue;
+    }
+    if (!s.hour.has(d.getUTCHours())) {
+      t = Date.UTC(y, mo, d.getUTCDate(), d.getUTCHours() + 1);
+      continue;
+    }
+    if (!s.minute.has(d.getUTCMinutes())) {
+      t = Date.UTC(y, mo, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes() + 1);
+      continue;
+    }
+    if (!s.second.has(d.getUTCSeconds())) {
+      t += 1000;
+      continue;
+    }
+    return d;
+  }
+  return undefined;
+}

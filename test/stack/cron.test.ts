@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { CronError, nextFire, parseCron } from "../../local/stack/cron";
+
+const at = (iso: string) => new Date(iso);
+const next = (expr: string, after: string) => nextFire(parseCron(expr), at(after))?.toISOString();
+
+describe("parseCron / nextFire (UTC)", () => {
+  it.each([
+    // expression, after, expected next fire
+    ["0 */5 * * * * *", "2024-03-01T10:02:30Z", "2024-03-01T10:05:00.000Z"],
+    ["0 */5 * * * * *", "2024-03-01T10:05:00Z", "2024-03-01T10:10:00.000Z"],
+    ["*/10 * * * * * *", "2024-03-01T10:00:01Z", "2024-03-01T10:00:10.000Z"],
+    // the cost report: daily 01:00 Asia/Shanghai = 17:00 UTC
+    ["0 0 17 * * * *", "2024-03-01T17:00:00Z", "2024-03-02T17:00:00.000Z"],
+    ["0 0 17 * * * *", "2024-03-01T16:59:59Z", "2024-03-01T17:00:00.000Z"],
+    ["0 0 10,14,16 * * * *", "2024-03-01T11:00:00Z", "2024-03-01T14:00:00.000Z"],
+    ["0 30 9-17/4 * * * *", "2024-03-01T10:00:00Z", "2024-03-01T13:30:00.000Z"],
+    ["0 0 0 1 * * *", "2024-01-15T00:00:00Z", "2024-02-01T00:00:00.000Z"],
+    ["0 0 0 31 * * *", "2024-04-01T00:00:00Z", "2024-05-31T00:00:00.000Z"],
+    ["0 0 0 29 FEB ? *", "2023-03-01T00:00:00Z", "2024-02-29T00:00:00.000Z"],
+    ["0 0 12 ? * MON-FRI *", "2024-03-01T12:00:00Z", "2024-03-04T12:00:00.000Z"], // Fri → Mon
+    ["0 0 12 ? * SUN *", "2024-03-01T00:00:00Z", "2024-03-03T12:00:00.000Z"],
+    ["0 0 12 ? * 0 *", "2024-03-01T00:00:00Z", "2024-03-03T12:00:00.000Z"],
+    ["0 0 0 ? jan,jul mon *", "2024-02-01T00:00:00Z", "2024-07-01T00:00:00.000Z"],
+    // both day and weekday restricted: either matches (1st of the month or a Sunday)
+    ["0 0 0 1 * SUN *", "2024-03-02T00:00:00Z", "2024-03-03T00:00:00.000Z"],
+    ["0 0 0 1 1 * 2030", "2024-03-02T00:00:00Z", "2030-01-01T00:00:00.000Z"],
+    ["0 0 0 1 1 * 2025-2099/5", "2024-03-02T00:00:00Z", "2025-01-01T00:00:00.000Z"],
+  ])("%s after %s fires at %s", (expr, after, expected) => {
+    expect(next(expr, after)).toBe(expected);
+  });
+
+  it("returns undefined when the years run out", () => {
+    expect(next("0 0 0 1 1 * 2020", "2024-01-01T00:00:00Z")).toBeUndefined();
+  });
+
+  it.each([
+    ["*/5 * * * *", /expected 7 fields .* got 5; the legacy 5-field form/],
+    ["0 0 24 * * * *", /hour field "24": 24 is out of range 0-23/],
+    ["60 * * * * * *", /second field "60": 60 is out of range 0-59/],
+    ["0 0 0 0 * * *", /day field "0": 0 is out of range 1-31/],
+    ["0 0 0 * 13 * *", /month field "13": 13 is out of range 1-12/],
+    ["0 0 0 * * 7 *", /weekday field "7": 7 is out of range 0-6/],
+    ["0 0 0 * * * 1969", /year field "1969": 1969 is out of range 1970-2099/],
+    ["0 0 0 L * ? *", /day field "L": L, W and # are not supported/],
+    ["0 0 0 15W * ? *", /L, W and # are not supported/],
+    ["0 0 0 ? * MON#2 *", /weekday field "MON#2": L, W and # are not supported/],
+    ["0 0 0 ? * 5L *", /L, W and # are not supported/],
+    ["? 0 0 * * * *", /second field "\?": \? is only allowed in the day and weekday fields/],
+    ["0 0 10-2 * * * *", /hour field "10-2": range 10-2 runs backwards/],
+    ["0 */0 * * * * *", /minute field "\*\/0": step must be at least 1/],
+    ["0 0 0 * FOO * *", /month field "FOO": "FOO" is neither a number nor one of JAN-DEC/],
+    ["0 0 0 * * xyz *", /weekday field "xyz": "xyz" is neither a number nor one of SUN-SAT/],
+    ["0 1,,2 * * * * *", /minute field "1,,2": empty list element/],
+    ["0 a * * * * *", /minute field "a": "a" is not a number/],
+  ])("refuses %s", (expr, reason) => {
+    expect(() => parseCron(expr)).toThrowError(CronError);
+    expect(() => parseCron(expr)).toThrowError(reason);
+  });
+});
