@@ -79,7 +79,12 @@ describe("createLimiter", () => {
 
   it("keeps actions independent", async () => {
     let now = 0;
-    const limiter = createLimiter({ A: 1, B: 1 }, { now: () => now, sleep: async (ms) => void (now += ms) });
+    const limiter = createLimiter({ A: 1, B: 1 }, {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
     await limiter.take("A");
     await limiter.take("B");
     expect(now).toBe(0);
