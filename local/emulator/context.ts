@@ -108,8 +108,8 @@ export interface EmulatorModule {
   testRoutes?: TestRoute[];
   /** Called once at start, after state is loaded (e.g. re-queue instances that were running). */
   recover?(ctx: EmuContext): void;
-  /** Called on close (kill child processes). */
-  close?(): void;
+  /** Called on close (kill child processes). `ctx` tells which emulator closes when several share a process. */
+  close?(ctx: EmuContext): void;
 }
 
 export interface TestRoute {

@@ -181,7 +181,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     },
     async close() {
       clearInterval(timer);
-      for (const m of MODULES) m.close?.();
+      for (const m of MODULES) m.close?.(tickCtx);
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
