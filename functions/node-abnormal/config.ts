@@ -1,0 +1,97 @@
+// The remediation knobs, parsed once per container from environment variables. They are
+// the function's own (not in the env policy): the env policy says whether an env may be
+// remediated and its maxNodes; these say how carefully.
+import { z } from "zod";
+import { parseEnv } from "../../shared/config";
+
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v)));
+
+const int = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim()))
+    .pipe(z.coerce.number().int().min(min).max(max));
+
+export const RemediationConfigSchema = z.object({
+  /** Log the plan and change nothing. */
+  dryRun: z.boolean(),
+  /** `replace`: terminate, then restore desired. `surge`: raise desired first, then terminate. */
+  mode: z.enum(["replace", "surge"]),
+  /** Nodes younger than this (ResourceCreatedTime) are still starting: left alone. */
+  graceSeconds: z.number().int().min(0),
+  /** Short-circuit when unhealthy nodes exceed max(okUnhealthyCount, maxUnhealthyPercent% × desired). */
+  maxUnhealthyPercent: z.number().min(0).max(100),
+  /** Unhealthy nodes that never count as a mass failure (cluster-autoscaler's ok-total-unready-count). */
+  okUnhealthyCount: z.number().int().min(0),
+  /** Seconds after a node termination on an env before the next replacement there. */
+  cooldownSeconds: z.number().int().min(0),
+  /** Replacements (terminations) per env in any rolling hour; past it, stop and alert. */
+  maxReplacementsPerHour: z.number().int().min(0),
+  /** A node going abnormal within this long of its creation by a replacement is a retry. */
+  retryWindowSeconds: z.number().int().min(0),
+  /** Events older than our last read of the env by more than this are stale (clock skew, second precision). */
+  eventSkewSeconds: z.number().int().min(0),
+});
+export type RemediationConfig = z.infer<typeof RemediationConfigSchema>;
+
+export const DEFAULT_REMEDIATION: RemediationConfig = {
+  dryRun: false,
+  mode: "replace",
+  graceSeconds: 600,
+  maxUnhealthyPercent: 45,
+  okUnhealthyCount: 1,
+  cooldownSeconds: 300,
+  maxReplacementsPerHour: 6,
+  retryWindowSeconds: 1800,
+  eventSkewSeconds: 2,
+};
+
+const EnvVarsSchema = z
+  .object({
+    DRY_RUN: bool(DEFAULT_REMEDIATION.dryRun),
+    REMEDIATION_MODE: z.enum(["replace", "surge"]).default(DEFAULT_REMEDIATION.mode),
+    REMEDIATION_GRACE_SECONDS: int(DEFAULT_REMEDIATION.graceSeconds, 0, 86_400),
+    REMEDIATION_MAX_UNHEALTHY_PERCENT: int(DEFAULT_REMEDIATION.maxUnhealthyPercent, 0, 100),
+    REMEDIATION_OK_UNHEALTHY_COUNT: int(DEFAULT_REMEDIATION.okUnhealthyCount, 0, 2000),
+    REMEDIATION_COOLDOWN_SECONDS: int(DEFAULT_REMEDIATION.cooldownSeconds, 0, 86_400),
+    REMEDIATION_MAX_PER_HOUR: int(DEFAULT_REMEDIATION.maxReplacementsPerHour, 0, 2000),
+    REMEDIATION_RETRY_WINDOW_SECONDS: int(DEFAULT_REMEDIATION.retryWindowSeconds, 0, 86_400),
+    EVENT_SKEW_SECONDS: int(DEFAULT_REMEDIATION.eventSkewSeconds, 0, 3600),
+    ALERT_WEBHOOK_URL: z.string().url("ALERT_WEBHOOK_URL must be a URL").optional(),
+    BATCH_ENDPOINT: z.string().min(1).optional(),
+    TENCENTCLOUD_REGION: z.string().min(1, "TENCENTCLOUD_REGION must be set (SCF sets it)").default("ap-guangzhou"),
+  })
+  .passthrough();
+
+export interface FunctionConfig {
+  remediation: RemediationConfig;
+  alertWebhookUrl: string | undefined;
+  batchEndpoint: string | undefined;
+  region: string;
+}
+
+/** Reads the function's configuration; throws `config_invalid` naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+  const v = parseEnv(EnvVarsSchema, env);
+  return {
+    remediation: {
+      dryRun: v.DRY_RUN,
+      mode: v.REMEDIATION_MODE,
+      graceSeconds: v.REMEDIATION_GRACE_SECONDS,
+      maxUnhealthyPercent: v.REMEDIATION_MAX_UNHEALTHY_PERCENT,
+      okUnhealthyCount: v.REMEDIATION_OK_UNHEALTHY_COUNT,
+      cooldownSeconds: v.REMEDIATION_COOLDOWN_SECONDS,
+      maxReplacementsPerHour: v.REMEDIATION_MAX_PER_HOUR,
+      retryWindowSeconds: v.REMEDIATION_RETRY_WINDOW_SECONDS,
+      eventSkewSeconds: v.EVENT_SKEW_SECONDS,
+    },
+    alertWebhookUrl: v.ALERT_WEBHOOK_URL,
+    batchEndpoint: v.BATCH_ENDPOINT,
+    region: v.TENCENTCLOUD_REGION,
+  };
+}

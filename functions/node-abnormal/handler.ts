@@ -1,0 +1,152 @@
+// node-abnormal: CMQ topic events from Batch → one remediation pass per env named by a
+// COMPUTE_NODE_ABNORMAL event. A timer event sweeps every env with abnormal nodes (it
+// picks up nodes that were in grace or cooldown when their event came).
+// Poison messages are logged with their msgId and dropped; a transient failure on any env
+// throws after every env had its pass, so SCF retries (passes are state-based: a retry
+// redoes nothing that already happened).
+import type { Alerter } from "../../shared/alerts";
+import { collectAll } from "../../shared/batch/tencent-adapter";
+import type { BatchPort } from "../../shared/batch/port";
+import type { EnvPolicy } from "../../shared/env-policy";
+import { AppError } from "../../shared/errors";
+import type { Logger } from "../../shared/log";
+import { parseCmqEvent } from "../../shared/triggers/cmq";
+import type { RemediationConfig } from "./config";
+import { asAppError, type EnvPassResult, type RemediationBatch, remediateEnv } from "./remediate";
+
+export interface HandlerDeps {
+  batch: RemediationBatch & Pick<BatchPort, "listEnvs">;
+  policy: EnvPolicy;
+  config: RemediationConfig;
+  logger: Logger;
+  alerter: Alerter;
+  /** The region the Batch port talks to: events from other regions are not ours. */
+  region: string;
+  now?: () => number;
+  /** Env passes run at once (the adapter's limiter still paces each API). */
+  concurrency?: number;
+}
+
+export interface InvocationSummary {
+  messages: number;
+  poison: number;
+  events: number;
+  /** Events that are not COMPUTE_NODE_ABNORMAL (or not for this region), by name. */
+  ignored: Record<string, number>;
+  /** Envs whose events were all older than this container's last read of them. */
+  stale: string[];
+  envs: Array<{ env: string; outcome: EnvPassResult["outcome"]; decisions: Record<string, string[]> }>;
+}
+
+interface Target {
+  nodeIds: Set<string>;
+  /** Latest EventTime among the env's events; undefined when any event had none. */
+  latest: number | undefined;
+  msgIds: Set<string>;
+}
+
+const ABNORMAL = "COMPUTE_NODE_ABNORMAL";
+
+export function makeHandler(deps: HandlerDeps) {
+  const now = deps.now ?? Date.now;
+  // Per container: when each env was last read by a pass that completed. An event older
+  // than that read brings nothing the read did not already show.
+  const lastRead = new Map<string, number>();
+  const rdeps = { ...deps, now };
+
+  return async function handle(event: unknown, context?: { request_id?: string; requestId?: string }): Promise<InvocationSummary> {
+    const logger = deps.logger.child({ request_id: context?.request_id ?? context?.requestId });
+    const summary: InvocationSummary = { messages: 0, poison: 0, events: 0, ignored: {}, stale: [], envs: [] };
+    const targets = new Map<string, Target>();
+
+    if (isTimerEvent(event)) {
+      for (const envId of await envsWithAbnormalNodes(deps.batch)) targets.set(envId, { nodeIds: new Set(), latest: undefined, msgIds: new Set() });
+      logger.info("sweep", { envs: [...targets.keys()] });
+    } else {
+      const parsed = parseCmqEvent(event);
+      summary.messages = parsed.messages.length;
+      summary.poison = parsed.poison.length;
+      for (const p of parsed.poison) logger.error("poison message dropped", { msgId: p.msgId, reason: p.reason });
+      for (const msg of parsed.messages) {
+        if (msg.malformedEvents > 0) logger.warn("malformed events skipped", { msgId: msg.msgId, count: msg.malformedEvents });
+        for (const e of msg.events) {
+          summary.events++;
+          const foreign = e.region !== undefined && e.region !== deps.region;
+          if (e.name !== ABNORMAL || !e.envId || foreign) {
+            const key = e.name !== ABNORMAL ? e.name : foreign ? `${ABNORMAL}(region ${e.region})` : `${ABNORMAL}(no EnvId)`;
+            summary.ignored[key] = (summary.ignored[key] ?? 0) + 1;
+            continue;
+          }
+          const t = targets.get(e.envId) ?? { nodeIds: new Set<string>(), latest: Number.NEGATIVE_INFINITY, msgIds: new Set<string>() };
+          if (e.nodeId) t.nodeIds.add(e.nodeId);
+          t.msgIds.add(msg.msgId);
+          t.latest = e.time === undefined || t.latest === undefined ? undefined : Math.max(t.latest, e.time);
+          targets.set(e.envId, t);
+        }
+      }
+      if (Object.keys(summary.ignored).length) logger.info("events ignored", { ignored: summary.ignored });
+    }
+
+    const work: Array<[string, Target]> = [];
+    for (const [envId, t] of targets) {
+      const read = lastRead.get(envId);
+      if (read !== undefined && t.latest !== undefined && t.latest + deps.config.eventSkewSeconds * 1000 < read) {
+        summary.stale.push(envId);
+        logger.info("remediation", {
+          env: envId,
+          nodes: [...t.nodeIds],
+          decision: "skipped:stale-event",
+          inputs: { latest_event: new Date(t.latest).toISOString(), last_read: new Date(read).toISOString(), msg_ids: [...t.msgIds] },
+        });
+      } else work.push([envId, t]);
+    }
+
+    const results = await mapLimit(work, deps.concurrency ?? 4, async ([envId, t]) => {
+      try {
+        return await remediateEnv(rdeps, envId, [...t.nodeIds]);
+      } catch (e) {
+        return { envId, outcome: "failed", error: asAppError(e) } satisfies EnvPassResult;
+      }
+    });
+
+    const failed: string[] = [];
+    for (const r of results) {
+      const decisions: Record<string, string[]> = {};
+      if (r.outcome === "failed") failed.push(r.envId);
+      else lastRead.set(r.envId, r.readAt);
+      const plan = "plan" in r ? r.plan : undefined;
+      for (const n of plan?.nodes ?? []) decisions[n.decision] = [...(decisions[n.decision] ?? []), n.nodeId];
+      summary.envs.push({ env: r.envId, outcome: r.outcome, decisions });
+    }
+    if (failed.length) {
+      throw new AppError("remediation_incomplete", `remediation failed for ${failed.join(", ")}; the platform will retry`, {
+        status: 503,
+        expose: false,
+        details: { envs: failed },
+      });
+    }
+    return summary;
+  };
+}
+
+function isTimerEvent(event: unknown): boolean {
+  return !!event && typeof event === "object" && (event as { Type?: unknown }).Type === "Timer";
+}
+
+async function envsWithAbnormalNodes(batch: Pick<BatchPort, "listEnvs">): Promise<string[]> {
+  const envs = await collectAll((offset, limit) => batch.listEnvs({ offset, limit }));
+  return envs.filter((e) => e.ComputeNodeMetrics.AbnormalCount > 0 && e.NextAction !== "DELETING").map((e) => e.EnvId);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}

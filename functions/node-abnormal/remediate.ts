@@ -1,0 +1,155 @@
+// One remediation pass over one env: read it, decide (pure), act, audit. Costs at most
+// DescribeComputeEnv + DescribeComputeEnvActivities (only when something would be done;
+// a second page only past 100 activities) + TerminateComputeNodes + ModifyComputeEnv,
+// however many events named the env.
+import type { Alerter } from "../../shared/alerts";
+import type { Activity } from "../../shared/batch/models";
+import type { BatchPort } from "../../shared/batch/port";
+import { type EnvPolicy, ruleFor } from "../../shared/env-policy";
+import { AppError, isAppError } from "../../shared/errors";
+import type { Logger } from "../../shared/log";
+import type { RemediationConfig } from "./config";
+import { decide, type NodeDecision, type RemediationAction, type RemediationPlan } from "./policy";
+
+export type RemediationBatch = Pick<BatchPort, "getEnv" | "listEnvActivities" | "terminateNodes" | "setDesiredNodes">;
+
+export interface RemediatorDeps {
+  batch: RemediationBatch;
+  policy: EnvPolicy;
+  config: RemediationConfig;
+  logger: Logger;
+  alerter: Alerter;
+  now: () => number;
+}
+
+export type EnvPassResult =
+  | { envId: string; outcome: "done"; plan: RemediationPlan; readAt: number }
+  | { envId: string; outcome: "env-gone"; readAt: number }
+  | { envId: string; outcome: "failed"; error: AppError; plan?: RemediationPlan };
+
+const ACTIVITY_PAGE = 100;
+
+export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNodeIds: readonly string[]): Promise<EnvPassResult> {
+  const { batch, logger } = deps;
+  const readAt = deps.now();
+  let env: Awaited<ReturnType<RemediationBatch["getEnv"]>>;
+  try {
+    env = await batch.getEnv(envId);
+  } catch (e) {
+    const err = asAppError(e);
+    if (err.status === 404) {
+      logger.info("remediation", { env: envId, nodes: [...hintedNodeIds], decision: "skipped:env-gone", inputs: { tencent_code: err.tencentCode } });
+      return { envId, outcome: "env-gone", readAt };
+    }
+    logger.error("remediation read failed", { env: envId, code: err.code, error: err.message, batch_request_id: err.requestId });
+    return { envId, outcome: "failed", error: err };
+  }
+
+  const rule = ruleFor(deps.policy, env);
+  const base = { env, activities: [] as Activity[], rule, config: deps.config, now: readAt, hintedNodeIds };
+  let plan = decide(base);
+  try {
+    // Activities can only hold a replacement back (in progress, cooldown, cap): read them
+    // only when the snapshot alone would act.
+    if (plan.actions.length > 0) plan = decide({ ...base, activities: await recentActivities(batch, envId), now: deps.now() });
+  } catch (e) {
+    const err = asAppError(e);
+    logger.error("remediation read failed", { env: envId, code: err.code, error: err.message, batch_request_id: err.requestId });
+    return { envId, outcome: "failed", error: err };
+  }
+
+  for (const alert of plan.alerts) await deps.alerter.send(alert);
+
+  if (plan.dryRun || plan.actions.length === 0) {
+    audit(logger, plan);
+    return { envId, outcome: "done", plan, readAt };
+  }
+  try {
+    await execute(deps, plan);
+  } catch (e) {
+    const err = asAppError(e);
+    audit(logger, plan, err);
+    return { envId, outcome: "failed", error: err, plan };
+  }
+  audit(logger, plan);
+  return { envId, outcome: "done", plan, readAt };
+}
+
+/** The env's activities, newest included whichever order Batch lists them in (≤ 2 calls). */
+async function recentActivities(batch: RemediationBatch, envId: string): Promise<Activity[]> {
+  const first = await batch.listEnvActivities(envId, { offset: 0, limit: ACTIVITY_PAGE });
+  if (first.total <= first.items.length) return first.items;
+  const last = await batch.listEnvActivities(envId, { offset: Math.max(0, first.total - ACTIVITY_PAGE), limit: ACTIVITY_PAGE });
+  const seen = new Set(first.items.map((a) => a.ActivityId));
+  return [...first.items, ...last.items.filter((a) => !seen.has(a.ActivityId))];
+}
+
+async function execute(deps: RemediatorDeps, plan: RemediationPlan): Promise<void> {
+  const { batch, logger } = deps;
+  const done: RemediationAction[] = [];
+  for (const action of plan.actions) {
+    try {
+      if (action.kind === "terminate") await batch.terminateNodes(plan.envId, action.nodeIds);
+      else await batch.setDesiredNodes(plan.envId, action.desired);
+      done.push(action);
+    } catch (e) {
+      const err = asAppError(e);
+      const terminated = done.some((a) => a.kind === "terminate");
+      const surged = done.some((a) => a.kind === "set-desired" && a.reason === "surge");
+      if (surged && !terminated) {
+        // Surge raised the desired count but nothing was terminated: take the surge back.
+        try {
+          await batch.setDesiredNodes(plan.envId, plan.inputs.desired);
+        } catch (undo) {
+          logger.error("surge not undone", { env: plan.envId, desired: plan.inputs.desired, error: asAppError(undo).message });
+        }
+      }
+      if (terminated && action.kind === "set-desired") {
+        await deps.alerter.send({
+          kind: "remediation.capacity",
+          severity: "critical",
+          summary: `${plan.envId} (${plan.envName}): abnormal nodes terminated but the desired count could not be restored to ${action.desired}: ${err.message}`,
+          details: { env: plan.envId, desired: action.desired, code: err.tencentCode ?? err.code },
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+/** One structured line per decision on the env: which nodes, what, and the inputs behind it. */
+function audit(logger: Logger, plan: RemediationPlan, error?: AppError): void {
+  const groups = new Map<string, NodeDecision[]>();
+  for (const n of plan.nodes) {
+    const key = error && (n.decision === "replaced" || n.decision === "dry-run") ? "failed" : n.decision;
+    groups.set(key, [...(groups.get(key) ?? []), n]);
+  }
+  for (const [decision, nodes] of groups) {
+    const acting = decision === "replaced" || decision === "dry-run" || decision === "failed";
+    const fields: Record<string, unknown> = {
+      env: plan.envId,
+      env_name: plan.envName,
+      nodes: nodes.map((n) => n.nodeId),
+      decision,
+      inputs: {
+        ...plan.inputs,
+        node_states: Object.fromEntries(nodes.map((n) => [n.nodeId, n.state])),
+        node_ages_s: Object.fromEntries(nodes.filter((n) => n.ageSeconds !== undefined).map((n) => [n.nodeId, n.ageSeconds])),
+      },
+    };
+    if (acting) fields.actions = plan.actions;
+    const retries = nodes.filter((n) => n.retry).map((n) => n.nodeId);
+    if (retries.length) fields.retry_nodes = retries;
+    if (decision === "failed" && error) {
+      fields.error = error.message;
+      fields.code = error.tencentCode ?? error.code;
+      fields.batch_request_id = error.requestId;
+      logger.error("remediation", fields);
+    } else logger.info("remediation", fields);
+  }
+}
+
+export function asAppError(e: unknown): AppError {
+  if (isAppError(e)) return e;
+  return new AppError("remediation.unexpected", (e as Error)?.message ?? String(e), { status: 500, expose: false, cause: e });
+}

@@ -1,0 +1,193 @@
+// Lenient envelopes for the SCF CMQ topic trigger and the Batch event message it carries
+// (batch-facts §6, §8). The platform and Batch add fields over time, so nothing here is
+// `.strict()`. `msgBody` is the Batch message as a JSON string, or base64 of it (queue
+// readers get it encoded); one message may carry many events; event names come in two
+// spellings. A message that can never be parsed is reported, not thrown: retrying it
+// would fail the same way forever.
+import { z } from "zod";
+import { type EventName, normalizeEventName } from "../batch/rules";
+
+const idLike = z.union([z.string(), z.number().transform(String)]).nullish();
+
+export const CmqRecordSchema = z
+  .object({
+    CMQ: z
+      .object({
+        type: z.string().nullish(),
+        topicOwner: idLike,
+        topicName: z.string().nullish(),
+        subscriptionName: z.string().nullish(),
+        publishTime: z.string().nullish(),
+        msgId: idLike,
+        requestId: idLike,
+        // A string (as documented), or an already-parsed value from a local bus.
+        msgBody: z.unknown(),
+        msgTag: z.union([z.array(z.string()), z.string()]).nullish(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+export type CmqRecord = z.infer<typeof CmqRecordSchema>;
+
+export const CmqEventSchema = z.object({ Records: z.array(z.unknown()).min(1) }).passthrough();
+
+/** `true` for an SCF CMQ topic event (`{ Records: [{ CMQ: … }] }`). */
+export function isCmqEvent(event: unknown): boolean {
+  const r = CmqEventSchema.safeParse(event);
+  return r.success && r.data.Records.some((rec) => typeof rec === "object" && rec !== null && "CMQ" in rec);
+}
+
+/** The `Batch` part of an event: node events carry these; unknown fields pass. */
+export const BatchEventDetailSchema = z
+  .object({
+    EnvId: z.string().nullish(),
+    EnvName: z.string().nullish(),
+    ComputeNodeId: z.string().nullish(),
+    ComputeNodeInstanceId: z.string().nullish(),
+    ComputeNodeState: z.string().nullish(),
+    ResourceCreatedTime: z.string().nullish(),
+    Cpu: z.number().nullish(),
+    Mem: z.number().nullish(),
+    JobId: z.string().nullish(),
+  })
+  .passthrough();
+
+export const BatchEventSchema = z
+  .object({
+    EventVersion: z.string().nullish(),
+    EventTime: z.string().nullish(),
+    Region: z.string().nullish(),
+    EventName: z.string().min(1),
+    EventVars: z.array(z.unknown()).nullish(),
+    Batch: BatchEventDetailSchema.nullish(),
+  })
+  .passthrough();
+
+export interface BatchEvent {
+  /** Upper-case name (`COMPUTE_NODE_ABNORMAL`), or the raw name when it is no known event. */
+  name: EventName | string;
+  known: boolean;
+  /** Epoch ms of EventTime, when it parses. */
+  time: number | undefined;
+  region: string | undefined;
+  envId: string | undefined;
+  envName: string | undefined;
+  nodeId: string | undefined;
+  nodeState: string | undefined;
+  resourceCreatedTime: string | undefined;
+}
+
+export interface CmqMessage {
+  msgId: string;
+  topicName: string | undefined;
+  events: BatchEvent[];
+  /** Entries of `Events` that are not events (logged, skipped). */
+  malformedEvents: number;
+}
+
+export interface PoisonMessage {
+  /** `msgId`, or `record[i]` when the record has none. */
+  msgId: string;
+  reason: string;
+}
+
+export interface ParsedCmq {
+  messages: CmqMessage[];
+  poison: PoisonMessage[];
+}
+
+/** Splits an SCF CMQ event into Batch messages; what can never be parsed goes to `poison`. */
+export function parseCmqEvent(event: unknown): ParsedCmq {
+  const out: ParsedCmq = { messages: [], poison: [] };
+  const env = CmqEventSchema.safeParse(event);
+  if (!env.success) {
+    out.poison.push({ msgId: "(event)", reason: "not a CMQ event: Records must be a non-empty array" });
+    return out;
+  }
+  env.data.Records.forEach((raw, i) => {
+    const rec = CmqRecordSchema.safeParse(raw);
+    if (!rec.success) {
+      out.poison.push({ msgId: `record[${i}]`, reason: `Records[${i}].CMQ: ${rec.error.issues[0]?.message ?? "invalid"}` });
+      return;
+    }
+    const cmq = rec.data.CMQ;
+    const msgId = cmq.msgId ?? `record[${i}]`;
+    const body = decodeMsgBody(cmq.msgBody);
+    if (!body.ok) {
+      out.poison.push({ msgId, reason: body.reason });
+      return;
+    }
+    const events = eventList(body.value);
+    if (!events) {
+      out.poison.push({ msgId, reason: "msgBody has no Events array" });
+      return;
+    }
+    const msg: CmqMessage = { msgId, topicName: cmq.topicName ?? undefined, events: [], malformedEvents: 0 };
+    for (const e of events) {
+      const ev = BatchEventSchema.safeParse(e);
+      if (ev.success) msg.events.push(toEvent(ev.data));
+      else msg.malformedEvents++;
+    }
+    if (msg.events.length === 0 && msg.malformedEvents > 0) {
+      out.poison.push({ msgId, reason: `none of the ${msg.malformedEvents} entries of Events is an event (EventName missing)` });
+      return;
+    }
+    out.messages.push(msg);
+  });
+  return out;
+}
+
+type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
+
+/** `msgBody` as JSON text, base64 of JSON text, or an already-parsed object. */
+export function decodeMsgBody(body: unknown): Decoded {
+  if (body !== null && typeof body === "object") return { ok: true, value: body };
+  if (typeof body !== "string" || body.trim() === "") return { ok: false, reason: "msgBody is missing or empty" };
+  const text = body.trim();
+  const direct = tryJson(text);
+  if (direct.ok) return direct;
+  if (/^[A-Za-z0-9+/=_-]+$/.test(text)) {
+    const decoded = Buffer.from(text, "base64").toString("utf8");
+    const viaBase64 = tryJson(decoded.trim());
+    if (viaBase64.ok) return viaBase64;
+  }
+  return { ok: false, reason: "msgBody is neither JSON nor base64-encoded JSON" };
+}
+
+function tryJson(text: string): Decoded {
+  if (!text.startsWith("{") && !text.startsWith("[")) return { ok: false, reason: "not JSON" };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, reason: "not JSON" };
+  }
+}
+
+/** `{Events:[…]}` as documented; a bare array or a single event are accepted too. */
+function eventList(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    const events = o.Events ?? o.events;
+    if (Array.isArray(events)) return events;
+    if (typeof o.EventName === "string") return [value];
+  }
+  return undefined;
+}
+
+function toEvent(e: z.infer<typeof BatchEventSchema>): BatchEvent {
+  const normalized = normalizeEventName(e.EventName);
+  const t = e.EventTime ? Date.parse(e.EventTime) : Number.NaN;
+  const b = e.Batch ?? {};
+  return {
+    name: normalized ?? e.EventName,
+    known: normalized !== undefined,
+    time: Number.isNaN(t) ? undefined : t,
+    region: e.Region ?? undefined,
+    envId: b.EnvId ?? undefined,
+    envName: b.EnvName ?? undefined,
+    nodeId: b.ComputeNodeId ?? undefined,
+    nodeState: b.ComputeNodeState ?? undefined,
+    resourceCreatedTime: b.ResourceCreatedTime ?? undefined,
+  };
+}
