@@ -1,0 +1,172 @@
+// makeHttpHandler: SCF event → request → auth → route → zod-checked body/query → handler →
+// answer, with problem+json errors and one access-log line per request.
+import type { z } from "zod";
+import { AppError, issuesFromZod, validationError } from "../errors";
+import type { Logger } from "../log";
+import { identify, type KeyRing, type Principal, requireScope } from "./auth";
+import { buildOpenApi, type OpenApiInfo, type OpenApiRoute } from "./openapi";
+import { toProblem } from "./problem";
+import { fallbackRequestId, type HttpRequest, MAX_BODY_BYTES, type Query, type ScfHttpResponse, toHttpRequest } from "./request";
+import { createRouter, type HttpMethod } from "./router";
+
+export interface HttpResult {
+  status: number;
+  /** JSON-serialised unless it is a string and `content-type` is set. Omit for no body. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteContext<B = unknown, Q = Query> {
+  req: HttpRequest;
+  params: Record<string, string>;
+  /** The JSON body checked by the route's `body` schema. */
+  body: B;
+  /** The query checked by the route's `query` schema (the raw query without one). */
+  query: Q;
+  principal: Principal;
+  /** Logger bound to the request id and principal. */
+  log: Logger;
+}
+
+export interface RouteDef<B extends z.ZodTypeAny, Q extends z.ZodTypeAny> extends OpenApiRoute {
+  method: HttpMethod;
+  /** Template with `{Param}` segments: `/jobs/{JobId}`. */
+  path: string;
+  /** Required scope (e.g. `jobs:read`); undefined = any valid key. */
+  scope?: string | undefined;
+  body?: B | undefined;
+  query?: Q | undefined;
+  handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<HttpResult> | HttpResult;
+}
+
+export type Route = RouteDef<z.ZodTypeAny, z.ZodTypeAny>;
+
+/** Declares a route with its handler typed from the body/query schemas. */
+export function route<B extends z.ZodTypeAny = z.ZodUnknown, Q extends z.ZodType<unknown, z.ZodTypeDef, unknown> = z.ZodType<Query>>(
+  def: RouteDef<B, Q>,
+): Route {
+  return def as unknown as Route;
+}
+
+export interface HttpHandlerOptions {
+  routes: readonly Route[];
+  keys: KeyRing;
+  logger: Logger;
+  /** A service path API Gateway prefixes to every route (e.g. `/batch`); stages are stripped anyway. */
+  basePath?: string | undefined;
+  maxBodyBytes?: number;
+  now?: () => number;
+}
+
+export type MainHandler = (event: unknown, context?: unknown) => Promise<ScfHttpResponse>;
+
+const BASE_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
+
+export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
+  const router = createRouter(opts.routes, { basePath: opts.basePath });
+  const now = opts.now ?? (() => performance.now());
+  if (opts.keys.error) opts.logger.error("API keys unusable: refusing every request", { reason: opts.keys.error });
+
+  return async (event, context) => {
+    const started = now();
+    let req: HttpRequest | undefined;
+    let principal: Principal | undefined;
+    let requestId = "";
+    let result: HttpResult;
+    let errorCode: string | undefined;
+    try {
+      req = toHttpRequest(event, context, opts.maxBodyBytes ?? MAX_BODY_BYTES);
+      requestId = req.requestId;
+      principal = identify(opts.keys, req.headers.authorization);
+      const m = router.match(req.method, req.rawPath, req.stage);
+      requireScope(principal, m.route.scope);
+      const log = opts.logger.child({ request_id: requestId, principal: principal.name });
+      result = await m.route.handler({
+        req,
+        params: m.params,
+        body: m.route.body ? parseBody(m.route.body, req.body) : undefined,
+        query: m.route.query ? parseQuery(m.route.query, req.query) : req.query,
+        principal,
+        log,
+      });
+    } catch (err) {
+      if (!requestId) requestId = fallbackRequestId(event, context);
+      const p = toProblem(err, requestId);
+      errorCode = p.problem.code;
+      if (p.unexpected) opts.logger.error("request failed", { request_id: requestId, err, code: errorCode });
+      else if (p.status >= 500) opts.logger.warn("request refused", { request_id: requestId, err, code: errorCode });
+      result = { status: p.status, headers: { ...p.headers, "content-type": "application/problem+json" }, body: p.problem };
+    }
+    const response = toScfResponse(result, requestId);
+    opts.logger.info("request", {
+      request_id: requestId,
+      method: req?.method ?? methodOf(event),
+      path: req?.rawPath ?? pathOf(event),
+      status: response.statusCode,
+      ms: Math.round((now() - started) * 10) / 10,
+      principal: principal?.name ?? null,
+      source_ip: req?.sourceIp ?? null,
+      ...(errorCode ? { code: errorCode } : {}),
+    });
+    return response;
+  };
+}
+
+function toScfResponse(r: HttpResult, requestId: string): ScfHttpResponse {
+  const headers: Record<string, string> = { ...BASE_HEADERS, "x-request-id": requestId };
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+  let body = "";
+  if (r.body !== undefined) {
+    if (typeof r.body === "string" && headers["content-type"]) body = r.body;
+    else {
+      body = JSON.stringify(r.body);
+      headers["content-type"] ??= "application/json";
+    }
+  }
+  return { isBase64Encoded: false, statusCode: r.status, headers, body };
+}
+
+/** Parses the JSON body: 400 malformed_json, then 400 validation_failed with field paths. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === "") throw validationError([{ path: "", message: "a JSON body is required" }]);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new AppError("malformed_json", `the body is not valid JSON${at ? ` (at position ${at})` : ""}`, { status: 400 });
+  }
+}
+
+function parseBody(schema: z.ZodTypeAny, text: string): unknown {
+  const r = schema.safeParse(parseJsonBody(text));
+  if (!r.success) throw validationError(issuesFromZod(r.error.issues));
+  return r.data;
+}
+
+function parseQuery(schema: z.ZodTypeAny, query: Query): unknown {
+  const r = schema.safeParse(query);
+  if (!r.success) throw validationError(issuesFromZod(r.error.issues, "query"));
+  return r.data;
+}
+
+const field = (event: unknown, k: string): string =>
+  typeof event === "object" && event !== null && typeof (event as Record<string, unknown>)[k] === "string"
+    ? ((event as Record<string, unknown>)[k] as string)
+    : "?";
+const methodOf = (event: unknown) => field(event, "httpMethod").toUpperCase();
+const pathOf = (event: unknown) => field(event, "path");
+
+/** `GET /openapi.json` for a route table (the document is built once, on first request). */
+export function openApiRoute(info: OpenApiInfo, routes: () => readonly OpenApiRoute[], scope?: string): Route {
+  let doc: unknown;
+  return route({
+    method: "GET",
+    path: "/openapi.json",
+    scope,
+    summary: "this OpenAPI 3.1 document",
+    handler: () => {
+      doc ??= buildOpenApi(info, routes());
+      return { status: 200, body: doc };
+    },
+  });
+}

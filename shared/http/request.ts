@@ -1,0 +1,111 @@
+// SCF HTTP event → neutral request, and neutral result → the answer both triggers accept.
+import { randomUUID } from "node:crypto";
+import { AppError } from "../errors";
+import { type HttpTriggerEvent, parseHttpEvent, type QueryValue } from "../triggers/http";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type Query = Record<string, QueryValue>;
+
+export interface HttpRequest {
+  /** Upper case. */
+  method: string;
+  /** The path as the platform gave it (API Gateway: without host, maybe with a stage prefix). */
+  rawPath: string;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  query: Query;
+  /** The body as text (base64 bodies decoded). */
+  body: string;
+  requestId: string;
+  sourceIp: string | undefined;
+  /** API Gateway stage (`release`, `test`, `prepub`), when the event names one. */
+  stage: string | undefined;
+  trigger: HttpTriggerEvent["kind"];
+}
+
+/** What the SCF runtime answers, valid for API Gateway (integrated response) and Function URL. */
+export interface ScfHttpResponse {
+  isBase64Encoded: false;
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The SCF context fields we read (the Node runtime passes `request_id`). */
+export interface ScfContext {
+  request_id?: string;
+  requestId?: string;
+  [k: string]: unknown;
+}
+
+function contextRequestId(context: unknown): string | undefined {
+  if (typeof context !== "object" || context === null) return undefined;
+  const c = context as ScfContext;
+  const id = c.request_id ?? c.requestId;
+  return typeof id === "string" && id ? id : undefined;
+}
+
+/** A request id seen before the event parsed (for errors about the event itself). */
+export function fallbackRequestId(event: unknown, context: unknown): string {
+  const rc = (event as { requestContext?: { requestId?: unknown } } | null)?.requestContext;
+  if (rc && typeof rc.requestId === "string" && rc.requestId) return rc.requestId;
+  return contextRequestId(context) ?? randomUUID();
+}
+
+/**
+ * Parses either trigger's event. Throws AppError: 400 `bad_event` when it is no HTTP event,
+ * 400 `malformed_body` for invalid base64, 413 `payload_too_large` over MAX_BODY_BYTES.
+ */
+export function toHttpRequest(event: unknown, context?: unknown, maxBodyBytes = MAX_BODY_BYTES): HttpRequest {
+  const e = parseHttpEvent(event);
+  if (!e) throw new AppError("bad_event", "the function received an event that is not an HTTP request", { status: 400 });
+
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e.headers ?? {})) if (v !== null) headers[k.toLowerCase()] = v;
+
+  const query: Query = {};
+  const rawQuery = e.queryString ?? (e.kind === "apigw" ? e.queryStringParameters : undefined) ?? {};
+  for (const [k, v] of Object.entries(rawQuery)) {
+    if (v === null || v === false) continue;
+    query[k] = v;
+  }
+
+  // Check the size before decoding: base64 is 4/3 of the bytes it carries.
+  const declared = e.isBase64Encoded ? Math.floor((e.body.length * 3) / 4) : Buffer.byteLength(e.body, "utf8");
+  if (declared > maxBodyBytes + 2) throw tooLarge(maxBodyBytes);
+  let body = e.body;
+  if (e.isBase64Encoded) {
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body.replace(/\s+/g, "")))
+      throw new AppError("malformed_body", "the body is flagged base64 but is not valid base64", { status: 400 });
+    const buf = Buffer.from(body, "base64");
+    if (buf.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
+    body = buf.toString("utf8");
+  } else if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+
+  const rc = e.kind === "apigw" ? e.requestContext : undefined;
+  return {
+    method: e.httpMethod.toUpperCase(),
+    rawPath: e.path || "/",
+    headers,
+    query,
+    body,
+    requestId: rc?.requestId || contextRequestId(context) || headers["x-request-id"] || randomUUID(),
+    sourceIp: rc?.sourceIp || headers["x-scf-remote-addr"] || undefined,
+    stage: rc?.stage || undefined,
+    trigger: e.kind,
+  };
+}
+
+function tooLarge(max: number): AppError {
+  return new AppError("payload_too_large", `the body exceeds ${max} bytes`, { status: 413 });
+}
+
+/** Reads a query value as one string: arrays give their last value, a bare `?flag` gives "". */
+export function queryString(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (v === true) return "";
+  if (Array.isArray(v)) return v[v.length - 1];
+  return v;
+}
