@@ -1,0 +1,226 @@
+// The scaling planner: current env + its rule + its recent activities + the request + now →
+// a plan (previous and next desired count, which nodes to terminate, cores and cost per hour
+// before and after) or a refusal naming the rule. Pure: no SDK, no clock of its own.
+//
+// Guardrails, in the order they are checked:
+//   allowScaling → scaleScopes → (target = DesiredComputeNodeCount or desired + delta)
+//   → unchanged target: nothing to do → maxNodes / maxCores when growing, minNodes when shrinking
+//   → cooldownSeconds since the env's latest activity → enough destroyable nodes to shrink.
+// Bounds apply in the direction of the change: a env already above maxNodes may still shrink.
+import type { Activity, ComputeEnv, ComputeNode } from "../../shared/batch/models";
+import { LIMITS } from "../../shared/batch/rules";
+import type { EnvRule } from "../../shared/env-policy";
+import { money, nodeCostPerHour } from "./pricing";
+import { coresPerNewNode, isBusy, isLive, nodeView, type PricingContext, parseTime } from "./view";
+
+export type ScaleTarget = { desired: number } | { delta: number };
+
+export interface Capacity {
+  desired: number;
+  /** Nodes that count towards desired (before: now; after: once Batch has reached `desired`). */
+  nodes: number;
+  cores: number;
+  /** null when some node's instance type has no price. */
+  costPerHour: number | null;
+}
+
+export interface ScalePlan {
+  envId: string;
+  previous: number;
+  next: number;
+  direction: "up" | "down" | "none";
+  /** Nodes to destroy with TerminateComputeNodes (idle first), before the desired count is set. */
+  terminate: string[];
+  /** The subset of `terminate` that is busy (picked only because too few idle nodes remain). */
+  terminateBusy: string[];
+  before: Capacity;
+  after: Capacity;
+  warnings: string[];
+  /** StartTime of the env's latest activity (what the cooldown counts from), if any. */
+  lastActivityAt: string | null;
+}
+
+export interface Refusal {
+  status: 403 | 409 | 422;
+  code: string;
+  /** The policy field (or precondition) that refused: `maxNodes`, `cooldownSeconds`, … */
+  rule: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+export type PlanResult = { ok: true; plan: ScalePlan } | { ok: false; refusal: Refusal };
+
+export interface PlanInput {
+  env: ComputeEnv;
+  rule: EnvRule;
+  activities: readonly Activity[];
+  target: ScaleTarget;
+  /** Whether the caller holds one of rule.scaleScopes (decided by the HTTP layer's scope logic). */
+  callerMayScale: boolean;
+  pricing: PricingContext;
+  now: number;
+}
+
+/** Destroyable by ModifyComputeEnv / TerminateComputeNodes and counted towards desired. */
+const DESTROYABLE = new Set(["CREATED", "RUNNING", "ABNORMAL"]);
+
+/** Lower ranks go first: idle abnormal, not yet running, idle running; busy ones last. */
+function rank(n: ComputeNode): number {
+  const busy = isBusy(n) ? 10 : 0;
+  if (n.ComputeNodeState === "ABNORMAL") return busy;
+  if (n.ComputeNodeState === "CREATED") return busy + 1;
+  return busy + 2;
+}
+
+/** Scale-down order: idle before busy, then newest first (least warmed up), then by id. */
+export function scaleDownOrder(nodes: readonly ComputeNode[]): ComputeNode[] {
+  return nodes
+    .filter((n) => DESTROYABLE.has(n.ComputeNodeState))
+    .sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        (parseTime(b.ResourceCreatedTime) ?? 0) - (parseTime(a.ResourceCreatedTime) ?? 0) ||
+        a.ComputeNodeId.localeCompare(b.ComputeNodeId),
+    );
+}
+
+/** The latest activity start of the env (node CREATE or DESTROY, whoever caused it). */
+export function latestActivity(activities: readonly Activity[]): { at: number; activity: Activity } | undefined {
+  let best: { at: number; activity: Activity } | undefined;
+  for (const a of activities) {
+    const at = parseTime(a.StartTime);
+    if (at !== undefined && (!best || at > best.at)) best = { at, activity: a };
+  }
+  return best;
+}
+
+const refuse = (status: Refusal["status"], code: string, rule: string, message: string, retryAfterSeconds?: number): PlanResult => ({
+  ok: false,
+  refusal: { status, code, rule, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
+});
+
+function sumCost(values: ReadonlyArray<number | null>): number | null {
+  if (values.some((v) => v === null)) return null;
+  return money(values.reduce<number>((s, v) => s + (v ?? 0), 0));
+}
+
+export function planScale(input: PlanInput): PlanResult {
+  const { env, rule, pricing } = input;
+  const id = env.EnvId;
+  if (env.NextAction === "DELETING") return refuse(409, "env_deleting", "state", `${id} is being deleted; it cannot be scaled`);
+  if (!rule.allowScaling)
+    return refuse(422, "policy.allowScaling", "allowScaling", `the policy for ${id} does not allow scaling (allowScaling: false)`);
+  if (!input.callerMayScale)
+    return refuse(
+      403,
+      "policy.scaleScopes",
+      "scaleScopes",
+      `scaling ${id} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)`,
+    );
+
+  const previous = env.DesiredComputeNodeCount;
+  const next = "desired" in input.target ? input.target.desired : previous + input.target.delta;
+  const live = env.ComputeNodeSet.filter(isLive);
+  const views = new Map(live.map((n) => [n.ComputeNodeId, nodeView(n, pricing)]));
+  const liveCores = live.reduce((s, n) => s + n.Cpu, 0);
+  const cpn = coresPerNewNode(env, pricing.instanceTypes);
+  const newType = pricing.instanceTypes[0];
+  const newRate = cpn === undefined ? undefined : nodeCostPerHour(pricing.prices, pricing.region, newType, cpn, 0);
+  const newCost = newRate === undefined ? null : money(newRate);
+  const before: Capacity = {
+    desired: previous,
+    nodes: live.length,
+    cores: liveCores,
+    costPerHour: sumCost(live.map((n) => views.get(n.ComputeNodeId)?.costPerHour ?? null)),
+  };
+  const latest = latestActivity(input.activities);
+  const lastActivityAt = latest ? new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z") : null;
+
+  if (next === previous) {
+    return {
+      ok: true,
+      plan: { envId: id, previous, next, direction: "none", terminate: [], terminateBusy: [], before, after: before, warnings: [], lastActivityAt },
+    };
+  }
+  const direction = next > previous ? "up" : "down";
+
+  if (next < 0 || (direction === "down" && next < rule.minNodes))
+    return refuse(422, "policy.minNodes", "minNodes", `${id} may not go below ${rule.minNodes} nodes (policy minNodes); asked for ${next}`);
+  if (next > LIMITS.desiredNodesMax)
+    return refuse(422, "batch.desiredLimit", "DesiredComputeNodeCount", `Batch allows at most ${LIMITS.desiredNodesMax} nodes per env; asked for ${next}`);
+  if (direction === "up" && next > rule.maxNodes)
+    return refuse(422, "policy.maxNodes", "maxNodes", `${id} may not exceed ${rule.maxNodes} nodes (policy maxNodes); asked for ${next}`);
+
+  // Which nodes go, for a scale-down: those beyond the new count among the ones that count.
+  const excess = Math.max(0, live.length - next);
+  const order = scaleDownOrder(live);
+  if (direction === "down" && order.length < excess) {
+    const starting = live.length - order.length;
+    return refuse(
+      409,
+      "not_enough_destroyable_nodes",
+      "destroyableNodes",
+      `scaling ${id} to ${next} needs ${excess} nodes destroyed, but only ${order.length} are CREATED, RUNNING or ABNORMAL (${starting} still starting); retry once they run`,
+    );
+  }
+  const chosen = direction === "down" ? order.slice(0, excess) : [];
+  const chosenIds = new Set(chosen.map((n) => n.ComputeNodeId));
+  const kept = live.filter((n) => !chosenIds.has(n.ComputeNodeId));
+  const added = Math.max(0, next - kept.length);
+  const afterCores = kept.reduce((s, n) => s + n.Cpu, 0) + (added > 0 ? added * (cpn ?? 0) : 0);
+
+  if (direction === "up" && rule.maxCores !== undefined) {
+    if (cpn === undefined)
+      return refuse(422, "policy.maxCores", "maxCores", `${id} has a maxCores limit but the cores per node of its instance type are unknown`);
+    if (afterCores > rule.maxCores)
+      return refuse(
+        422,
+        "policy.maxCores",
+        "maxCores",
+        `${next} nodes of ${id} would hold ${afterCores} cores; the policy allows at most ${rule.maxCores} (maxCores)`,
+      );
+  }
+
+  if (latest && rule.cooldownSeconds > 0) {
+    const readyAt = latest.at + rule.cooldownSeconds * 1000;
+    if (input.now < readyAt) {
+      const wait = Math.ceil((readyAt - input.now) / 1000);
+      return refuse(
+        422,
+        "policy.cooldownSeconds",
+        "cooldownSeconds",
+        `${id} changed at ${lastActivityAt} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
+        wait,
+      );
+    }
+  }
+
+  const busy = chosen.filter(isBusy).map((n) => n.ComputeNodeId);
+  const warnings: string[] = [];
+  if (busy.length > 0)
+    warnings.push(`too few idle nodes: ${busy.length} busy node(s) will be terminated and their task instances interrupted (${busy.join(", ")})`);
+  if (added > 0 && newCost === null && before.costPerHour !== null)
+    warnings.push("the instance type of new nodes has no price: cost after is unknown");
+  const after: Capacity = {
+    desired: next,
+    nodes: next,
+    cores: afterCores,
+    costPerHour: sumCost([...kept.map((n) => views.get(n.ComputeNodeId)?.costPerHour ?? null), ...Array(added).fill(newCost)]),
+  };
+  return {
+    ok: true,
+    plan: {
+      envId: id,
+      previous,
+      next,
+      direction,
+      terminate: chosen.map((n) => n.ComputeNodeId),
+      terminateBusy: busy,
+      before,
+      after,
+      warnings,
+      lastActivityAt,
+    },
+  };
+}

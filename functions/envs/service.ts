@@ -1,0 +1,339 @@
+// The envs function's operations over the Batch port: read Batch, ask the pure cores
+// (view, planner, create) what to do, do it, and write one audit line per change.
+import type { BatchPort, Filter } from "../../shared/batch/port";
+import type { Activity, ComputeEnv } from "../../shared/batch/models";
+import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
+import { AppError, isAppError } from "../../shared/errors";
+import type { Logger } from "../../shared/log";
+import { planCreateEnv } from "./create";
+import { type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
+import { coresOf, envInstanceTypes, type PriceTable } from "./pricing";
+import { type EnvDetail, type EnvSummary, envDetail, envSummary, groupOf, isBusy, isLive, type PricingContext } from "./view";
+
+export interface EnvsDeps {
+  port: BatchPort;
+  policy: EnvPolicy;
+  prices: PriceTable;
+  /** Region of the Batch calls (TENCENTCLOUD_REGION). */
+  region: string;
+  logger: Logger;
+  now: () => number;
+}
+
+/** Who is asking: the API key's name and scopes, and whether it may scale a given rule. */
+export interface Caller {
+  name: string;
+  mayScale(rule: EnvRule): boolean;
+}
+
+export interface ListQuery {
+  zone?: string[];
+  envName?: string[];
+  envId?: string[];
+  tagKey?: string[];
+  tags?: Array<{ key: string; value: string }>;
+  offset: number;
+  limit: number;
+}
+
+const TERMINABLE = new Set(["CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL"]);
+const BATCH_PAGE = 100;
+
+/** Messages for the API's preconditions, so a 409 says what to do. */
+const CLEAR: Record<string, string> = {
+  "UnsupportedOperation.ComputeEnvAcceptOtherRequest": "the env is busy with another request (or being deleted); retry shortly",
+  "UnsupportedOperation.AcceptOtherRequest": "Batch is busy with another request on this env; retry shortly",
+  "UnsupportedOperation.ComputeEnvOperation": "the env cannot do this now: it is being deleted, or still has nodes that are not destroyed",
+  "UnsupportedOperation.ComputeNodeForbidTerminate": "a chosen node cannot be terminated in its state (only CREATED, CREATION_FAILED, RUNNING, ABNORMAL)",
+  "UnsupportedOperation.ComputeNodeIsTerminating": "a chosen node is already being terminated",
+  "UnsupportedOperation.NotEnoughComputeNodesToTerminate": "too few nodes can be destroyed now (others are still starting); retry when they run",
+  "ResourceNotFound.ComputeEnv": "no such compute environment in this region",
+  "ResourceNotFound.ComputeNode": "a chosen node does not exist in this env",
+  "LimitExceeded.CpuQuota": "the account's CPU quota does not allow that many cores",
+  "LimitExceeded.ComputeEnvQuota": "the account's quota of compute environments is used up",
+};
+
+function clarify(e: unknown): unknown {
+  if (!isAppError(e) || !e.tencentCode) return e;
+  const hint = CLEAR[e.tencentCode];
+  if (!hint) return e;
+  return new AppError(e.code, `${hint} (${e.message})`, {
+    status: e.status,
+    expose: e.expose,
+    tencentCode: e.tencentCode,
+    ...(e.requestId ? { requestId: e.requestId } : {}),
+    ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),
+    cause: e,
+  });
+}
+
+async function batch<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw clarify(e);
+  }
+}
+
+function refusalError(r: Refusal): AppError {
+  return new AppError(r.code, r.message, {
+    status: r.status,
+    details: { rule: r.rule, ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}) },
+    ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}),
+  });
+}
+
+export function createEnvsService(deps: EnvsDeps) {
+  const { port, policy, prices, region, logger } = deps;
+  /** Instance types per env: set at creation and never changed by this function. */
+  const typeCache = new Map<string, string[]>();
+
+  const audit = (fields: { who: string; what: string; envId: string; before: unknown; after: unknown; why: string; requestId: string; extra?: Record<string, unknown> }) =>
+    logger.info("audit", {
+      audit: true,
+      who: fields.who,
+      what: fields.what,
+      env_id: fields.envId,
+      before: fields.before,
+      after: fields.after,
+      why: fields.why,
+      request_id: fields.requestId,
+      ...fields.extra,
+    });
+
+  async function instanceTypes(env: ComputeEnv): Promise<string[]> {
+    const cached = typeCache.get(env.EnvId);
+    if (cached) return cached;
+    const info = await batch(port.getEnvCreateInfo(env.EnvId));
+    const types = envInstanceTypes(info, env.Placement.Zone);
+    if (types.length > 0) typeCache.set(env.EnvId, types);
+    return types;
+  }
+
+  async function pricingFor(env: ComputeEnv): Promise<PricingContext> {
+    return { prices, region, instanceTypes: await instanceTypes(env), now: deps.now() };
+  }
+
+  /** The env's most recent activities: Batch lists them oldest first, so read the last page too. */
+  async function recentActivities(envId: string): Promise<Activity[]> {
+    const first = await batch(port.listEnvActivities(envId, { offset: 0, limit: BATCH_PAGE }));
+    if (first.total <= first.items.length) return first.items;
+    const last = await batch(port.listEnvActivities(envId, { offset: Math.max(0, first.total - BATCH_PAGE), limit: BATCH_PAGE }));
+    return [...first.items, ...last.items];
+  }
+
+  const ruleOf = (env: { EnvId: string; EnvName?: string | null }) => ruleFor(policy, env);
+
+  return {
+    ruleOf,
+
+    async list(q: ListQuery): Promise<{ items: EnvSummary[]; total: number; offset: number; limit: number }> {
+      const filters: Filter[] = [];
+      if (q.zone?.length) filters.push({ Name: "zone", Values: q.zone });
+      if (q.envName?.length) filters.push({ Name: "env-name", Values: q.envName });
+      if (q.envId?.length) filters.push({ Name: "env-id", Values: q.envId });
+      if (q.tagKey?.length) filters.push({ Name: "tag-key", Values: q.tagKey });
+      for (const t of q.tags ?? []) filters.push({ Name: `tag:${t.key}`, Values: [t.value] });
+      const page = await batch(port.listEnvs({ ...(filters.length ? { filters } : {}), offset: q.offset, limit: q.limit }));
+      return { items: page.items.map(envSummary), total: page.total, offset: q.offset, limit: q.limit };
+    },
+
+    async get(envId: string): Promise<EnvDetail & { policy: EnvRule }> {
+      const env = await batch(port.getEnv(envId));
+      return { ...envDetail(env, await pricingFor(env)), policy: ruleOf(env) };
+    },
+
+    /** Plans (and unless dryRun applies) a change of the desired count. Refusals throw 403/409/422. */
+    async scale(
+      envId: string,
+      target: ScaleTarget,
+      opts: { dryRun: boolean; caller: Caller; reason?: string | undefined; requestId: string },
+    ): Promise<ScaleAnswer> {
+      const env = await batch(port.getEnv(envId));
+      const rule = ruleOf(env);
+      const [pricing, activities] = await Promise.all([pricingFor(env), recentActivities(envId)]);
+      const result: PlanResult = planScale({
+        env,
+        rule,
+        activities,
+        target,
+        callerMayScale: opts.caller.mayScale(rule),
+        pricing,
+        now: deps.now(),
+      });
+      if (!result.ok) {
+        logger.info("scale refused", { env_id: envId, who: opts.caller.name, rule: result.refusal.rule, code: result.refusal.code, dry_run: opts.dryRun });
+        throw refusalError(result.refusal);
+      }
+      const plan = result.plan;
+      if (opts.dryRun || plan.direction === "none") return { ...plan, dryRun: opts.dryRun, applied: false };
+
+      const batchRequestIds: string[] = [];
+      for (let i = 0; i < plan.terminate.length; i += BATCH_PAGE) {
+        const ack = await batch(port.terminateNodes(envId, plan.terminate.slice(i, i + BATCH_PAGE)));
+        batchRequestIds.push(ack.requestId);
+      }
+      // Terminating live nodes lowers the desired count by as many; set it only if that did not land on `next`.
+      let desiredNow = plan.previous;
+      if (plan.terminate.length > 0) desiredNow = (await batch(port.getEnv(envId))).DesiredComputeNodeCount;
+      if (desiredNow !== plan.next) batchRequestIds.push((await batch(port.setDesiredNodes(envId, plan.next))).requestId);
+
+      audit({
+        who: opts.caller.name,
+        what: "scale",
+        envId,
+        before: plan.before,
+        after: plan.after,
+        why: opts.reason ?? `desired ${plan.previous} → ${plan.next} requested`,
+        requestId: opts.requestId,
+        extra: { terminated: plan.terminate, terminated_busy: plan.terminateBusy, batch_request_ids: batchRequestIds },
+      });
+      return { ...plan, dryRun: false, applied: true };
+    },
+
+    async create(body: unknown, opts: { caller: Caller; idempotencyKey?: string | undefined; requestId: string; reason?: string | undefined }) {
+      const planned = planCreateEnv(body, region, opts.idempotencyKey);
+      const ce = planned.request.ComputeEnv;
+      const rule = ruleOf({ EnvId: "", EnvName: ce.EnvName });
+      const desired = ce.DesiredComputeNodeCount;
+      const cpn = coresOf(planned.instanceTypes[0]);
+      const refuse = (ruleName: string, message: string) =>
+        refusalError({ status: 422, code: `policy.${ruleName}`, rule: ruleName, message });
+      if (desired > rule.maxNodes) throw refuse("maxNodes", `${ce.EnvName} may not start with more than ${rule.maxNodes} nodes (policy maxNodes); asked for ${desired}`);
+      if (desired < rule.minNodes) throw refuse("minNodes", `${ce.EnvName} must start with at least ${rule.minNodes} nodes (policy minNodes); asked for ${desired}`);
+      if (rule.maxCores !== undefined && desired > 0) {
+        if (cpn === undefined) throw refuse("maxCores", `${ce.EnvName} has a maxCores limit but the cores of its instance type are unknown`);
+        if (desired * cpn > rule.maxCores)
+          throw refuse("maxCores", `${desired} nodes × ${cpn} cores = ${desired * cpn} cores; the policy allows at most ${rule.maxCores} (maxCores)`);
+      }
+      const created = await batch(port.createEnv(planned.request));
+      audit({
+        who: opts.caller.name,
+        what: "create",
+        envId: created.envId,
+        before: null,
+        after: {
+          envName: ce.EnvName,
+          zone: planned.request.Placement.Zone,
+          desired,
+          instanceTypes: planned.instanceTypes,
+          imageId: ce.EnvData?.ImageId ?? null,
+        },
+        why: opts.reason ?? "create requested",
+        requestId: opts.requestId,
+        extra: { client_token: planned.request.ClientToken ?? null, batch_request_ids: [created.requestId] },
+      });
+      return {
+        envId: created.envId,
+        envName: ce.EnvName,
+        zone: planned.request.Placement.Zone,
+        desired,
+        instanceTypes: planned.instanceTypes,
+        clientToken: planned.request.ClientToken ?? null,
+        warnings: planned.warnings,
+        batchRequestId: created.requestId,
+      };
+    },
+
+    async remove(envId: string, opts: { caller: Caller; force: boolean; requestId: string; reason?: string | undefined }) {
+      const env = await batch(port.getEnv(envId));
+      const rule = ruleOf(env);
+      if (!opts.caller.mayScale(rule))
+        throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `deleting ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
+      if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is already being deleted`, { status: 409, details: { rule: "state" } });
+      const busy = env.ComputeNodeSet.filter(isBusy).map((n) => n.ComputeNodeId);
+      if (busy.length > 0 && !opts.force)
+        throw new AppError("env_busy", `${envId} has ${busy.length} busy node(s) running task instances (${busy.join(", ")}); wait for them, or send ?force=true to interrupt them`, {
+          status: 409,
+          details: { rule: "busyNodes", busyNodes: busy },
+        });
+      const ack = await batch(port.deleteEnv(envId));
+      const before = { desired: env.DesiredComputeNodeCount, nodes: env.ComputeNodeSet.filter(isLive).length };
+      audit({
+        who: opts.caller.name,
+        what: "delete",
+        envId,
+        before,
+        after: { desired: 0, nextAction: "DELETING" },
+        why: opts.reason ?? "delete requested",
+        requestId: opts.requestId,
+        extra: { force: opts.force, interrupted: opts.force ? busy : [], batch_request_ids: [ack.requestId] },
+      });
+      return { envId, deleting: true, previous: env.DesiredComputeNodeCount, interruptedNodes: opts.force ? busy : [], batchRequestId: ack.requestId };
+    },
+
+    async terminate(envId: string, nodeIds: string[], opts: { caller: Caller; dryRun: boolean; requestId: string; reason?: string | undefined }) {
+      const env = await batch(port.getEnv(envId));
+      const rule = ruleOf(env);
+      if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is being deleted; its nodes are already going`, { status: 409, details: { rule: "state" } });
+      if (!rule.allowScaling)
+        throw refusalError({ status: 422, code: "policy.allowScaling", rule: "allowScaling", message: `the policy for ${envId} does not allow changing its nodes (allowScaling: false)` });
+      if (!opts.caller.mayScale(rule))
+        throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `terminating nodes of ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
+      const byId = new Map(env.ComputeNodeSet.map((n) => [n.ComputeNodeId, n]));
+      const missing = nodeIds.map((id, i) => ({ id, i })).filter(({ id }) => !byId.has(id));
+      if (missing.length > 0)
+        throw new AppError("node_not_found", `${missing.map((m) => m.id).join(", ")} ${missing.length === 1 ? "is" : "are"} not a node of ${envId}`, {
+          status: 404,
+          issues: missing.map((m) => ({ path: `ComputeNodeIds[${m.i}]`, message: `${m.id} is not a node of ${envId}` })),
+        });
+      const nodes = nodeIds.map((id) => byId.get(id)!);
+      const blocked = nodes.map((n, i) => ({ n, i })).filter(({ n }) => !TERMINABLE.has(n.ComputeNodeState));
+      if (blocked.length > 0)
+        throw new AppError(
+          "node_not_terminable",
+          blocked
+            .map(({ n }) =>
+              n.ComputeNodeState === "DELETING"
+                ? `${n.ComputeNodeId} is already being terminated`
+                : `${n.ComputeNodeId} is ${n.ComputeNodeState}; only CREATED, CREATION_FAILED, RUNNING or ABNORMAL nodes can be terminated`,
+            )
+            .join("; "),
+          {
+            status: 409,
+            issues: blocked.map(({ n, i }) => ({ path: `ComputeNodeIds[${i}]`, message: `${n.ComputeNodeId} is ${n.ComputeNodeState}` })),
+            details: { rule: "nodeState" },
+          },
+        );
+      const liveTerminated = nodes.filter(isLive).length;
+      const next = Math.max(0, env.DesiredComputeNodeCount - liveTerminated);
+      if (next < rule.minNodes && liveTerminated > 0)
+        throw refusalError({
+          status: 422,
+          code: "policy.minNodes",
+          rule: "minNodes",
+          message: `terminating ${liveTerminated} live node(s) lowers ${envId}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`,
+        });
+      const busy = nodes.filter(isBusy).map((n) => n.ComputeNodeId);
+      const answer = {
+        envId,
+        previous: env.DesiredComputeNodeCount,
+        next,
+        terminate: nodeIds,
+        busy,
+        nodes: nodes.map((n) => ({ nodeId: n.ComputeNodeId, state: n.ComputeNodeState, group: groupOf(n.ComputeNodeState), busy: isBusy(n), cores: n.Cpu })),
+        warnings: busy.length > 0 ? [`${busy.length} chosen node(s) are busy; their task instances are interrupted (${busy.join(", ")})`] : [],
+        dryRun: opts.dryRun,
+        applied: false,
+      };
+      if (opts.dryRun) return answer;
+      const batchRequestIds: string[] = [];
+      for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) batchRequestIds.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
+      audit({
+        who: opts.caller.name,
+        what: "terminate-nodes",
+        envId,
+        before: { desired: env.DesiredComputeNodeCount, nodes: env.ComputeNodeSet.filter(isLive).length },
+        after: { desired: next, nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
+        why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
+        requestId: opts.requestId,
+        extra: { terminated: nodeIds, terminated_busy: busy, batch_request_ids: batchRequestIds },
+      });
+      return { ...answer, applied: true };
+    },
+  };
+}
+
+export type EnvsService = ReturnType<typeof createEnvsService>;
+
+export type ScaleAnswer = ScalePlan & { dryRun: boolean; applied: boolean };
