@@ -225,7 +225,10 @@ export function computeCostReport(inputs: CostInputs, opts: ComputeOptions): Cos
       accumulate(p, d.from, Math.min(d.to, countedTo), dayAcc);
       addAcc(row.acc, dayAcc);
       let perDay = envDayAcc.get(life.envId);
-      if (!perDay) envDayAcc.set(life.envId, (perDay = new Map()));
+      if (!perDay) {
+        perDay = new Map();
+        envDayAcc.set(life.envId, perDay);
+      }
       const dAcc = perDay.get(d.date) ?? emptyAcc();
       addAcc(dAcc, dayAcc);
       perDay.set(d.date, dAcc);

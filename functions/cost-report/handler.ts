@@ -1,0 +1,107 @@
+// The timer handler: window → report → files at the destination → one log line → alerts.
+// Dependencies come in; nothing here reads the environment.
+import type { Alerter } from "../../shared/alerts";
+import type { BatchPort } from "../../shared/batch/port";
+import type { Logger } from "../../shared/log";
+import type { ReportStore } from "../../shared/report-store";
+import type { CostConfig } from "./config";
+import type { CostReport } from "./model";
+import { buildCostReport } from "./report";
+import { renderHtml } from "./render-html";
+import { renderCsv, renderJobsCsv, renderJson, renderMarkdown, summaryLine } from "./render-text";
+import { windowForEvent } from "./trigger";
+import { localDate, type ReportWindow, startOfLocalDay } from "./window";
+
+export interface CostHandlerDeps {
+  config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">;
+  batch: BatchPort;
+  store: ReportStore;
+  alerter: Alerter;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+export interface CostRunResult {
+  ok: true;
+  window: { from: string; to: string; timeZone: string };
+  partial: boolean;
+  summary: string;
+  files: string[];
+  alerts: number;
+  warning?: string;
+}
+
+const compact = (iso: string) => iso.replace(/[-:]/g, "");
+
+/** `2019-02-20/` for one local day, `2019-02-01_2019-02-28/` for whole days, else UTC instants. */
+export function folderFor(w: ReportWindow, r: CostReport): string {
+  const days = r.window.days;
+  const aligned = startOfLocalDay(w.from, w.timeZone) === w.from && startOfLocalDay(w.to, w.timeZone) === w.to;
+  if (aligned && days.length === 1) return `${days[0]}/`;
+  if (aligned) return `${days[0]}_${localDate(w.to - 1, w.timeZone)}/`;
+  return `${compact(r.window.from)}_${compact(r.window.to)}/`;
+}
+
+export const REPORT_FILES = [
+  { name: "cost-report.csv", type: "text/csv; charset=utf-8", render: renderCsv },
+  { name: "cost-report-jobs.csv", type: "text/csv; charset=utf-8", render: renderJobsCsv },
+  { name: "cost-report.md", type: "text/markdown; charset=utf-8", render: renderMarkdown },
+  { name: "cost-report.html", type: "text/html; charset=utf-8", render: renderHtml },
+  // Last: a reader that finds the JSON finds the whole set.
+  { name: "cost-report.json", type: "application/json", render: renderJson },
+] as const;
+
+export function makeHandler(deps: CostHandlerDeps) {
+  const clock = deps.clock ?? (() => new Date());
+  return async (event: unknown, context?: unknown): Promise<CostRunResult> => {
+    const requestId = (context as { request_id?: unknown } | undefined)?.request_id;
+    const log = deps.logger.child(typeof requestId === "string" ? { request_id: requestId } : {});
+    const now = clock().getTime();
+    const { window, source, warning } = windowForEvent(event, now, deps.config.timeZone);
+    if (warning) log.warn("cost report window", { warning, source });
+
+    const report = await buildCostReport(
+      {
+        batch: deps.batch,
+        prices: deps.config.prices,
+        budgets: deps.config.budgets,
+        timeZone: deps.config.timeZone,
+        idleAlertHours: deps.config.idleAlertHours,
+        logger: log,
+      },
+      { from: window.from, to: window.to, now },
+    );
+
+    const folder = folderFor(window, report);
+    const files: string[] = [];
+    for (const f of REPORT_FILES) {
+      const { location } = await deps.store.put(`${folder}${f.name}`, f.render(report), f.type);
+      files.push(location);
+    }
+    const summary = summaryLine(report);
+    log.info(summary, {
+      window_from: report.window.from,
+      window_to: report.window.to,
+      cost: report.totals.cost,
+      core_hours: report.totals.coreHours,
+      idle_cost: report.totals.idleCost,
+      partial: report.partial,
+      data_gaps: report.assumptions.dataGaps.length,
+      location: files[files.length - 1],
+    });
+
+    // Alerts speak about now: a backfill of an old window does not raise them again.
+    const scheduled = source === "timer" || source === "default";
+    if (scheduled) for (const a of report.alerts) await deps.alerter.send(a);
+
+    return {
+      ok: true,
+      window: { from: report.window.from, to: report.window.to, timeZone: report.window.timeZone },
+      partial: report.partial,
+      summary,
+      files,
+      alerts: scheduled ? report.alerts.length : 0,
+      ...(warning ? { warning } : {}),
+    };
+  };
+}

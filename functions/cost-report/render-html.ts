@@ -1,0 +1,167 @@
+// The report as one self-contained HTML page: inline CSS and an inline SVG chart of daily
+// cost per env; no scripts, no external resources (a CSP forbids them too).
+import type { CostReport } from "./model";
+import { windowLabel } from "./render-text";
+
+export const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+
+const PALETTE = ["#2f6fde", "#e8833a", "#3aa55d", "#c94c4c", "#8a5cc2", "#9a7b4f", "#d46bb3", "#6f7f8f", "#b5b83a", "#2fb5c4"];
+/** Envs beyond this many are drawn together as "other". */
+const MAX_SERIES = PALETTE.length - 1;
+
+const fmt = (v: number) => v.toFixed(2);
+
+function niceMax(v: number): number {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+export interface Series {
+  label: string;
+  color: string;
+  values: number[];
+}
+
+/** Daily cost per env as stacked series (largest envs first, the rest as "other"). */
+export function chartSeries(r: CostReport): Series[] {
+  const envs = [...r.envs].filter((e) => e.days.some((d) => d.cost > 0));
+  const shown = envs.slice(0, envs.length > MAX_SERIES + 1 ? MAX_SERIES : envs.length);
+  const rest = envs.slice(shown.length);
+  const series: Series[] = shown.map((e, i) => ({
+    label: e.envName ? `${e.envName} (${e.envId})` : e.envId,
+    color: PALETTE[i % PALETTE.length]!,
+    values: r.window.days.map((date) => e.days.find((d) => d.date === date)?.cost ?? 0),
+  }));
+  if (rest.length > 0) {
+    series.push({
+      label: `other (${rest.length} envs)`,
+      color: PALETTE[PALETTE.length - 1]!,
+      values: r.window.days.map((date) => rest.reduce((s, e) => s + (e.days.find((d) => d.date === date)?.cost ?? 0), 0)),
+    });
+  }
+  return series;
+}
+
+export function renderChart(r: CostReport): string {
+  const days = r.window.days;
+  const series = chartSeries(r);
+  const width = 860;
+  const height = 320;
+  const left = 64;
+  const right = 16;
+  const top = 16;
+  const bottom = 56;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const totals = days.map((_, i) => series.reduce((s, x) => s + (x.values[i] ?? 0), 0));
+  const max = niceMax(Math.max(0, ...totals));
+  const slot = plotW / Math.max(1, days.length);
+  const barW = Math.max(2, Math.min(48, slot * 0.7));
+  const y = (v: number) => top + plotH - (v / max) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" class="chart">`,
+  );
+  parts.push(`<title id="chart-title">Daily cost per compute environment (${escapeHtml(r.currency)})</title>`);
+  for (let k = 0; k <= 4; k++) {
+    const v = (max * k) / 4;
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${fmt(v)}</text>`);
+  }
+  const labelEvery = Math.max(1, Math.ceil(days.length / 12));
+  days.forEach((date, i) => {
+    const x = left + slot * i + (slot - barW) / 2;
+    let base = 0;
+    for (const s of series) {
+      const v = s.values[i] ?? 0;
+      if (v <= 0) continue;
+      const y1 = y(base + v);
+      const h = y(base) - y1;
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, h).toFixed(1)}" fill="${s.color}"><title>${escapeHtml(`${date} ${s.label}: ${fmt(v)} ${r.currency}`)}</title></rect>`,
+      );
+      base += v;
+    }
+    if (i % labelEvery === 0)
+      parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="axis">${escapeHtml(date.slice(5))}</text>`);
+  });
+  parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(0)}" y2="${y(0)}" class="axis-line"/>`);
+  series.forEach((s, i) => {
+    const lx = left + (i % 4) * 200;
+    const ly = height - 22 + Math.floor(i / 4) * 14 - (series.length > 4 ? 8 : 0);
+    parts.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${s.color}"/>`);
+    parts.push(`<text x="${lx + 14}" y="${ly}" class="legend">${escapeHtml(s.label.length > 30 ? `${s.label.slice(0, 29)}…` : s.label)}</text>`);
+  });
+  if (series.length === 0)
+    parts.push(`<text x="${left + plotW / 2}" y="${top + plotH / 2}" text-anchor="middle" class="axis">no cost in this window</text>`);
+  parts.push("</svg>");
+  return parts.join("");
+}
+
+export function renderHtml(r: CostReport): string {
+  const c = escapeHtml(r.currency);
+  const t = r.totals;
+  const title = `Batch cost ${windowLabel(r)}`;
+  const envRows = r.envs
+    .map(
+      (e) =>
+        `<tr><td>${escapeHtml(e.envId)}</td><td>${escapeHtml(e.envName)}</td><td class="n">${e.nodes.counted}</td><td class="n">${e.summary.coreHours.toFixed(2)}</td><td class="n">${e.summary.busyCoreHours.toFixed(2)}</td><td class="n">${e.summary.idleCoreHours.toFixed(2)}</td><td class="n">${e.summary.idlePercent}%</td><td class="n">${fmt(e.summary.cost)}</td><td class="n">${fmt(e.summary.idleCost)}</td></tr>`,
+    )
+    .join("");
+  const jobRows = r.jobs
+    .slice(0, 50)
+    .map(
+      (j) =>
+        `<tr><td>${escapeHtml(j.jobId)}</td><td>${escapeHtml(j.jobName)}</td><td>${escapeHtml(j.submitter)}</td><td class="n">${j.coreHours.toFixed(2)}</td><td class="n">${fmt(j.cost)}</td></tr>`,
+    )
+    .join("");
+  const gaps = r.assumptions.dataGaps
+    .map((g) => `<li><code>${escapeHtml(g.code)}</code> ${escapeHtml(g.message)}</li>`)
+    .join("");
+  const alerts = r.alerts.map((a) => `<li class="${escapeHtml(a.severity)}">${escapeHtml(a.summary)}</li>`).join("");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2330;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
+.muted{color:#5b6475}.partial{background:#fff4e5;border:1px solid #f0b46a;padding:8px 12px;border-radius:6px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}.card{border:1px solid #dde2ea;border-radius:8px;padding:10px 14px;min-width:150px}
+.card b{display:block;font-size:20px}table{border-collapse:collapse;width:100%;max-width:1000px}
+th,td{border-bottom:1px solid #e6e9ef;padding:5px 8px;text-align:left}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.chart .grid{stroke:#e6e9ef}.chart .axis-line{stroke:#8a93a5}.chart .axis,.chart .legend{font-size:11px;fill:#5b6475}
+li.critical{color:#a61b1b}li.warning{color:#8a5a00}
+</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="muted">Window ${escapeHtml(r.window.from)} – ${escapeHtml(r.window.to)} (${escapeHtml(r.window.timeZone)}); generated ${escapeHtml(r.generatedAt)}; report v${r.version}.</p>
+${r.partial ? `<p class="partial" id="partial"><b>Partial report.</b> Some data could not be read (see Data gaps); the numbers are lower bounds.</p>` : ""}
+<div class="cards">
+<div class="card" id="total-cost">Cost<b>${fmt(t.cost)} ${c}</b></div>
+<div class="card">Core-hours<b>${t.coreHours.toFixed(2)}</b></div>
+<div class="card" id="idle">Idle<b>${fmt(t.idleCost)} ${c}</b>${t.idleCoreHours.toFixed(2)} core-hours (${t.idlePercent}%)</div>
+<div class="card">Month ${escapeHtml(r.month.month)}<b>${fmt(r.month.actualCost)} ${c}</b>projected ${fmt(r.month.projectedCost)} ${c}</div>
+</div>
+<h2>Daily cost per compute environment</h2>
+${renderChart(r)}
+<h2>Compute environments</h2>
+<table><thead><tr><th>env</th><th>name</th><th class="n">nodes</th><th class="n">core-hours</th><th class="n">busy</th><th class="n">idle</th><th class="n">idle %</th><th class="n">cost (${c})</th><th class="n">idle cost (${c})</th></tr></thead><tbody>${envRows}</tbody></table>
+${jobRows ? `<h2>Jobs</h2><table><thead><tr><th>job</th><th>name</th><th>submitter</th><th class="n">core-hours</th><th class="n">cost (${c})</th></tr></thead><tbody>${jobRows}</tbody></table>` : ""}
+${alerts ? `<h2>Alerts</h2><ul>${alerts}</ul>` : ""}
+<h2>Assumptions</h2>
+<ul><li>Prices: ${escapeHtml(r.assumptions.priceSource)}; tiers ${r.assumptions.tiersApplied ? "applied" : "not applied"}</li>${Object.entries(r.assumptions.rules)
+    .map(([k, v]) => `<li>${escapeHtml(k)}: ${escapeHtml(v)}</li>`)
+    .join("")}</ul>
+${gaps ? `<h2>Data gaps</h2><ul>${gaps}</ul>` : ""}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,64 @@
+// What started the run: a timer (report the local day before its Time, or the `{from,to}`
+// in its Message for a backfill) or a direct invoke naming `{from, to}`. Lenient: a bad
+// Message is logged and the default window used; it is never a reason to fail and retry.
+import { z } from "zod";
+import { type ReportWindow, defaultWindow, windowFromQuery } from "./window";
+
+export const TimerEventSchema = z
+  .object({
+    Type: z.string().refine((t) => t.toLowerCase() === "timer", "Type is Timer"),
+    TriggerName: z.string().nullish(),
+    Time: z.string().nullish(),
+    Message: z.unknown().optional(),
+  })
+  .passthrough();
+
+const RangeSchema = z.object({ from: z.string(), to: z.string() }).passthrough();
+
+export interface TriggerWindow {
+  window: ReportWindow;
+  source: "timer" | "timer-message" | "invoke" | "default";
+  /** Why a requested window was not used (logged). */
+  warning?: string;
+}
+
+function parseMessage(m: unknown): unknown {
+  if (typeof m !== "string") return m;
+  const s = m.trim();
+  if (!s.startsWith("{")) return undefined;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return { invalidJson: s.slice(0, 80) };
+  }
+}
+
+/** The report window for an event at `now` (epoch ms), in `timeZone`. */
+export function windowForEvent(event: unknown, now: number, timeZone: string): TriggerWindow {
+  const timer = TimerEventSchema.safeParse(event);
+  if (timer.success) {
+    const t = timer.data.Time ? Date.parse(timer.data.Time) : Number.NaN;
+    const at = Number.isFinite(t) ? t : now;
+    const fallback = defaultWindow(at, timeZone);
+    const msg = parseMessage(timer.data.Message);
+    if (msg === undefined || msg === null || msg === "") return { window: fallback, source: "timer" };
+    const range = RangeSchema.safeParse(msg);
+    if (!range.success) {
+      return { window: fallback, source: "timer", warning: "the timer Message is not a JSON {from, to}; reporting the default day" };
+    }
+    try {
+      return { window: windowFromQuery(range.data, timeZone), source: "timer-message" };
+    } catch (e) {
+      return { window: fallback, source: "timer", warning: `the timer Message window is invalid (${(e as Error).message}); reporting the default day` };
+    }
+  }
+  const range = RangeSchema.safeParse(event);
+  if (range.success) {
+    try {
+      return { window: windowFromQuery(range.data, timeZone), source: "invoke" };
+    } catch (e) {
+      return { window: defaultWindow(now, timeZone), source: "default", warning: `the invoke window is invalid (${(e as Error).message}); reporting yesterday` };
+    }
+  }
+  return { window: defaultWindow(now, timeZone), source: "default" };
+}
