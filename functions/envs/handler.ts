@@ -1,0 +1,254 @@
+// The envs function's HTTP routes over the shared HTTP layer: parse → service → answer.
+import type { BatchPort } from "../../shared/batch/port";
+import type { EnvPolicy, EnvRule } from "../../shared/env-policy";
+import { AppError, isAppError } from "../../shared/errors";
+import {
+  buildOpenApi,
+  hasScope,
+  type KeyRing,
+  type MainHandler,
+  makeHttpHandler,
+  type Principal,
+  queryString,
+  type Route,
+  route,
+  toProblem,
+} from "../../shared/http";
+import type { Logger } from "../../shared/log";
+import { BS1_ZONE_LIST, CreateEnvBodySchema } from "./create";
+import type { PriceTable } from "./pricing";
+import {
+  CreateAnswerSchema,
+  DeleteAnswerSchema,
+  DeleteQuerySchema,
+  DryRunQuerySchema,
+  ENV_ID_PATTERN,
+  EnvDetailSchema,
+  EnvListSchema,
+  ListQuerySchema,
+  ScaleAnswerSchema,
+  ScaleBodySchema,
+  TerminateAnswerSchema,
+  TerminateBodySchema,
+} from "./schemas";
+import { type Caller, createEnvsService } from "./service";
+
+export interface EnvsHandlerDeps {
+  port: BatchPort;
+  policy: EnvPolicy;
+  prices: PriceTable;
+  region: string;
+  keys: KeyRing;
+  logger: Logger;
+  now?: () => number;
+  basePath?: string | undefined;
+  /** GET /costs: the cost report for a window (wired from functions/cost-report when present). */
+  costReport?: ((q: { from?: string | undefined; to?: string | undefined; now: number }) => Promise<unknown>) | undefined;
+}
+
+function envIdOf(params: Record<string, string>): string {
+  const id = params.EnvId ?? "";
+  if (!ENV_ID_PATTERN.test(id))
+    throw new AppError("validation_failed", `EnvId: ${id} is not an env id (env-xxxxxxxx)`, {
+      status: 400,
+      issues: [{ path: "EnvId", message: "an env id looks like env-xxxxxxxx" }],
+    });
+  return id;
+}
+
+function callerOf(p: Principal): Caller {
+  return { name: p.name, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };
+}
+
+/** X-Change-Reason: the "why" of the audit line for routes whose body is Tencent's shape. */
+function headerReason(headers: Record<string, string>): string | undefined {
+  const r = headers["x-change-reason"]?.trim();
+  return r ? r.slice(0, 200) : undefined;
+}
+
+/** A 422 cooldown refusal also says when to retry, as a header (problem.ts sets it for 429/503 only). */
+function withRetryAfter(err: unknown, requestId: string) {
+  if (!isAppError(err) || err.retryAfterSeconds === undefined || err.status !== 422) throw err;
+  const p = toProblem(err, requestId);
+  return {
+    status: p.status,
+    headers: { ...p.headers, "content-type": "application/problem+json", "retry-after": String(err.retryAfterSeconds) },
+    body: p.problem,
+  };
+}
+
+export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
+  const now = deps.now ?? Date.now;
+  const svc = createEnvsService({ port: deps.port, policy: deps.policy, prices: deps.prices, region: deps.region, logger: deps.logger, now });
+
+  const routes: Route[] = [
+    route({
+      method: "GET",
+      path: "/envs",
+      scope: "envs:read",
+      summary: "list compute environments with node counts by state",
+      query: ListQuerySchema,
+      response: EnvListSchema,
+      handler: async ({ query }) => {
+        const tags = (query.tag ?? []).map((t) => {
+          const at = t.indexOf("=");
+          if (at <= 0)
+            throw new AppError("validation_failed", `query.tag: ${t} is not key=value`, {
+              status: 400,
+              issues: [{ path: "query.tag", message: "a tag filter looks like key=value" }],
+            });
+          return { key: t.slice(0, at), value: t.slice(at + 1) };
+        });
+        const body = await svc.list({
+          zone: query.zone,
+          envName: query.name,
+          envId: query.envId,
+          tagKey: query.tagKey,
+          tags,
+          offset: query.offset ?? 0,
+          limit: query.limit ?? 20,
+        });
+        return { status: 200, body };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/envs/{EnvId}",
+      scope: "envs:read",
+      summary: "one compute environment: desired count, nodes by state, each node's age, cores, busy or idle, cost per hour",
+      response: EnvDetailSchema,
+      errors: [404],
+      handler: async ({ params }) => ({ status: 200, body: await svc.get(envIdOf(params)) }),
+    }),
+    route({
+      method: "POST",
+      path: "/envs",
+      scope: "envs:write",
+      summary: "create a compute environment (the CreateComputeEnv request), checked against the product's rules",
+      description:
+        `BS1 types only in ${BS1_ZONE_LIST}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
+        "InputMappings SourcePath cos:// cfs:// nfs:// per the path rules, local paths absolute; notification event names " +
+        "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. Idempotency-Key becomes ClientToken. " +
+        "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise.",
+      body: CreateEnvBodySchema,
+      headers: { "Idempotency-Key": "becomes ClientToken (≤ 64 printable ASCII)", "X-Change-Reason": "why, for the audit line" },
+      status: 201,
+      response: CreateAnswerSchema,
+      errors: [422],
+      handler: async ({ body, req, principal }) => {
+        const created = await svc.create(body, {
+          caller: callerOf(principal),
+          idempotencyKey: req.headers["idempotency-key"],
+          requestId: req.requestId,
+          reason: headerReason(req.headers),
+        });
+        return { status: 201, headers: { location: `/envs/${created.envId}` }, body: created };
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/envs/{EnvId}/scale",
+      scope: "envs:write",
+      summary: "change the desired node count within the env's policy; ?dryRun=true answers what would change",
+      description:
+        "Refusals name the rule: 422 allowScaling, minNodes, maxNodes, maxCores, cooldownSeconds (with Retry-After); " +
+        "403 scaleScopes; 409 when the env is being deleted or too few nodes can be destroyed yet. Scale-down terminates " +
+        "idle nodes first (TerminateComputeNodes), busy ones only when too few idle ones remain.",
+      body: ScaleBodySchema,
+      query: DryRunQuerySchema,
+      response: ScaleAnswerSchema,
+      errors: [404, 409, 422],
+      handler: async ({ params, body, query, req, principal }) => {
+        const envId = envIdOf(params);
+        try {
+          const answer = await svc.scale(
+            envId,
+            body.DesiredComputeNodeCount !== undefined ? { desired: body.DesiredComputeNodeCount } : { delta: body.delta ?? 0 },
+            { dryRun: query.dryRun ?? false, caller: callerOf(principal), reason: body.reason, requestId: req.requestId },
+          );
+          return { status: 200, body: answer };
+        } catch (err) {
+          return withRetryAfter(err, req.requestId);
+        }
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: "/envs/{EnvId}",
+      scope: "envs:write",
+      summary: "delete a compute environment; 409 while it is already being deleted or its nodes run tasks (unless ?force=true)",
+      query: DeleteQuerySchema,
+      headers: { "X-Change-Reason": "why, for the audit line" },
+      status: 202,
+      response: DeleteAnswerSchema,
+      errors: [404, 409],
+      handler: async ({ params, query, req, principal }) => {
+        const answer = await svc.remove(envIdOf(params), {
+          caller: callerOf(principal),
+          force: query.force ?? false,
+          requestId: req.requestId,
+          reason: headerReason(req.headers),
+        });
+        return { status: 202, body: answer };
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/envs/{EnvId}/nodes/terminate",
+      scope: "envs:write",
+      summary: "terminate chosen nodes (TerminateComputeNodes); 409 for nodes in a state that cannot be terminated",
+      body: TerminateBodySchema,
+      query: DryRunQuerySchema,
+      response: TerminateAnswerSchema,
+      errors: [404, 409, 422],
+      handler: async ({ params, body, query, req, principal }) => ({
+        status: 200,
+        body: await svc.terminate(envIdOf(params), body.ComputeNodeIds, {
+          caller: callerOf(principal),
+          dryRun: query.dryRun ?? false,
+          requestId: req.requestId,
+          reason: body.reason,
+        }),
+      }),
+    }),
+  ];
+
+  const costReport = deps.costReport;
+  if (costReport) {
+    routes.push(
+      route({
+        method: "GET",
+        path: "/costs",
+        scope: "envs:read",
+        summary: "cost report (core-hours, idle, cost) for a window: ?from=YYYY-MM-DD&to=YYYY-MM-DD",
+        errors: [400],
+        handler: async ({ req }) => ({
+          status: 200,
+          body: await costReport({ from: queryString(req.query, "from"), to: queryString(req.query, "to"), now: now() }),
+        }),
+      }),
+    );
+  }
+
+  let doc: unknown;
+  routes.push(
+    route({
+      method: "GET",
+      path: "/openapi/envs.json",
+      summary: "this OpenAPI 3.1 document",
+      handler: () => {
+        doc ??= buildOpenApi(
+          {
+            title: "batch-scf envs",
+            version: "1.0.0",
+            description: "Inspect, create and scale Tencent Cloud Batch compute environments within guardrails (ENV_POLICY).",
+          },
+          routes,
+        );
+        return { status: 200, body: doc };
+      },
+    }),
+  );
+
+  return makeHttpHandler({ routes, keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
+}

@@ -1,0 +1,77 @@
+// The envs function wired to a test emulator: real SDK, real port, real HTTP layer, called
+// with the captured Function URL / API Gateway fixtures (cloned, one field changed).
+import { EnvPolicySchema, type EnvPolicy } from "../../shared/env-policy";
+import { parseApiKeys } from "../../shared/http";
+import { memoryLogger } from "../../shared/log";
+import { priceTableFromEnv } from "../../functions/cost-report/prices";
+import { makeHandler } from "../../functions/envs/handler";
+import apigwCaptured from "../fixtures/apigw-captured-style.json";
+import functionUrl from "../fixtures/function-url.json";
+import type { TestEmulator } from "../support/emulator";
+
+export const WRITER = "writer-key-0123456789abcdef";
+export const READER = "reader-key-0123456789abcdef";
+export const ADMIN = "admin-key-0123456789abcdef00";
+export const API_KEYS = `writer:${WRITER}:envs:read|envs:write, reader:${READER}:envs:read, admin:${ADMIN}`;
+
+export interface CallOptions {
+  body?: unknown;
+  query?: Record<string, string>;
+  key?: string | null;
+  headers?: Record<string, string>;
+  /** Send through the API Gateway fixture instead of the Function URL one. */
+  apigw?: boolean;
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  json: Record<string, unknown> & { [k: string]: unknown };
+}
+
+export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?: () => number } = {}) {
+  const policy: EnvPolicy = EnvPolicySchema.parse(policyInput);
+  const logger = memoryLogger({ function: "envs" });
+  const handler = makeHandler({
+    port: t.port,
+    policy,
+    prices: priceTableFromEnv(undefined),
+    region: "ap-guangzhou",
+    keys: parseApiKeys(API_KEYS),
+    logger,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {
+    const base = structuredClone(o.apigw ? apigwCaptured : functionUrl) as Record<string, unknown> & {
+      headers: Record<string, string>;
+    };
+    base.httpMethod = method;
+    base.path = path;
+    base.queryString = o.query ?? {};
+    if (o.apigw) {
+      base.queryStringParameters = o.query ?? {};
+      base.pathParameters = {};
+      (base.requestContext as Record<string, unknown>).httpMethod = method;
+    }
+    base.body = o.body === undefined ? "" : typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+    const key = o.key === undefined ? WRITER : o.key;
+    base.headers = { ...base.headers, ...(o.headers ?? {}) };
+    delete base.headers.authorization;
+    if (key !== null) base.headers.authorization = `Bearer ${key}`;
+    const r = await handler(base, { request_id: `req-${Math.random().toString(36).slice(2)}` });
+    return { status: r.statusCode, headers: r.headers, json: r.body ? (JSON.parse(r.body) as Answer["json"]) : {} };
+  }
+  const audits = () => logger.lines.filter((l) => l.msg === "audit");
+  return { call, logger, audits };
+}
+
+export const createBody = (name: string, desired: number, over: Record<string, unknown> = {}) => ({
+  Placement: { Zone: "ap-guangzhou-2" },
+  ComputeEnv: {
+    EnvName: name,
+    DesiredComputeNodeCount: desired,
+    EnvType: "MANAGED",
+    EnvData: { InstanceType: "BS1.LARGE8", ImageId: "img-31tjrtph" },
+    ...over,
+  },
+});
