@@ -1,0 +1,221 @@
+// The timer handler against the emulator through the real SDK: import a state with history
+// (a node destroyed yesterday exists only as activities), fire the timer, read the files
+// from a temp local COS folder.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeHandler } from "../../functions/cost-report/handler";
+import type { CostReport } from "../../functions/cost-report/model";
+import { buildPriceTable } from "../../functions/cost-report/prices";
+import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
+import { defaultWindow, localDate } from "../../functions/cost-report/window";
+import type { ActivityRecord, EmulatorState, EnvRecord, JobRecord, NodeRecord } from "../../local/emulator/state";
+import type { Alert } from "../../shared/alerts";
+import { memoryLogger } from "../../shared/log";
+import { createFsReportStore, localPathOf } from "../../shared/report-store";
+import { chromiumPath, chromiumRequired, countColor, decodePng, screenshot } from "../support/chromium";
+import { startTestEmulator, type TestEmulator } from "../support/emulator";
+
+const TZ = "Asia/Shanghai";
+const DEST = "cos://reports-1250000000.cos.ap-guangzhou.myqcloud.com/cost/";
+const H = 3_600_000;
+const timer = JSON.parse(readFileSync(new URL("../fixtures/timer.json", import.meta.url), "utf8")) as Record<string, unknown>;
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+let t: TestEmulator;
+let cosDir: string;
+const now = Date.now();
+const day = defaultWindow(now, TZ);
+const date = localDate(day.from, TZ);
+
+function node(id: string, cpu: number, mem: number, type: string, createdAt: number, state: NodeRecord["state"] = "RUNNING"): NodeRecord {
+  return { id, instanceId: `ins-${id.slice(5)}`, state, stateSince: createdAt, createdAt, cpu, memGiB: mem, instanceType: type, privateIp: "10.0.0.2", recreateCount: 0 };
+}
+
+function envRecord(id: string, name: string, type: string, nodes: NodeRecord[]): EnvRecord {
+  return {
+    id,
+    name,
+    description: "",
+    zone: "ap-guangzhou-2",
+    region: "ap-guangzhou",
+    envType: "MANAGED",
+    createdAt: day.from - 30 * 24 * H,
+    desired: nodes.length,
+    instanceType: type,
+    createRequest: { ComputeEnv: { EnvName: name, EnvData: { InstanceType: type, ImageId: "img-31tjrtph" }, DesiredComputeNodeCount: nodes.length } },
+    notifications: [],
+    tags: [{ Key: "team", Value: "render" }],
+    actionIfInactive: "RECREATE",
+    resourceMaxRetryCount: 0,
+    nodes,
+    deleting: false,
+    failCreations: 0,
+  };
+}
+
+function activity(envId: string, nodeId: string, type: "CREATE" | "DESTROY", start: number, end: number, cause = "Desired compute node count not met"): ActivityRecord {
+  return {
+    ActivityId: `activity-${type[0]}${nodeId.slice(5)}`,
+    ComputeNodeId: nodeId,
+    ComputeNodeActivityType: type,
+    EnvId: envId,
+    Cause: cause,
+    ActivityState: "SUCCEED",
+    StateReason: "",
+    StartTime: iso(start),
+    EndTime: iso(end),
+    InstanceId: `ins-${nodeId.slice(5)}`,
+  };
+}
+
+function finishedJob(id: string, submitter: string, nodeId: string, start: number, end: number): JobRecord {
+  return {
+    id,
+    name: `render-${submitter}`,
+    description: "",
+    zone: "ap-guangzhou-2",
+    region: "ap-guangzhou",
+    priority: 1,
+    state: "SUCCEED",
+    stateReason: "",
+    createdAt: start - 60_000,
+    endAt: end,
+    tasks: [
+      {
+        name: "t1",
+        state: "SUCCEED",
+        createdAt: start - 60_000,
+        endAt: end,
+        spec: { TaskName: "t1", TaskInstanceNum: 1, EnvId: "env-cost0001", Application: { DeliveryForm: "LOCAL", Command: "true" } },
+        instances: [
+          {
+            index: 0,
+            state: "SUCCEED",
+            exitCode: 0,
+            stateReason: "",
+            nodeId,
+            nodeInstanceId: `ins-${nodeId.slice(5)}`,
+            createdAt: start - 60_000,
+            launchAt: start - 1000,
+            runningAt: start,
+            endAt: end,
+            attempts: 1,
+            stdoutTail: "",
+            stderrTail: "",
+            stdoutRedirect: null,
+            stderrRedirect: null,
+          },
+        ],
+      },
+    ],
+    dependences: [],
+    taskExecutionDependOn: "PRE_TASK_SUCCEED",
+    notifications: [],
+    tags: [{ Key: "submitter", Value: submitter }],
+    submitted: { JobName: `render-${submitter}` },
+    terminating: false,
+  };
+}
+
+beforeAll(async () => {
+  t = await startTestEmulator({ exec: false });
+  cosDir = mkdtempSync(join(tmpdir(), "local-cos-"));
+  const before = day.from - 48 * H;
+  const state: EmulatorState = {
+    version: 1,
+    envs: [
+      // Two LARGE8 nodes alive all day, plus one destroyed after 6 h (only activities remain).
+      envRecord("env-cost0001", "render-farm", "BS1.LARGE8", [node("node-cost0001", 4, 8, "BS1.LARGE8", before), node("node-cost0002", 4, 8, "BS1.LARGE8", before)]),
+      // A LARGE48 env whose only node lived 10 h yesterday and is gone.
+      envRecord("env-cost0002", "big-mem", "BS1.LARGE48", []),
+    ],
+    jobs: [finishedJob("job-cost0001", "alice", "node-cost0001", day.from + 2 * H, day.from + 12 * H)],
+    activities: [
+      activity("env-cost0001", "node-cost0001", "CREATE", before - 60_000, before),
+      activity("env-cost0001", "node-cost0002", "CREATE", before - 60_000, before),
+      activity("env-cost0001", "node-cost0003", "CREATE", day.from + 9 * H - 60_000, day.from + 9 * H),
+      activity("env-cost0001", "node-cost0003", "DESTROY", day.from + 15 * H - 30_000, day.from + 15 * H, "scale down"),
+      activity("env-cost0002", "node-cost0004", "CREATE", day.from + 4 * H - 60_000, day.from + 4 * H),
+      activity("env-cost0002", "node-cost0004", "DESTROY", day.from + 14 * H - 30_000, day.from + 14 * H, "scale down"),
+    ],
+    tokens: [],
+  };
+  const res = await fetch(`${t.emu.url}/_emulator/state`, { method: "PUT", body: JSON.stringify(state) });
+  expect(res.status).toBe(200);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  rmSync(cosDir, { recursive: true, force: true });
+});
+
+describe("cost-report end to end on the emulator", () => {
+  const alerts: Alert[] = [];
+  const logger = memoryLogger({ function: "cost-report" });
+  const read = (name: string) => readFileSync(localPathOf(DEST, cosDir, `${date}/${name}`), "utf8");
+  let report: CostReport;
+
+  beforeAll(async () => {
+    const handler = makeHandler({
+      config: { prices: buildPriceTable(), budgets: { total: { monthly: 1 }, envs: {}, tags: {} }, idleAlertHours: 0, timeZone: TZ },
+      batch: t.port,
+      store: createFsReportStore({ dest: DEST, baseDir: cosDir }),
+      alerter: { send: async (a) => void alerts.push(a) },
+      logger,
+      clock: () => new Date(now),
+    });
+    const out = await handler({ ...timer, Time: iso(now) }, { request_id: "req-1" });
+    expect(out.files).toHaveLength(5);
+    report = JSON.parse(read("cost-report.json")) as CostReport;
+  }, 20_000);
+
+  it("writes the JSON report with yesterday's numbers, counting the nodes already destroyed", () => {
+    expect(report.kind).toBe("batch-cost-report");
+    expect(report.window.days).toEqual([date]);
+    expect(report.partial).toBe(false);
+    const farm = report.envs.find((e) => e.envId === "env-cost0001");
+    // 2 × 24 h + 6 h on 4 cores = 216 core-hours at 0.09 = 19.44; 10 h busy = 40 core-hours.
+    expect(farm?.summary).toMatchObject({ coreHours: 216, cost: 19.44, busyCoreHours: 40, idleCoreHours: 176 });
+    expect(report.envs.find((e) => e.envId === "env-cost0002")?.summary).toMatchObject({ coreHours: 240, cost: 21.6 });
+    expect(report.totals.cost).toBe(41.04);
+    expect(report.jobs).toEqual([expect.objectContaining({ jobId: "job-cost0001", submitter: "alice", coreHours: 40, cost: 3.6 })]);
+  });
+
+  it("writes a flat CSV and a Markdown summary with the same numbers", () => {
+    const lines = read("cost-report.csv").trim().split("\r\n");
+    expect(lines[0]).toBe(CSV_COLUMNS.join(","));
+    expect(lines.slice(1).sort()).toEqual(
+      [
+        `${date},env-cost0001,render-farm,ap-guangzhou,BS1.LARGE8,true,54,216,40,176,81.48,0,0,19.44,15.84,0.00,CNY`,
+        `${date},env-cost0002,big-mem,ap-guangzhou,BS1.LARGE48,true,10,240,0,240,100,0,0,21.60,21.60,0.00,CNY`,
+      ].sort(),
+    );
+    const md = read("cost-report.md");
+    expect(md).toContain("Cost: **41.04 CNY**");
+    expect(md).toMatch(/\| alice \| 1 \| 40 \| 3\.60 \|/);
+  });
+
+  it("writes a self-contained HTML page with a bar per env in the chart", () => {
+    const html = read("cost-report.html");
+    expect(html).not.toMatch(/<script|<link|src=|href=/i);
+    const svg = html.slice(html.indexOf("<svg"), html.indexOf("</svg>"));
+    const bars = [...svg.matchAll(/<rect [^>]*fill="(#[0-9a-f]{6})"><title>([^<]*)<\/title>/g)].map((m) => m[2]);
+    expect(bars.sort()).toEqual([`${date} big-mem (env-cost0002): 21.60 CNY`, `${date} render-farm (env-cost0001): 19.44 CNY`].sort());
+    expect(html).toContain('id="total-cost">Cost<b>41.04 CNY</b>');
+  });
+
+  it("logs one summary line and sends the budget alerts of a scheduled run", () => {
+    const line = logger.lines.find((l) => String(l.msg).startsWith("cost "));
+    expect(line).toMatchObject({ level: "info", request_id: "req-1", cost: 41.04 });
+    expect(String(line?.msg)).toContain("41.04 CNY");
+    expect(alerts.map((a) => a.kind)).toContain("budget.actual");
+  });
+
+  it.skipIf(!chromiumPath() && !chromiumRequired())("renders the HTML in headless Chromium with the chart's bars visible", async () => {
+    const png = decodePng(await screenshot(localPathOf(DEST, cosDir, `${date}/cost-report.html`)));
+    expect(countColor(png, "#2f6fde")).toBeGreaterThan(200);
+    expect(countColor(png, "#e8833a")).toBeGreaterThan(200);
+  }, 60_000);
+});
