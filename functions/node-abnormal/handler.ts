@@ -103,7 +103,7 @@ export function makeHandler(deps: HandlerDeps) {
 
     const results = await mapLimit(work, deps.concurrency ?? 4, async ([envId, t]) => {
       try {
-        return await remediateEnv(rdeps, envId, [...t.nodeIds]);
+        return await remediateEnv({ ...rdeps, logger }, envId, [...t.nodeIds]);
       } catch (e) {
         return { envId, outcome: "failed", error: asAppError(e) } satisfies EnvPassResult;
       }
