@@ -90,10 +90,10 @@ export function renderChart(r: CostReport): string {
   });
   parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(0)}" y2="${y(0)}" class="axis-line"/>`);
   series.forEach((s, i) => {
-    const lx = left + (i % 4) * 200;
+    const lx = left + (i % 4) * 196;
     const ly = height - 22 + Math.floor(i / 4) * 14 - (series.length > 4 ? 8 : 0);
     parts.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${s.color}"/>`);
-    parts.push(`<text x="${lx + 14}" y="${ly}" class="legend">${escapeHtml(s.label.length > 30 ? `${s.label.slice(0, 29)}…` : s.label)}</text>`);
+    parts.push(`<text x="${lx + 14}" y="${ly}" class="legend">${escapeHtml(s.label.length > 28 ? `${s.label.slice(0, 27)}…` : s.label)}</text>`);
   });
   if (series.length === 0)
     parts.push(`<text x="${left + plotW / 2}" y="${top + plotH / 2}" text-anchor="middle" class="axis">no cost in this window</text>`);
