@@ -1,0 +1,225 @@
+// The events SCF hands a function, built from what the local stack sees: an HTTP request
+// (API Gateway or Function URL shape), a topic message (CMQ `Records[].CMQ`), a timer tick.
+// Shapes follow ../shared/batch-facts.md §8 and the captured-style fixtures under test/fixtures:
+// lower-case headers, `identity: {}`, query values that are a string, an array or `true`.
+import { randomUUID } from "node:crypto";
+import type { ApigwTrigger } from "./serverless-config";
+
+/** Account id the local stack pretends to be (CMQ topicOwner, TENCENTCLOUD_APPID). */
+export const LOCAL_APPID = 1250000000;
+export const LOCAL_SERVICE_ID = "service-local0000";
+
+export interface HttpRequestInfo {
+  method: string;
+  /** Path without the query, already stripped of a stage prefix. */
+  path: string;
+  /** Raw query string without `?`. */
+  rawQuery: string;
+  /** Header names lower-case. */
+  headers: Record<string, string>;
+  body: Buffer;
+  sourceIp: string;
+  requestId: string;
+}
+
+export type HttpEventShape = "apigw" | "function-url";
+
+export interface ParsedQuery {
+  /** `queryString` as SCF parses it: `?a` → true, `?a=1&a=2` → ["1","2"]. */
+  queryString: Record<string, string | string[] | true>;
+  /** `queryStringParameters` as captured: `?a` → "", repeats → array. */
+  queryStringParameters: Record<string, string | string[]>;
+}
+
+export function parseQuery(raw: string): ParsedQuery {
+  const queryString: ParsedQuery["queryString"] = {};
+  const queryStringParameters: ParsedQuery["queryStringParameters"] = {};
+  for (const part of raw.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const key = decode(eq < 0 ? part : part.slice(0, eq));
+    const value = eq < 0 ? undefined : decode(part.slice(eq + 1));
+    const prev = queryString[key];
+    if (prev === undefined) {
+      queryString[key] = value ?? true;
+      queryStringParameters[key] = value ?? "";
+    } else {
+      const list = Array.isArray(prev) ? prev : [prev === true ? "" : prev];
+      queryString[key] = [...list, value ?? ""];
+      queryStringParameters[key] = [...list, value ?? ""];
+    }
+  }
+  return { queryString, queryStringParameters };
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return s;
+  }
+}
+
+/** The body as SCF delivers it: text when it is valid UTF-8, base64 otherwise. */
+function bodyOf(buf: Buffer): { body: string; base64: boolean } {
+  if (buf.length === 0) return { body: "", base64: false };
+  try {
+    return { body: new TextDecoder("utf-8", { fatal: true }).decode(buf), base64: false };
+  } catch {
+    return { body: buf.toString("base64"), base64: true };
+  }
+}
+
+/** Matches `/jobs/{JobId}` against `/jobs/job-1`; undefined when it does not match. */
+export function matchTemplate(template: string, path: string): Record<string, string> | undefined {
+  const a = template.split("/").filter(Boolean);
+  const b = path.split("/").filter(Boolean);
+  if (a.length !== b.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < a.length; i++) {
+    const seg = a[i]!;
+    const m = /^\{(.+)\}$/.exec(seg);
+    if (m) params[m[1]!] = decode(b[i]!);
+    else if (seg !== b[i]) return undefined;
+  }
+  return params;
+}
+
+export function apigwEvent(req: HttpRequestInfo, route: ApigwTrigger, pathParameters: Record<string, string>): Record<string, unknown> {
+  const { queryString, queryStringParameters } = parseQuery(req.rawQuery);
+  const { body, base64 } = bodyOf(req.body);
+  return {
+    requestContext: {
+      serviceId: route.serviceId ?? LOCAL_SERVICE_ID,
+      path: route.path,
+      httpMethod: route.method === "ANY" ? req.method : route.method,
+      requestId: req.requestId,
+      identity: {},
+      sourceIp: req.sourceIp,
+      stage: route.stage,
+    },
+    headers: {
+      ...req.headers,
+      "x-anonymous-consumer": "true",
+      "x-api-requestid": req.requestId,
+      "x-qualifier": "$LATEST",
+    },
+    body,
+    ...(base64 ? { isBase64Encoded: true } : {}),
+    pathParameters,
+    queryStringParameters,
+    headerParameters: {},
+    stageVariables: { stage: route.stage },
+    path: req.path,
+    queryString,
+    httpMethod: req.method,
+  };
+}
+
+export function functionUrlEvent(req: HttpRequestInfo): Record<string, unknown> {
+  const { queryString } = parseQuery(req.rawQuery);
+  const { body, base64 } = bodyOf(req.body);
+  return {
+    // Binary bodies have no documented representation in this shape; base64 is what we send.
+    body,
+    headers: { ...req.headers, "x-scf-remote-addr": req.sourceIp, ...(base64 ? { "x-local-body-encoding": "base64" } : {}) },
+    httpMethod: req.method,
+    path: req.path,
+    queryString,
+  };
+}
+
+export function cmqEvent(args: { topic: string; subscription: string; msgBody: string; msgId?: string; now?: Date }): Record<string, unknown> {
+  const msgId = args.msgId ?? randomDigits(18);
+  return {
+    Records: [
+      {
+        CMQ: {
+          type: "topic",
+          topicOwner: LOCAL_APPID,
+          topicName: args.topic,
+          subscriptionName: args.subscription,
+          publishTime: (args.now ?? new Date()).toISOString(),
+          msgId,
+          requestId: randomDigits(18),
+          msgBody: args.msgBody,
+          msgTag: [],
+        },
+      },
+    ],
+  };
+}
+
+export function timerEvent(args: { triggerName: string; message: string; time: Date }): Record<string, unknown> {
+  return {
+    Type: "Timer",
+    TriggerName: args.triggerName,
+    Time: args.time.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    Message: args.message,
+  };
+}
+
+/** A Batch compute-node event message, as Batch publishes it (batch-facts §6). */
+export function sampleNodeEventBody(args: { envId: string; nodeId: string; eventName?: string; region: string; now?: Date }): string {
+  const t = (args.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return JSON.stringify({
+    Events: [
+      {
+        EventVersion: "1.0",
+        EventTime: t,
+        Region: args.region,
+        EventName: args.eventName ?? "COMPUTE_NODE_ABNORMAL",
+        EventVars: [],
+        Batch: {
+          ComputeNodeId: args.nodeId,
+          EnvId: args.envId,
+          ComputeNodeState: "ABNORMAL",
+          Mem: 8,
+          Cpu: 4,
+          EnvName: "local-demo",
+          ResourceCreatedTime: t,
+          ComputeNodeInstanceId: "ins-00000000",
+        },
+      },
+    ],
+  });
+}
+
+export function randomDigits(n: number): string {
+  let s = "";
+  for (const b of randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, "")) {
+    if (s.length >= n) break;
+    s += (Number.parseInt(b, 16) % 10).toString();
+  }
+  return s;
+}
+
+export interface ScfHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * The function's integrated response, as API Gateway turns it into HTTP. Anything that is not
+ * `{statusCode, headers?, body?, isBase64Encoded?}` is refused like the real gateway refuses it.
+ */
+export function httpResponseFrom(value: unknown, requestId: string): ScfHttpResponse | { invalid: string } {
+  const invalid = { invalid: `requestId ${requestId} , Invalid scf response. expected scf response valid JSON.` };
+  if (!value || typeof value !== "object" || Array.isArray(value)) return invalid;
+  const v = value as Record<string, unknown>;
+  const status = typeof v.statusCode === "string" ? Number(v.statusCode) : v.statusCode;
+  if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) return invalid;
+  if (v.body !== undefined && v.body !== null && typeof v.body !== "string") return invalid;
+  const headers: Record<string, string> = {};
+  if (v.headers !== undefined && v.headers !== null) {
+    if (typeof v.headers !== "object" || Array.isArray(v.headers)) return invalid;
+    for (const [k, h] of Object.entries(v.headers as Record<string, unknown>)) {
+      if (h === undefined || h === null) continue;
+      headers[k.toLowerCase()] = Array.isArray(h) ? h.map(String).join(", ") : String(h);
+    }
+  }
+  const text = typeof v.body === "string" ? v.body : "";
+  const body = v.isBase64Encoded === true ? Buffer.from(text, "base64") : Buffer.from(text, "utf8");
+  return { statusCode: status, headers, body };
+}

@@ -1,0 +1,290 @@
+// The local stack: the Batch emulator, one process pool per function (the built bundles),
+// the gateway, the topic bus and the timers, all wired from serverless.yml.
+import { existsSync, mkdirSync } from "node:fs";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { createTencentBatch } from "../../shared/batch/tencent-adapter";
+import { emulatorOptionsFromEnv } from "../emulator/options";
+import { type Emulator, startEmulator } from "../emulator/server";
+import { ensureDemoEnv, nodeProgress } from "./demo-env";
+import { apigwEvent, cmqEvent, type HttpEventShape, LOCAL_APPID, sampleNodeEventBody, timerEvent } from "./events";
+import { FunctionPool, type InvokeOutcome } from "./function-pool";
+import { createGateway, routesOf, sendJson } from "./gateway";
+import { type InvocationSource, Invoker } from "./invoker";
+import { ensureLocalApiKey, type LocalKey } from "./local-state";
+import { type FunctionConfig, loadServerlessConfig, type StackConfig, type Trigger } from "./serverless-config";
+import { startTimers } from "./timers";
+import { createTopicBus, type TopicBus } from "./topic-bus";
+
+export interface StackOptions {
+  /** Repository root (where serverless.yml and dist/ live). */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** Human-readable lines (the stack's own messages and the functions' output). */
+  print(line: string): void;
+  /** Gateway port; 0 = a free port. Default PORT or 3000. */
+  port?: number;
+  /** Skip the demo env (the invoke CLI's one-off stack). */
+  demoEnv?: boolean;
+  timers?: boolean;
+}
+
+export interface Stack {
+  config: StackConfig;
+  gatewayUrl: string;
+  emulator: Emulator;
+  emulatorDataDir: string;
+  /** The SecretId the emulator accepts (the functions get the pair). */
+  emulatorSecretId: string;
+  dataDir: string;
+  /** The generated local key, when API_KEYS was not given. */
+  localKey: LocalKey | undefined;
+  demoEnvId: string | undefined;
+  bus: TopicBus;
+  timers: ReturnType<typeof startTimers>;
+  invoker: Invoker;
+  /** Invokes synchronously, with `event` or the default event of the function's trigger. */
+  invoke(fn: string, event?: unknown, opts?: { trigger?: string }): Promise<InvokeOutcome>;
+  defaultEvent(fn: string, triggerName?: string): unknown;
+  /** Follows the demo env's nodes until they all run (prints progress). */
+  watchDemoEnv(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StackError extends Error {}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const env = opts.env;
+  const print = opts.print;
+  const dataDir = resolve(opts.root, env.LOCAL_DATA_DIR || ".local");
+  mkdirSync(dataDir, { recursive: true });
+  const localKey = env.API_KEYS ? undefined : ensureLocalApiKey(dataDir);
+  const config = loadServerlessConfig(join(opts.root, "serverless.yml"), { ...env, API_KEYS: env.API_KEYS || localKey?.apiKeys });
+  for (const fn of config.functions) {
+    if (!existsSync(fn.entryFile)) throw new StackError(`${fn.name}: ${fn.entryFile} does not exist; run \`npm run build\` first (npm start does)`);
+  }
+
+  // The emulator: its own folder under the data dir; task output for cos:// lands in <emulatorDataDir>/cos.
+  const emuOpts = emulatorOptionsFromEnv({ ...env, TENCENTCLOUD_REGION: env.TENCENTCLOUD_REGION || config.region });
+  const emulatorDataDir = join(dataDir, "emulator-data");
+  const region = emuOpts.region ?? config.region;
+  const cred = emuOpts.credentials[0]!;
+  let bus: TopicBus | undefined;
+  const emulator = await startEmulator({ ...emuOpts, dataDir: emulatorDataDir, publish: (t, m) => bus?.publish(t, m) });
+
+  const pools = new Map<string, FunctionPool>();
+  const maxInstances = Number(env.LOCAL_MAX_INSTANCES || 4);
+  for (const fn of config.functions) {
+    pools.set(
+      fn.name,
+      new FunctionPool(fn, {
+        env: functionEnv(fn, { region, emulatorUrl: emulator.url, cred, cosDir: join(emulatorDataDir, "cos"), parent: env }),
+        region,
+        appId: String(LOCAL_APPID),
+        uin: "100000000001",
+        maxInstances: Number.isInteger(maxInstances) && maxInstances > 0 ? maxInstances : 4,
+        output: (line) => print(`[${fn.name}] ${line}`),
+        note: (line) => print(`stack: ${line}`),
+      }),
+    );
+  }
+  const invoker = new Invoker(pools, {
+    retries: 2,
+    retryBaseMs: Number(env.LOCAL_RETRY_BASE_MS || 1000),
+    deadLetterFile: join(dataDir, "dead-letter.jsonl"),
+    log: (line) => print(`stack: ${line}`),
+  });
+  bus = createTopicBus(config.functions, invoker, (line) => print(`stack: ${line}`));
+  const closers: Array<() => Promise<void>> = [];
+  let gateway: Server | undefined;
+  let timers: ReturnType<typeof startTimers> | undefined;
+  let demoEnvId: string | undefined;
+  const port = createTencentBatch({ region, endpoint: emulator.url, credentials: () => cred, retry: { maxAttempts: 3, baseMs: 100, capMs: 500 } });
+
+  const fnByName = (name: string): FunctionConfig | undefined => config.functions.find((f) => f.name === name);
+  const defaultEvent = (name: string, triggerName?: string): unknown => {
+    const fn = fnByName(name);
+    if (!fn) throw new StackError(`no function ${name}`);
+    const trigger: Trigger | undefined = triggerName ? fn.triggers.find((t) => t.name === triggerName) : fn.triggers[0];
+    if (!trigger) throw new StackError(triggerName ? `${name} has no trigger ${triggerName}` : `${name} has no trigger; send an event`);
+    if (trigger.kind === "timer") return timerEvent({ triggerName: trigger.name, message: trigger.message, time: new Date() });
+    if (trigger.kind === "cmq") {
+      return cmqEvent({ topic: trigger.topic, subscription: fn.name, msgBody: sampleNodeEventBody({ envId: demoEnvId ?? "env-00000000", nodeId: "node-00000000", region }) });
+    }
+    const path = trigger.path.replace(/\{([^}]+)\}/g, (_m, p: string) => (p === "JobId" ? "job-00000000" : p === "EnvId" ? (demoEnvId ?? "env-00000000") : "example"));
+    const headers: Record<string, string> = { accept: "application/json", host: "127.0.0.1", "user-agent": "batch-scf-local-invoke" };
+    if (localKey) headers.authorization = `Bearer ${localKey.key}`;
+    return apigwEvent({ method: trigger.method === "ANY" ? "GET" : trigger.method, path, rawQuery: "", headers, body: Buffer.alloc(0), sourceIp: "127.0.0.1", requestId: "local-invoke" }, trigger, {});
+  };
+  const invoke = async (name: string, event?: unknown, o: { trigger?: string } = {}): Promise<InvokeOutcome> => {
+    const fn = fnByName(name);
+    if (!fn) throw new StackError(`no function ${name}; functions: ${config.functions.map((f) => f.name).join(", ")}`);
+    const ev = event ?? defaultEvent(name, o.trigger);
+    const source: InvocationSource = isTimerEvent(ev) ? "timer" : "invoke";
+    return invoker.sync(name, ev, { source, trigger: o.trigger ?? "invoke" });
+  };
+
+  const stopAll = async () => {
+    timers?.stop();
+    await invoker.close(3000);
+    for (const c of closers.reverse()) await c().catch(() => {});
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await emulator.close();
+  };
+
+  try {
+    await Promise.all([...pools.values()].map((p) => p.warm()));
+    const shape: HttpEventShape = env.LOCAL_HTTP_EVENT === "function-url" ? "function-url" : "apigw";
+    gateway = createGateway({
+      functions: config.functions,
+      invoker,
+      defaultShape: shape,
+      log: (line) => print(`stack: ${line}`),
+      local: (req, res, url, body) => localApi(req, res, url, body),
+    });
+    const gw = gateway;
+    await new Promise<void>((ok, fail) => {
+      gw.once("error", fail);
+      gw.listen(opts.port ?? Number(env.PORT ?? 3000), "127.0.0.1", () => ok());
+    });
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          gw.close(() => r());
+          gw.closeAllConnections();
+        }),
+    );
+    if (opts.timers !== false) timers = startTimers(config.functions, invoker);
+    if (opts.demoEnv !== false) {
+      const topic = config.functions.find((f) => f.name === "node-abnormal")?.triggers.find((t) => t.kind === "cmq") ?? config.functions.flatMap((f) => f.triggers).find((t) => t.kind === "cmq");
+      const nodes = Number(env.DEMO_ENV_NODES || 2);
+      demoEnvId = (await ensureDemoEnv({ port, dataDir, topic: topic?.kind === "cmq" ? topic.topic : undefined, nodes: Number.isInteger(nodes) && nodes >= 0 ? nodes : 2 })).envId;
+    }
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+
+  const gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  const timerHandle = timers ?? { list: () => [], stop: () => {} };
+
+  async function localApi(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
+    const parts = url.pathname.split("/").filter(Boolean).slice(1);
+    const method = req.method ?? "GET";
+    if (parts.length === 0 && method === "GET") {
+      return sendJson(res, 200, {
+        gateway: gatewayUrl,
+        emulator: emulator.url,
+        routes: routesOf(config.functions).map((r) => `${r.trigger.method} ${r.trigger.path} → ${r.fn.name}`),
+        topics: Object.fromEntries(bus?.topics() ?? []),
+        timers: timerHandle.list().map((t) => ({ function: t.function, trigger: t.trigger.name, cron: t.trigger.cronExpression, next: t.next?.toISOString() })),
+        demoEnvId,
+      });
+    }
+    if (parts[0] === "health" && method === "GET") return sendJson(res, 200, { ok: true });
+    if (parts[0] === "invocations" && method === "GET") {
+      return sendJson(res, 200, invoker.records({ function: url.searchParams.get("function") ?? undefined, source: url.searchParams.get("source") ?? undefined }));
+    }
+    if (parts[0] === "topics" && parts[1] && parts[2] === "publish" && method === "POST") {
+      bus?.publish(decodeURIComponent(parts[1]), body.toString("utf8"));
+      return sendJson(res, 202, { published: true, subscribers: bus?.subscribers(decodeURIComponent(parts[1])) ?? [] });
+    }
+    if (parts[0] === "functions" && parts.length === 1 && method === "GET") {
+      return sendJson(res, 200, config.functions.map((f) => ({ name: f.name, scfName: f.scfName, handler: f.handler, timeout: f.timeout, memorySize: f.memorySize, triggers: f.triggers.map((t) => (t.kind === "timer" ? { ...t, cron: undefined } : t)) })));
+    }
+    if (parts[0] === "functions" && parts[1] && parts[2] === "invoke" && parts.length === 3 && method === "POST") {
+      const name = decodeURIComponent(parts[1]);
+      if (!fnByName(name)) return sendJson(res, 404, { message: `no function ${name}; functions: ${config.functions.map((f) => f.name).join(", ")}` });
+      let event: unknown;
+      if (body.length > 0) {
+        try {
+          event = JSON.parse(body.toString("utf8"));
+        } catch (e) {
+          return sendJson(res, 400, { message: `the event is not valid JSON: ${(e as Error).message}` });
+        }
+      }
+      let out: InvokeOutcome;
+      try {
+        out = await invoke(name, event, { ...(url.searchParams.get("trigger") ? { trigger: url.searchParams.get("trigger")! } : {}) });
+      } catch (e) {
+        return sendJson(res, 400, { message: (e as Error).message });
+      }
+      const headers = { "x-scf-request-id": out.requestId, "x-scf-duration-ms": String(out.durationMs) };
+      if (out.ok) return sendJson(res, 200, out.value, headers);
+      return sendJson(res, out.kind === "timeout" ? 504 : 502, { errorType: out.error.errorType, errorMessage: out.error.errorMessage, kind: out.kind, requestId: out.requestId }, headers);
+    }
+    sendJson(res, 404, { message: `no local route ${method} ${url.pathname}; see GET /_local` });
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    gatewayUrl,
+    emulator,
+    emulatorDataDir,
+    emulatorSecretId: cred.secretId,
+    dataDir,
+    localKey,
+    demoEnvId,
+    bus,
+    timers: timerHandle,
+    invoker,
+    invoke,
+    defaultEvent,
+    async watchDemoEnv() {
+      if (!demoEnvId) return;
+      let last = "";
+      const deadline = Date.now() + 120_000;
+      while (!closed && Date.now() < deadline) {
+        const p = await nodeProgress(port, demoEnvId).catch(() => undefined);
+        if (p) {
+          const states = Object.entries(p.byState)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(", ");
+          const line = `demo env ${demoEnvId}: ${p.running}/${p.desired} nodes running${states ? ` (${states})` : ""}`;
+          if (line !== last) print(line);
+          last = line;
+          if (p.running >= p.desired) return;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    },
+    close() {
+      closed ??= stopAll();
+      return closed;
+    },
+  };
+}
+
+function isTimerEvent(ev: unknown): boolean {
+  return !!ev && typeof ev === "object" && typeof (ev as { Type?: unknown }).Type === "string" && (ev as { Type: string }).Type.toLowerCase() === "timer";
+}
+
+/** The environment SCF would give the function, pointed at the local emulator. */
+export function functionEnv(
+  fn: FunctionConfig,
+  o: { region: string; emulatorUrl: string; cred: { secretId: string; secretKey: string }; cosDir: string; parent: NodeJS.ProcessEnv },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  // Just enough of the host for a Node process to run; nothing else leaks in.
+  for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT"]) {
+    const v = o.parent[k];
+    if (v) out[k] = v;
+  }
+  Object.assign(out, fn.environment, {
+    SCF_FUNCTIONNAME: fn.scfName,
+    SCF_NAMESPACE: "default",
+    SCF_FUNCTIONVERSION: "$LATEST",
+    TENCENTCLOUD_RUNENV: "SCF",
+    TENCENTCLOUD_REGION: o.region,
+    TENCENTCLOUD_APPID: String(LOCAL_APPID),
+    TENCENTCLOUD_UIN: "100000000001",
+    TENCENTCLOUD_SECRETID: o.cred.secretId,
+    TENCENTCLOUD_SECRETKEY: o.cred.secretKey,
+    USER_CODE_ROOT: fn.entryFile.replace(/[^/]+$/, ""),
+    BATCH_ENDPOINT: o.emulatorUrl,
+    LOCAL_COS_DIR: o.cosDir,
+  });
+  return out;
+}
