@@ -33,7 +33,7 @@ export interface InvocationSummary {
   events: number;
   /** Events that are not COMPUTE_NODE_ABNORMAL (or not for this region), by name. */
   ignored: Record<string, number>;
-  /** Envs whose events were all older than this container's last read of them. */
+  /** Envs whose events were old news: older than this container's last read, or about nodes it terminated. */
   stale: string[];
   envs: Array<{ env: string; outcome: EnvPassResult["outcome"]; decisions: Record<string, string[]> }>;
 }
@@ -46,12 +46,22 @@ interface Target {
 }
 
 const ABNORMAL = "COMPUTE_NODE_ABNORMAL";
+const TERMINATED_MEMORY = 10_000;
 
 export function makeHandler(deps: HandlerDeps) {
   const now = deps.now ?? Date.now;
   // Per container: when each env was last read by a pass that completed. An event older
   // than that read brings nothing the read did not already show.
   const lastRead = new Map<string, number>();
+  // Nodes this container terminated. Batch never reuses a node id and a termination cannot
+  // be undone, so a later ABNORMAL event about one of them is old news.
+  const terminated = new Map<string, string>();
+  const remember = (envId: string, nodeIds: readonly string[]) => {
+    for (const id of nodeIds) {
+      terminated.set(id, envId);
+      if (terminated.size > TERMINATED_MEMORY) terminated.delete(terminated.keys().next().value as string);
+    }
+  };
   const rdeps = { ...deps, now };
 
   return async function handle(event: unknown, context?: { request_id?: string; requestId?: string }): Promise<InvocationSummary> {
@@ -90,7 +100,11 @@ export function makeHandler(deps: HandlerDeps) {
     const work: Array<[string, Target]> = [];
     for (const [envId, t] of targets) {
       const read = lastRead.get(envId);
-      if (read !== undefined && t.latest !== undefined && t.latest + deps.config.eventSkewSeconds * 1000 < read) {
+      const known = t.nodeIds.size > 0 && [...t.nodeIds].every((id) => terminated.get(id) === envId);
+      if (known) {
+        summary.stale.push(envId);
+        logger.info("remediation", { env: envId, nodes: [...t.nodeIds], decision: "skipped:already-replaced", inputs: { msg_ids: [...t.msgIds] } });
+      } else if (read !== undefined && t.latest !== undefined && t.latest + deps.config.eventSkewSeconds * 1000 < read) {
         summary.stale.push(envId);
         logger.info("remediation", {
           env: envId,
@@ -115,6 +129,9 @@ export function makeHandler(deps: HandlerDeps) {
       if (r.outcome === "failed") failed.push(r.envId);
       else lastRead.set(r.envId, r.readAt);
       const plan = "plan" in r ? r.plan : undefined;
+      if (r.outcome === "done" && plan && !plan.dryRun) {
+        remember(r.envId, plan.actions.flatMap((a) => (a.kind === "terminate" ? a.nodeIds : [])));
+      }
       for (const n of plan?.nodes ?? []) decisions[n.decision] = [...(decisions[n.decision] ?? []), n.nodeId];
       summary.envs.push({ env: r.envId, outcome: r.outcome, decisions });
     }

@@ -137,8 +137,7 @@ describe("node-abnormal on the local stack", () => {
     const [bad] = await nodeIds(envId);
     await markAbnormal(bad!);
     const event = cmqEventFor([bad!]);
-    // EventTime has second precision, so with no skew allowance the event is always older than our read.
-    const warm = harness({ eventSkewSeconds: 0 });
+    const warm = harness();
     await route("DELETE", "/counters");
 
     const first = await warm.handler(event);
@@ -146,8 +145,9 @@ describe("node-abnormal on the local stack", () => {
     const cold = await harness().handler(event);
 
     expect(first.envs[0]!.decisions).toEqual({ replaced: [bad] });
-    // The warm container already read the env after the event: no call at all.
+    // The warm container terminated that node itself: no call at all.
     expect(second).toMatchObject({ stale: [envId], envs: [] });
+    expect(warm.audit().at(-1)).toMatchObject({ decision: "skipped:already-replaced", nodes: [bad] });
     // A new container reads the truth: the node is being terminated already.
     expect(cold.envs[0]!.decisions).toEqual({ "skipped:not-abnormal": [bad] });
     const c = await counters();
@@ -193,8 +193,14 @@ describe("node-abnormal on the local stack", () => {
     const envId = await createEnv(2);
     const [young] = await nodeIds(envId);
     await markAbnormal(young!);
-    const summary = await harness({ graceSeconds: 600 }).handler(cmqEventFor([young!]));
+    // EventTime has second precision: with no skew allowance the event is always older than the read.
+    const { handler } = harness({ graceSeconds: 600, eventSkewSeconds: 0 });
+    const summary = await handler(cmqEventFor([young!]));
     expect(summary.envs[0]!.decisions).toEqual({ "skipped:grace": [young] });
+    await route("DELETE", "/counters");
+    // Delivered again to the same container: it already read the env after that event.
+    expect(await handler(cmqEventFor([young!]))).toMatchObject({ stale: [envId], envs: [] });
+    expect(await counters()).toEqual({});
     expect((await t.port.getEnv(envId)).ComputeNodeSet.find((n) => n.ComputeNodeId === young)?.ComputeNodeState).toBe("ABNORMAL");
     expect((await counters()).TerminateComputeNodes).toBeUndefined();
   });
