@@ -26,7 +26,7 @@
 //   COMPUTE_NODE_CREATED/RUNNING/DELETING to the job's Notifications.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ENV_ID, IMAGE_ID, JOB_ID, LIMITS, SUBMIT_JOB_EVENTS } from "../../shared/batch/rules";
+import { ENV_ID, IMAGE_ID, JOB_ID, LIMITS, regionOfZone, SUBMIT_JOB_EVENTS } from "../../shared/batch/rules";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
 import { findEnv, idleNodes, occupyNode, releaseNode } from "./envs";
 import { Runner, taskEnv } from "./runner";
@@ -490,7 +490,7 @@ function describeJobs(ctx: EmuContext, req: Obj): Obj {
           fail("InvalidParameterValue.InvalidFilter", `Filters.${i}.Values`, `${v} is not a job state; known: ${JOB_STATES.join(", ")}`);
     if (f.Name === "zone")
       for (const v of f.Values)
-        if (v.replace(/-\d+$/, "") !== ctx.region) fail("InvalidZone.MismatchRegion", `Filters.${i}.Values`, `zone ${v} is not in the request's region ${ctx.region}`);
+        if (regionOfZone(v) !== ctx.region) fail("InvalidZone.MismatchRegion", `Filters.${i}.Values`, `zone ${v} is not in the request's region ${ctx.region}`);
   });
   const p = paging(req);
   const all = [...ctx.store.jobs.values()]

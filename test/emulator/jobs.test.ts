@@ -153,6 +153,7 @@ describe("task instances as local processes", () => {
           TaskInstanceNum: 3,
           Application: {
             DeliveryForm: "LOCAL",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell default, not a JavaScript template
             Command: 'echo "$BATCH_JOB_ID $BATCH_TASK_NAME $BATCH_TASK_INSTANCE_NUM $BATCH_TASK_INSTANCE_INDEX $MODE ${TENCENTCLOUD_SECRETKEY:-none}"; echo oops >&2',
           },
           EnvVars: [{ Name: "MODE", Value: "prod" }],
@@ -222,6 +223,20 @@ describe("task instances as local processes", () => {
     expect(inst.TaskInstanceState).toBe("FAILED");
     expect(inst.StateReason).toContain("Timeout");
     expect(await stdout(id, "Slow")).toBe("started\n");
+  });
+
+  it("runs at most MaxConcurrentNum instances of a task at once", async () => {
+    const lock = join(mkdtempSync(join(tmpdir(), "conc-")), "lock");
+    // Fails when another instance holds the lock: only sequential instances all succeed.
+    const exclusive = (extra: Partial<Task>) => ({
+      TaskInstanceNum: 3,
+      Application: { DeliveryForm: "LOCAL", Command: `mkdir "${lock}" || exit 9; sleep 0.2; rmdir "${lock}"` },
+      ...extra,
+    });
+    const one = await submit(jobOf({ Seq: exclusive({ MaxConcurrentNum: 1 }) }));
+    expect((await finished(one)).JobState).toBe("SUCCEED");
+    const all = await submit(jobOf({ Par: exclusive({}) }));
+    expect((await finished(all)).JobState).toBe("FAILED");
   });
 
   it("keeps a failed instance as FAILED_INTERRUPTED with FailedAction INTERRUPT until TerminateJob", async () => {
@@ -458,7 +473,7 @@ describe("SubmitJob validation", () => {
     ["Timeout 0", (r) => (task(r).Timeout = 0), "InvalidParameterValue", "Job.Tasks.0.Timeout"],
     ["an unknown FailedAction", (r) => (task(r).FailedAction = "EXPLODE"), "InvalidParameterValue", "FailedAction"],
     ["an unknown TaskExecutionDependOn", (r) => (r.Job.TaskExecutionDependOn = "WHENEVER"), "InvalidParameterValue"],
-    ["an unknown Job field", (r) => ((r.Job as Record<string, unknown>).Color = "red"), "UnknownParameter", "Job.Color"],
+    ["an unknown Job field", (r) => ((r.Job as unknown as Record<string, unknown>).Color = "red"), "UnknownParameter", "Job.Color"],
   ];
 
   it.each(cases)("refuses %s", async (_what, edit, code, inMessage) => {
@@ -669,7 +684,7 @@ describe("tasks on a named compute environment", () => {
   it("runs one instance per idle node, higher Priority first", async () => {
     const { envId, instanceId } = await envWithOneNode("prio-env");
     const order = join(mkdtempSync(join(tmpdir(), "prio-")), "order.txt");
-    const blocker = await submit(onEnv(envId, { Hold: "sleep 0.6" }));
+    const blocker = await submit(onEnv(envId, { Hold: "sleep 1" }));
     await inState(blocker, "RUNNING");
     const busy = await t.sdk.DescribeComputeEnv({ EnvId: envId });
     expect(busy.ComputeNodeSet![0]!.TaskInstanceNumAvailable).toBe(0);
