@@ -42,17 +42,28 @@ export async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) =
   return out;
 }
 
-function compactActivity(a: Activity): ActivityInput {
+/** Shares one copy of strings that repeat across 100k activities (states, causes). */
+function interner(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const hit = seen.get(s);
+    if (hit !== undefined) return hit;
+    if (seen.size < 10_000) seen.set(s, s);
+    return s;
+  };
+}
+
+function compactActivity(a: Activity, intern: (s: string) => string): ActivityInput {
   const t = a.ComputeNodeActivityType.toUpperCase();
   return {
     activityId: a.ActivityId,
     nodeId: a.ComputeNodeId,
     instanceId: a.InstanceId ?? undefined,
     type: t === "CREATE" ? "CREATE" : t === "DESTROY" ? "DESTROY" : "OTHER",
-    state: a.ActivityState.toUpperCase(),
+    state: intern(a.ActivityState.toUpperCase()),
     start: parseTime(a.StartTime),
     end: parseTime(a.EndTime),
-    cause: `${a.Cause ?? ""} ${a.StateReason ?? ""}`.trim(),
+    cause: intern(`${a.Cause ?? ""} ${a.StateReason ?? ""}`.trim()),
   };
 }
 
@@ -105,12 +116,13 @@ async function readEnv(port: BatchPort, view: ComputeEnvView, gaps: DataGap[], l
 
   try {
     const seen = new Set<string>();
+    const intern = interner();
     let total = 0;
     const acts = await collectAll(async (offset, limit) => {
       const page = await port.listEnvActivities(env.envId, { offset, limit });
       total = page.total;
       // Reduce each page at once: full Activity objects for 150k activities would not fit.
-      return { items: page.items.map(compactActivity), total: page.total };
+      return { items: page.items.map((a) => compactActivity(a, intern)), total: page.total };
     });
     for (const a of acts) {
       if (seen.has(a.activityId)) continue; // a page boundary that moved while paging

@@ -206,7 +206,8 @@ describe("invariants (property tests)", () => {
   const tiered = buildPriceTable(
     PriceTableSchema.parse({ types: { "BS1.LARGE8": { tiers: [{ fromHours: 0, perHour: 0.36 }, { fromHours: 96, perHour: 0.3 }, { fromHours: 360, perHour: 0.25 }] } } }),
   );
-  const build = (nodes: Array<fc.RecordValue<typeof nodeArb extends fc.Arbitrary<infer T> ? T : never>>) => {
+  type NodeArb = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
+  const build = (nodes: NodeArb[]) => {
     const envs = nodes.map((n, i) => {
       const id = `node-${String(i).padStart(8, "0")}`;
       const start = DAY0 + Math.round(n.start / 1000) * 1000;
