@@ -1,0 +1,133 @@
+// The events the local stack builds have the shapes SCF delivers (fixtures under test/fixtures).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { apigwEvent, cmqEvent, functionUrlEvent, type HttpRequestInfo, httpResponseFrom, parseQuery, timerEvent } from "../../local/stack/events";
+import { findRoute, routesOf } from "../../local/stack/gateway";
+import type { ApigwTrigger, FunctionConfig } from "../../local/stack/serverless-config";
+
+const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "..", "fixtures", name), "utf8")) as Record<string, unknown>;
+const keys = (o: unknown) => Object.keys(o as object).sort();
+
+const jobsGet: ApigwTrigger = { kind: "apigw", name: "jobs_get", enabled: true, method: "GET", path: "/jobs/{JobId}", stage: "release", line: 1 };
+const req = (over: Partial<HttpRequestInfo> = {}): HttpRequestInfo => ({
+  method: "GET",
+  path: "/jobs/job-n4ohivif",
+  rawQuery: "verbose&tag=a&tag=b",
+  headers: { accept: "*/*", authorization: "Bearer k", host: "127.0.0.1:3000", "user-agent": "curl/8.5.0" },
+  body: Buffer.alloc(0),
+  sourceIp: "127.0.0.1",
+  requestId: "rid-1",
+  ...over,
+});
+
+describe("API Gateway event", () => {
+  const captured = fixture("apigw-captured-style.json");
+  const ev = apigwEvent(req(), jobsGet, { JobId: "job-n4ohivif" });
+
+  it("has the captured event's fields, values and query parsing", () => {
+    expect(keys(ev)).toEqual([...keys(captured), "stageVariables"].sort());
+    expect(keys(ev.requestContext)).toEqual([...keys(captured.requestContext), "requestId"].sort());
+    expect(ev.requestContext).toMatchObject({ path: "/jobs/{JobId}", httpMethod: "GET", identity: {}, stage: "release", requestId: "rid-1", sourceIp: "127.0.0.1" });
+    expect(ev.pathParameters).toEqual(captured.pathParameters);
+    expect(ev.queryString).toEqual(captured.queryString);
+    expect(ev.queryStringParameters).toEqual(captured.queryStringParameters);
+    expect(ev.path).toBe(captured.path);
+    expect(ev.body).toBe("");
+    expect(ev.isBase64Encoded).toBeUndefined();
+    expect((ev.headers as Record<string, string>)["x-qualifier"]).toBe("$LATEST");
+  });
+
+  it("sends binary bodies base64-encoded with isBase64Encoded", () => {
+    const bin = Buffer.from([0xff, 0xfe, 0x00, 0x01]);
+    const e = apigwEvent(req({ method: "POST", body: bin }), jobsGet, {});
+    expect(e.isBase64Encoded).toBe(true);
+    expect(Buffer.from(e.body as string, "base64")).toEqual(bin);
+    expect(apigwEvent(req({ body: Buffer.from('{"a":"é"}') }), jobsGet, {}).body).toBe('{"a":"é"}');
+  });
+
+  it.each([
+    ["a=1&a=2&b", { a: ["1", "2"], b: true }, { a: ["1", "2"], b: "" }],
+    ["x=%2Fy+z&empty=", { x: "/y z", empty: "" }, { x: "/y z", empty: "" }],
+    ["", {}, {}],
+  ])("parses the query %j", (raw, qs, qsp) => {
+    expect(parseQuery(raw)).toEqual({ queryString: qs, queryStringParameters: qsp });
+  });
+});
+
+describe("Function URL event", () => {
+  it("has exactly the Function URL fields, with the client address header", () => {
+    const ev = functionUrlEvent(req({ method: "POST", path: "/envs/env-ptoxdb1t/scale", rawQuery: "dryRun=true", body: Buffer.from('{"DesiredComputeNodeCount":3}') }));
+    const doc = fixture("function-url.json");
+    expect(keys(ev)).toEqual(keys(doc));
+    expect(ev.queryString).toEqual(doc.queryString);
+    expect(ev.body).toBe(doc.body);
+    expect((ev.headers as Record<string, string>)["x-scf-remote-addr"]).toBe("127.0.0.1");
+  });
+});
+
+describe("CMQ and timer events", () => {
+  it("wraps a topic message in Records[].CMQ like the trigger does", () => {
+    const doc = fixture("cmq-batch-node-event.json") as { Records: Array<{ CMQ: Record<string, unknown> }> };
+    const msgBody = doc.Records[0]!.CMQ.msgBody as string;
+    const ev = cmqEvent({ topic: "batch-node-events", subscription: "node-abnormal", msgBody }) as typeof doc;
+    expect(ev.Records).toHaveLength(1);
+    expect(keys(ev.Records[0]!.CMQ)).toEqual(keys(doc.Records[0]!.CMQ));
+    expect(ev.Records[0]!.CMQ).toMatchObject({ type: "topic", topicName: "batch-node-events", msgBody, topicOwner: expect.any(Number) });
+    expect(ev.Records[0]!.CMQ.msgId).toMatch(/^\d+$/);
+  });
+
+  it("builds the Timer event with a second-precision UTC Time", () => {
+    const ev = timerEvent({ triggerName: "daily-cost", message: "", time: new Date("2019-02-21T11:49:00.123Z") });
+    expect(ev).toEqual({ ...fixture("timer.json"), Time: "2019-02-21T11:49:00Z" });
+  });
+});
+
+describe("integrated response", () => {
+  it.each([
+    [{ statusCode: 201, headers: { "Content-Type": "application/json" }, body: '{"JobId":"job-1"}', isBase64Encoded: false }, 201, '{"JobId":"job-1"}'],
+    [{ statusCode: 200, body: Buffer.from("png").toString("base64"), isBase64Encoded: true }, 200, "png"],
+    [{ statusCode: 204 }, 204, ""],
+  ])("turns %j into HTTP", (value, status, body) => {
+    const r = httpResponseFrom(value, "rid");
+    if ("invalid" in r) throw new Error(r.invalid);
+    expect(r.statusCode).toBe(status);
+    expect(r.body.toString()).toBe(body);
+  });
+
+  it.each([[null], ["ok"], [{ body: "x" }], [{ statusCode: 200, body: { a: 1 } }], [{ statusCode: 99 }], [[1, 2]]])("refuses %j like API Gateway", (value) => {
+    expect(httpResponseFrom(value, "rid-9")).toEqual({ invalid: "requestId rid-9 , Invalid scf response. expected scf response valid JSON." });
+  });
+});
+
+describe("routing", () => {
+  const fn = (name: string, ...t: Array<[string, string]>): FunctionConfig => ({
+    name,
+    scfName: name,
+    handler: "index.main_handler",
+    entryFile: "/x.js",
+    handlerExport: "main_handler",
+    artifact: "/x.zip",
+    runtime: "Nodejs18.15",
+    memorySize: 128,
+    timeout: 3,
+    environment: {},
+    line: 1,
+    triggers: t.map(([method, path], i) => ({ kind: "apigw", name: `r${i}`, enabled: true, method, path, stage: "release", line: 1 })),
+  });
+  const routes = routesOf([fn("jobs", ["GET", "/jobs/{JobId}"], ["POST", "/jobs"]), fn("other", ["GET", "/jobs/openapi"], ["ANY", "/any/{x}"])]);
+  const hit = (method: string, path: string) => {
+    const r = findRoute(routes, method, path);
+    return r && "route" in r ? { fn: r.route.fn.name, params: r.params, path: r.path } : r;
+  };
+
+  it("prefers literal segments, fills path parameters, accepts ANY and a stage prefix", () => {
+    expect(hit("GET", "/jobs/openapi")).toEqual({ fn: "other", params: {}, path: "/jobs/openapi" });
+    expect(hit("GET", "/jobs/job-1")).toEqual({ fn: "jobs", params: { JobId: "job-1" }, path: "/jobs/job-1" });
+    expect(hit("DELETE", "/any/a%20b")).toEqual({ fn: "other", params: { x: "a b" }, path: "/any/a b".replace(" ", "%20") });
+    expect(hit("POST", "/release/jobs")).toEqual({ fn: "jobs", params: {}, path: "/jobs" });
+    expect(hit("POST", "/test/jobs")).toBeUndefined();
+    expect(hit("PUT", "/jobs")).toEqual({ allowed: ["POST"] });
+    expect(hit("GET", "/nope")).toBeUndefined();
+  });
+});

@@ -1,0 +1,139 @@
+// The deploy file is the local stack's wiring: a broken serverless.yml must fail `npm test`.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { nextFire } from "../../local/stack/cron";
+import { loadServerlessConfig, parseServerlessConfig, ServerlessConfigError } from "../../local/stack/serverless-config";
+import { buildFunction, FUNCTIONS, ROOT } from "../../scripts/bundle";
+
+const FILE = join(ROOT, "serverless.yml");
+const TEXT = readFileSync(FILE, "utf8");
+const ENV = { API_KEYS: "ci:0123456789abcdef0123:jobs:read" };
+const config = loadServerlessConfig(FILE, ENV);
+const fn = (name: string) => {
+  const f = config.functions.find((x) => x.name === name);
+  if (!f) throw new Error(`no function ${name}`);
+  return f;
+};
+const routes = (name: string) => fn(name).triggers.flatMap((t) => (t.kind === "apigw" ? [`${t.method} ${t.path}`] : []));
+
+/** Parses a variant of the real file with one change; returns the error. */
+function brokenBy(edit: (text: string) => string, env: NodeJS.ProcessEnv = ENV): ServerlessConfigError {
+  const changed = edit(TEXT);
+  expect(changed).not.toBe(TEXT);
+  try {
+    parseServerlessConfig(changed, { file: FILE, env });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ServerlessConfigError);
+    return e as ServerlessConfigError;
+  }
+  throw new Error("the broken file was accepted");
+}
+const lineOf = (needle: string) => TEXT.split("\n").findIndex((l) => l.includes(needle)) + 1;
+
+describe("serverless.yml", () => {
+  it("declares exactly the functions the build bundles, each with the SCF handler and a Node 18 runtime", () => {
+    expect(config.service).toBe("batch-scf");
+    expect(config.region).toBe("ap-guangzhou");
+    expect(config.functions.map((f) => f.name).sort()).toEqual([...FUNCTIONS].sort());
+    for (const f of config.functions) {
+      expect(f.handler).toBe("index.main_handler");
+      expect(f.handlerExport).toBe("main_handler");
+      expect(f.runtime).toBe("Nodejs18.15");
+      expect(f.artifact).toBe(join(ROOT, "dist", `${f.name}.zip`));
+      expect(f.entryFile).toBe(join(ROOT, "dist", f.name, "index.js"));
+      expect(f.timeout).toBeGreaterThanOrEqual(1);
+      expect(f.timeout).toBeLessThanOrEqual(900);
+      expect(f.environment.BATCH_ENDPOINT).toBeUndefined(); // production talks to batch.tencentcloudapi.com
+    }
+  });
+
+  const outDir = mkdtempSync(join(tmpdir(), "sls-build-"));
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  it("names artifacts and handler files that the build really writes", async () => {
+    for (const f of config.functions) {
+      await buildFunction(f.name as (typeof FUNCTIONS)[number], outDir);
+      expect(existsSync(join(outDir, relative(join(ROOT, "dist"), f.artifact)))).toBe(true);
+      expect(existsSync(join(outDir, relative(join(ROOT, "dist"), f.entryFile)))).toBe(true);
+    }
+  }, 30_000);
+
+  it("routes every jobs and envs endpoint of the API", () => {
+    expect(routes("jobs")).toEqual([
+      "POST /jobs",
+      "GET /jobs",
+      "GET /jobs/{JobId}",
+      "POST /jobs/{JobId}/terminate",
+      "DELETE /jobs/{JobId}",
+      "POST /jobs/{JobId}/retry",
+      "GET /jobs/{JobId}/logs",
+      "GET /openapi.json",
+    ]);
+    expect(routes("envs")).toEqual([
+      "GET /envs",
+      "POST /envs",
+      "GET /envs/{EnvId}",
+      "POST /envs/{EnvId}/scale",
+      "DELETE /envs/{EnvId}",
+      "POST /envs/{EnvId}/nodes/terminate",
+      "GET /costs",
+      "GET /openapi/envs.json",
+    ]);
+    for (const t of [...fn("jobs").triggers, ...fn("envs").triggers]) expect(t).toMatchObject({ kind: "apigw", stage: "release" });
+  });
+
+  it("subscribes node-abnormal to the batch-node-events topic", () => {
+    expect(fn("node-abnormal").triggers).toEqual([expect.objectContaining({ kind: "cmq", name: "batch-node-events", topic: "batch-node-events", enabled: true })]);
+  });
+
+  it("runs cost-report daily at 01:00 Asia/Shanghai (17:00 UTC)", () => {
+    const [t] = fn("cost-report").triggers;
+    if (t?.kind !== "timer") throw new Error("cost-report has no timer");
+    expect(t.cronExpression).toBe("0 0 17 * * * *");
+    expect(t.enabled).toBe(true);
+    expect(t.message).toBe("");
+    const next = nextFire(t.cron, new Date("2024-06-30T18:00:00Z"))!;
+    expect(next.toISOString()).toBe("2024-07-01T17:00:00.000Z");
+    expect(new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" }).format(next)).toBe("01:00");
+  });
+
+  it("resolves ${env:…} like Serverless v3: set values, quoted fallbacks (even with braces)", () => {
+    expect(fn("jobs").environment.API_KEYS).toBe(ENV.API_KEYS);
+    expect(fn("envs").environment.ENV_POLICY).toBe("{}");
+    const custom = loadServerlessConfig(FILE, { ...ENV, ENV_POLICY: '{"default":{"maxNodes":5}}', DRY_RUN: "true" });
+    expect(custom.functions.find((f) => f.name === "node-abnormal")?.environment).toMatchObject({ ENV_POLICY: '{"default":{"maxNodes":5}}', DRY_RUN: "true" });
+    expect(fn("cost-report").environment.COST_REPORT_DEST).toMatch(/^cos:\/\/[a-z0-9-]+-\d+\.cos\.ap-guangzhou\.myqcloud\.com\/.+\/$/);
+  });
+
+  it.each([
+    ["an invalid cron (hour 24)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 24 * * * *"'), lineOf("cronExpression"), /cronExpression: invalid cron "0 0 24 \* \* \* \*": hour field "24": 24 is out of range 0-23/],
+    ["a 5-field cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 17 * * *"'), lineOf("cronExpression"), /expected 7 fields/],
+    ["L in a cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 17 L * ? *"'), lineOf("cronExpression"), /L, W and # are not supported/],
+    ["a handler without an export", (t: string) => t.replace("handler: index.main_handler", "handler: index"), lineOf("handler: index.main_handler"), /functions\.jobs\.handler: a handler looks like index\.main_handler/],
+    ["a missing artifact", (t: string) => t.replace("artifact: dist/envs.zip", "artifact: dist/envs"), lineOf("artifact: dist/envs.zip"), /functions\.envs\.package\.artifact: the artifact is the built zip/],
+    ["a route served twice", (t: string) => t.replace("path: /costs,", "path: /jobs,"), lineOf("path: /costs,"), /GET \/jobs is already routed to jobs \(line \d+\)/],
+    ["an unknown trigger type", (t: string) => t.replace("- cmq:", "- ckafka:"), lineOf("- cmq:"), /functions\.node-abnormal\.events\[0\]: Unrecognized key\(s\) in object: 'ckafka'/],
+    ["a cmq trigger named unlike its topic", (t: string) => t.replace("name: batch-node-events\n          parameters", "name: node-events\n          parameters"), lineOf("- cmq:") + 1, /the plugin requires the cmq trigger name to equal the topic name/],
+    ["a non-integrated response", (t: string) => t.replace("path: /envs, integratedResponse: true", "path: /envs, integratedResponse: false"), lineOf("path: /envs, integratedResponse"), /integratedResponse must be true/],
+    ["an unknown runtime", (t: string) => t.replace("runtime: Nodejs18.15", "runtime: Nodejs20.x"), lineOf("runtime: Nodejs18.15"), /provider\.runtime: Invalid enum value/],
+    ["a timeout over 900 s", (t: string) => t.replace("timeout: 900", "timeout: 901"), lineOf("timeout: 900"), /functions\.cost-report\.timeout: SCF timeout is 1\.\.900 s/],
+    ["a variable source the stack cannot resolve", (t: string) => t.replace("${env:DRY_RUN, 'false'}", "${self:custom.dryRun}"), lineOf("DRY_RUN:"), /cannot resolve \$\{self:custom\.dryRun\}/],
+  ])("fails on %s, naming the line and the reason", (_what, edit, line, reason) => {
+    const e = brokenBy(edit);
+    expect(e.message).toMatch(reason);
+    expect(e.line).toBe(line);
+    expect(e.message).toMatch(new RegExp(`^serverless\\.yml:${line}: `));
+  });
+
+  it("fails when API_KEYS is not set (no fallback: deploying without keys is refused)", () => {
+    const e = brokenBy((t) => `${t}\n`, {});
+    expect(e.message).toMatch(/functions\.jobs\.environment\.variables\.API_KEYS: environment variable API_KEYS is not set/);
+    expect(e.line).toBe(lineOf("API_KEYS: ${env:API_KEYS}"));
+  });
+
+  it("fails on YAML that does not parse, with the line", () => {
+    const e = brokenBy((t) => t.replace("  jobs:\n    handler", "  jobs:\n   handler"));
+    expect(e.message).toMatch(/^serverless\.yml:\d+: invalid YAML/);
+  });
+});
