@@ -9,7 +9,6 @@ import {
   type MainHandler,
   makeHttpHandler,
   type Principal,
-  queryString,
   type Route,
   route,
   toProblem,
@@ -42,8 +41,6 @@ export interface EnvsHandlerDeps {
   logger: Logger;
   now?: () => number;
   basePath?: string | undefined;
-  /** GET /costs: the cost report for a window (wired from functions/cost-report when present). */
-  costReport?: ((q: { from?: string | undefined; to?: string | undefined; now: number }) => Promise<unknown>) | undefined;
 }
 
 function envIdOf(params: Record<string, string>): string {
@@ -212,23 +209,6 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       }),
     }),
   ];
-
-  const costReport = deps.costReport;
-  if (costReport) {
-    routes.push(
-      route({
-        method: "GET",
-        path: "/costs",
-        scope: "envs:read",
-        summary: "cost report (core-hours, idle, cost) for a window: ?from=YYYY-MM-DD&to=YYYY-MM-DD",
-        errors: [400],
-        handler: async ({ req }) => ({
-          status: 200,
-          body: await costReport({ from: queryString(req.query, "from"), to: queryString(req.query, "to"), now: now() }),
-        }),
-      }),
-    );
-  }
 
   let doc: unknown;
   routes.push(

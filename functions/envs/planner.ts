@@ -148,7 +148,7 @@ export function planScale(input: PlanInput): PlanResult {
   if (next < 0 || (direction === "down" && next < rule.minNodes))
     return refuse(422, "policy.minNodes", "minNodes", `${id} may not go below ${rule.minNodes} nodes (policy minNodes); asked for ${next}`);
   if (next > LIMITS.desiredNodesMax)
-    return refuse(422, "batch.desiredLimit", "DesiredComputeNodeCount", `Batch allows at most ${LIMITS.desiredNodesMax} nodes per env; asked for ${next}`);
+    return refuse(422, "batch.desiredLimit", "DesiredComputeNodeCount", `Batch allows at most ${LIMITS.desiredNodesMax} nodes per env (DesiredComputeNodeCount); asked for ${next}`);
   if (direction === "up" && next > rule.maxNodes)
     return refuse(422, "policy.maxNodes", "maxNodes", `${id} may not exceed ${rule.maxNodes} nodes (policy maxNodes); asked for ${next}`);
 

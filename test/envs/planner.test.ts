@@ -1,0 +1,227 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { buildPriceTable } from "../../functions/cost-report/prices";
+import { planScale, type PlanInput, scaleDownOrder } from "../../functions/envs/planner";
+import { type Activity, type ComputeEnv, ComputeEnvSchema, type ComputeNode } from "../../shared/batch/models";
+import { DEFAULT_RULE, type EnvRule } from "../../shared/env-policy";
+
+const NOW = Date.parse("2026-11-27T12:00:00Z");
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+let seq = 0;
+function node(state: string, opts: { busy?: boolean; ageMin?: number; cpu?: number } = {}): ComputeNode {
+  seq++;
+  return {
+    ComputeNodeId: `node-${String(seq).padStart(8, "0")}`,
+    ComputeNodeInstanceId: `ins-${String(seq).padStart(8, "0")}`,
+    ComputeNodeState: state,
+    Cpu: opts.cpu ?? 4,
+    Mem: 8,
+    ResourceCreatedTime: iso(NOW - (opts.ageMin ?? 30) * 60_000),
+    TaskInstanceNumAvailable: opts.busy ? 0 : 1,
+  };
+}
+
+/** A DescribeComputeEnv reply as the emulator gives it, with the nodes and desired count under test. */
+function env(nodes: ComputeNode[], desired = nodes.filter((n) => n.ComputeNodeState !== "DELETING" && n.ComputeNodeState !== "CREATION_FAILED").length, over: Partial<ComputeEnv> = {}): ComputeEnv {
+  return ComputeEnvSchema.parse({
+    EnvId: "env-abcdefgh",
+    EnvName: "render",
+    Placement: { Zone: "ap-guangzhou-2" },
+    CreateTime: iso(NOW - 86_400_000),
+    ComputeNodeSet: nodes,
+    ComputeNodeMetrics: {},
+    DesiredComputeNodeCount: desired,
+    EnvType: "MANAGED",
+    ResourceType: "CVM",
+    NextAction: null,
+    Tags: [],
+    RequestId: "8f4d9fed-0000-4000-8000-000000000000",
+    ...over,
+  });
+}
+
+const activity = (minutesAgo: number, type = "CREATE"): Activity => ({
+  ActivityId: `activity-${minutesAgo}`,
+  ComputeNodeId: "node-00000001",
+  ComputeNodeActivityType: type,
+  EnvId: "env-abcdefgh",
+  Cause: "Desired compute node count not met",
+  ActivityState: "SUCCEED",
+  StartTime: iso(NOW - minutesAgo * 60_000),
+  EndTime: iso(NOW - minutesAgo * 60_000 + 30_000),
+});
+
+const prices = buildPriceTable();
+function input(e: ComputeEnv, target: PlanInput["target"], rule: Partial<EnvRule> = {}, over: Partial<PlanInput> = {}): PlanInput {
+  return {
+    env: e,
+    rule: { ...DEFAULT_RULE, cooldownSeconds: 300, ...rule },
+    activities: [activity(60)],
+    target,
+    callerMayScale: true,
+    pricing: { prices, region: "ap-guangzhou", instanceTypes: ["BS1.LARGE8"], now: NOW },
+    now: NOW,
+    ...over,
+  };
+}
+
+describe("planScale: refusals name the rule", () => {
+  const e = env([node("RUNNING"), node("RUNNING")]);
+  const cases: Array<[string, PlanInput, number, string]> = [
+    ["scaling disabled", input(e, { desired: 3 }, { allowScaling: false }), 422, "allowScaling"],
+    ["caller lacks the scope", input(e, { desired: 3 }, {}, { callerMayScale: false }), 403, "scaleScopes"],
+    ["above maxNodes", input(e, { desired: 6 }, { maxNodes: 5 }), 422, "maxNodes"],
+    ["delta above maxNodes", input(e, { delta: 4 }, { maxNodes: 5 }), 422, "maxNodes"],
+    ["below minNodes", input(e, { desired: 0 }, { minNodes: 1 }), 422, "minNodes"],
+    ["negative through delta", input(e, { delta: -3 }), 422, "minNodes"],
+    ["above maxCores", input(e, { desired: 3 }, { maxCores: 11 }), 422, "maxCores"],
+    ["over Batch's 2000", input(e, { desired: 2001 }, { maxNodes: 2000 }), 422, "DesiredComputeNodeCount"],
+    ["inside the cooldown", input(e, { desired: 3 }, {}, { activities: [activity(60), activity(2)] }), 422, "cooldownSeconds"],
+    ["env being deleted", input(env([node("DELETING")], 0, { NextAction: "DELETING" }), { desired: 1 }), 409, "state"],
+    ["nodes still starting", input(env([node("RUNNING"), node("CREATING"), node("SUBMITTED")]), { desired: 0 }), 409, "destroyableNodes"],
+  ];
+  it.each(cases)("%s", (_name, i, status, rule) => {
+    const r = planScale(i);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect([r.refusal.status, r.refusal.rule]).toEqual([status, rule]);
+    expect(r.refusal.message).toContain(rule === "state" || rule === "destroyableNodes" ? "env-abcdefgh" : rule);
+  });
+
+  it("says how long the cooldown still runs", () => {
+    const r = planScale(input(env([node("RUNNING")]), { desired: 2 }, { cooldownSeconds: 300 }, { activities: [activity(2)] }));
+    expect(r.ok ? undefined : r.refusal.retryAfterSeconds).toBe(180);
+  });
+
+  it("bounds apply in the direction of the change: an env above maxNodes may still shrink", () => {
+    const r = planScale(input(env([node("RUNNING"), node("RUNNING"), node("RUNNING")]), { desired: 2 }, { maxNodes: 1 }));
+    expect(r.ok && r.plan.next).toBe(2);
+  });
+
+  it("an unchanged target is no action: no cooldown, no refusal", () => {
+    const r = planScale(input(env([node("RUNNING")]), { delta: 0 }, {}, { activities: [activity(0)] }));
+    expect(r.ok && r.plan.direction).toBe("none");
+  });
+});
+
+describe("planScale: plans", () => {
+  it("scale-up: cost and cores before and after at the configured prices", () => {
+    const r = planScale(input(env([node("RUNNING"), node("RUNNING")]), { desired: 5 }));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.plan).toMatchObject({
+      previous: 2,
+      next: 5,
+      direction: "up",
+      terminate: [],
+      before: { desired: 2, nodes: 2, cores: 8, costPerHour: 0.72 },
+      after: { desired: 5, nodes: 5, cores: 20, costPerHour: 1.8 },
+    });
+  });
+
+  it("scale-down picks idle nodes first: abnormal, then not yet running, then idle running, newest first", () => {
+    const busyOld = node("RUNNING", { busy: true, ageMin: 90 });
+    const idleOld = node("RUNNING", { ageMin: 80 });
+    const idleNew = node("RUNNING", { ageMin: 5 });
+    const created = node("CREATED", { ageMin: 2 });
+    const abnormal = node("ABNORMAL", { ageMin: 60 });
+    const e = env([busyOld, idleOld, idleNew, created, abnormal]);
+    const r = planScale(input(e, { desired: 2 }));
+    expect(r.ok && r.plan.terminate).toEqual([abnormal.ComputeNodeId, created.ComputeNodeId, idleNew.ComputeNodeId]);
+    expect(r.ok && r.plan.terminateBusy).toEqual([]);
+    expect(r.ok && r.plan.after).toMatchObject({ nodes: 2, cores: 8, costPerHour: 0.72 });
+  });
+
+  it("takes busy nodes only when too few idle ones remain, and warns", () => {
+    const busy = [node("RUNNING", { busy: true }), node("RUNNING", { busy: true })];
+    const idle = node("RUNNING");
+    const r = planScale(input(env([...busy, idle]), { desired: 1 }));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.plan.terminate[0]).toBe(idle.ComputeNodeId);
+    expect(r.plan.terminateBusy).toHaveLength(1);
+    expect(r.plan.warnings.join(" ")).toMatch(/busy node/);
+  });
+
+  it("an unmet desired count shrinks without terminating anything", () => {
+    const r = planScale(input(env([node("RUNNING")], 5), { desired: 3 }));
+    expect(r.ok && r.plan.terminate).toEqual([]);
+    expect(r.ok && r.plan.after).toMatchObject({ desired: 3, nodes: 3, cores: 12 });
+  });
+
+  it("cost is unknown (null), never zero, for an instance type without a price", () => {
+    const i = input(env([node("RUNNING", { cpu: 2 })]), { desired: 2 });
+    i.pricing = { ...i.pricing, instanceTypes: ["S5.MEDIUM4"] };
+    const r = planScale(i);
+    expect(r.ok && r.plan.before.costPerHour).toBe(null);
+    expect(r.ok && r.plan.after).toMatchObject({ cores: 4, costPerHour: null });
+  });
+});
+
+// ── invariants ──────────────────────────────────────────────────────────────────────
+
+const STATES = ["SUBMITTED", "CREATING", "CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL", "DELETING"] as const;
+const nodeArb = fc.record({ state: fc.constantFrom(...STATES), busy: fc.boolean(), ageMin: fc.integer({ min: 0, max: 5000 }) });
+const ruleArb = fc
+  .record({
+    minNodes: fc.integer({ min: 0, max: 5 }),
+    span: fc.integer({ min: 0, max: 20 }),
+    maxCores: fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }),
+    cooldownSeconds: fc.integer({ min: 0, max: 600 }),
+  })
+  .map(({ minNodes, span, maxCores, cooldownSeconds }) => ({
+    ...DEFAULT_RULE,
+    minNodes,
+    maxNodes: minNodes + span,
+    cooldownSeconds,
+    ...(maxCores !== undefined ? { maxCores } : {}),
+  }));
+
+describe("planScale: invariants", () => {
+  it("a plan respects the policy, removes exactly the excess, and never picks a busy node while an idle one is left", () => {
+    fc.assert(
+      fc.property(
+        fc.array(nodeArb, { maxLength: 25 }),
+        ruleArb,
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 120 }),
+        (specs, rule, desired, target, lastActMin) => {
+          const nodes = specs.map((s) => node(s.state, s));
+          const e = env(nodes, desired);
+          const r = planScale(input(e, { desired: target }, rule, { activities: [activity(lastActMin)] }));
+          if (!r.ok) {
+            expect(["allowScaling", "scaleScopes", "minNodes", "maxNodes", "maxCores", "cooldownSeconds", "destroyableNodes", "DesiredComputeNodeCount"]).toContain(r.refusal.rule);
+            return;
+          }
+          const p = r.plan;
+          expect(p.next).toBe(target);
+          if (p.direction === "none") {
+            expect(p.terminate).toEqual([]);
+            return;
+          }
+          // Cooldown
+          expect(lastActMin * 60 >= rule.cooldownSeconds).toBe(true);
+          if (p.direction === "up") {
+            expect(p.next).toBeLessThanOrEqual(rule.maxNodes);
+            if (rule.maxCores !== undefined) expect(p.after.cores).toBeLessThanOrEqual(rule.maxCores);
+            expect(p.terminate).toEqual([]);
+          } else {
+            expect(p.next).toBeGreaterThanOrEqual(rule.minNodes);
+          }
+          const live = nodes.filter((n) => n.ComputeNodeState !== "DELETING" && n.ComputeNodeState !== "CREATION_FAILED");
+          expect(p.terminate).toHaveLength(p.direction === "down" ? Math.max(0, live.length - target) : 0);
+          expect(new Set(p.terminate).size).toBe(p.terminate.length);
+          const byId = new Map(nodes.map((n) => [n.ComputeNodeId, n]));
+          for (const id of p.terminate) expect(["CREATED", "RUNNING", "ABNORMAL"]).toContain(byId.get(id)?.ComputeNodeState);
+          const idleLeft = scaleDownOrder(live).filter((n) => n.TaskInstanceNumAvailable > 0 || n.ComputeNodeState === "CREATED");
+          const idleKept = idleLeft.filter((n) => !p.terminate.includes(n.ComputeNodeId));
+          if (p.terminateBusy.length > 0) expect(idleKept).toEqual([]);
+          expect(p.after.nodes).toBe(target);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
