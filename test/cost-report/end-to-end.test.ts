@@ -219,3 +219,31 @@ describe("cost-report end to end on the emulator", () => {
     expect(countColor(png, "#e8833a")).toBeGreaterThan(200);
   }, 60_000);
 });
+
+describe("cost-report when Batch cannot answer everything", () => {
+  it("writes a partial report that names the gap, for a backfill window, without re-sending alerts", async () => {
+    const alerts: Alert[] = [];
+    const handler = makeHandler({
+      config: { prices: buildPriceTable(), budgets: { total: { monthly: 1 }, envs: {}, tags: {} }, idleAlertHours: 0, timeZone: TZ },
+      batch: t.port,
+      store: createFsReportStore({ dest: DEST, baseDir: cosDir }),
+      alerter: { send: async (a) => void alerts.push(a) },
+      logger: memoryLogger(),
+      clock: () => new Date(now),
+    });
+    await fetch(`${t.emu.url}/_emulator/faults`, { method: "POST", body: JSON.stringify({ action: "DescribeComputeEnvActivities", code: "InternalError", count: 50 }) });
+    try {
+      const from = localDate(day.from - 24 * H, TZ);
+      const out = await handler({ from, to: localDate(day.to, TZ) }, {});
+      expect(out.partial).toBe(true);
+      expect(out.alerts).toBe(0);
+      const json = JSON.parse(readFileSync(localPathOf(DEST, cosDir, `${from}_${date}/cost-report.json`), "utf8")) as CostReport;
+      expect(json.partial).toBe(true);
+      expect(json.assumptions.dataGaps.map((g) => g.code)).toContain("activities_unreadable");
+      expect(readFileSync(localPathOf(DEST, cosDir, `${from}_${date}/cost-report.md`), "utf8")).toContain("**Partial report:**");
+      expect(alerts).toEqual([]);
+    } finally {
+      await fetch(`${t.emu.url}/_emulator/faults`, { method: "DELETE" });
+    }
+  }, 20_000);
+});
