@@ -119,6 +119,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+interface EchoEvent {
+  requestContext?: unknown;
+  pathParameters?: unknown;
+  queryString?: unknown;
+  headers: Record<string, string>;
+  body: string;
+  path: string;
+}
+
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 
@@ -128,7 +137,7 @@ describe("gateway → function process", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-custom")).toBe("yes");
     const requestId = res.headers.get("x-api-requestid");
-    const out = (await res.json()) as { event: Record<string, any>; env: Record<string, string | undefined>; context: Record<string, number | string> };
+    const out = (await res.json()) as { event: EchoEvent; env: Record<string, string | undefined>; context: Record<string, number | string> };
     expect(out.event.requestContext).toMatchObject({ path: "/items/{ItemId}", httpMethod: "GET", stage: "release", requestId });
     expect(out.event.pathParameters).toEqual({ ItemId: "it-1" });
     expect(out.event.queryString).toEqual({ verbose: true, tag: ["a", "b"] });
@@ -143,7 +152,7 @@ describe("gateway → function process", () => {
   it("switches to the Function URL shape on x-local-event-shape", async () => {
     const res = await post("/release/items", { hello: 1 }, { "x-local-event-shape": "function-url" });
     expect(res.status).toBe(200);
-    const { event } = (await res.json()) as { event: Record<string, any> };
+    const { event } = (await res.json()) as { event: EchoEvent };
     expect(Object.keys(event).sort()).toEqual(["body", "headers", "httpMethod", "path", "queryString"]);
     expect(event.path).toBe("/items");
     expect(JSON.parse(event.body)).toEqual({ hello: 1 });
