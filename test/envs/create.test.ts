@@ -3,8 +3,8 @@ import { planCreateEnv } from "../../functions/envs/create";
 import { isAppError } from "../../shared/errors";
 import { createBody } from "./harness";
 
-type Body = ReturnType<typeof createBody> & Record<string, unknown>;
-const base = (): Body => createBody("render", 2);
+type Body = { Placement: { Zone: string }; ComputeEnv: Record<string, unknown>; ClientToken?: string };
+const base = (): Body => createBody("render", 2) as unknown as Body;
 
 function issues(body: unknown, key?: string): Array<{ path: string; message: string }> {
   try {
@@ -18,25 +18,64 @@ function issues(body: unknown, key?: string): Array<{ path: string; message: str
 
 describe("planCreateEnv: product rules, each naming the field", () => {
   const cases: Array<[string, (b: Body) => void, string, RegExp]> = [
-    ["BS1 outside its zones", (b) => void (b.Placement.Zone = "ap-guangzhou-4"), "ComputeEnv.EnvData.InstanceType", /only in ap-guangzhou-2 and ap-shanghai-1/],
-    ["BS1 in a list, outside its zones", (b) => void (b.Placement.Zone = "ap-guangzhou-3", (b.ComputeEnv.EnvData = { InstanceTypes: ["S5.LARGE8", "BS1.LARGE24"], ImageId: "img-31tjrtph" })), "ComputeEnv.EnvData.InstanceTypes[1]", /BS1/],
-    ["zone of another region", (b) => void (b.Placement.Zone = "ap-shanghai-1"), "Placement.Zone", /not in the function's region ap-guangzhou/],
-    ["malformed image id", (b) => void (b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "ubuntu" }), "ComputeEnv.EnvData.ImageId", /img-xxxxxxxx/],
-    ["two instance choices", (b) => void (b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", InstanceTypes: ["BS1.LARGE8"] }), "ComputeEnv.EnvData", /only one of/],
-    ["COS JSON-API domain", (b) => void Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cos://data-1250000000.cosgz.myqcloud.com/in/", DestinationPath: "/in/" }] }), "ComputeEnv.InputMappings[0].SourcePath", /XML-API domain/],
-    ["COS bucket in another region", (b) => void Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cos://data-1250000000.cos.ap-beijing.myqcloud.com/in/", DestinationPath: "/in/" }] }), "ComputeEnv.InputMappings[0].SourcePath", /region/],
-    ["CFS path without trailing slash", (b) => void Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cfs://10.66.140.208/share", DestinationPath: "/mnt/" }] }), "ComputeEnv.InputMappings[0].SourcePath", /end with \//],
-    ["http source", (b) => void Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "http://example.com/", DestinationPath: "/in/" }] }), "ComputeEnv.InputMappings[0].SourcePath", /cos:\/\/, cfs:\/\/ or nfs:\/\//],
-    ["relative mapping destination", (b) => void Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "nfs://10.0.0.2/a/", DestinationPath: "in/" }] }), "ComputeEnv.InputMappings[0].DestinationPath", /absolute/],
-    ["relative data disk path", (b) => void Object.assign(b.ComputeEnv, { MountDataDisks: [{ LocalPath: "data" }] }), "ComputeEnv.MountDataDisks[0].LocalPath", /absolute/],
-    ["a job event on an env", (b) => void Object.assign(b.ComputeEnv, { Notifications: [{ TopicName: "events", EventConfigs: [{ EventName: "JobFailed", EventVars: [] }] }] }), "ComputeEnv.Notifications[0].EventConfigs[0].EventName", /not an event of a compute environment/],
-    ["the same event twice in two spellings", (b) => void Object.assign(b.ComputeEnv, { Notifications: [{ TopicName: "events", EventConfigs: [{ EventName: "COMPUTE_NODE_ABNORMAL", EventVars: [] }, { EventName: "ComputeNodeAbnormal", EventVars: [] }] }] }), "ComputeEnv.Notifications[0].EventConfigs[1].EventName", /twice/],
-    ["topic name with a dot", (b) => void Object.assign(b.ComputeEnv, { Notifications: [{ TopicName: "a.b", EventConfigs: [{ EventName: "COMPUTE_ENV_CREATED" }] }] }), "ComputeEnv.Notifications[0].TopicName", /letters, digits/],
-    ["eleven tags", (b) => void Object.assign(b.ComputeEnv, { Tags: Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) }), "ComputeEnv.Tags", /at most 10/],
-    ["a duplicate tag key", (b) => void Object.assign(b.ComputeEnv, { Tags: [{ Key: "team", Value: "a" }, { Key: "team", Value: "b" }] }), "ComputeEnv.Tags[1].Key", /twice/],
-    ["desired over 2000", (b) => void (b.ComputeEnv.DesiredComputeNodeCount = 2001), "ComputeEnv.DesiredComputeNodeCount", /2000/],
-    ["an unknown field (typo)", (b) => void Object.assign(b.ComputeEnv, { DesiredCount: 3 }), "ComputeEnv", /DesiredCount/],
-    ["a long name", (b) => void (b.ComputeEnv.EnvName = "x".repeat(61)), "ComputeEnv.EnvName", /60/],
+    ["BS1 outside its zones", (b) => {
+      b.Placement.Zone = "ap-guangzhou-4";
+    }, "ComputeEnv.EnvData.InstanceType", /only in ap-guangzhou-2 and ap-shanghai-1/],
+    ["BS1 in a list, outside its zones", (b) => {
+      b.Placement.Zone = "ap-guangzhou-3";
+      b.ComputeEnv.EnvData = { InstanceTypes: ["S5.LARGE8", "BS1.LARGE24"], ImageId: "img-31tjrtph" };
+    }, "ComputeEnv.EnvData.InstanceTypes[1]", /BS1/],
+    ["zone of another region", (b) => {
+      b.Placement.Zone = "ap-shanghai-1";
+    }, "Placement.Zone", /not in the function's region ap-guangzhou/],
+    ["malformed image id", (b) => {
+      b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "ubuntu" };
+    }, "ComputeEnv.EnvData.ImageId", /img-xxxxxxxx/],
+    ["two instance choices", (b) => {
+      b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", InstanceTypes: ["BS1.LARGE8"] };
+    }, "ComputeEnv.EnvData", /only one of/],
+    ["COS JSON-API domain", (b) => {
+      Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cos://data-1250000000.cosgz.myqcloud.com/in/", DestinationPath: "/in/" }] });
+    }, "ComputeEnv.InputMappings[0].SourcePath", /XML-API domain/],
+    ["COS bucket in another region", (b) => {
+      Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cos://data-1250000000.cos.ap-beijing.myqcloud.com/in/", DestinationPath: "/in/" }] });
+    }, "ComputeEnv.InputMappings[0].SourcePath", /region/],
+    ["CFS path without trailing slash", (b) => {
+      Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cfs://10.66.140.208/share", DestinationPath: "/mnt/" }] });
+    }, "ComputeEnv.InputMappings[0].SourcePath", /end with \//],
+    ["http source", (b) => {
+      Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "http://example.com/", DestinationPath: "/in/" }] });
+    }, "ComputeEnv.InputMappings[0].SourcePath", /cos:\/\/, cfs:\/\/ or nfs:\/\//],
+    ["relative mapping destination", (b) => {
+      Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "nfs://10.0.0.2/a/", DestinationPath: "in/" }] });
+    }, "ComputeEnv.InputMappings[0].DestinationPath", /absolute/],
+    ["relative data disk path", (b) => {
+      Object.assign(b.ComputeEnv, { MountDataDisks: [{ LocalPath: "data" }] });
+    }, "ComputeEnv.MountDataDisks[0].LocalPath", /absolute/],
+    ["a job event on an env", (b) => {
+      Object.assign(b.ComputeEnv, { Notifications: [{ TopicName: "events", EventConfigs: [{ EventName: "JobFailed", EventVars: [] }] }] });
+    }, "ComputeEnv.Notifications[0].EventConfigs[0].EventName", /not an event of a compute environment/],
+    ["the same event twice in two spellings", (b) => {
+      Object.assign(b.ComputeEnv, { Notifications: [{ TopicName: "events", EventConfigs: [{ EventName: "COMPUTE_NODE_ABNORMAL", EventVars: [] }, { EventName: "ComputeNodeAbnormal", EventVars: [] }] }] });
+    }, "ComputeEnv.Notifications[0].EventConfigs[1].EventName", /twice/],
+    ["topic name with a dot", (b) => {
+      Object.assign(b.ComputeEnv, { Notifications: [{ TopicName: "a.b", EventConfigs: [{ EventName: "COMPUTE_ENV_CREATED" }] }] });
+    }, "ComputeEnv.Notifications[0].TopicName", /letters, digits/],
+    ["eleven tags", (b) => {
+      Object.assign(b.ComputeEnv, { Tags: Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) });
+    }, "ComputeEnv.Tags", /at most 10/],
+    ["a duplicate tag key", (b) => {
+      Object.assign(b.ComputeEnv, { Tags: [{ Key: "team", Value: "a" }, { Key: "team", Value: "b" }] });
+    }, "ComputeEnv.Tags[1].Key", /twice/],
+    ["desired over 2000", (b) => {
+      b.ComputeEnv.DesiredComputeNodeCount = 2001;
+    }, "ComputeEnv.DesiredComputeNodeCount", /2000/],
+    ["an unknown field (typo)", (b) => {
+      Object.assign(b.ComputeEnv, { DesiredCount: 3 });
+    }, "ComputeEnv", /DesiredCount/],
+    ["a long name", (b) => {
+      b.ComputeEnv.EnvName = "x".repeat(61);
+    }, "ComputeEnv.EnvName", /60/],
   ];
   it.each(cases)("%s", (_name, change, path, message) => {
     const b = base();
@@ -95,7 +134,7 @@ describe("planCreateEnv: what Batch gets", () => {
 
   it("knows the instance types nodes will have, also from InstanceTypeOptions", () => {
     const b = base();
-    b.ComputeEnv.EnvData = { InstanceTypeOptions: { CPU: 12, Memory: 24 }, ImageId: "img-31tjrtph" } as never;
+    b.ComputeEnv.EnvData = { InstanceTypeOptions: { CPU: 12, Memory: 24 }, ImageId: "img-31tjrtph" };
     expect(planCreateEnv(b, "ap-guangzhou").instanceTypes).toEqual(["BS1.LARGE24"]);
   });
 });
