@@ -35,6 +35,8 @@ export interface RouteDef<B extends z.ZodTypeAny, Q extends z.ZodTypeAny> extend
   /** Required scope (e.g. `jobs:read`); undefined = any valid key. */
   scope?: string | undefined;
   body?: B | undefined;
+  /** The handler parses `req.body` itself (e.g. to collect cross-field rules); `body` then only documents it. */
+  rawBody?: boolean | undefined;
   query?: Q | undefined;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<HttpResult> | HttpResult;
 }
@@ -84,7 +86,7 @@ export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
       result = await m.route.handler({
         req,
         params: m.params,
-        body: m.route.body ? parseBody(m.route.body, req.body) : undefined,
+        body: m.route.body && !m.route.rawBody ? parseBody(m.route.body, req.body) : undefined,
         query: m.route.query ? parseQuery(m.route.query, req.query) : req.query,
         principal,
         log,

@@ -1,0 +1,137 @@
+// The jobs API's route table: HTTP in, service call, HTTP out.
+import type { z } from "zod";
+import { validationError } from "../../shared/errors";
+import { openApiRoute, parseJsonBody, type Route, route } from "../../shared/http";
+import {
+  ActionResponseSchema,
+  type DryRunResponseSchema,
+  GetQuerySchema,
+  JobIdSchema,
+  JobListResponseSchema,
+  JobViewResponseSchema,
+  ListQuerySchema,
+  LogsQuerySchema,
+  LogsResponseSchema,
+  SubmitJobBodySchema,
+  SubmitQuerySchema,
+  SubmitResponseSchema,
+} from "./schemas";
+import type { JobsService } from "./service";
+
+const READ = "jobs:read";
+const WRITE = "jobs:write";
+
+function jobIdOf(params: Record<string, string>): string {
+  const r = JobIdSchema.safeParse(params.JobId);
+  if (!r.success) throw validationError([{ path: "JobId", message: r.error.issues[0]?.message ?? "is invalid" }]);
+  return r.data;
+}
+
+export function jobsRoutes(service: JobsService): Route[] {
+  const routes: Route[] = [
+    route({
+      method: "POST",
+      path: "/jobs",
+      scope: WRITE,
+      summary: "submit a job (the SubmitJob request); Idempotency-Key makes retries safe",
+      description:
+        "Validates the product's rules, tags the job with `submitter` = the API key's name, and submits it. " +
+        "With `Idempotency-Key` (or a body `ClientToken`) a retry returns the same JobId (header `Idempotent-Replayed: true`); " +
+        "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
+      // The service validates the body (zod plus the cross-field rules, all reported at once).
+      body: SubmitJobBodySchema,
+      query: SubmitQuerySchema,
+      headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same JobId" },
+      response: SubmitResponseSchema,
+      status: 201,
+      errors: [409, 413],
+      rawBody: true,
+      handler: async ({ req, query, principal, log }) => {
+        const out = await service.submit({
+          body: parseJsonBody(req.body),
+          submitter: principal.name,
+          idempotencyKey: req.headers["idempotency-key"],
+          dryRun: query.dryRun ?? false,
+          log,
+        });
+        if (out.kind === "dry-run") {
+          const body: z.infer<typeof DryRunResponseSchema> = { DryRun: true, Submitter: principal.name, Request: out.request, Warnings: out.warnings };
+          return { status: 200, body };
+        }
+        const body: z.infer<typeof SubmitResponseSchema> = {
+          JobId: out.jobId,
+          Submitter: principal.name,
+          Replayed: out.replayed,
+          ...(out.requestId ? { RequestId: out.requestId } : {}),
+          Warnings: out.warnings,
+        };
+        return {
+          status: 201,
+          headers: { location: `/jobs/${out.jobId}`, ...(out.replayed ? { "idempotent-replayed": "true" } : {}) },
+          body,
+        };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/jobs",
+      scope: READ,
+      summary: "list jobs (filters: state, name, zone, tag, submitter; offset/limit pagination)",
+      query: ListQuerySchema,
+      response: JobListResponseSchema,
+      handler: async ({ query }) => ({ status: 200, body: await service.list(query) }),
+    }),
+    route({
+      method: "GET",
+      path: "/jobs/{JobId}",
+      scope: READ,
+      summary: "a job: state, reason, per-task and per-instance states and metrics",
+      query: GetQuerySchema,
+      response: JobViewResponseSchema,
+      errors: [404],
+      handler: async ({ params, query }) => ({ status: 200, body: await service.get(jobIdOf(params), { instances: query.instances ?? true }) }),
+    }),
+    route({
+      method: "POST",
+      path: "/jobs/{JobId}/terminate",
+      scope: WRITE,
+      summary: "terminate a job (409 while SUBMITTED or once it ended)",
+      response: ActionResponseSchema,
+      status: 202,
+      errors: [404, 409],
+      handler: async ({ params }) => ({ status: 202, body: await service.terminate(jobIdOf(params)) }),
+    }),
+    route({
+      method: "POST",
+      path: "/jobs/{JobId}/retry",
+      scope: WRITE,
+      summary: "retry the failed instances of a FAILED job (409 otherwise)",
+      response: ActionResponseSchema,
+      status: 202,
+      errors: [404, 409],
+      handler: async ({ params }) => ({ status: 202, body: await service.retry(jobIdOf(params)) }),
+    }),
+    route({
+      method: "DELETE",
+      path: "/jobs/{JobId}",
+      scope: WRITE,
+      summary: "delete a job that ended SUCCEED or FAILED (409 otherwise)",
+      response: ActionResponseSchema,
+      errors: [404, 409],
+      handler: async ({ params }) => ({ status: 200, body: await service.remove(jobIdOf(params)) }),
+    }),
+    route({
+      method: "GET",
+      path: "/jobs/{JobId}/logs",
+      scope: READ,
+      summary: "the log tail of task instances, and where the full log lives",
+      query: LogsQuerySchema,
+      response: LogsResponseSchema,
+      errors: [404],
+      handler: async ({ params, query }) => ({ status: 200, body: await service.logs(jobIdOf(params), query) }),
+    }),
+  ];
+
+  routes.push(openApiRoute({ title: "batch-scf jobs API", version: "1.0.0", description: "Submit and follow Tencent Cloud Batch jobs." }, () => routes));
+  return routes;
+}

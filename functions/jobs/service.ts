@@ -1,0 +1,165 @@
+// The jobs API over the Batch port: each operation validates, checks preconditions (pure
+// modules), then makes the fewest Batch calls it can.
+import type { TaskDetail } from "../../shared/batch/models";
+import type { BatchPort } from "../../shared/batch/port";
+import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
+import type { Logger } from "../../shared/log";
+import { buildSubmitRequest, idempotencyFor, idempotencyKeyOf, maskSecrets, reservedTagCount } from "./submit";
+import { IDEMPOTENCY_TAG, REQUEST_HASH_TAG, validateSubmit } from "./validate";
+import {
+  checkDeletable,
+  checkRetryable,
+  checkTerminable,
+  type ListQuery,
+  jobView,
+  listFilters,
+  listItemView,
+  logsView,
+  type RedirectFallback,
+} from "./views";
+
+export interface JobsDeps {
+  batch: BatchPort;
+  /** The region Batch is called in (TENCENTCLOUD_REGION). */
+  region: string;
+}
+
+export interface SubmitInput {
+  body: unknown;
+  submitter: string;
+  idempotencyKey: string | undefined;
+  dryRun: boolean;
+  log?: Logger;
+}
+
+export type SubmitOutcome =
+  | { kind: "dry-run"; request: Record<string, unknown>; warnings: FieldIssue[] }
+  | { kind: "submitted"; jobId: string; requestId?: string; replayed: boolean; warnings: FieldIssue[] };
+
+export function createJobsService(deps: JobsDeps) {
+  const { batch } = deps;
+
+  /** The job an earlier request with this token created, after checking it was the same request. */
+  async function priorJob(token: string, hash: string): Promise<string | undefined> {
+    const found = await batch.listJobs({ filters: [{ Name: `tag:${IDEMPOTENCY_TAG}`, Values: [token] }], limit: 1 });
+    const prior = found.items[0];
+    if (!prior) return undefined;
+    const tags = prior.Tags ?? (await batch.getJob(prior.JobId)).Tags ?? [];
+    const priorHash = tags.find((t) => t.Key === REQUEST_HASH_TAG)?.Value;
+    if (priorHash !== hash) throw keyReused(prior.JobId);
+    return prior.JobId;
+  }
+
+  return {
+    async submit(input: SubmitInput): Promise<SubmitOutcome> {
+      const raw = input.body as { ClientToken?: unknown } | null;
+      const idempotent = !!input.idempotencyKey?.trim() || (typeof raw?.ClientToken === "string" && raw.ClientToken !== "");
+      const { body, warnings } = validateSubmit(input.body, { region: deps.region, reservedTags: reservedTagCount(idempotent) });
+      const key = idempotencyKeyOf(input.idempotencyKey, body);
+      const idem = idempotencyFor(input.submitter, key, body);
+      const request = buildSubmitRequest(body, input.submitter, idem);
+      if (input.dryRun) return { kind: "dry-run", request: maskSecrets(request) as unknown as Record<string, unknown>, warnings };
+
+      if (idem) {
+        const prior = await priorJob(idem.token, idem.hash);
+        if (prior) {
+          input.log?.info("idempotent replay", { job_id: prior });
+          return { kind: "submitted", jobId: prior, replayed: true, warnings };
+        }
+      }
+      try {
+        const r = await batch.submitJob(request);
+        input.log?.info("job submitted", { job_id: r.jobId, batch_request_id: r.requestId, idempotent: !!idem });
+        return { kind: "submitted", jobId: r.jobId, requestId: r.requestId, replayed: false, warnings };
+      } catch (e) {
+        // Batch refuses a reused ClientToken with a different request (InvalidParameter naming it).
+        if (idem && isAppError(e) && e.tencentCode?.startsWith("InvalidParameter") && e.message.includes("ClientToken")) throw keyReused(undefined, e);
+        throw e;
+      }
+    },
+
+    async get(jobId: string, opts: { instances: boolean }) {
+      const job = await batch.getJob(jobId);
+      let tasks: Map<string, TaskDetail> | undefined;
+      if (opts.instances) {
+        const details = await Promise.all(job.TaskSet.map((t) => batch.getTask(jobId, t.TaskName, { limit: 1000 })));
+        tasks = new Map(details.map((d) => [d.TaskName, d]));
+      }
+      return jobView(job, tasks);
+    },
+
+    async list(q: ListQuery & { offset?: number | undefined; limit?: number | undefined }) {
+      const offset = q.offset ?? 0;
+      const limit = q.limit ?? 20;
+      const filters = listFilters(q);
+      const page = await batch.listJobs({ ...(filters.length ? { filters } : {}), offset, limit });
+      return {
+        Jobs: page.items.map(listItemView),
+        TotalCount: page.total,
+        Offset: offset,
+        Limit: limit,
+        NextOffset: offset + page.items.length < page.total && page.items.length > 0 ? offset + page.items.length : null,
+      };
+    },
+
+    async terminate(jobId: string) {
+      const job = await batch.getJob(jobId);
+      checkTerminable(job);
+      const r = await batch.terminateJob(jobId);
+      return { JobId: jobId, Action: "terminate" as const, PreviousState: job.JobState, RequestId: r.requestId };
+    },
+
+    async remove(jobId: string) {
+      const job = await batch.getJob(jobId);
+      checkDeletable(job);
+      const r = await batch.deleteJob(jobId);
+      return { JobId: jobId, Action: "delete" as const, PreviousState: job.JobState, RequestId: r.requestId };
+    },
+
+    async retry(jobId: string) {
+      const job = await batch.getJob(jobId);
+      checkRetryable(job);
+      const r = await batch.retryJobs([jobId]);
+      return { JobId: jobId, Action: "retry" as const, PreviousState: job.JobState, RequestId: r.requestId };
+    },
+
+    async logs(jobId: string, q: { task?: string | undefined; index?: number | undefined; offset?: number | undefined }) {
+      let task = q.task;
+      if (!task) {
+        const job = await batch.getJob(jobId);
+        const names = job.TaskSet.map((t) => t.TaskName);
+        if (names.length !== 1)
+          throw new AppError("validation_failed", `job ${jobId} has ${names.length} tasks; name one with ?task= (${names.join(", ")})`, {
+            status: 400,
+            issues: [{ path: "query.task", message: `is required: the job has tasks ${names.join(", ")}` }],
+          });
+        task = names[0]!;
+      }
+      const page = await batch.getTaskLogs(
+        jobId,
+        task,
+        q.index !== undefined ? { indexes: [q.index] } : { offset: q.offset ?? 0, limit: 10 },
+      );
+      let fallback: RedirectFallback | undefined;
+      if (page.items.length > 0 && page.items.every((l) => !l.StdoutRedirectPath && !l.StderrRedirectPath)) {
+        const info = await batch.getJobSubmitInfo(jobId);
+        fallback = info.Tasks?.find((t) => t.TaskName === task)?.RedirectInfo ?? undefined;
+      }
+      return logsView(jobId, task, page.total, page.items, fallback);
+    },
+  };
+}
+
+export type JobsService = ReturnType<typeof createJobsService>;
+
+function keyReused(jobId: string | undefined, cause?: unknown): AppError {
+  return new AppError(
+    "idempotency_key_reused",
+    `this Idempotency-Key was already used for a different request${jobId ? ` (job ${jobId})` : ""}; use a new key for a new job`,
+    {
+      status: 409,
+      ...(jobId ? { details: { jobId } } : {}),
+      ...(isAppError(cause) ? { cause, tencentCode: cause.tencentCode, requestId: cause.requestId } : {}),
+    },
+  );
+}

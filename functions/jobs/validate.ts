@@ -1,0 +1,200 @@
+// The product's rules for a SubmitJob request (batch-facts §2-§6), as a pure function: the
+// body in, the exact request to send (or every broken rule with its field path) out.
+import {
+  CLOUD_INIT_IMAGES,
+  checkCfsPath,
+  checkCosPath,
+  checkInstanceZone,
+  ENV_ID,
+  type EventName,
+  LIMITS,
+  normalizeEventName,
+  regionOfZone,
+  SUBMIT_JOB_EVENTS,
+} from "../../shared/batch/rules";
+import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
+import { type SubmitJobBody, SubmitJobBodySchema } from "./schemas";
+
+/** Tag keys this API sets itself; callers may not. */
+export const SUBMITTER_TAG = "submitter";
+export const RESERVED_TAG_PREFIX = "batch-scf/";
+export const IDEMPOTENCY_TAG = "batch-scf/idempotency-key";
+export const REQUEST_HASH_TAG = "batch-scf/request-hash";
+
+export interface ValidSubmit {
+  body: SubmitJobBody;
+  warnings: FieldIssue[];
+}
+
+export interface ValidateOptions {
+  /** The region the function calls Batch in: the zone must be in it. */
+  region: string;
+  /** How many tags this API will add (submitter, and the idempotency pair when a key is given). */
+  reservedTags: number;
+}
+
+/** `null` fields mean "not set" (SDK objects serialise unset fields as null). */
+export function stripNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripNulls);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = stripNulls(x);
+    return out;
+  }
+  return v;
+}
+
+/** Validates a POST /jobs body; throws a 400 validation_failed naming every broken rule. */
+export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit {
+  const parsed = SubmitJobBodySchema.safeParse(stripNulls(raw));
+  if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
+  const body = parsed.data;
+  const issues: FieldIssue[] = [];
+  const warnings: FieldIssue[] = [];
+  const bad = (path: string, message: string) => issues.push({ path, message });
+
+  const zone = body.Placement.Zone;
+  const jobRegion = regionOfZone(zone);
+  if (jobRegion !== opts.region) bad("Placement.Zone", `zone ${zone} is not in this API's region ${opts.region}`);
+
+  const job = body.Job;
+  const names = new Map<string, number>();
+  job.Tasks.forEach((task, i) => {
+    const p = `Job.Tasks[${i}]`;
+    const seen = names.get(task.TaskName);
+    if (seen !== undefined) bad(`${p}.TaskName`, `task name ${task.TaskName} is already used by Job.Tasks[${seen}]`);
+    else names.set(task.TaskName, i);
+
+    const app = task.Application;
+    if ((app.Command === undefined) === (app.Commands === undefined))
+      bad(`${p}.Application`, "give exactly one of Command (one node) and Commands (tightly coupled, several nodes)");
+    if (app.DeliveryForm === "PACKAGE" && !app.PackagePath) bad(`${p}.Application.PackagePath`, "is required when DeliveryForm is PACKAGE");
+    if (app.PackagePath !== undefined && !/^(cos|cfs|nfs):\/\//i.test(app.PackagePath))
+      bad(`${p}.Application.PackagePath`, "a package path starts with cos://, cfs:// or nfs://");
+
+    if ((task.EnvId === undefined) === (task.ComputeEnv === undefined))
+      bad(p, "give exactly one of EnvId (an existing compute environment) and ComputeEnv (an anonymous one)");
+    if (task.EnvId !== undefined && !ENV_ID.test(task.EnvId)) bad(`${p}.EnvId`, "an env id looks like env-xxxxxxxx");
+    if (task.ComputeEnv) {
+      const d = task.ComputeEnv.EnvData;
+      const dp = `${p}.ComputeEnv.EnvData`;
+      const given = (["InstanceType", "InstanceTypes", "InstanceTypeOptions"] as const).filter((k) => d[k] !== undefined);
+      if (given.length === 0) bad(dp, "needs InstanceType (or InstanceTypes / InstanceTypeOptions)");
+      if (given.length > 1) bad(dp, `give only one of ${given.join(", ")}`);
+      if (d.InstanceType !== undefined) {
+        const problem = checkInstanceZone(d.InstanceType, zone);
+        if (problem) bad(`${dp}.InstanceType`, problem);
+      }
+      d.InstanceTypes?.forEach((t, k) => {
+        const problem = checkInstanceZone(t, zone);
+        if (problem) bad(`${dp}.InstanceTypes[${k}]`, problem);
+        if (d.InstanceTypes?.indexOf(t) !== k) bad(`${dp}.InstanceTypes[${k}]`, `${t} is listed twice`);
+      });
+      if (d.ImageId !== undefined && !CLOUD_INIT_IMAGES[d.ImageId])
+        warnings.push({
+          path: `${dp}.ImageId`,
+          message: `${d.ImageId} is not a known cloud-init image (${Object.keys(CLOUD_INIT_IMAGES).join(", ")}); Batch needs cloud-init on the image or the job fails`,
+        });
+    }
+
+    const ri = task.RedirectInfo;
+    if (ri?.StdoutRedirectPath !== undefined) remote(ri.StdoutRedirectPath, `${p}.RedirectInfo.StdoutRedirectPath`);
+    if (ri?.StderrRedirectPath !== undefined) remote(ri.StderrRedirectPath, `${p}.RedirectInfo.StderrRedirectPath`);
+    for (const k of ["StdoutRedirectFileName", "StderrRedirectFileName"] as const) {
+      const f = ri?.[k];
+      if (f !== undefined && (f.startsWith("/") || f.split("/").some((s) => s === ".."))) bad(`${p}.RedirectInfo.${k}`, "a file name is relative to the redirect path, without ..");
+    }
+    const rli = task.RedirectLocalInfo;
+    if (rli?.StdoutLocalPath !== undefined) local(rli.StdoutLocalPath, `${p}.RedirectLocalInfo.StdoutLocalPath`);
+    if (rli?.StderrLocalPath !== undefined) local(rli.StderrLocalPath, `${p}.RedirectLocalInfo.StderrLocalPath`);
+    task.InputMappings?.forEach((m, k) => {
+      remote(m.SourcePath, `${p}.InputMappings[${k}].SourcePath`);
+      local(m.DestinationPath, `${p}.InputMappings[${k}].DestinationPath`);
+    });
+    task.OutputMappings?.forEach((m, k) => {
+      local(m.SourcePath, `${p}.OutputMappings[${k}].SourcePath`);
+      remote(m.DestinationPath, `${p}.OutputMappings[${k}].DestinationPath`);
+    });
+    task.ComputeEnv?.MountDataDisks?.forEach((m, k) => {
+      local(m.LocalPath, `${p}.ComputeEnv.MountDataDisks[${k}].LocalPath`);
+    });
+  });
+
+  job.Dependences?.forEach((d, i) => {
+    const p = `Job.Dependences[${i}]`;
+    if (!names.has(d.StartTask)) bad(`${p}.StartTask`, `no task named ${d.StartTask} in this job`);
+    if (!names.has(d.EndTask)) bad(`${p}.EndTask`, `no task named ${d.EndTask} in this job`);
+    if (d.StartTask === d.EndTask) bad(p, `task ${d.StartTask} cannot depend on itself`);
+  });
+  const cycle = findCycle([...names.keys()], job.Dependences ?? []);
+  if (cycle) bad("Job.Dependences", `the dependences form a cycle: ${cycle.join(" → ")}`);
+
+  job.Notifications?.forEach((n, i) => {
+    const seen = new Set<EventName>();
+    n.EventConfigs.forEach((c, j) => {
+      const p = `Job.Notifications[${i}].EventConfigs[${j}].EventName`;
+      const name = normalizeEventName(c.EventName);
+      if (!name || !SUBMIT_JOB_EVENTS.includes(name)) {
+        bad(p, `${c.EventName} is not a job event; allowed (either spelling, e.g. JOB_FAILED or JobFailed): ${SUBMIT_JOB_EVENTS.join(", ")}`);
+        return;
+      }
+      if (seen.has(name)) bad(p, `${name} is configured twice for topic ${n.TopicName}`);
+      seen.add(name);
+      c.EventName = name;
+      c.EventVars ??= [];
+    });
+  });
+
+  const tags = job.Tags ?? [];
+  const room = LIMITS.tags - opts.reservedTags;
+  if (tags.length > room)
+    bad("Job.Tags", `at most ${room} tags of your own: a job has at most ${LIMITS.tags} and this API adds ${opts.reservedTags} (submitter${opts.reservedTags > 1 ? ", batch-scf/*" : ""})`);
+  tags.forEach((t, i) => {
+    if (t.Key === SUBMITTER_TAG || t.Key.startsWith(RESERVED_TAG_PREFIX))
+      bad(`Job.Tags[${i}].Key`, `${t.Key} is reserved: this API sets ${SUBMITTER_TAG} and ${RESERVED_TAG_PREFIX}* itself`);
+    if (tags.findIndex((x) => x.Key === t.Key) !== i) bad(`Job.Tags[${i}].Key`, `tag key ${t.Key} is given twice`);
+  });
+
+  if (issues.length > 0) throw validationError(issues);
+  return { body, warnings };
+
+  function remote(path: string, at: string) {
+    let r: { ok: true } | { ok: false; rule: string };
+    if (path.startsWith("cos://")) r = checkCosPath(path, jobRegion);
+    else if (/^(cfs|nfs):\/\//i.test(path)) r = checkCfsPath(path);
+    else r = { ok: false, rule: "remote paths start with cos:// (COS) or cfs:// / nfs:// (CFS, NAS)" };
+    if (!r.ok) bad(at, r.rule);
+  }
+
+  function local(path: string, at: string) {
+    if (!(path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path))) bad(at, `${path} is not an absolute local path (/data/ or C:\\data\\)`);
+  }
+}
+
+/** A cycle among the tasks as a list of names (first repeated last), or undefined. */
+export function findCycle(names: readonly string[], edges: ReadonlyArray<{ StartTask: string; EndTask: string }>): string[] | undefined {
+  const next = new Map<string, string[]>(names.map((n) => [n, []]));
+  for (const e of edges) if (e.StartTask !== e.EndTask) next.get(e.StartTask)?.push(e.EndTask);
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const m of next.get(n) ?? []) {
+      if (state.get(m) === 1) return [...stack.slice(stack.indexOf(m)), m];
+      if (!state.has(m)) {
+        const c = visit(m);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state.set(n, 2);
+    return undefined;
+  };
+  for (const n of names) {
+    if (state.has(n)) continue;
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
+}

@@ -1,0 +1,182 @@
+// Pure shaping of Batch replies into the jobs API's answers, and the state preconditions of the
+// write actions (Tencent's documented rules, turned into 409s before Batch is called).
+import type { Filter } from "../../shared/batch/port";
+import type { JobDetail, JobView, TaskDetail, TaskInstanceLog } from "../../shared/batch/models";
+import { AppError } from "../../shared/errors";
+import { SUBMITTER_TAG } from "./validate";
+
+type Tag = { Key: string; Value: string };
+const submitterOf = (tags: Tag[] | null | undefined) => tags?.find((t) => t.Key === SUBMITTER_TAG)?.Value ?? null;
+
+export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> | undefined) {
+  return {
+    JobId: job.JobId,
+    JobName: job.JobName ?? null,
+    JobState: job.JobState,
+    Zone: job.Zone ?? null,
+    Priority: job.Priority ?? null,
+    CreateTime: job.CreateTime ?? null,
+    EndTime: job.EndTime ?? null,
+    StateReason: job.StateReason ?? null,
+    Submitter: submitterOf(job.Tags),
+    Tags: job.Tags ?? [],
+    TaskMetrics: job.TaskMetrics ?? null,
+    TaskInstanceMetrics: job.TaskInstanceMetrics ?? null,
+    Dependences: job.DependenceSet.map((d) => ({ StartTask: d.StartTask, EndTask: d.EndTask })),
+    Tasks: job.TaskSet.map((t) => {
+      const d = tasks?.get(t.TaskName);
+      return {
+        TaskName: t.TaskName,
+        TaskState: d?.TaskState ?? t.TaskState,
+        CreateTime: t.CreateTime ?? null,
+        EndTime: t.EndTime ?? null,
+        ...(d
+          ? {
+              TaskInstanceTotalCount: d.TaskInstanceTotalCount,
+              TaskInstanceMetrics: d.TaskInstanceMetrics ?? null,
+              Instances: d.TaskInstanceSet.map((i) => ({
+                TaskInstanceIndex: i.TaskInstanceIndex,
+                TaskInstanceState: i.TaskInstanceState,
+                ExitCode: i.ExitCode ?? null,
+                StateReason: i.StateReason ?? null,
+                ComputeNodeInstanceId: i.ComputeNodeInstanceId ?? null,
+                CreateTime: i.CreateTime ?? null,
+                LaunchTime: i.LaunchTime ?? null,
+                RunningTime: i.RunningTime ?? null,
+                EndTime: i.EndTime ?? null,
+              })),
+            }
+          : {}),
+      };
+    }),
+  };
+}
+
+export function listItemView(j: JobView) {
+  return {
+    JobId: j.JobId,
+    JobName: j.JobName ?? null,
+    JobState: j.JobState,
+    Priority: j.Priority ?? null,
+    Zone: j.Placement?.Zone ?? null,
+    CreateTime: j.CreateTime ?? null,
+    EndTime: j.EndTime ?? null,
+    Submitter: submitterOf(j.Tags),
+    TaskMetrics: j.TaskMetrics ?? null,
+    Tags: j.Tags ?? [],
+  };
+}
+
+export interface ListQuery {
+  state?: string[] | undefined;
+  name?: string | undefined;
+  zone?: string | undefined;
+  tag?: string[] | undefined;
+  submitter?: string | undefined;
+}
+
+/** DescribeJobs filters for the list query (separate filters AND, values in one filter OR). */
+export function listFilters(q: ListQuery): Filter[] {
+  const filters: Filter[] = [];
+  if (q.state?.length) filters.push({ Name: "job-state", Values: [...new Set(q.state)] });
+  if (q.name) filters.push({ Name: "job-name", Values: [q.name] });
+  if (q.zone) filters.push({ Name: "zone", Values: [q.zone] });
+  if (q.submitter) filters.push({ Name: `tag:${SUBMITTER_TAG}`, Values: [q.submitter] });
+  for (const t of q.tag ?? []) {
+    const eq = t.indexOf("=");
+    if (eq < 0) filters.push({ Name: "tag-key", Values: [t] });
+    else filters.push({ Name: `tag:${t.slice(0, eq)}`, Values: [t.slice(eq + 1)] });
+  }
+  return filters;
+}
+
+// ── preconditions ────────────────────────────────────────────────────────────────────
+
+const FINISHED = new Set(["SUCCEED", "FAILED"]);
+
+function conflict(code: string, message: string, state: string): AppError {
+  return new AppError(code, message, { status: 409, details: { jobState: state } });
+}
+
+/** TerminateJob: refused while SUBMITTED, pointless once SUCCEED or FAILED. */
+export function checkTerminable(job: Pick<JobDetail, "JobId" | "JobState">): void {
+  if (job.JobState === "SUBMITTED")
+    throw conflict("job_not_started", `job ${job.JobId} is still SUBMITTED; Batch accepts TerminateJob once it is PENDING or later: retry in a few seconds`, job.JobState);
+  if (FINISHED.has(job.JobState))
+    throw conflict("job_already_finished", `job ${job.JobId} already ended ${job.JobState}; there is nothing to terminate`, job.JobState);
+}
+
+/** DeleteJob: only a job that ended SUCCEED or FAILED (FAILED_INTERRUPTED still holds instances). */
+export function checkDeletable(job: Pick<JobDetail, "JobId" | "JobState">): void {
+  if (!FINISHED.has(job.JobState)) {
+    const hint = job.JobState === "FAILED_INTERRUPTED" ? "terminate it first to release its instances" : "wait for it to end or terminate it first";
+    throw conflict("job_not_finished", `job ${job.JobId} is ${job.JobState}; only a job that ended SUCCEED or FAILED can be deleted: ${hint}`, job.JobState);
+  }
+}
+
+/** RetryJobs: only FAILED jobs. */
+export function checkRetryable(job: Pick<JobDetail, "JobId" | "JobState">): void {
+  if (job.JobState !== "FAILED")
+    throw conflict("job_not_failed", `job ${job.JobId} is ${job.JobState}; only a FAILED job can be retried`, job.JobState);
+}
+
+// ── logs ──────────────────────────────────────────────────────────────────────────────
+
+/** Batch keeps at most this much of each stream (DescribeTaskLogs). */
+export const LOG_TAIL_BYTES = 2048;
+
+function decodeTail(b64: string | null | undefined): { text: string; bytes: number } {
+  if (!b64) return { text: "", bytes: 0 };
+  const buf = Buffer.from(b64, "base64");
+  return { text: buf.toString("utf8"), bytes: buf.length };
+}
+
+const PLACEHOLDERS: Array<[string, (v: { jobId: string; taskName: string; index: number }) => string]> = [
+  ["$" + "{BATCH_JOB_ID}", (v) => v.jobId],
+  ["$" + "{BATCH_TASK_NAME}", (v) => v.taskName],
+  ["$" + "{BATCH_TASK_INSTANCE_INDEX}", (v) => String(v.index)],
+];
+
+/** Where a redirected stream's full log lives: the path joined with the file name (placeholders expanded). */
+export function fullLogLocation(path: string | null | undefined, file: string | null | undefined, v: { jobId: string; taskName: string; index: number }): string | null {
+  if (!path) return null;
+  if (!file) return path;
+  let name = file;
+  for (const [ph, val] of PLACEHOLDERS) name = name.replaceAll(ph, val(v));
+  return `${path.endsWith("/") ? path : `${path}/`}${name.replace(/^\/+/, "")}`;
+}
+
+export interface RedirectFallback {
+  StdoutRedirectPath?: string | undefined;
+  StderrRedirectPath?: string | undefined;
+  StdoutRedirectFileName?: string | undefined;
+  StderrRedirectFileName?: string | undefined;
+}
+
+export function logsView(jobId: string, taskName: string, total: number, logs: TaskInstanceLog[], submitted?: RedirectFallback) {
+  const instances = logs.map((l) => {
+    const out = decodeTail(l.StdoutLog);
+    const err = decodeTail(l.StderrLog);
+    const v = { jobId, taskName, index: l.TaskInstanceIndex };
+    return {
+      TaskInstanceIndex: l.TaskInstanceIndex,
+      Stdout: out.text,
+      Stderr: err.text,
+      Truncated: out.bytes >= LOG_TAIL_BYTES || err.bytes >= LOG_TAIL_BYTES,
+      FullLog: {
+        Stdout: fullLogLocation(l.StdoutRedirectPath ?? submitted?.StdoutRedirectPath, l.StdoutRedirectFileName ?? submitted?.StdoutRedirectFileName, v),
+        Stderr: fullLogLocation(l.StderrRedirectPath ?? submitted?.StderrRedirectPath, l.StderrRedirectFileName ?? submitted?.StderrRedirectFileName, v),
+      },
+    };
+  });
+  const redirected = instances.some((i) => i.FullLog.Stdout || i.FullLog.Stderr);
+  return {
+    JobId: jobId,
+    TaskName: taskName,
+    TotalCount: total,
+    Instances: instances,
+    Note: redirected
+      ? "Stdout/Stderr are the last 2 KB Batch keeps; the full logs are at FullLog (RedirectInfo)."
+      : "Stdout/Stderr are the last 2 KB Batch keeps; the task set no RedirectInfo, so no full log is kept. Set Tasks[].RedirectInfo to keep it in COS or CFS.",
+  };
+}
