@@ -130,6 +130,22 @@ describe("GET /envs and /envs/{EnvId}", () => {
     expect((all.json.items as Json[])[0]).toMatchObject({ envId, desired: 2, nodes: { running: 2 } });
   });
 
+  it("filters by tag and zone and pages with offset/limit", async () => {
+    for (const name of ["page-a", "page-b", "page-c"])
+      expect((await fn.call("POST", "/envs", { body: createBody(name, 0, { Tags: [{ Key: "team", Value: "paging" }] }) })).status).toBe(201);
+    const first = await fn.call("GET", "/envs", { key: READER, query: { tag: "team=paging", zone: "ap-guangzhou-2", limit: "2" } });
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ total: 3, offset: 0, limit: 2 });
+    const second = await fn.call("GET", "/envs", { key: READER, query: { tag: "team=paging", offset: "2", limit: "2" } });
+    const names = [...(first.json.items as Json[]), ...(second.json.items as Json[])].map((e) => e.envName).sort();
+    expect(names).toEqual(["page-a", "page-b", "page-c"]);
+    const none = await fn.call("GET", "/envs", { key: READER, query: { tag: "team=paging", zone: "ap-guangzhou-3" } });
+    expect(none.json.total).toBe(0);
+    const bad = await fn.call("GET", "/envs", { key: READER, query: { limit: "500" } });
+    expect(bad.status).toBe(400);
+    expect((bad.json.errors as Json[])[0]?.path).toBe("query.limit");
+  });
+
   it("answers 404 for an env that does not exist and 400 for a malformed id", async () => {
     expect((await fn.call("GET", "/envs/env-zzzzzzzz", { key: READER })).status).toBe(404);
     const bad = await fn.call("GET", "/envs/nope", { key: READER });
