@@ -255,6 +255,27 @@ export function decide(input: DecideInput): RemediationPlan {
   return plan;
 }
 
+const SETTLED = new Set(["RUNNING", "CREATED", "ABNORMAL"]);
+
+/**
+ * Whether the env's activities could change what `decide` does with this snapshot. They hold
+ * a replacement back only through a recent termination (cooldown, cap, retry) or a node Batch
+ * is destroying or recreating. Every replacement (ours, restored to desired) and every Batch
+ * RECREATE leaves a node behind that is younger than the lookback or still in transition;
+ * so an env whose nodes are all settled, older than the lookback and as many as desired has
+ * nothing in its activities that matters, and the read is skipped. (A scale-down leaves no
+ * node behind: it is only counted when the activities are read anyway.)
+ */
+export function needsActivities(env: EnvSnapshot, config: RemediationConfig, now: number): boolean {
+  const lookbackMs = Math.max(HOUR_MS, config.cooldownSeconds * 1000, config.retryWindowSeconds * 1000);
+  if (env.ComputeNodeSet.length !== env.DesiredComputeNodeCount) return true;
+  return env.ComputeNodeSet.some((n) => {
+    if (!SETTLED.has(n.ComputeNodeState)) return true;
+    const created = parseTime(n.ResourceCreatedTime);
+    return created === undefined || now - created < lookbackMs;
+  });
+}
+
 function withAge(d: NodeDecision, age: number | undefined): NodeDecision {
   return age === undefined ? d : { ...d, ageSeconds: age };
 }

@@ -1,7 +1,7 @@
 // One remediation pass over one env: read it, decide (pure), act, audit. Costs at most
-// DescribeComputeEnv + DescribeComputeEnvActivities (only when something would be done;
-// a second page only past 100 activities) + TerminateComputeNodes + ModifyComputeEnv,
-// however many events named the env.
+// DescribeComputeEnv + DescribeComputeEnvActivities (only when something would be done and
+// the env changed within the lookback; a second page only past 100 activities) +
+// TerminateComputeNodes + ModifyComputeEnv, however many events named the env.
 import type { Alerter } from "../../shared/alerts";
 import type { Activity } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
@@ -9,7 +9,7 @@ import { type EnvPolicy, ruleFor } from "../../shared/env-policy";
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import type { RemediationConfig } from "./config";
-import { decide, type NodeDecision, type RemediationAction, type RemediationPlan } from "./policy";
+import { decide, type NodeDecision, needsActivities, type RemediationAction, type RemediationPlan } from "./policy";
 
 export type RemediationBatch = Pick<BatchPort, "getEnv" | "listEnvActivities" | "terminateNodes" | "setDesiredNodes">;
 
@@ -50,8 +50,10 @@ export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNo
   let plan = decide(base);
   try {
     // Activities can only hold a replacement back (in progress, cooldown, cap): read them
-    // only when the snapshot alone would act.
-    if (plan.actions.length > 0) plan = decide({ ...base, activities: await recentActivities(batch, envId), now: deps.now() });
+    // only when the snapshot alone would act and does not prove them irrelevant.
+    if (plan.actions.length > 0 && needsActivities(env, deps.config, readAt)) {
+      plan = decide({ ...base, activities: await recentActivities(batch, envId), now: deps.now() });
+    }
   } catch (e) {
     const err = asAppError(e);
     logger.error("remediation read failed", { env: envId, code: err.code, error: err.message, batch_request_id: err.requestId });

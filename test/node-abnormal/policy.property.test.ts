@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RemediationConfig } from "../../functions/node-abnormal/config";
-import { type ActivitySnapshot, type DecideInput, decide, type EnvSnapshot } from "../../functions/node-abnormal/policy";
+import { type ActivitySnapshot, type DecideInput, decide, type EnvSnapshot, needsActivities } from "../../functions/node-abnormal/policy";
 import { NODE_STATES } from "../../shared/batch/models";
 import { iso, NOW } from "./support";
 
@@ -113,7 +113,7 @@ describe("remediation policy invariants", () => {
     );
   });
 
-  it("over a run of invocations, never acts twice on a node, keeps the cooldown and the hourly cap", () => {
+  it("over a run of invocations (skipping activities when allowed), never acts twice on a node, keeps the cooldown and the hourly cap", () => {
     const stepArb = fc.record({
       advanceSeconds: fc.integer({ min: 0, max: 900 }),
       breakNodes: fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 3 }),
@@ -125,7 +125,13 @@ describe("remediation policy invariants", () => {
         let now = NOW;
         let seq = 0;
         const newNode = () => ({ ComputeNodeId: `node-${String(seq++).padStart(8, "0")}`, ComputeNodeState: "RUNNING", ResourceCreatedTime: iso(now) });
-        const env: EnvSnapshot = { EnvId: "env-prop0002", EnvName: "run", DesiredComputeNodeCount: 10, ComputeNodeSet: Array.from({ length: 10 }, newNode) };
+        // The fleet has been up for two hours: the first passes may skip the activities.
+        const env: EnvSnapshot = {
+          EnvId: "env-prop0002",
+          EnvName: "run",
+          DesiredComputeNodeCount: 10,
+          ComputeNodeSet: Array.from({ length: 10 }, () => ({ ...newNode(), ResourceCreatedTime: iso(NOW - 7_200_000) })),
+        };
         const activities: ActivitySnapshot[] = [];
         const everTerminated = new Set<string>();
         const terminations: number[] = [];
@@ -135,7 +141,9 @@ describe("remediation policy invariants", () => {
             const n = env.ComputeNodeSet[i];
             if (n && n.ComputeNodeState === "RUNNING") n.ComputeNodeState = "ABNORMAL";
           }
-          const p = decide({ env, activities, rule: { maxNodes: 12, remediation: true }, config, now });
+          // As the executor does: activities only when the snapshot does not prove them irrelevant.
+          const seen = needsActivities(env, config, now) ? activities : [];
+          const p = decide({ env, activities: seen, rule: { maxNodes: 12, remediation: true }, config, now });
           // Apply the plan as Batch would: terminated nodes go DELETING (then vanish and a
           // new node takes the slot once desired is restored).
           for (const id of terminated(p)) {

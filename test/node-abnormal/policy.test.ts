@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decide, type RemediationPlan } from "../../functions/node-abnormal/policy";
-import { config, destroyed, env, input, node } from "./support";
+import { decide, needsActivities, type RemediationPlan } from "../../functions/node-abnormal/policy";
+import { config, destroyed, env, input, NOW, node } from "./support";
 
 const decisions = (p: RemediationPlan) => Object.fromEntries(p.nodes.map((n) => [n.nodeId, n.decision]));
 const healthy = (n: number, prefix = "ok") => Array.from({ length: n }, (_, i) => node(`node-${prefix}${String(i).padStart(6, "0")}`));
@@ -35,8 +35,9 @@ describe("remediation policy", () => {
   });
 
   it("treats a node without ResourceCreatedTime as past its grace", () => {
-    const p = decide(input(env([...healthy(3), node("node-noage001", "ABNORMAL", undefined)])));
+    const p = decide(input(env([...healthy(3), node("node-noage001", "ABNORMAL", null)])));
     expect(decisions(p)["node-noage001"]).toBe("replaced");
+    expect(p.nodes[0]).not.toHaveProperty("ageSeconds");
   });
 
   it.each([
@@ -144,5 +145,22 @@ describe("remediation policy", () => {
     expect(over.actions).toEqual([{ kind: "terminate", nodeIds: ["node-bad00001", "node-bad00002"] }]);
     const between = decide(input(env(nodes(5)), { rule: { maxNodes: 4, remediation: true } }));
     expect(between.actions[1]).toEqual({ kind: "set-desired", desired: 4, reason: "restore" });
+  });
+
+  it.each([
+    ["a fleet settled for over an hour", [node("node-a", "RUNNING", 4000), node("node-b", "ABNORMAL", 4000)], 2, false],
+    ["a node younger than the hour (a recent replacement)", [node("node-a", "RUNNING", 3000), node("node-b", "ABNORMAL", 4000)], 2, true],
+    ["a node being deleted", [node("node-a", "DELETING", 4000), node("node-b", "ABNORMAL", 4000)], 2, true],
+    ["a creation failure", [node("node-a", "CREATION_FAILED", 4000), node("node-b", "ABNORMAL", 4000)], 2, true],
+    ["fewer nodes than desired", [node("node-b", "ABNORMAL", 4000)], 2, true],
+    ["a node without ResourceCreatedTime", [node("node-a", "RUNNING", null), node("node-b", "ABNORMAL", 4000)], 2, true],
+  ])("reads the activities unless the env is quiet: %s → %s", (_what, nodes, desired, expected) => {
+    expect(needsActivities(env(nodes, { DesiredComputeNodeCount: desired }), config(), NOW)).toBe(expected);
+  });
+
+  it("looks back as far as the cooldown or retry window when they are longer than an hour", () => {
+    const e = env([node("node-a", "RUNNING", 4000), node("node-b", "ABNORMAL", 4000)]);
+    expect(needsActivities(e, config({ cooldownSeconds: 5000 }), NOW)).toBe(true);
+    expect(needsActivities(e, config({ retryWindowSeconds: 5000 }), NOW)).toBe(true);
   });
 });

@@ -9,10 +9,11 @@ export const ago = (seconds: number) => iso(NOW - seconds * 1000);
 
 export type NodeSnap = EnvSnapshot["ComputeNodeSet"][number];
 
-export const node = (id: string, state = "RUNNING", ageSeconds: number | undefined = 3600): NodeSnap => ({
+/** `ageSeconds: null` for a node Batch lists without ResourceCreatedTime. */
+export const node = (id: string, state = "RUNNING", ageSeconds: number | null = 3600): NodeSnap => ({
   ComputeNodeId: id,
   ComputeNodeState: state,
-  ResourceCreatedTime: ageSeconds === undefined ? null : ago(ageSeconds),
+  ResourceCreatedTime: ageSeconds === null ? null : ago(ageSeconds),
 });
 
 export const env = (nodes: NodeSnap[], change: Partial<EnvSnapshot> = {}): EnvSnapshot => ({
