@@ -81,4 +81,8 @@ process.on("message", (msg) => {
   }
 });
 
+// The stack owns this process's life: Ctrl-C in a terminal signals the whole process group,
+// and the stack, not the instance, decides when to stop (it disconnects, then kills if needed).
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => {});
 process.on("disconnect", () => process.exit(0));

@@ -221,7 +221,9 @@ export class FunctionPool {
               clearTimeout(kill);
               resolve();
             });
-            inst.child.kill("SIGTERM");
+            // The host exits when its IPC channel closes (it ignores SIGINT/SIGTERM, see function-host.cjs).
+            if (inst.child.connected) inst.child.disconnect();
+            else inst.child.kill("SIGKILL");
           }),
       ),
     );

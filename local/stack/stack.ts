@@ -272,7 +272,9 @@ export function functionEnv(
     const v = o.parent[k];
     if (v) out[k] = v;
   }
-  Object.assign(out, fn.environment, {
+  // An empty value means "not configured" (`${env:X, ''}`): the variable is left unset.
+  for (const [k, v] of Object.entries(fn.environment)) if (v !== "") out[k] = v;
+  Object.assign(out, {
     SCF_FUNCTIONNAME: fn.scfName,
     SCF_NAMESPACE: "default",
     SCF_FUNCTIONVERSION: "$LATEST",

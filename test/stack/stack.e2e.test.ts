@@ -1,0 +1,229 @@
+// The whole stack as a user runs it: `npm start` in a child process (free ports, a temp data
+// dir), then the public HTTP API, the CMQ-triggered remediation, a timer fired by invoke, a
+// clean Ctrl-C, and a restart that finds the same state.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/bundle";
+import { eventually } from "../support/emulator";
+
+const dataDir = mkdtempSync(join(tmpdir(), "stack-e2e-"));
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: "0",
+  BATCH_EMULATOR_PORT: "0",
+  LOCAL_DATA_DIR: dataDir,
+  API_KEYS: "",
+  EMULATOR_NODE_SUBMIT_MS: "20",
+  EMULATOR_NODE_CREATE_MS: "80",
+  EMULATOR_NODE_START_MS: "50",
+  EMULATOR_NODE_DELETE_MS: "50",
+  EMULATOR_TICK_MS: "20",
+  LOCAL_RETRY_BASE_MS: "100",
+  // Demo nodes are seconds old: let remediation act on them.
+  REMEDIATION_GRACE_SECONDS: "0",
+  REMEDIATION_COOLDOWN_SECONDS: "0",
+  LOG_LEVEL: "info",
+};
+
+interface Running {
+  child: ChildProcess;
+  output: string[];
+  gateway: string;
+  emulator: string;
+  exited: Promise<number | null>;
+}
+
+async function start(cmd: string, args: string[]): Promise<Running> {
+  const child = spawn(cmd, args, { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  for (const s of [child.stdout, child.stderr]) {
+    let buf = "";
+    s?.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      output.push(...lines);
+    });
+  }
+  const ready = await eventually(() => output.find((l) => /\bready\b/.test(l) && l.includes("gateway")), 40_000, 50).catch((e) => {
+    throw new Error(`${(e as Error).message}\n${output.join("\n")}`);
+  });
+  const m = /gateway (http:\/\/127\.0\.0\.1:\d+) emulator (http:\/\/127\.0\.0\.1:\d+)/.exec(ready);
+  if (!m) throw new Error(`unexpected ready line: ${ready}`);
+  return { child, output, gateway: m[1]!, emulator: m[2]!, exited };
+}
+
+/** Ctrl-C as a terminal sends it: SIGINT to the whole process group. */
+function interrupt(r: Running): Promise<number | null> {
+  process.kill(-r.child.pid!, "SIGINT");
+  return r.exited;
+}
+
+let first: Running | undefined;
+let second: Running | undefined;
+afterAll(async () => {
+  for (const r of [first, second]) {
+    if (r && r.child.exitCode === null) {
+      try {
+        process.kill(-r.child.pid!, "SIGKILL");
+      } catch {}
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const json = async (res: Response) => {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`not JSON (${res.status}): ${text.slice(0, 300)}`);
+  }
+};
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+interface RawEnv {
+  nodes: Array<{ id: string; state: string }>;
+}
+
+describe("npm start", () => {
+  let key = "";
+  let envId = "";
+  let jobId = "";
+  const auth = () => ({ authorization: `Bearer ${key}` });
+
+  it("builds, starts every listener on free ports and prints ready with the actual URLs", async () => {
+    first = await start("npm", ["start", "--silent"]);
+    expect(first.gateway).not.toMatch(/:0$/);
+    const index = await json(await fetch(`${first.gateway}/_local`));
+    envId = index.demoEnvId as string;
+    expect(envId).toMatch(/^env-[a-z0-9]{8}$/);
+    expect(index.topics).toEqual({ "batch-node-events": ["node-abnormal"] });
+    key = readFileSync(join(dataDir, "api-key"), "utf8").trim();
+    const printed = first.output.join("\n");
+    expect(printed).toContain(key); // the local API key is shown
+    expect(printed).toContain(`curl -s -H "Authorization: Bearer ${key}" ${first.gateway}/envs`);
+    // Progress while the demo env's nodes come up, until they all run.
+    await eventually(() => first!.output.some((l) => l.includes(`demo env ${envId}: 2/2 nodes running`)), 15_000);
+  }, 50_000);
+
+  it("serves the envs API through the gateway, in both event shapes, and refuses calls without a key", async () => {
+    const list = await fetch(`${first!.gateway}/envs`, { headers: auth() });
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(await json(list))).toContain(envId);
+    const viaUrl = await fetch(`${first!.gateway}/envs/${envId}`, { headers: { ...auth(), "x-local-event-shape": "function-url" } });
+    expect(viaUrl.status).toBe(200);
+    expect((await fetch(`${first!.gateway}/envs`)).status).toBe(401);
+  });
+
+  it("submits the documented example job over HTTP; it succeeds and its output lands in the local COS folder", async () => {
+    const res = await fetch(`${first!.gateway}/jobs`, {
+      method: "POST",
+      headers: { ...auth(), "content-type": "application/json", "idempotency-key": "e2e-doc-example" },
+      body: JSON.stringify({
+        Placement: { Zone: "ap-guangzhou-2" },
+        Job: {
+          JobName: "TestJob",
+          JobDescription: "for test",
+          Priority: "1",
+          Tasks: [
+            {
+              TaskName: "Task1",
+              Application: { DeliveryForm: "LOCAL", Command: 'python3 -c "fib=lambda n:1 if n<=2 else fib(n-1)+fib(n-2); print(fib(20))"' },
+              ComputeEnv: { EnvType: "MANAGED", EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
+              RedirectInfo: {
+                StdoutRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
+                StderrRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
+              },
+            },
+          ],
+        },
+      }),
+    });
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    jobId = body.JobId as string;
+    expect(jobId).toMatch(/^job-[a-z0-9]{8}$/);
+    const done = await eventually(async () => {
+      const j = await json(await fetch(`${first!.gateway}/jobs/${jobId}`, { headers: auth() }));
+      return j.JobState === "SUCCEED" || j.JobState === "FAILED" ? j : undefined;
+    }, 20_000, 200);
+    expect(done.JobState).toBe("SUCCEED");
+    const cos = join(dataDir, "emulator-data", "cos", "bucket-1250000000", "logs");
+    expect(filesUnder(cos).some((f) => readFileSync(f, "utf8").includes("6765"))).toBe(true);
+  }, 30_000);
+
+  it("runs node-abnormal from the topic when a node goes ABNORMAL, and the node is replaced", async () => {
+    const raw = async () => (await (await fetch(`${first!.emulator}/_emulator/envs/${envId}`)).json()) as RawEnv;
+    const before = await raw();
+    const victim = before.nodes.find((n) => n.state === "RUNNING");
+    expect(victim).toBeDefined();
+    const marked = await fetch(`${first!.emulator}/_emulator/nodes/${victim!.id}/abnormal`, { method: "POST" });
+    expect(marked.status).toBe(200);
+    const run = await eventually(async () => {
+      const recs = (await (await fetch(`${first!.gateway}/_local/invocations?function=node-abnormal&source=cmq`)).json()) as Array<{ ok: boolean; error?: string }>;
+      return recs.find((r) => r.ok) ?? undefined;
+    }, 15_000, 100).catch(async (e) => {
+      const recs = await (await fetch(`${first!.gateway}/_local/invocations?function=node-abnormal`)).text();
+      throw new Error(`${(e as Error).message}; invocations: ${recs}`);
+    });
+    expect(run.ok).toBe(true);
+    const healed = await eventually(async () => {
+      const env = await raw();
+      const running = env.nodes.filter((n) => n.state === "RUNNING");
+      return running.length === 2 && !env.nodes.some((n) => n.id === victim!.id) ? env : undefined;
+    }, 15_000, 100);
+    expect(healed.nodes.filter((n) => n.state === "RUNNING")).toHaveLength(2);
+  }, 40_000);
+
+  it("fires the cost-report timer by invoke and writes the report to the local COS folder", async () => {
+    const res = await fetch(`${first!.gateway}/_local/functions/cost-report/invoke`, { method: "POST" });
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    const recs = (await (await fetch(`${first!.gateway}/_local/invocations?function=cost-report`)).json()) as Array<{ source: string; ok: boolean }>;
+    expect(recs.at(-1)).toMatchObject({ source: "timer", ok: true });
+    const written = filesUnder(join(dataDir, "emulator-data", "cos", "batch-reports-1250000000"));
+    for (const ext of [".json", ".csv", ".md", ".html"]) expect(written.some((f) => f.endsWith(ext)), ext).toBe(true);
+  }, 30_000);
+
+  it("shuts down cleanly on Ctrl-C: every listener closed, no process left", async () => {
+    const r = first!;
+    await interrupt(r);
+    // npm itself dies of the signal (its exit code says nothing); the stack says it stopped.
+    expect(r.output.join("\n")).toContain("stack: SIGINT: shutting down");
+    expect(r.output.join("\n")).toContain("stack: stopped");
+    await expect(fetch(`${r.gateway}/_local/health`)).rejects.toThrow();
+    await expect(fetch(`${r.emulator}/_emulator/health`)).rejects.toThrow();
+    await eventually(() => {
+      try {
+        process.kill(-r.child.pid!, 0);
+        return false;
+      } catch {
+        return true; // the process group is gone: no function instance or task left behind
+      }
+    }, 5000);
+  }, 20_000);
+
+  it("keeps state across a restart: same demo env, the job still there", async () => {
+    // Without the build this time, as one node process, to read the stack's own exit code.
+    second = await start(process.execPath, ["--import", "tsx", "local/start.ts"]);
+    const index = await json(await fetch(`${second.gateway}/_local`));
+    expect(index.demoEnvId).toBe(envId);
+    const j = await json(await fetch(`${second.gateway}/jobs/${jobId}`, { headers: auth() }));
+    expect(j.JobState).toBe("SUCCEED");
+    process.kill(second.child.pid!, "SIGTERM");
+    expect(await second.exited).toBe(0);
+    expect(second.output.join("\n")).toContain("stack: stopped");
+  }, 30_000);
+});
