@@ -1,11 +1,11 @@
 // SCF entry of the envs function. Configuration is read once per container, on the first
-// request; a bad value (ENV_POLICY, COST_PRICES, TENCENTCLOUD_REGION) stops the function with
-// the variable and field that are wrong.
+// request; a bad value (ENV_POLICY, COST_PRICES, TENCENTCLOUD_REGION) stops the function: every
+// request gets a 500 and the log names the variable and the field that are wrong.
 import { z } from "zod";
 import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
 import { parseEnv } from "../../shared/config";
 import { loadEnvPolicy } from "../../shared/env-policy";
-import { type MainHandler, parseApiKeys } from "../../shared/http";
+import { type MainHandler, parseApiKeys, type ScfHttpResponse, toProblem } from "../../shared/http";
 import { createLogger, type Logger } from "../../shared/log";
 import { priceTableFromEnv } from "../cost-report/prices";
 import { makeHandler } from "./handler";
@@ -44,14 +44,16 @@ export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger = createLo
 
 let handler: MainHandler | undefined;
 
-export const main_handler = async (event: unknown, context?: unknown) => {
+export const main_handler = async (event: unknown, context?: unknown): Promise<ScfHttpResponse> => {
   if (!handler) {
     const logger = createLogger({ function: "envs" });
     try {
       handler = handlerFromEnv(process.env, logger);
     } catch (e) {
-      logger.error("configuration invalid: the envs function cannot start", { err: e });
-      throw e;
+      // Fail closed with a well-formed answer; the variable and field that are wrong are in the log.
+      logger.error("configuration invalid: the envs function cannot serve", { err: e });
+      const p = toProblem(e, "config");
+      return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
     }
   }
   return handler(event, context);

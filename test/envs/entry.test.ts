@@ -77,9 +77,26 @@ describe("handlerFromEnv", () => {
 });
 
 describe("main_handler", () => {
-  it("builds from process.env on the first request and answers both trigger shapes' way", async () => {
+  it("refuses to serve with a bad policy (500, the field in the log), then builds once the environment is fixed", async () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      Object.assign(process.env, baseEnv(), { ENV_POLICY: JSON.stringify({ default: { cooldownSeconds: -5 } }) });
+      const refused = await main_handler(event("GET", "/envs"), { request_id: "r-3" });
+      expect(refused.statusCode).toBe(500);
+      expect(refused.headers["content-type"]).toBe("application/problem+json");
+      expect(refused.body).not.toContain("cooldownSeconds");
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(lines.join("")).toContain("ENV_POLICY.default.cooldownSeconds");
+
     Object.assign(process.env, baseEnv());
-    const r = await main_handler(event("GET", "/envs"), { request_id: "r-3" });
+    const r = await main_handler(event("GET", "/envs"), { request_id: "r-4" });
     expect(r.statusCode).toBe(200);
     expect(r.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(r.body)).toMatchObject({ offset: 0, limit: 20 });
