@@ -19,6 +19,7 @@ const SHIMS: Record<string, string> = {
   "is-stream": "is-stream.cjs",
   "get-stream": "get-stream.cjs",
   uuid: "uuid.cjs",
+  tslib: "tslib.cjs",
 };
 
 const shimPlugin: Plugin = {
