@@ -11,6 +11,8 @@ import { createGateway, sendJson } from "../../local/stack/gateway";
 import { Invoker } from "../../local/stack/invoker";
 import type { FunctionConfig, Trigger } from "../../local/stack/serverless-config";
 import { functionEnv } from "../../local/stack/stack";
+import { parseCron } from "../../local/stack/cron";
+import { startTimers } from "../../local/stack/timers";
 import { createTopicBus } from "../../local/stack/topic-bus";
 import { eventually } from "../support/emulator";
 
@@ -248,5 +250,19 @@ describe("invocations", () => {
     bus.publish("nobody", "{}");
     expect(notes.at(-1)).toBe("topic nobody: no subscriber, message dropped");
     expect(bus.counts()).toEqual({ nobody: 1 });
+  });
+
+  it("fires a timer trigger on its cron with the Timer event, asynchronously", async () => {
+    const ticking = { ...echo, name: "echo", triggers: [{ kind: "timer" as const, name: "every-second", enabled: true, cronExpression: "* * * * * * *", cron: parseCron("* * * * * * *"), message: '{"from":"x"}', line: 1 }] };
+    const before = invoker.records({ function: "echo", source: "timer" }).length;
+    const timers = startTimers([ticking], invoker);
+    try {
+      expect(timers.list()[0]?.next?.getMilliseconds()).toBe(0);
+      await eventually(() => invoker.records({ function: "echo", source: "timer" }).length > before, 3000);
+    } finally {
+      timers.stop();
+    }
+    const rec = invoker.records({ function: "echo", source: "timer" }).at(-1);
+    expect(rec).toMatchObject({ ok: true, trigger: "every-second" });
   });
 });

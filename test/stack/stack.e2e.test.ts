@@ -1,10 +1,11 @@
 // The whole stack as a user runs it: `npm start` in a child process (free ports, a temp data
 // dir), then the public HTTP API, the CMQ-triggered remediation, a timer fired by invoke, a
 // clean Ctrl-C, and a restart that finds the same state.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/bundle";
 import { eventually } from "../support/emulator";
@@ -214,6 +215,18 @@ describe("npm start", () => {
       }
     }, 5000);
   }, 20_000);
+
+  it("npm run invoke: with no stack running, a one-off stack serves the call", async () => {
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ["--import", "tsx", "local/stack/invoke-cli.ts", ...args], { cwd: ROOT, env: { ...ENV, PORT: "1" } });
+    const file = join(dataDir, "timer.json");
+    writeFileSync(file, JSON.stringify({ Type: "Timer", TriggerName: "daily-cost", Time: "2024-03-02T17:00:00Z", Message: "" }));
+    const { stdout, stderr } = await cli("cost-report", "--event", file);
+    expect(stderr).toMatch(/starting a one-off stack/);
+    // The report covers the day before the timer's Time, in Asia/Shanghai.
+    expect((JSON.parse(stdout) as { window: unknown }).window).toMatchObject({ from: "2024-03-01T16:00:00Z", to: "2024-03-02T16:00:00Z" });
+    await expect(cli("no-such-function")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("no function no-such-function; functions: jobs, envs, node-abnormal, cost-report") });
+    await expect(cli()).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("usage: npm run invoke") });
+  }, 30_000);
 
   it("keeps state across a restart: same demo env, the job still there", async () => {
     // Without the build this time, as one node process, to read the stack's own exit code.
