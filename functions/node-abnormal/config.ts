@@ -36,6 +36,8 @@ export const RemediationConfigSchema = z.object({
   retryWindowSeconds: z.number().int().min(0),
   /** Events older than our last read of the env by more than this are stale (clock skew, second precision). */
   eventSkewSeconds: z.number().int().min(0),
+  /** The same alert (kind and env) is sent once per this many seconds per container; repeats are logged only. */
+  alertRepeatSeconds: z.number().int().min(0),
 });
 export type RemediationConfig = z.infer<typeof RemediationConfigSchema>;
 
@@ -49,6 +51,7 @@ export const DEFAULT_REMEDIATION: RemediationConfig = {
   maxReplacementsPerHour: 6,
   retryWindowSeconds: 1800,
   eventSkewSeconds: 2,
+  alertRepeatSeconds: 600,
 };
 
 const EnvVarsSchema = z
@@ -62,6 +65,7 @@ const EnvVarsSchema = z
     REMEDIATION_MAX_PER_HOUR: int(DEFAULT_REMEDIATION.maxReplacementsPerHour, 0, 2000),
     REMEDIATION_RETRY_WINDOW_SECONDS: int(DEFAULT_REMEDIATION.retryWindowSeconds, 0, 86_400),
     EVENT_SKEW_SECONDS: int(DEFAULT_REMEDIATION.eventSkewSeconds, 0, 3600),
+    ALERT_REPEAT_SECONDS: int(DEFAULT_REMEDIATION.alertRepeatSeconds, 0, 86_400),
     ALERT_WEBHOOK_URL: z.string().url("ALERT_WEBHOOK_URL must be a URL").optional(),
     BATCH_ENDPOINT: z.string().min(1).optional(),
     TENCENTCLOUD_REGION: z.string().min(1, "TENCENTCLOUD_REGION must be set (SCF sets it)").default("ap-guangzhou"),
@@ -89,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       maxReplacementsPerHour: v.REMEDIATION_MAX_PER_HOUR,
       retryWindowSeconds: v.REMEDIATION_RETRY_WINDOW_SECONDS,
       eventSkewSeconds: v.EVENT_SKEW_SECONDS,
+      alertRepeatSeconds: v.ALERT_REPEAT_SECONDS,
     },
     alertWebhookUrl: v.ALERT_WEBHOOK_URL,
     batchEndpoint: v.BATCH_ENDPOINT,

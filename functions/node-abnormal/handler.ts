@@ -62,7 +62,7 @@ export function makeHandler(deps: HandlerDeps) {
       if (terminated.size > TERMINATED_MEMORY) terminated.delete(terminated.keys().next().value as string);
     }
   };
-  const rdeps = { ...deps, now };
+  const rdeps = { ...deps, now, alerter: withoutRepeats(deps.alerter, deps.config.alertRepeatSeconds * 1000, now, deps.logger) };
 
   return async function handle(event: unknown, context?: { request_id?: string; requestId?: string }): Promise<InvocationSummary> {
     const logger = deps.logger.child({ request_id: context?.request_id ?? context?.requestId });
@@ -143,6 +143,24 @@ export function makeHandler(deps: HandlerDeps) {
       });
     }
     return summary;
+  };
+}
+
+/** A mass failure sends one ABNORMAL event per node: alert once per env and kind, log the repeats. */
+function withoutRepeats(alerter: Alerter, windowMs: number, now: () => number, logger: Logger): Alerter {
+  const sent = new Map<string, number>();
+  return {
+    async send(alert) {
+      const env = typeof alert.details?.env === "string" ? alert.details.env : "";
+      const key = `${alert.kind}:${env}`;
+      const last = sent.get(key);
+      if (last !== undefined && now() - last < windowMs) {
+        logger.info("alert repeated, not sent again", { alert_kind: alert.kind, env, summary: alert.summary });
+        return;
+      }
+      sent.set(key, now());
+      await alerter.send(alert);
+    },
   };
 }
 

@@ -193,7 +193,8 @@ describe("node-abnormal on the local stack", () => {
     const ids = await nodeIds(envId);
     const broken = ids.slice(0, 3);
     for (const id of broken) await markAbnormal(id);
-    const { handler, audit } = harness();
+    // A wide skew allowance: every redelivery is read again, as new events would be.
+    const { handler, audit, logger } = harness({ eventSkewSeconds: 3600 });
 
     const summary = await handler(cmqEventFor(broken));
 
@@ -208,6 +209,12 @@ describe("node-abnormal on the local stack", () => {
       expect.objectContaining({ source: "node-abnormal", kind: "remediation.short-circuit", severity: "critical", details: expect.objectContaining({ env: envId, unhealthy: 3 }) }),
     ]);
     expect(audit()[0]).toMatchObject({ decision: "skipped:short-circuit", inputs: { desired: 4, shortCircuitAbove: 1.8 } });
+
+    // One ABNORMAL event per broken node keeps coming: still short-circuited, alerted once.
+    for (const r of cmqEventFor(broken).Records) await handler({ Records: [r] });
+    expect(audit().filter((l) => l.decision === "skipped:short-circuit")).toHaveLength(4);
+    expect(hook.alerts).toHaveLength(1);
+    expect(logger.lines.filter((l) => l.msg === "alert repeated, not sent again")).toHaveLength(3);
   });
 
   it("leaves a node younger than the startup grace alone", async () => {

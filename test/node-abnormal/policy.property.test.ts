@@ -31,6 +31,7 @@ const configArb: fc.Arbitrary<RemediationConfig> = fc.record({
   maxReplacementsPerHour: fc.integer({ min: 0, max: 10 }),
   retryWindowSeconds: fc.integer({ min: 0, max: 3600 }),
   eventSkewSeconds: fc.constant(2),
+  alertRepeatSeconds: fc.constant(600),
 });
 
 const inputArb: fc.Arbitrary<DecideInput> = fc
