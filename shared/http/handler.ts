@@ -159,11 +159,16 @@ const methodOf = (event: unknown) => field(event, "httpMethod").toUpperCase();
 const pathOf = (event: unknown) => field(event, "path");
 
 /** `GET /openapi.json` for a route table (the document is built once, on first request). */
-export function openApiRoute(info: OpenApiInfo, routes: () => readonly OpenApiRoute[], scope?: string): Route {
+export function openApiRoute(
+  info: OpenApiInfo,
+  routes: () => readonly OpenApiRoute[],
+  scope?: string,
+  path = "/openapi.json",
+): Route {
   let doc: unknown;
   return route({
     method: "GET",
-    path: "/openapi.json",
+    path,
     scope,
     summary: "this OpenAPI 3.1 document",
     handler: () => {

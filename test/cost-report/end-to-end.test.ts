@@ -6,12 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler } from "../../functions/cost-report/handler";
+import { makeCostsHttpHandler } from "../../functions/cost-report/http";
 import type { CostReport } from "../../functions/cost-report/model";
 import { buildPriceTable } from "../../functions/cost-report/prices";
 import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
 import { defaultWindow, localDate } from "../../functions/cost-report/window";
 import type { ActivityRecord, EmulatorState, EnvRecord, JobRecord, NodeRecord } from "../../local/emulator/state";
 import type { Alert } from "../../shared/alerts";
+import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { createFsReportStore, localPathOf } from "../../shared/report-store";
 import { chromiumPath, chromiumRequired, countColor, decodePng, screenshot } from "../support/chromium";
@@ -246,4 +248,44 @@ describe("cost-report when Batch cannot answer everything", () => {
       await fetch(`${t.emu.url}/_emulator/faults`, { method: "DELETE" });
     }
   }, 20_000);
+});
+
+describe("GET /costs on demand (the cost-report function's HTTP trigger)", () => {
+  const apigw = JSON.parse(readFileSync(new URL("../fixtures/apigw-captured-style.json", import.meta.url), "utf8")) as Record<string, unknown>;
+  const get = (query: Record<string, unknown>, key = "reader-key-0123456789") =>
+    makeCostsHttpHandler({
+      batch: t.port,
+      config: { prices: buildPriceTable(), budgets: { total: {}, envs: {}, tags: {} }, idleAlertHours: 0, timeZone: TZ },
+      keys: parseApiKeys("reader:reader-key-0123456789:envs:read,writer:writer-key-0123456789:jobs:write"),
+      logger: memoryLogger(),
+      clock: () => new Date(now),
+    })({
+      ...apigw,
+      headers: { ...(apigw.headers as object), authorization: `Bearer ${key}` },
+      path: "/costs",
+      queryString: query,
+      queryStringParameters: query,
+      pathParameters: {},
+      requestContext: { ...(apigw.requestContext as object), path: "/costs" },
+    });
+
+  it("answers the same numbers as the timer's report, as JSON or CSV", async () => {
+    const res = await get({ from: date, to: localDate(day.to, TZ) });
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body) as CostReport;
+    expect(body.totals.cost).toBe(41.04);
+    expect(body.window.days).toEqual([date]);
+    const csv = await get({ from: date, to: localDate(day.to, TZ), format: "csv" });
+    expect(csv.headers["content-type"]).toMatch(/^text\/csv/);
+    expect(csv.body).toContain(`${date},env-cost0002,big-mem,ap-guangzhou,BS1.LARGE48,true,10,240`);
+  }, 20_000);
+
+  it("names the bad field, and needs the envs:read scope", async () => {
+    const bad = await get({ from: "yesterday", to: date });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers["content-type"]).toBe("application/problem+json");
+    expect(JSON.parse(bad.body).errors).toEqual([expect.objectContaining({ path: "from" })]);
+    expect((await get({ from: date, to: localDate(day.to, TZ) }, "writer-key-0123456789")).statusCode).toBe(403);
+    expect((await get({ from: date, to: localDate(day.to, TZ) }, "nobody")).statusCode).toBe(401);
+  });
 });
