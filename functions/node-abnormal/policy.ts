@@ -95,6 +95,7 @@ export interface DecideInput {
 }
 
 const HOUR_MS = 3_600_000;
+const TERMINATE_MAX_IDS = 100;
 const HEALTHY = new Set(["RUNNING", "CREATED"]);
 const IN_PROGRESS = new Set(["SUBMITTED", "PROCESSING"]);
 /** Batch's own RECREATE names itself in the activity's Cause. */
@@ -240,13 +241,16 @@ export function decide(input: DecideInput): RemediationPlan {
 
   const ids = chosen.map((c) => c.node.ComputeNodeId);
   const n = ids.length;
+  // TerminateComputeNodes takes at most 100 ids: one call per 100.
+  const terminateCalls: RemediationAction[] = [];
+  for (let i = 0; i < n; i += TERMINATE_MAX_IDS) terminateCalls.push({ kind: "terminate", nodeIds: ids.slice(i, i + TERMINATE_MAX_IDS) });
   if (config.mode === "surge" && desired + n <= rule.maxNodes) {
     // Termination lowers the desired count by n again, back to `desired`.
     plan.actions.push({ kind: "set-desired", desired: desired + n, reason: "surge" });
-    plan.actions.push({ kind: "terminate", nodeIds: ids });
+    plan.actions.push(...terminateCalls);
   } else {
     if (config.mode === "surge") inputs.modeFallback = "maxNodes";
-    plan.actions.push({ kind: "terminate", nodeIds: ids });
+    plan.actions.push(...terminateCalls);
     // Batch lowers the desired count by the nodes terminated; hold it, never above maxNodes
     // and never below what termination leaves.
     const restoreTo = Math.min(desired, rule.maxNodes);

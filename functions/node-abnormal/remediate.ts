@@ -98,25 +98,38 @@ async function execute(deps: RemediatorDeps, plan: RemediationPlan): Promise<voi
       const err = asAppError(e);
       const terminated = done.some((a) => a.kind === "terminate");
       const surged = done.some((a) => a.kind === "set-desired" && a.reason === "surge");
+      const restore = plan.actions.find((a) => a.kind === "set-desired" && a.reason === "restore");
       if (surged && !terminated) {
         // Surge raised the desired count but nothing was terminated: take the surge back.
-        try {
-          await batch.setDesiredNodes(plan.envId, plan.inputs.desired);
-        } catch (undo) {
-          logger.error("surge not undone", { env: plan.envId, desired: plan.inputs.desired, error: asAppError(undo).message });
-        }
+        await setDesiredOrAlert(deps, plan, plan.inputs.desired, "surge not undone");
+      } else if (terminated && restore?.kind === "set-desired" && action.kind === "terminate") {
+        // Some nodes were terminated (desired lowered with them): hold the count anyway.
+        await setDesiredOrAlert(deps, plan, restore.desired, "desired count not restored");
+      } else if (terminated && action.kind === "set-desired" && action.reason === "restore") {
+        await capacityAlert(deps, plan, action.desired, err);
       }
-      if (terminated && action.kind === "set-desired") {
-        await deps.alerter.send({
-          kind: "remediation.capacity",
-          severity: "critical",
-          summary: `${plan.envId} (${plan.envName}): abnormal nodes terminated but the desired count could not be restored to ${action.desired}: ${err.message}`,
-          details: { env: plan.envId, desired: action.desired, code: err.tencentCode ?? err.code },
-        });
-      }
+      logger.warn("remediation action failed", { env: plan.envId, action: action.kind, code: err.tencentCode ?? err.code });
       throw err;
     }
   }
+}
+
+async function setDesiredOrAlert(deps: RemediatorDeps, plan: RemediationPlan, desired: number, what: string): Promise<void> {
+  try {
+    await deps.batch.setDesiredNodes(plan.envId, desired);
+  } catch (e) {
+    deps.logger.error(what, { env: plan.envId, desired, error: asAppError(e).message });
+    await capacityAlert(deps, plan, desired, asAppError(e));
+  }
+}
+
+async function capacityAlert(deps: RemediatorDeps, plan: RemediationPlan, desired: number, err: AppError): Promise<void> {
+  await deps.alerter.send({
+    kind: "remediation.capacity",
+    severity: "critical",
+    summary: `${plan.envId} (${plan.envName}): the desired count could not be set to ${desired} after a remediation step failed: ${err.message}`,
+    details: { env: plan.envId, desired, code: err.tencentCode ?? err.code },
+  });
 }
 
 /** One structured line per decision on the env: which nodes, what, and the inputs behind it. */

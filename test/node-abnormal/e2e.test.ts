@@ -287,6 +287,21 @@ describe("node-abnormal on the local stack", () => {
     await healthy(envId, 2);
   });
 
+  it("when the desired count cannot be restored after a termination, alerts (critical) and throws for a retry", async () => {
+    const envId = await createEnv(2);
+    const [bad] = await nodeIds(envId);
+    await markAbnormal(bad!);
+    const { handler, audit } = harness();
+    await route("POST", "/faults", { action: "ModifyComputeEnv", code: "UnsupportedOperation.ComputeEnvOperation", count: 1 });
+
+    await expect(handler(cmqEventFor([bad!]))).rejects.toMatchObject({ code: "remediation_incomplete" });
+
+    expect(hook.alerts).toEqual([expect.objectContaining({ kind: "remediation.capacity", severity: "critical", details: expect.objectContaining({ env: envId, desired: 2 }) })]);
+    expect(audit().at(-1)).toMatchObject({ level: "error", decision: "failed", nodes: [bad], code: "UnsupportedOperation.ComputeEnvOperation" });
+    expect((await t.port.getEnv(envId)).DesiredComputeNodeCount).toBe(1);
+    await route("DELETE", "/faults");
+  });
+
   it("a storm of events costs a bounded number of Batch calls per env, not per event", async () => {
     const envs = await Promise.all([createEnv(2), createEnv(2), createEnv(2), createEnv(2)]);
     // A fleet that has been up for two hours: nothing in its activities can matter.

@@ -163,4 +163,10 @@ describe("remediation policy", () => {
     expect(needsActivities(e, config({ cooldownSeconds: 5000 }), NOW)).toBe(true);
     expect(needsActivities(e, config({ retryWindowSeconds: 5000 }), NOW)).toBe(true);
   });
+
+  it("terminates in calls of at most 100 nodes, then restores once", () => {
+    const bad = Array.from({ length: 150 }, (_, i) => node(`node-b${String(i).padStart(7, "0")}`, "ABNORMAL"));
+    const p = decide(input(env([...healthy(250), ...bad]), { config: config({ maxReplacementsPerHour: 1000 }), rule: { maxNodes: 500, remediation: true } }));
+    expect(p.actions.map((a) => (a.kind === "terminate" ? a.nodeIds.length : a.desired))).toEqual([100, 50, 400]);
+  });
 });
