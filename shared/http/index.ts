@@ -22,7 +22,8 @@
 //   401 `unauthorized` + WWW-Authenticate; unknown path → 404 `not_found`; wrong method → 405
 //   `method_not_allowed` + Allow; key without the route's scope → 403 `forbidden`; body not JSON →
 //   400 `malformed_json`; body/query failing the route's zod schema → 400 `validation_failed` with
-//   errors[].path (`Job.Tasks[0].TaskName`, `query.limit`).
+//   errors[].path (`Job.Tasks[0].TaskName`, `query.limit`). A route with `rawBody: true` parses
+//   `req.body` itself (parseJsonBody gives the same 400s) and its `body` schema only documents it.
 // - Paths: matched as given, then without a leading stage segment (the event's stage, or
 //   release/test/prepub), then without `basePath` (see router.ts).
 // - API_KEYS grammar and scopes: see auth.ts (`name:key` or `name:key:scope1|scope2`; no scopes
