@@ -7,6 +7,7 @@
 import type { Alerter } from "../../shared/alerts";
 import { collectAll } from "../../shared/batch/tencent-adapter";
 import type { BatchPort } from "../../shared/batch/port";
+import { ENV_ID } from "../../shared/batch/rules";
 import type { EnvPolicy } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
@@ -82,8 +83,11 @@ export function makeHandler(deps: HandlerDeps) {
         for (const e of msg.events) {
           summary.events++;
           const foreign = e.region !== undefined && e.region !== deps.region;
-          if (e.name !== ABNORMAL || !e.envId || foreign) {
-            const key = e.name !== ABNORMAL ? e.name : foreign ? `${ABNORMAL}(region ${e.region})` : `${ABNORMAL}(no EnvId)`;
+          // A malformed EnvId can never be remediated: Batch refuses it on every retry.
+          const malformed = e.envId !== undefined && !ENV_ID.test(e.envId);
+          if (e.name !== ABNORMAL || !e.envId || foreign || malformed) {
+            const key =
+              e.name !== ABNORMAL ? e.name : foreign ? `${ABNORMAL}(region ${e.region})` : malformed ? `${ABNORMAL}(malformed EnvId)` : `${ABNORMAL}(no EnvId)`;
             summary.ignored[key] = (summary.ignored[key] ?? 0) + 1;
             continue;
           }
