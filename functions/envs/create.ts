@@ -123,7 +123,7 @@ export type CreateEnvBody = z.infer<typeof CreateEnvBodySchema>;
 
 export interface CreateEnvPlan {
   request: CreateComputeEnvRequest;
-  warnings: string[];
+  warnings: FieldIssue[];
   /** The instance types nodes will be of (for cores and cost), in the order Batch tries them. */
   instanceTypes: string[];
 }
@@ -141,7 +141,7 @@ export function planCreateEnv(body: unknown, region: string, idempotencyKey?: st
   const data = ce.EnvData;
   const zone = b.Placement.Zone;
   const issues: FieldIssue[] = [];
-  const warnings: string[] = [];
+  const warnings: FieldIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
 
   if (regionOfZone(zone) !== region) add("Placement.Zone", `zone ${zone} is not in the function's region ${region}`);
@@ -151,7 +151,7 @@ export function planCreateEnv(body: unknown, region: string, idempotencyKey?: st
     add("ComputeEnv.EnvData", given.length === 0 ? "needs one of InstanceType, InstanceTypes, InstanceTypeOptions" : `give only one of ${given.join(", ")}`);
   const checkType = (t: string, path: string) => {
     if (!INSTANCE_TYPES[t]) {
-      warnings.push(`${path}: ${t} is not in the project's instance table; its cores and cost are unknown here`);
+      warnings.push({ path, message: `${t} is not in the project's instance table; its cores and cost are unknown here` });
       return;
     }
     const problem = checkInstanceZone(t, zone);
@@ -169,14 +169,18 @@ export function planCreateEnv(body: unknown, region: string, idempotencyKey?: st
       .filter(([t, s]) => s.cpu === opt.CPU && s.memGiB === opt.Memory && !checkInstanceZone(t, zone))
       .map(([t]) => t);
     if (instanceTypes.length === 0)
-      warnings.push(`ComputeEnv.EnvData.InstanceTypeOptions: no known type with ${opt.CPU} vCPU and ${opt.Memory} GiB in ${zone}; cost is unknown here`);
+      warnings.push({
+        path: "ComputeEnv.EnvData.InstanceTypeOptions",
+        message: `no known type with ${opt.CPU} vCPU and ${opt.Memory} GiB in ${zone}; cost is unknown here`,
+      });
   }
 
-  if (!data.ImageId) warnings.push("ComputeEnv.EnvData.ImageId: no image given; Batch picks its default image");
+  if (!data.ImageId) warnings.push({ path: "ComputeEnv.EnvData.ImageId", message: "no image given; Batch picks its default image" });
   else if (!CLOUD_INIT_IMAGES[data.ImageId])
-    warnings.push(
-      `ComputeEnv.EnvData.ImageId: ${data.ImageId} is not a known cloud-init image (${Object.keys(CLOUD_INIT_IMAGES).join(", ")}); nodes fail to initialise without cloud-init`,
-    );
+    warnings.push({
+      path: "ComputeEnv.EnvData.ImageId",
+      message: `${data.ImageId} is not a known cloud-init image (${Object.keys(CLOUD_INIT_IMAGES).join(", ")}); nodes fail to initialise without cloud-init`,
+    });
 
   ce.InputMappings?.forEach((m, i) => {
     const r = checkRemotePath(m.SourcePath, region);

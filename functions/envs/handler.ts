@@ -89,18 +89,17 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       handler: async ({ query }) => {
         const tags = (query.tag ?? []).map((t) => {
           const at = t.indexOf("=");
-          if (at <= 0)
-            throw new AppError("validation_failed", `query.tag: ${t} is not key=value`, {
+          if (at === 0)
+            throw new AppError("validation_failed", `query.tag: ${t} has no key`, {
               status: 400,
-              issues: [{ path: "query.tag", message: "a tag filter looks like key=value" }],
+              issues: [{ path: "query.tag", message: "a tag filter looks like key=value or key" }],
             });
-          return { key: t.slice(0, at), value: t.slice(at + 1) };
+          return at < 0 ? { key: t } : { key: t.slice(0, at), value: t.slice(at + 1) };
         });
         const body = await svc.list({
           zone: query.zone,
           envName: query.name,
           envId: query.envId,
-          tagKey: query.tagKey,
           tags,
           offset: query.offset ?? 0,
           limit: query.limit ?? 20,
@@ -139,7 +138,7 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
           requestId: req.requestId,
           reason: headerReason(req.headers),
         });
-        return { status: 201, headers: { location: `/envs/${created.envId}` }, body: created };
+        return { status: 201, headers: { location: `/envs/${created.EnvId}` }, body: created };
       },
     }),
     route({

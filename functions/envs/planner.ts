@@ -16,28 +16,33 @@ import { coresPerNewNode, isBusy, isLive, nodeView, type PricingContext, parseTi
 export type ScaleTarget = { desired: number } | { delta: number };
 
 export interface Capacity {
-  desired: number;
-  /** Nodes that count towards desired (before: now; after: once Batch has reached `desired`). */
-  nodes: number;
-  cores: number;
+  DesiredComputeNodeCount: number;
+  /** Nodes that count towards desired (before: now; after: once Batch has reached the desired count). */
+  Nodes: number;
+  Cores: number;
   /** null when some node's instance type has no price. */
-  costPerHour: number | null;
+  CostPerHour: number | null;
+}
+
+export interface Warning {
+  path: string;
+  message: string;
 }
 
 export interface ScalePlan {
-  envId: string;
-  previous: number;
-  next: number;
-  direction: "up" | "down" | "none";
+  EnvId: string;
+  PreviousDesiredComputeNodeCount: number;
+  DesiredComputeNodeCount: number;
+  Direction: "up" | "down" | "none";
   /** Nodes to destroy with TerminateComputeNodes (idle first), before the desired count is set. */
-  terminate: string[];
-  /** The subset of `terminate` that is busy (picked only because too few idle nodes remain). */
-  terminateBusy: string[];
-  before: Capacity;
-  after: Capacity;
-  warnings: string[];
+  TerminateNodes: string[];
+  /** The subset of TerminateNodes that is busy (picked only because too few idle nodes remain). */
+  BusyNodes: string[];
+  Before: Capacity;
+  After: Capacity;
+  Warnings: Warning[];
   /** StartTime of the env's latest activity (what the cooldown counts from), if any. */
-  lastActivityAt: string | null;
+  LastActivityTime: string | null;
 }
 
 export interface Refusal {
@@ -129,10 +134,10 @@ export function planScale(input: PlanInput): PlanResult {
   const newRate = cpn === undefined ? undefined : nodeCostPerHour(pricing.prices, pricing.region, newType, cpn, 0);
   const newCost = newRate === undefined ? null : money(newRate);
   const before: Capacity = {
-    desired: previous,
-    nodes: live.length,
-    cores: liveCores,
-    costPerHour: sumCost(live.map((n) => views.get(n.ComputeNodeId)?.costPerHour ?? null)),
+    DesiredComputeNodeCount: previous,
+    Nodes: live.length,
+    Cores: liveCores,
+    CostPerHour: sumCost(live.map((n) => views.get(n.ComputeNodeId)?.CostPerHour ?? null)),
   };
   const latest = latestActivity(input.activities);
   const lastActivityAt = latest ? new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z") : null;
@@ -140,7 +145,18 @@ export function planScale(input: PlanInput): PlanResult {
   if (next === previous) {
     return {
       ok: true,
-      plan: { envId: id, previous, next, direction: "none", terminate: [], terminateBusy: [], before, after: before, warnings: [], lastActivityAt },
+      plan: {
+        EnvId: id,
+        PreviousDesiredComputeNodeCount: previous,
+        DesiredComputeNodeCount: next,
+        Direction: "none",
+        TerminateNodes: [],
+        BusyNodes: [],
+        Before: before,
+        After: before,
+        Warnings: [],
+        LastActivityTime: lastActivityAt,
+      },
     };
   }
   const direction = next > previous ? "up" : "down";
@@ -197,30 +213,33 @@ export function planScale(input: PlanInput): PlanResult {
   }
 
   const busy = chosen.filter(isBusy).map((n) => n.ComputeNodeId);
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   if (busy.length > 0)
-    warnings.push(`too few idle nodes: ${busy.length} busy node(s) will be terminated and their task instances interrupted (${busy.join(", ")})`);
-  if (added > 0 && newCost === null && before.costPerHour !== null)
-    warnings.push("the instance type of new nodes has no price: cost after is unknown");
+    warnings.push({
+      path: "BusyNodes",
+      message: `too few idle nodes: ${busy.length} busy node(s) will be terminated and their task instances interrupted (${busy.join(", ")})`,
+    });
+  if (added > 0 && newCost === null && before.CostPerHour !== null)
+    warnings.push({ path: "After.CostPerHour", message: "the instance type of new nodes has no price: cost after is unknown" });
   const after: Capacity = {
-    desired: next,
-    nodes: next,
-    cores: afterCores,
-    costPerHour: sumCost([...kept.map((n) => views.get(n.ComputeNodeId)?.costPerHour ?? null), ...Array(added).fill(newCost)]),
+    DesiredComputeNodeCount: next,
+    Nodes: next,
+    Cores: afterCores,
+    CostPerHour: sumCost([...kept.map((n) => views.get(n.ComputeNodeId)?.CostPerHour ?? null), ...Array(added).fill(newCost)]),
   };
   return {
     ok: true,
     plan: {
-      envId: id,
-      previous,
-      next,
-      direction,
-      terminate: chosen.map((n) => n.ComputeNodeId),
-      terminateBusy: busy,
-      before,
-      after,
-      warnings,
-      lastActivityAt,
+      EnvId: id,
+      PreviousDesiredComputeNodeCount: previous,
+      DesiredComputeNodeCount: next,
+      Direction: direction,
+      TerminateNodes: chosen.map((n) => n.ComputeNodeId),
+      BusyNodes: busy,
+      Before: before,
+      After: after,
+      Warnings: warnings,
+      LastActivityTime: lastActivityAt,
     },
   };
 }

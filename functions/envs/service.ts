@@ -8,7 +8,7 @@ import type { Logger } from "../../shared/log";
 import { planCreateEnv } from "./create";
 import { type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import { coresOf, envInstanceTypes, type PriceTable } from "./pricing";
-import { type EnvDetail, type EnvSummary, envDetail, envSummary, groupOf, isBusy, isLive, type PricingContext } from "./view";
+import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive, type PricingContext } from "./view";
 
 export interface EnvsDeps {
   port: BatchPort;
@@ -30,8 +30,8 @@ export interface ListQuery {
   zone?: string[];
   envName?: string[];
   envId?: string[];
-  tagKey?: string[];
-  tags?: Array<{ key: string; value: string }>;
+  /** `key=value` → filter tag:<key>; a bare `key` → filter tag-key. */
+  tags?: Array<{ key: string; value?: string | undefined }>;
   offset: number;
   limit: number;
 }
@@ -127,20 +127,26 @@ export function createEnvsService(deps: EnvsDeps) {
   return {
     ruleOf,
 
-    async list(q: ListQuery): Promise<{ items: EnvSummary[]; total: number; offset: number; limit: number }> {
+    async list(q: ListQuery): Promise<{ Envs: EnvSummary[]; TotalCount: number; Offset: number; Limit: number; NextOffset: number | null }> {
       const filters: Filter[] = [];
       if (q.zone?.length) filters.push({ Name: "zone", Values: q.zone });
       if (q.envName?.length) filters.push({ Name: "env-name", Values: q.envName });
       if (q.envId?.length) filters.push({ Name: "env-id", Values: q.envId });
-      if (q.tagKey?.length) filters.push({ Name: "tag-key", Values: q.tagKey });
-      for (const t of q.tags ?? []) filters.push({ Name: `tag:${t.key}`, Values: [t.value] });
+      for (const t of q.tags ?? []) filters.push(t.value === undefined ? { Name: "tag-key", Values: [t.key] } : { Name: `tag:${t.key}`, Values: [t.value] });
       const page = await batch(port.listEnvs({ ...(filters.length ? { filters } : {}), offset: q.offset, limit: q.limit }));
-      return { items: page.items.map(envSummary), total: page.total, offset: q.offset, limit: q.limit };
+      const next = q.offset + page.items.length;
+      return {
+        Envs: page.items.map(envSummary),
+        TotalCount: page.total,
+        Offset: q.offset,
+        Limit: q.limit,
+        NextOffset: page.items.length > 0 && next < page.total ? next : null,
+      };
     },
 
-    async get(envId: string): Promise<EnvDetail & { policy: EnvRule }> {
+    async get(envId: string): Promise<EnvDetail & { Policy: EnvRule }> {
       const env = await batch(port.getEnv(envId));
-      return { ...envDetail(env, await pricingFor(env)), policy: ruleOf(env) };
+      return { ...envDetail(env, await pricingFor(env)), Policy: ruleOf(env) };
     },
 
     /** Plans (and unless dryRun applies) a change of the desired count. Refusals throw 403/409/422. */
@@ -166,29 +172,30 @@ export function createEnvsService(deps: EnvsDeps) {
         throw refusalError(result.refusal);
       }
       const plan = result.plan;
-      if (opts.dryRun || plan.direction === "none") return { ...plan, dryRun: opts.dryRun, applied: false };
+      if (opts.dryRun || plan.Direction === "none") return { ...plan, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
 
       const batchRequestIds: string[] = [];
-      for (let i = 0; i < plan.terminate.length; i += BATCH_PAGE) {
-        const ack = await batch(port.terminateNodes(envId, plan.terminate.slice(i, i + BATCH_PAGE)));
+      const next = plan.DesiredComputeNodeCount;
+      for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE) {
+        const ack = await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)));
         batchRequestIds.push(ack.requestId);
       }
-      // Terminating live nodes lowers the desired count by as many; set it only if that did not land on `next`.
-      let desiredNow = plan.previous;
-      if (plan.terminate.length > 0) desiredNow = (await batch(port.getEnv(envId))).DesiredComputeNodeCount;
-      if (desiredNow !== plan.next) batchRequestIds.push((await batch(port.setDesiredNodes(envId, plan.next))).requestId);
+      // Terminating live nodes lowers the desired count by as many; set it only if that did not land on the target.
+      let desiredNow = plan.PreviousDesiredComputeNodeCount;
+      if (plan.TerminateNodes.length > 0) desiredNow = (await batch(port.getEnv(envId))).DesiredComputeNodeCount;
+      if (desiredNow !== next) batchRequestIds.push((await batch(port.setDesiredNodes(envId, next))).requestId);
 
       audit({
         who: opts.caller.name,
         what: "scale",
         envId,
-        before: plan.before,
-        after: plan.after,
-        why: opts.reason ?? `desired ${plan.previous} → ${plan.next} requested`,
+        before: plan.Before,
+        after: plan.After,
+        why: opts.reason ?? `desired ${plan.PreviousDesiredComputeNodeCount} → ${next} requested`,
         requestId: opts.requestId,
-        extra: { terminated: plan.terminate, terminated_busy: plan.terminateBusy, batch_request_ids: batchRequestIds },
+        extra: { terminated: plan.TerminateNodes, terminated_busy: plan.BusyNodes, batch_request_ids: batchRequestIds },
       });
-      return { ...plan, dryRun: false, applied: true };
+      return { ...plan, DryRun: false, Applied: true, RequestIds: batchRequestIds };
     },
 
     async create(body: unknown, opts: { caller: Caller; idempotencyKey?: string | undefined; requestId: string; reason?: string | undefined }) {
@@ -213,25 +220,26 @@ export function createEnvsService(deps: EnvsDeps) {
         envId: created.envId,
         before: null,
         after: {
-          envName: ce.EnvName,
-          zone: planned.request.Placement.Zone,
-          desired,
-          instanceTypes: planned.instanceTypes,
-          imageId: ce.EnvData?.ImageId ?? null,
+          EnvName: ce.EnvName,
+          Zone: planned.request.Placement.Zone,
+          DesiredComputeNodeCount: desired,
+          InstanceTypes: planned.instanceTypes,
+          ImageId: ce.EnvData?.ImageId ?? null,
         },
         why: opts.reason ?? "create requested",
         requestId: opts.requestId,
         extra: { client_token: planned.request.ClientToken ?? null, batch_request_ids: [created.requestId] },
       });
       return {
-        envId: created.envId,
-        envName: ce.EnvName,
-        zone: planned.request.Placement.Zone,
-        desired,
-        instanceTypes: planned.instanceTypes,
-        clientToken: planned.request.ClientToken ?? null,
-        warnings: planned.warnings,
-        batchRequestId: created.requestId,
+        EnvId: created.envId,
+        EnvName: ce.EnvName,
+        Zone: planned.request.Placement.Zone,
+        DesiredComputeNodeCount: desired,
+        InstanceTypes: planned.instanceTypes,
+        ClientToken: planned.request.ClientToken ?? null,
+        Creator: opts.caller.name,
+        Warnings: planned.warnings,
+        RequestId: created.requestId,
       };
     },
 
@@ -248,18 +256,25 @@ export function createEnvsService(deps: EnvsDeps) {
           details: { rule: "busyNodes", busyNodes: busy },
         });
       const ack = await batch(port.deleteEnv(envId));
-      const before = { desired: env.DesiredComputeNodeCount, nodes: env.ComputeNodeSet.filter(isLive).length };
+      const before = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length };
       audit({
         who: opts.caller.name,
         what: "delete",
         envId,
         before,
-        after: { desired: 0, nextAction: "DELETING" },
+        after: { DesiredComputeNodeCount: 0, NextAction: "DELETING" },
         why: opts.reason ?? "delete requested",
         requestId: opts.requestId,
         extra: { force: opts.force, interrupted: opts.force ? busy : [], batch_request_ids: [ack.requestId] },
       });
-      return { envId, deleting: true, previous: env.DesiredComputeNodeCount, interruptedNodes: opts.force ? busy : [], batchRequestId: ack.requestId };
+      return {
+        EnvId: envId,
+        Action: "delete" as const,
+        NextAction: "DELETING" as const,
+        PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
+        InterruptedNodes: opts.force ? busy : [],
+        RequestId: ack.requestId,
+      };
     },
 
     async terminate(envId: string, nodeIds: string[], opts: { caller: Caller; dryRun: boolean; requestId: string; reason?: string | undefined }) {
@@ -306,15 +321,19 @@ export function createEnvsService(deps: EnvsDeps) {
         });
       const busy = nodes.filter(isBusy).map((n) => n.ComputeNodeId);
       const answer = {
-        envId,
-        previous: env.DesiredComputeNodeCount,
-        next,
-        terminate: nodeIds,
-        busy,
-        nodes: nodes.map((n) => ({ nodeId: n.ComputeNodeId, state: n.ComputeNodeState, group: groupOf(n.ComputeNodeState), busy: isBusy(n), cores: n.Cpu })),
-        warnings: busy.length > 0 ? [`${busy.length} chosen node(s) are busy; their task instances are interrupted (${busy.join(", ")})`] : [],
-        dryRun: opts.dryRun,
-        applied: false,
+        EnvId: envId,
+        Action: "terminate-nodes" as const,
+        PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
+        DesiredComputeNodeCount: next,
+        ComputeNodeIds: nodeIds,
+        BusyNodes: busy,
+        Warnings:
+          busy.length > 0
+            ? [{ path: "ComputeNodeIds", message: `${busy.length} chosen node(s) are busy; their task instances are interrupted (${busy.join(", ")})` }]
+            : [],
+        DryRun: opts.dryRun,
+        Applied: false,
+        RequestIds: [] as string[],
       };
       if (opts.dryRun) return answer;
       const batchRequestIds: string[] = [];
@@ -323,17 +342,17 @@ export function createEnvsService(deps: EnvsDeps) {
         who: opts.caller.name,
         what: "terminate-nodes",
         envId,
-        before: { desired: env.DesiredComputeNodeCount, nodes: env.ComputeNodeSet.filter(isLive).length },
-        after: { desired: next, nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
+        before: { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length },
+        after: { DesiredComputeNodeCount: next, Nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
         why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
         requestId: opts.requestId,
         extra: { terminated: nodeIds, terminated_busy: busy, batch_request_ids: batchRequestIds },
       });
-      return { ...answer, applied: true };
+      return { ...answer, Applied: true, RequestIds: batchRequestIds };
     },
   };
 }
 
 export type EnvsService = ReturnType<typeof createEnvsService>;
 
-export type ScaleAnswer = ScalePlan & { dryRun: boolean; applied: boolean };
+export type ScaleAnswer = ScalePlan & { DryRun: boolean; Applied: boolean; RequestIds: string[] };

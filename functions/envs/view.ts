@@ -7,55 +7,55 @@ import { coresOf, money, nodeCostPerHour, nodeInstanceType, type PriceTable } fr
 export type NodeGroup = "running" | "starting" | "abnormal" | "failed" | "deleting";
 
 export interface NodeCounts {
-  running: number;
-  starting: number;
-  abnormal: number;
-  failed: number;
-  deleting: number;
+  Running: number;
+  Starting: number;
+  Abnormal: number;
+  Failed: number;
+  Deleting: number;
   /** Desired nodes Batch has not started yet (quota, stock, or just asked). */
-  pending: number;
+  Pending: number;
 }
 
 export interface NodeView {
-  nodeId: string;
-  instanceId: string | null;
-  state: string;
-  group: NodeGroup;
+  ComputeNodeId: string;
+  ComputeNodeInstanceId: string | null;
+  ComputeNodeState: string;
+  Group: NodeGroup;
   /** A RUNNING or ABNORMAL node with no free task slot (TaskInstanceNumAvailable 0). */
-  busy: boolean;
-  cores: number;
-  memGiB: number;
-  instanceType: string | null;
-  createdAt: string | null;
-  ageSeconds: number | null;
+  Busy: boolean;
+  Cpu: number;
+  Mem: number;
+  InstanceType: string | null;
+  ResourceCreatedTime: string | null;
+  AgeSeconds: number | null;
   /** null when the instance type has no price. */
-  costPerHour: number | null;
-  privateIps: string[];
+  CostPerHour: number | null;
+  PrivateIpAddresses: string[];
 }
 
 export interface EnvSummary {
-  envId: string;
-  envName: string;
-  zone: string;
-  envType: string | null;
-  createdAt: string;
+  EnvId: string;
+  EnvName: string;
+  Zone: string;
+  EnvType: string | null;
+  CreateTime: string;
   /** `DELETING` while the env is being deleted. */
-  nextAction: string | null;
-  desired: number;
-  nodes: NodeCounts;
-  tags: Array<{ Key: string; Value: string }>;
+  NextAction: string | null;
+  DesiredComputeNodeCount: number;
+  NodeCounts: NodeCounts;
+  Tags: Array<{ Key: string; Value: string }>;
 }
 
 export interface EnvDetail extends EnvSummary {
-  instanceTypes: string[];
+  InstanceTypes: string[];
   /** Cores of the nodes that count towards desired (not failed, not deleting). */
-  cores: number;
-  busyCores: number;
-  idleCores: number;
+  Cores: number;
+  BusyCores: number;
+  IdleCores: number;
   /** Sum over nodes that are billed now (all but CREATION_FAILED); null if some node is unpriced. */
-  costPerHour: number | null;
-  currency: string;
-  nodeList: NodeView[];
+  CostPerHour: number | null;
+  Currency: string;
+  ComputeNodes: NodeView[];
 }
 
 export function groupOf(state: string): NodeGroup {
@@ -93,33 +93,38 @@ export function countsFromMetrics(m: ComputeNodeMetrics, desired: number): NodeC
   const starting = m.SubmittedCount + m.CreatingCount + m.CreatedCount;
   const live = starting + m.RunningCount + m.AbnormalCount;
   return {
-    running: m.RunningCount,
-    starting,
-    abnormal: m.AbnormalCount,
-    failed: m.CreationFailedCount,
-    deleting: m.DeletingCount,
-    pending: Math.max(0, desired - live),
+    Running: m.RunningCount,
+    Starting: starting,
+    Abnormal: m.AbnormalCount,
+    Failed: m.CreationFailedCount,
+    Deleting: m.DeletingCount,
+    Pending: Math.max(0, desired - live),
   };
 }
 
 export function countsFromNodes(nodes: readonly ComputeNode[], desired: number): NodeCounts {
-  const c: NodeCounts = { running: 0, starting: 0, abnormal: 0, failed: 0, deleting: 0, pending: 0 };
-  for (const n of nodes) c[groupOf(n.ComputeNodeState)]++;
-  c.pending = Math.max(0, desired - nodes.filter(isLive).length);
-  return c;
+  const count = (g: NodeGroup) => nodes.filter((n) => groupOf(n.ComputeNodeState) === g).length;
+  return {
+    Running: count("running"),
+    Starting: count("starting"),
+    Abnormal: count("abnormal"),
+    Failed: count("failed"),
+    Deleting: count("deleting"),
+    Pending: Math.max(0, desired - nodes.filter(isLive).length),
+  };
 }
 
 export function envSummary(e: ComputeEnvView): EnvSummary {
   return {
-    envId: e.EnvId,
-    envName: e.EnvName,
-    zone: e.Placement.Zone,
-    envType: e.EnvType ?? null,
-    createdAt: e.CreateTime,
-    nextAction: e.NextAction || null,
-    desired: e.DesiredComputeNodeCount,
-    nodes: countsFromMetrics(e.ComputeNodeMetrics, e.DesiredComputeNodeCount),
-    tags: e.Tags ?? [],
+    EnvId: e.EnvId,
+    EnvName: e.EnvName,
+    Zone: e.Placement.Zone,
+    EnvType: e.EnvType ?? null,
+    CreateTime: e.CreateTime,
+    NextAction: e.NextAction || null,
+    DesiredComputeNodeCount: e.DesiredComputeNodeCount,
+    NodeCounts: countsFromMetrics(e.ComputeNodeMetrics, e.DesiredComputeNodeCount),
+    Tags: e.Tags ?? [],
   };
 }
 
@@ -137,48 +142,48 @@ export function nodeView(n: ComputeNode, p: PricingContext): NodeView {
   const instanceType = nodeInstanceType(p.instanceTypes, n.Cpu, n.Mem);
   const cost = nodeCostPerHour(p.prices, p.region, instanceType, n.Cpu, ageSeconds ?? 0);
   return {
-    nodeId: n.ComputeNodeId,
-    instanceId: n.ComputeNodeInstanceId ?? null,
-    state: n.ComputeNodeState,
-    group: groupOf(n.ComputeNodeState),
-    busy: isBusy(n),
-    cores: n.Cpu,
-    memGiB: n.Mem,
-    instanceType: instanceType ?? null,
-    createdAt: n.ResourceCreatedTime ?? null,
-    ageSeconds,
-    costPerHour: cost === undefined ? null : money(cost),
-    privateIps: n.PrivateIpAddresses ?? [],
+    ComputeNodeId: n.ComputeNodeId,
+    ComputeNodeInstanceId: n.ComputeNodeInstanceId ?? null,
+    ComputeNodeState: n.ComputeNodeState,
+    Group: groupOf(n.ComputeNodeState),
+    Busy: isBusy(n),
+    Cpu: n.Cpu,
+    Mem: n.Mem,
+    InstanceType: instanceType ?? null,
+    ResourceCreatedTime: n.ResourceCreatedTime ?? null,
+    AgeSeconds: ageSeconds,
+    CostPerHour: cost === undefined ? null : money(cost),
+    PrivateIpAddresses: n.PrivateIpAddresses ?? [],
   };
 }
 
 /** A node is billed from creation until destroyed; a failed creation costs nothing. */
-const isBilled = (n: NodeView): boolean => n.group !== "failed";
+const isBilled = (n: NodeView): boolean => n.Group !== "failed";
 
 export function envDetail(e: ComputeEnv, p: PricingContext): EnvDetail {
-  const nodeList = e.ComputeNodeSet.map((n) => nodeView(n, p));
+  const nodes = e.ComputeNodeSet.map((n) => nodeView(n, p));
   const live = e.ComputeNodeSet.filter(isLive);
   const cores = live.reduce((s, n) => s + n.Cpu, 0);
   const busyCores = live.filter(isBusy).reduce((s, n) => s + n.Cpu, 0);
-  const billed = nodeList.filter(isBilled);
-  const unpriced = billed.some((n) => n.costPerHour === null);
+  const billed = nodes.filter(isBilled);
+  const unpriced = billed.some((n) => n.CostPerHour === null);
   return {
-    envId: e.EnvId,
-    envName: e.EnvName,
-    zone: e.Placement.Zone,
-    envType: e.EnvType ?? null,
-    createdAt: e.CreateTime,
-    nextAction: e.NextAction || null,
-    desired: e.DesiredComputeNodeCount,
-    nodes: countsFromNodes(e.ComputeNodeSet, e.DesiredComputeNodeCount),
-    tags: e.Tags ?? [],
-    instanceTypes: [...p.instanceTypes],
-    cores,
-    busyCores,
-    idleCores: cores - busyCores,
-    costPerHour: unpriced ? null : money(billed.reduce((s, n) => s + (n.costPerHour ?? 0), 0)),
-    currency: p.prices.currency,
-    nodeList,
+    EnvId: e.EnvId,
+    EnvName: e.EnvName,
+    Zone: e.Placement.Zone,
+    EnvType: e.EnvType ?? null,
+    CreateTime: e.CreateTime,
+    NextAction: e.NextAction || null,
+    DesiredComputeNodeCount: e.DesiredComputeNodeCount,
+    NodeCounts: countsFromNodes(e.ComputeNodeSet, e.DesiredComputeNodeCount),
+    Tags: e.Tags ?? [],
+    InstanceTypes: [...p.instanceTypes],
+    Cores: cores,
+    BusyCores: busyCores,
+    IdleCores: cores - busyCores,
+    CostPerHour: unpriced ? null : money(billed.reduce((s, n) => s + (n.CostPerHour ?? 0), 0)),
+    Currency: p.prices.currency,
+    ComputeNodes: nodes,
   };
 }
 

@@ -92,7 +92,7 @@ describe("planCreateEnv: what Batch gets", () => {
     expect(planCreateEnv(base(), "ap-guangzhou").warnings).toEqual([]);
     const b = base();
     b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "img-zzzzzzzz" };
-    expect(planCreateEnv(b, "ap-guangzhou").warnings[0]).toMatch(/img-zzzzzzzz is not a known cloud-init image/);
+    expect(planCreateEnv(b, "ap-guangzhou").warnings[0]).toMatchObject({ path: "ComputeEnv.EnvData.ImageId", message: expect.stringMatching(/img-zzzzzzzz is not a known cloud-init image/) });
   });
 
   it("sends event names upper case, whichever spelling came in", () => {

@@ -65,10 +65,10 @@ describe("handlerFromEnv", () => {
     const h = handlerFromEnv(baseEnv(), logger);
     const created = await h(event("POST", "/envs", createBody("entry-env", 1)), { request_id: "r-1" });
     expect(created.statusCode).toBe(201);
-    const envId = (JSON.parse(created.body) as { envId: string }).envId;
+    const envId = (JSON.parse(created.body) as { EnvId: string }).EnvId;
     const got = await h(event("GET", `/envs/${envId}`), { request_id: "r-2" });
     expect(got.statusCode).toBe(200);
-    expect(JSON.parse(got.body)).toMatchObject({ envId, desired: 1 });
+    expect(JSON.parse(got.body)).toMatchObject({ EnvId: envId, DesiredComputeNodeCount: 1 });
     const all = JSON.stringify(logger.lines);
     expect(logger.lines.some((l) => l.msg === "audit" && l.what === "create" && l.who === "writer")).toBe(true);
     expect(all).not.toContain(TEST_SECRET_KEY);
@@ -99,6 +99,6 @@ describe("main_handler", () => {
     const r = await main_handler(event("GET", "/envs"), { request_id: "r-4" });
     expect(r.statusCode).toBe(200);
     expect(r.headers["content-type"]).toBe("application/json");
-    expect(JSON.parse(r.body)).toMatchObject({ offset: 0, limit: 20 });
+    expect(JSON.parse(r.body)).toMatchObject({ Offset: 0, Limit: 20 });
   });
 });

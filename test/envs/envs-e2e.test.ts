@@ -29,7 +29,7 @@ const counters = async () => (await (await fetch(`${t.emu.url}/_emulator/counter
 async function createRunning(name: string, desired: number): Promise<string> {
   const r = await fn.call("POST", "/envs", { body: createBody(name, desired) });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
-  const envId = r.json.envId as string;
+  const envId = r.json.EnvId as string;
   if (desired > 0)
     await eventually(async () => (await nodesOf(envId)).filter((n) => n.ComputeNodeState === "RUNNING").length === desired);
   return envId;
@@ -40,10 +40,10 @@ describe("POST /envs", () => {
     const body = createBody("idem-env", 1);
     const a = await fn.call("POST", "/envs", { body, headers: { "idempotency-key": "create-idem-env-1" } });
     expect(a.status).toBe(201);
-    expect(a.headers.location).toBe(`/envs/${a.json.envId}`);
-    expect(a.json.clientToken).toBe("create-idem-env-1");
+    expect(a.headers.location).toBe(`/envs/${a.json.EnvId}`);
+    expect(a.json).toMatchObject({ ClientToken: "create-idem-env-1", Creator: "writer", DesiredComputeNodeCount: 1 });
     const b = await fn.call("POST", "/envs", { body, headers: { "idempotency-key": "create-idem-env-1" } });
-    expect(b.json.envId).toBe(a.json.envId);
+    expect(b.json.EnvId).toBe(a.json.EnvId);
     const page = await t.port.listEnvs({ filters: [{ Name: "env-name", Values: ["idem-env"] }] });
     expect(page.total).toBe(1);
   });
@@ -55,7 +55,7 @@ describe("POST /envs", () => {
       }),
     });
     expect(r.status).toBe(201);
-    const info = (await t.port.getEnvCreateInfo(r.json.envId as string)) as unknown as { Notifications: Array<{ EventConfigs: Array<{ EventName: string }> }> };
+    const info = (await t.port.getEnvCreateInfo(r.json.EnvId as string)) as unknown as { Notifications: Array<{ EventConfigs: Array<{ EventName: string }> }> };
     expect(info.Notifications[0]?.EventConfigs[0]?.EventName).toBe("COMPUTE_NODE_ABNORMAL");
   });
 
@@ -64,7 +64,7 @@ describe("POST /envs", () => {
     body.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "img-abcdefgh" };
     const r = await fn.call("POST", "/envs", { body });
     expect(r.status).toBe(201);
-    expect((r.json.warnings as string[]).join(" ")).toMatch(/img-abcdefgh is not a known cloud-init image/);
+    expect(r.json.Warnings).toEqual([{ path: "ComputeEnv.EnvData.ImageId", message: expect.stringMatching(/img-abcdefgh is not a known cloud-init image/) }]);
   });
 
   it("refuses BS1 outside its two zones with 400 naming the field, and Batch is never called", async () => {
@@ -116,18 +116,18 @@ describe("GET /envs and /envs/{EnvId}", () => {
     const envId = await createRunning("view-env", 2);
     const r = await fn.call("GET", `/envs/${envId}`, { key: READER });
     expect(r.status).toBe(200);
-    expect(r.json.desired).toBe(2);
-    expect(r.json.nodes).toMatchObject({ running: 2, starting: 0, abnormal: 0, failed: 0, deleting: 0, pending: 0 });
-    const list = r.json.nodeList as Json[];
+    expect(r.json.DesiredComputeNodeCount).toBe(2);
+    expect(r.json.NodeCounts).toEqual({ Running: 2, Starting: 0, Abnormal: 0, Failed: 0, Deleting: 0, Pending: 0 });
+    const list = r.json.ComputeNodes as Json[];
     expect(list).toHaveLength(2);
-    for (const n of list) expect(n).toMatchObject({ cores: 4, busy: false, instanceType: "BS1.LARGE8", costPerHour: 0.36 });
-    expect(r.json.costPerHour).toBe(0.72);
-    expect(r.json.currency).toBe("CNY");
+    for (const n of list) expect(n).toMatchObject({ Cpu: 4, Busy: false, InstanceType: "BS1.LARGE8", CostPerHour: 0.36, ComputeNodeState: "RUNNING" });
+    for (const n of list) expect(n.AgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(r.json).toMatchObject({ Cores: 8, BusyCores: 0, IdleCores: 8, CostPerHour: 0.72, Currency: "CNY" });
 
     const all = await fn.call("GET", "/envs", { key: READER, query: { name: "view-env" } });
     expect(all.status).toBe(200);
-    expect(all.json.total).toBe(1);
-    expect((all.json.items as Json[])[0]).toMatchObject({ envId, desired: 2, nodes: { running: 2 } });
+    expect(all.json.TotalCount).toBe(1);
+    expect((all.json.Envs as Json[])[0]).toMatchObject({ EnvId: envId, DesiredComputeNodeCount: 2, NodeCounts: { Running: 2 } });
   });
 
   it("filters by tag and zone and pages with offset/limit", async () => {
@@ -135,12 +135,15 @@ describe("GET /envs and /envs/{EnvId}", () => {
       expect((await fn.call("POST", "/envs", { body: createBody(name, 0, { Tags: [{ Key: "team", Value: "paging" }] }) })).status).toBe(201);
     const first = await fn.call("GET", "/envs", { key: READER, query: { tag: "team=paging", zone: "ap-guangzhou-2", limit: "2" } });
     expect(first.status).toBe(200);
-    expect(first.json).toMatchObject({ total: 3, offset: 0, limit: 2 });
+    expect(first.json).toMatchObject({ TotalCount: 3, Offset: 0, Limit: 2, NextOffset: 2 });
     const second = await fn.call("GET", "/envs", { key: READER, query: { tag: "team=paging", offset: "2", limit: "2" } });
-    const names = [...(first.json.items as Json[]), ...(second.json.items as Json[])].map((e) => e.envName).sort();
+    expect(second.json.NextOffset).toBe(null);
+    const names = [...(first.json.Envs as Json[]), ...(second.json.Envs as Json[])].map((e) => e.EnvName).sort();
     expect(names).toEqual(["page-a", "page-b", "page-c"]);
     const none = await fn.call("GET", "/envs", { key: READER, query: { tag: "team=paging", zone: "ap-guangzhou-3" } });
-    expect(none.json.total).toBe(0);
+    expect(none.json.TotalCount).toBe(0);
+    const byKey = await fn.call("GET", "/envs", { key: READER, query: { tag: "team" } });
+    expect(byKey.json.TotalCount).toBe(3);
     const bad = await fn.call("GET", "/envs", { key: READER, query: { limit: "500" } });
     expect(bad.status).toBe(400);
     expect((bad.json.errors as Json[])[0]?.path).toBe("query.limit");
@@ -161,12 +164,12 @@ describe("POST /envs/{EnvId}/scale", () => {
     const r = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 4 }, query: { dryRun: "true" } });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({
-      previous: 2,
-      next: 4,
-      dryRun: true,
-      applied: false,
-      before: { desired: 2, nodes: 2, cores: 8, costPerHour: 0.72 },
-      after: { desired: 4, nodes: 4, cores: 16, costPerHour: 1.44 },
+      PreviousDesiredComputeNodeCount: 2,
+      DesiredComputeNodeCount: 4,
+      DryRun: true,
+      Applied: false,
+      Before: { DesiredComputeNodeCount: 2, Nodes: 2, Cores: 8, CostPerHour: 0.72 },
+      After: { DesiredComputeNodeCount: 4, Nodes: 4, Cores: 16, CostPerHour: 1.44 },
     });
     expect((await counters()).ModifyComputeEnv ?? 0).toBe(modifies);
     expect((await t.port.getEnv(envId)).DesiredComputeNodeCount).toBe(2);
@@ -178,11 +181,11 @@ describe("POST /envs/{EnvId}/scale", () => {
     const envId = await createRunning("up-env", 1);
     const r = await fn.call("POST", `/envs/${envId}/scale`, { body: { delta: 2, reason: "render backlog" } });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ previous: 1, next: 3, direction: "up", applied: true });
+    expect(r.json).toMatchObject({ PreviousDesiredComputeNodeCount: 1, DesiredComputeNodeCount: 3, Direction: "up", Applied: true });
     await eventually(async () => (await nodesOf(envId)).filter((n) => n.ComputeNodeState === "RUNNING").length === 3);
     const audit = fn.audits().filter((a) => a.env_id === envId && a.what === "scale");
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ who: "writer", why: "render backlog", before: { desired: 1 }, after: { desired: 3 } });
+    expect(audit[0]).toMatchObject({ who: "writer", why: "render backlog", before: { DesiredComputeNodeCount: 1 }, after: { DesiredComputeNodeCount: 3 } });
   });
 
   it("scales down by terminating idle nodes and keeps the busy one", async () => {
@@ -195,8 +198,9 @@ describe("POST /envs/{EnvId}/scale", () => {
     const busy = await eventually(async () => (await nodesOf(envId)).find((n) => n.TaskInstanceNumAvailable === 0 && n.ComputeNodeState === "RUNNING"));
     const r = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 1 } });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
-    expect(r.json).toMatchObject({ previous: 3, next: 1, direction: "down", terminateBusy: [] });
-    expect(r.json.terminate as string[]).not.toContain(busy.ComputeNodeId);
+    expect(r.json).toMatchObject({ PreviousDesiredComputeNodeCount: 3, DesiredComputeNodeCount: 1, Direction: "down", BusyNodes: [] });
+    expect(r.json.TerminateNodes as string[]).toHaveLength(2);
+    expect(r.json.TerminateNodes as string[]).not.toContain(busy.ComputeNodeId);
     await eventually(async () => (await nodesOf(envId)).length === 1);
     const left = await nodesOf(envId);
     expect(left[0]?.ComputeNodeId).toBe(busy.ComputeNodeId);
@@ -233,7 +237,7 @@ describe("POST /envs/{EnvId}/scale", () => {
     const a = envsFunction(t, POLICY);
     const first = await a.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 } });
     expect(first.status, JSON.stringify(first.json)).toBe(200);
-    expect(first.json.lastActivityAt).toBe(null);
+    expect(first.json.LastActivityTime).toBe(null);
     // A second, separate instance (no memory shared with the first) is refused from Batch's activities.
     const b = envsFunction(t, POLICY);
     const second = await b.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 3 } });
@@ -246,7 +250,7 @@ describe("POST /envs/{EnvId}/scale", () => {
     const c = envsFunction(t, POLICY, { now: () => Date.now() + 61_000 });
     const third = await c.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 3 } });
     expect(third.status, JSON.stringify(third.json)).toBe(200);
-    expect(third.json).toMatchObject({ previous: 2, next: 3 });
+    expect(third.json).toMatchObject({ PreviousDesiredComputeNodeCount: 2, DesiredComputeNodeCount: 3 });
   });
 
   it("answers 400 with the field path for bad bodies", async () => {
@@ -285,7 +289,7 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
 
   async function running(name: string, desired: number): Promise<string> {
     const r = await sf.call("POST", "/envs", { body: createBody(name, desired) });
-    const envId = r.json.envId as string;
+    const envId = r.json.EnvId as string;
     await eventually(async () => (await slow.port.getEnv(envId)).ComputeNodeSet.filter((n) => n.ComputeNodeState === "RUNNING").length === desired);
     return envId;
   }
@@ -295,7 +299,7 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
     const [node] = (await slow.port.getEnv(envId)).ComputeNodeSet;
     const r = await sf.call("POST", `/envs/${envId}/nodes/terminate`, { body: { ComputeNodeIds: [node!.ComputeNodeId] } });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
-    expect(r.json).toMatchObject({ previous: 2, next: 1, applied: true });
+    expect(r.json).toMatchObject({ PreviousDesiredComputeNodeCount: 2, DesiredComputeNodeCount: 1, Applied: true, ComputeNodeIds: [node!.ComputeNodeId] });
     const after = await slow.port.getEnv(envId);
     expect(after.ComputeNodeSet.find((n) => n.ComputeNodeId === node!.ComputeNodeId)?.ComputeNodeState).toBe("DELETING");
     expect(after.DesiredComputeNodeCount).toBe(1);
@@ -328,7 +332,7 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
     const envId = await running("del-env", 1);
     const r = await sf.call("DELETE", `/envs/${envId}`);
     expect(r.status).toBe(202);
-    expect(r.json).toMatchObject({ envId, deleting: true, previous: 1 });
+    expect(r.json).toMatchObject({ EnvId: envId, Action: "delete", NextAction: "DELETING", PreviousDesiredComputeNodeCount: 1 });
     expect((await slow.port.getEnv(envId)).NextAction).toBe("DELETING");
     const again = await sf.call("DELETE", `/envs/${envId}`);
     expect(again.status).toBe(409);

@@ -96,12 +96,12 @@ describe("planScale: refusals name the rule", () => {
 
   it("bounds apply in the direction of the change: an env above maxNodes may still shrink", () => {
     const r = planScale(input(env([node("RUNNING"), node("RUNNING"), node("RUNNING")]), { desired: 2 }, { maxNodes: 1 }));
-    expect(r.ok && r.plan.next).toBe(2);
+    expect(r.ok && r.plan.DesiredComputeNodeCount).toBe(2);
   });
 
   it("an unchanged target is no action: no cooldown, no refusal", () => {
     const r = planScale(input(env([node("RUNNING")]), { delta: 0 }, {}, { activities: [activity(0)] }));
-    expect(r.ok && r.plan.direction).toBe("none");
+    expect(r.ok && r.plan.Direction).toBe("none");
   });
 });
 
@@ -111,12 +111,12 @@ describe("planScale: plans", () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.plan).toMatchObject({
-      previous: 2,
-      next: 5,
-      direction: "up",
-      terminate: [],
-      before: { desired: 2, nodes: 2, cores: 8, costPerHour: 0.72 },
-      after: { desired: 5, nodes: 5, cores: 20, costPerHour: 1.8 },
+      PreviousDesiredComputeNodeCount: 2,
+      DesiredComputeNodeCount: 5,
+      Direction: "up",
+      TerminateNodes: [],
+      Before: { DesiredComputeNodeCount: 2, Nodes: 2, Cores: 8, CostPerHour: 0.72 },
+      After: { DesiredComputeNodeCount: 5, Nodes: 5, Cores: 20, CostPerHour: 1.8 },
     });
   });
 
@@ -128,9 +128,9 @@ describe("planScale: plans", () => {
     const abnormal = node("ABNORMAL", { ageMin: 60 });
     const e = env([busyOld, idleOld, idleNew, created, abnormal]);
     const r = planScale(input(e, { desired: 2 }));
-    expect(r.ok && r.plan.terminate).toEqual([abnormal.ComputeNodeId, created.ComputeNodeId, idleNew.ComputeNodeId]);
-    expect(r.ok && r.plan.terminateBusy).toEqual([]);
-    expect(r.ok && r.plan.after).toMatchObject({ nodes: 2, cores: 8, costPerHour: 0.72 });
+    expect(r.ok && r.plan.TerminateNodes).toEqual([abnormal.ComputeNodeId, created.ComputeNodeId, idleNew.ComputeNodeId]);
+    expect(r.ok && r.plan.BusyNodes).toEqual([]);
+    expect(r.ok && r.plan.After).toMatchObject({ Nodes: 2, Cores: 8, CostPerHour: 0.72 });
   });
 
   it("takes busy nodes only when too few idle ones remain, and warns", () => {
@@ -139,23 +139,23 @@ describe("planScale: plans", () => {
     const r = planScale(input(env([...busy, idle]), { desired: 1 }));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.plan.terminate[0]).toBe(idle.ComputeNodeId);
-    expect(r.plan.terminateBusy).toHaveLength(1);
-    expect(r.plan.warnings.join(" ")).toMatch(/busy node/);
+    expect(r.plan.TerminateNodes[0]).toBe(idle.ComputeNodeId);
+    expect(r.plan.BusyNodes).toHaveLength(1);
+    expect(r.plan.Warnings.map((w) => w.message).join(" ")).toMatch(/busy node/);
   });
 
   it("an unmet desired count shrinks without terminating anything", () => {
     const r = planScale(input(env([node("RUNNING")], 5), { desired: 3 }));
-    expect(r.ok && r.plan.terminate).toEqual([]);
-    expect(r.ok && r.plan.after).toMatchObject({ desired: 3, nodes: 3, cores: 12 });
+    expect(r.ok && r.plan.TerminateNodes).toEqual([]);
+    expect(r.ok && r.plan.After).toMatchObject({ DesiredComputeNodeCount: 3, Nodes: 3, Cores: 12 });
   });
 
   it("cost is unknown (null), never zero, for an instance type without a price", () => {
     const i = input(env([node("RUNNING", { cpu: 2 })]), { desired: 2 });
     i.pricing = { ...i.pricing, instanceTypes: ["S5.MEDIUM4"] };
     const r = planScale(i);
-    expect(r.ok && r.plan.before.costPerHour).toBe(null);
-    expect(r.ok && r.plan.after).toMatchObject({ cores: 4, costPerHour: null });
+    expect(r.ok && r.plan.Before.CostPerHour).toBe(null);
+    expect(r.ok && r.plan.After).toMatchObject({ Cores: 4, CostPerHour: null });
   });
 });
 
@@ -196,29 +196,29 @@ describe("planScale: invariants", () => {
             return;
           }
           const p = r.plan;
-          expect(p.next).toBe(target);
-          if (p.direction === "none") {
-            expect(p.terminate).toEqual([]);
+          expect(p.DesiredComputeNodeCount).toBe(target);
+          if (p.Direction === "none") {
+            expect(p.TerminateNodes).toEqual([]);
             return;
           }
           // Cooldown
           expect(lastActMin * 60 >= rule.cooldownSeconds).toBe(true);
-          if (p.direction === "up") {
-            expect(p.next).toBeLessThanOrEqual(rule.maxNodes);
-            if (rule.maxCores !== undefined) expect(p.after.cores).toBeLessThanOrEqual(rule.maxCores);
-            expect(p.terminate).toEqual([]);
+          if (p.Direction === "up") {
+            expect(p.DesiredComputeNodeCount).toBeLessThanOrEqual(rule.maxNodes);
+            if (rule.maxCores !== undefined) expect(p.After.Cores).toBeLessThanOrEqual(rule.maxCores);
+            expect(p.TerminateNodes).toEqual([]);
           } else {
-            expect(p.next).toBeGreaterThanOrEqual(rule.minNodes);
+            expect(p.DesiredComputeNodeCount).toBeGreaterThanOrEqual(rule.minNodes);
           }
           const live = nodes.filter((n) => n.ComputeNodeState !== "DELETING" && n.ComputeNodeState !== "CREATION_FAILED");
-          expect(p.terminate).toHaveLength(p.direction === "down" ? Math.max(0, live.length - target) : 0);
-          expect(new Set(p.terminate).size).toBe(p.terminate.length);
+          expect(p.TerminateNodes).toHaveLength(p.Direction === "down" ? Math.max(0, live.length - target) : 0);
+          expect(new Set(p.TerminateNodes).size).toBe(p.TerminateNodes.length);
           const byId = new Map(nodes.map((n) => [n.ComputeNodeId, n]));
-          for (const id of p.terminate) expect(["CREATED", "RUNNING", "ABNORMAL"]).toContain(byId.get(id)?.ComputeNodeState);
+          for (const id of p.TerminateNodes) expect(["CREATED", "RUNNING", "ABNORMAL"]).toContain(byId.get(id)?.ComputeNodeState);
           const idleLeft = scaleDownOrder(live).filter((n) => n.TaskInstanceNumAvailable > 0 || n.ComputeNodeState === "CREATED");
-          const idleKept = idleLeft.filter((n) => !p.terminate.includes(n.ComputeNodeId));
-          if (p.terminateBusy.length > 0) expect(idleKept).toEqual([]);
-          expect(p.after.nodes).toBe(target);
+          const idleKept = idleLeft.filter((n) => !p.TerminateNodes.includes(n.ComputeNodeId));
+          if (p.BusyNodes.length > 0) expect(idleKept).toEqual([]);
+          expect(p.After.Nodes).toBe(target);
         },
       ),
       { numRuns: 400 },
