@@ -98,6 +98,7 @@ describe("serverless.yml", () => {
     expect(new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" }).format(next)).toBe("01:00");
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: serverless.yml variable syntax, not a template
   it("resolves ${env:…} like Serverless v3: set values, quoted fallbacks (even with braces)", () => {
     expect(fn("jobs").environment.API_KEYS).toBe(ENV.API_KEYS);
     expect(fn("envs").environment.ENV_POLICY).toBe("{}");
@@ -118,6 +119,7 @@ describe("serverless.yml", () => {
     ["a non-integrated response", (t: string) => t.replace("path: /envs, integratedResponse: true", "path: /envs, integratedResponse: false"), lineOf("path: /envs, integratedResponse"), /integratedResponse must be true/],
     ["an unknown runtime", (t: string) => t.replace("runtime: Nodejs18.15", "runtime: Nodejs20.x"), lineOf("runtime: Nodejs18.15"), /provider\.runtime: Invalid enum value/],
     ["a timeout over 900 s", (t: string) => t.replace("timeout: 900", "timeout: 901"), lineOf("timeout: 900"), /functions\.cost-report\.timeout: SCF timeout is 1\.\.900 s/],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: serverless.yml variable syntax, not a template
     ["a variable source the stack cannot resolve", (t: string) => t.replace("${env:DRY_RUN, 'false'}", "${self:custom.dryRun}"), lineOf("DRY_RUN:"), /cannot resolve \$\{self:custom\.dryRun\}/],
   ])("fails on %s, naming the line and the reason", (_what, edit, line, reason) => {
     const e = brokenBy(edit);
@@ -129,6 +131,7 @@ describe("serverless.yml", () => {
   it("fails when API_KEYS is not set (no fallback: deploying without keys is refused)", () => {
     const e = brokenBy((t) => `${t}\n`, {});
     expect(e.message).toMatch(/functions\.jobs\.environment\.variables\.API_KEYS: environment variable API_KEYS is not set/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: serverless.yml variable syntax, not a template
     expect(e.line).toBe(lineOf("API_KEYS: ${env:API_KEYS}"));
   });
 
