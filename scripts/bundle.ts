@@ -27,6 +27,7 @@ const shimPlugin: Plugin = {
   setup(b) {
     const filter = new RegExp(`^(${Object.keys(SHIMS).join("|")})$`);
     b.onResolve({ filter }, (args) => ({ path: join(ROOT, "scripts", "shims", SHIMS[args.path]!) }));
+    b.onResolve({ filter: /^\.\/sse_response_model$/ }, () => ({ path: join(ROOT, "scripts", "shims", "sse-response-model.cjs") }));
   },
 };
 
