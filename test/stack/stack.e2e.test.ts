@@ -196,6 +196,10 @@ describe("npm start", () => {
     expect(recs.at(-1)).toMatchObject({ source: "timer", ok: true });
     const written = filesUnder(join(dataDir, "emulator-data", "cos", "batch-reports-1250000000"));
     for (const ext of [".json", ".csv", ".md", ".html"]) expect(written.some((f) => f.endsWith(ext)), ext).toBe(true);
+    // The same report on demand, over HTTP (cost-report's own apigw trigger).
+    const today = new Date().toISOString().slice(0, 10);
+    const costs = await fetch(`${first!.gateway}/costs?from=${today}&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}`, { headers: auth() });
+    expect(costs.status, await costs.clone().text()).toBe(200);
   }, 30_000);
 
   it("shuts down cleanly on Ctrl-C: every listener closed, no process left", async () => {
