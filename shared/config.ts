@@ -3,8 +3,12 @@
 import type { z } from "zod";
 import { AppError } from "./errors";
 
+/**
+ * Parses the environment with `schema`. A variable set to the empty string counts as unset:
+ * deploy tools write `KEY: ${env:KEY}` lines that resolve to "" when the operator left KEY out.
+ */
 export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const r = schema.safeParse(env);
+  const r = schema.safeParse(withoutEmpty(env));
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`).join("; ");
   throw new AppError("config_invalid", `invalid configuration: ${details}`, { status: 500, expose: false });
@@ -25,4 +29,8 @@ export function parseJsonVar<S extends z.ZodTypeAny>(name: string, raw: string |
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => `${name}.${i.path.join(".")}: ${i.message}`).join("; ");
   throw new AppError("config_invalid", `invalid ${name}: ${details}`, { status: 500, expose: false });
+}
+
+export function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
 }

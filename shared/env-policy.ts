@@ -3,7 +3,7 @@
 // start: a bad policy stops the function with the field that is wrong.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { parseJsonVar } from "./config";
+import { parseJsonVar, withoutEmpty } from "./config";
 import { AppError } from "./errors";
 
 const SCOPE = z.string().regex(/^[a-z-]+:(read|write|admin|\*)$/, "a scope looks like envs:write");
@@ -89,7 +89,8 @@ export function globMatch(pattern: string, name: string): boolean {
  * The policy from `ENV_POLICY` (JSON) or `ENV_POLICY_FILE` (a JSON file path), or the defaults.
  * Called once per container; throws AppError `config_invalid` naming the field.
  */
-export function loadEnvPolicy(env: NodeJS.ProcessEnv = process.env): EnvPolicy {
+export function loadEnvPolicy(raw: NodeJS.ProcessEnv = process.env): EnvPolicy {
+  const env = withoutEmpty(raw);
   if (env.ENV_POLICY && env.ENV_POLICY_FILE)
     throw new AppError("config_invalid", "set ENV_POLICY or ENV_POLICY_FILE, not both", { status: 500, expose: false });
   if (env.ENV_POLICY_FILE) {

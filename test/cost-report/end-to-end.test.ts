@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler } from "../../functions/cost-report/handler";
+import { NO_BUDGETS } from "../../functions/cost-report/budgets";
 import { makeCostsHttpHandler } from "../../functions/cost-report/http";
 import type { CostReport } from "../../functions/cost-report/model";
 import { buildPriceTable } from "../../functions/cost-report/prices";
@@ -255,7 +256,7 @@ describe("GET /costs on demand (the cost-report function's HTTP trigger)", () =>
   const get = (query: Record<string, unknown>, key = "reader-key-0123456789") =>
     makeCostsHttpHandler({
       batch: t.port,
-      config: { prices: buildPriceTable(), budgets: { total: {}, envs: {}, tags: {} }, idleAlertHours: 0, timeZone: TZ },
+      config: { prices: buildPriceTable(), budgets: NO_BUDGETS, idleAlertHours: 0, timeZone: TZ },
       keys: parseApiKeys("reader:reader-key-0123456789:envs:read,writer:writer-key-0123456789:jobs:write"),
       logger: memoryLogger(),
       clock: () => new Date(now),

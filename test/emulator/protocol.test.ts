@@ -54,7 +54,7 @@ describe("emulator protocol through the real SDK", () => {
   });
 
   it("answers an unknown action with InvalidAction", async () => {
-    const err = await t.port.call("NoSuchAction", {}).catch((e) => e);
+    const err = (await t.port.call("NoSuchAction", {}).catch((e: unknown) => e)) as { code: string };
     expect(err.code).toBe("batch.unknown_action");
     const raw = await (t.sdk as unknown as { request(a: string, r: unknown): Promise<unknown> }).request("FlyToTheMoon", {}).catch((e: { code: string }) => e);
     expect((raw as { code: string }).code).toBe("InvalidAction");

@@ -55,3 +55,14 @@ describe("log redaction", () => {
     expect(log.lines[0]).toMatchObject({ level: "info", msg: "request", function: "t" });
   });
 });
+
+describe("empty variables", () => {
+  it("count as unset, as a deploy file's `${env:X}` leaves them", async () => {
+    const { parseEnv } = await import("../../shared/config");
+    const { z } = await import("zod");
+    expect(loadEnvPolicy({ ENV_POLICY: "", ENV_POLICY_FILE: " " })).toEqual(loadEnvPolicy({}));
+    const schema = z.object({ ALERT_WEBHOOK_URL: z.string().url().optional() }).passthrough();
+    expect(parseEnv(schema, { ALERT_WEBHOOK_URL: "" }).ALERT_WEBHOOK_URL).toBeUndefined();
+    expect(() => parseEnv(schema, { ALERT_WEBHOOK_URL: "not a url" })).toThrow(/ALERT_WEBHOOK_URL/);
+  });
+});
