@@ -84,8 +84,11 @@ describe("serverless.yml", () => {
     for (const t of [...fn("jobs").triggers, ...fn("envs").triggers]) expect(t).toMatchObject({ kind: "apigw", stage: "release" });
   });
 
-  it("subscribes node-abnormal to the batch-node-events topic", () => {
-    expect(fn("node-abnormal").triggers).toEqual([expect.objectContaining({ kind: "cmq", name: "batch-node-events", topic: "batch-node-events", enabled: true })]);
+  it("subscribes node-abnormal to the batch-node-events topic, with a sweep every 5 minutes", () => {
+    expect(fn("node-abnormal").triggers).toEqual([
+      expect.objectContaining({ kind: "cmq", name: "batch-node-events", topic: "batch-node-events", enabled: true }),
+      expect.objectContaining({ kind: "timer", name: "abnormal-sweep", cronExpression: "0 */5 * * * * *", enabled: true }),
+    ]);
   });
 
   it("runs cost-report daily at 01:00 Asia/Shanghai (17:00 UTC)", () => {
@@ -109,9 +112,9 @@ describe("serverless.yml", () => {
   });
 
   it.each([
-    ["an invalid cron (hour 24)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 24 * * * *"'), lineOf("cronExpression"), /cronExpression: invalid cron "0 0 24 \* \* \* \*": hour field "24": 24 is out of range 0-23/],
-    ["a 5-field cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 17 * * *"'), lineOf("cronExpression"), /expected 7 fields/],
-    ["L in a cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 17 L * ? *"'), lineOf("cronExpression"), /L, W and # are not supported/],
+    ["an invalid cron (hour 24)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 24 * * * *"'), lineOf('cronExpression: "0 0 17'), /cronExpression: invalid cron "0 0 24 \* \* \* \*": hour field "24": 24 is out of range 0-23/],
+    ["a 5-field cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 17 * * *"'), lineOf('cronExpression: "0 0 17'), /expected 7 fields/],
+    ["L in a cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 17 L * ? *"'), lineOf('cronExpression: "0 0 17'), /L, W and # are not supported/],
     ["a handler without an export", (t: string) => t.replace("handler: index.main_handler", "handler: index"), lineOf("handler: index.main_handler"), /functions\.jobs\.handler: a handler looks like index\.main_handler/],
     ["a missing artifact", (t: string) => t.replace("artifact: dist/envs.zip", "artifact: dist/envs"), lineOf("artifact: dist/envs.zip"), /functions\.envs\.package\.artifact: the artifact is the built zip/],
     ["a route served twice", (t: string) => t.replace("path: /openapi/envs.json,", "path: /jobs,"), lineOf("path: /openapi/envs.json,"), /GET \/jobs is already routed to jobs \(line \d+\)/],
