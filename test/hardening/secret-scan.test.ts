@@ -26,6 +26,7 @@ import cmqFixture from "../fixtures/cmq-batch-node-event.json";
 import timerFixture from "../fixtures/timer.json";
 import { eventually } from "../support/emulator";
 import { httpEvent } from "../support/fuzz";
+import { startLossyProxy } from "./support";
 
 const SECRET_ID = "AKIDsecretscan00000000000000000000";
 const SECRET_KEY = "SCANsecretKEY-9f8e7d6c5b4a39281706";
@@ -59,6 +60,9 @@ const keep = (where: string, text: string) => collected.push({ where, text });
 const scanLogger = (fn: string): Logger => createLogger({ function: fn }, { sink: (line) => keep(`log:${fn}`, line), level: "debug" });
 
 let emu: Emulator;
+/** What went over the wire to Batch (through a recording proxy): where the secrets must be. */
+let wire: Awaited<ReturnType<typeof startLossyProxy>>;
+const wireText: string[] = [];
 let dataDir: string;
 let cosDir: string;
 const realStdout = process.stdout.write.bind(process.stdout);
@@ -73,6 +77,7 @@ beforeAll(async () => {
     timings: { nodeSubmitMs: 20, nodeCreateMs: 40, nodeStartMs: 40, nodeDeleteMs: 40, anonymousNodeMs: 20, tickMs: 20 },
     exec: false,
   });
+  wire = await startLossyProxy(emu.url, { dropRate: 0, onRequest: (h, b) => wireText.push(`${JSON.stringify(h)} ${b.toString("utf8")}`) });
   // Whatever any code writes to stdout/stderr during the flows is scanned too.
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     keep("stdout", String(chunk));
@@ -86,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.stdout.write = realStdout;
   process.stderr.write = realStderr;
+  await wire?.close();
   await emu?.close();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(cosDir, { recursive: true, force: true });
@@ -94,7 +100,7 @@ afterAll(async () => {
 const port = (secretKey: string, logger: Logger) =>
   createTencentBatch({
     region: "ap-guangzhou",
-    endpoint: emu.url,
+    endpoint: wire.url,
     credentials: () => ({ secretId: SECRET_ID, secretKey, token: TOKEN }),
     retry: { baseMs: 5, capMs: 20, maxAttempts: 3 },
     limiter: { take: async () => {} },
@@ -184,7 +190,7 @@ describe("secret scan over end-to-end flows", () => {
       TENCENTCLOUD_SECRETID: SECRET_ID,
       TENCENTCLOUD_SECRETKEY: SECRET_KEY,
       TENCENTCLOUD_SESSIONTOKEN: TOKEN,
-      BATCH_ENDPOINT: emu.url,
+      BATCH_ENDPOINT: wire.url,
       API_KEYS,
     };
     const jobs = jobsFromEnv(env, createLogger({ function: "jobs" }));
@@ -289,12 +295,14 @@ describe("secret scan over end-to-end flows", () => {
   });
 
   it("finds no secret in any log line, answer, alert or file", async () => {
-    // Control: the secrets did flow through the system (Batch holds the body's secret, as it must).
-    expect(JSON.stringify(await (await fetch(`${emu.url}/_emulator/state`)).json())).toContain(USER_SECRET);
+    // Control: the secrets did flow through the system; the same patterns find them on the wire to Batch.
+    const onWire = wireText.join("\n");
+    for (const [what, re] of FORBIDDEN.filter(([w]) => ["session token", "secret from a request body", "TC3 authorization", "TC3 signature"].includes(w)))
+      expect(re.test(onWire), `${what} on the wire`).toBe(true);
     const kinds = new Set(collected.map((c) => c.where.split(":")[0]));
     // The scan saw every kind of output (a scan over nothing would pass).
     for (const k of ["log", "stdout", "answer", "file"]) expect(kinds, `collected ${[...kinds].join(", ")}`).toContain(k);
-    expect(collected.filter((c) => c.where.startsWith("log:")).length).toBeGreaterThan(50);
+    expect(collected.filter((c) => c.where.startsWith("log:")).length).toBeGreaterThan(30);
     // The flows did meet the secrets: the Batch request carried the body's secret, the failures were real.
     expect(collected.some((c) => c.where.startsWith("log") && c.text.includes("AuthFailure"))).toBe(true);
     expect(collected.some((c) => c.where.startsWith("stdout") && c.text.includes("API keys unusable"))).toBe(true);

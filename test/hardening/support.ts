@@ -27,7 +27,7 @@ export async function emulatorRoute<T = Record<string, unknown>>(t: TestEmulator
  * A proxy in front of the emulator that loses answers: the request reaches Batch and takes
  * effect, then the connection is cut before the reply (the failure that tests idempotency).
  */
-export async function startLossyProxy(target: string, opts: { dropRate: number; actions?: string[] }) {
+export async function startLossyProxy(target: string, opts: { dropRate: number; actions?: string[]; onRequest?: (headers: Record<string, unknown>, body: Buffer) => void }) {
   const { createServer, request } = await import("node:http");
   const upstream = new URL(target);
   const stats = { forwarded: 0, dropped: 0, droppedActions: new Map<string, number>() };
@@ -35,6 +35,7 @@ export async function startLossyProxy(target: string, opts: { dropRate: number; 
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      opts.onRequest?.(req.headers, Buffer.concat(chunks));
       const action = String(req.headers["x-tc-action"] ?? "");
       const up = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
