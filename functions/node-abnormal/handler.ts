@@ -63,6 +63,10 @@ export function makeHandler(deps: HandlerDeps) {
       if (terminated.size > TERMINATED_MEMORY) terminated.delete(terminated.keys().next().value as string);
     }
   };
+  // Per container: desired counts a failed pass could not restore after terminating nodes
+  // (Batch lowers the desired count with each node it terminates). The env then looks healthy
+  // at its lowered count, so no later pass would act: the next invocation restores it first.
+  const pendingRestore = new Map<string, { desired: number; at: number }>();
   const rdeps = { ...deps, now, alerter: withoutRepeats(deps.alerter, deps.config.alertRepeatSeconds * 1000, now, deps.logger) };
 
   return async function handle(event: unknown, context?: { request_id?: string; requestId?: string }): Promise<InvocationSummary> {
@@ -101,6 +105,29 @@ export function makeHandler(deps: HandlerDeps) {
       if (Object.keys(summary.ignored).length) logger.info("events ignored", { ignored: summary.ignored });
     }
 
+    const failed: string[] = [];
+    for (const [envId, p] of pendingRestore) {
+      if (now() - p.at > Math.max(3600, deps.config.retryWindowSeconds) * 1000) {
+        pendingRestore.delete(envId);
+        continue;
+      }
+      try {
+        const env = await deps.batch.getEnv(envId);
+        if (env.NextAction !== "DELETING" && env.DesiredComputeNodeCount < p.desired) {
+          await deps.batch.setDesiredNodes(envId, p.desired);
+          logger.info("remediation", { env: envId, nodes: [], decision: "restored-desired", inputs: { desired: env.DesiredComputeNodeCount, restored_to: p.desired } });
+        }
+        pendingRestore.delete(envId);
+      } catch (e) {
+        const err = asAppError(e);
+        if (err.status === 404) pendingRestore.delete(envId);
+        else {
+          logger.error("remediation restore failed", { env: envId, desired: p.desired, code: err.tencentCode ?? err.code });
+          failed.push(envId);
+        }
+      }
+    }
+
     const work: Array<[string, Target]> = [];
     for (const [envId, t] of targets) {
       const read = lastRead.get(envId);
@@ -127,12 +154,14 @@ export function makeHandler(deps: HandlerDeps) {
       }
     });
 
-    const failed: string[] = [];
     for (const r of results) {
       const decisions: Record<string, string[]> = {};
       if (r.outcome === "failed") failed.push(r.envId);
       else lastRead.set(r.envId, r.readAt);
       const plan = "plan" in r ? r.plan : undefined;
+      const restore = plan?.actions.find((a) => a.kind === "set-desired" && a.reason === "restore");
+      if (r.outcome === "failed" && plan && !plan.dryRun && restore?.kind === "set-desired" && plan.actions.some((a) => a.kind === "terminate"))
+        pendingRestore.set(r.envId, { desired: restore.desired, at: now() });
       if (r.outcome === "done" && plan && !plan.dryRun) {
         remember(r.envId, plan.actions.flatMap((a) => (a.kind === "terminate" ? a.nodeIds : [])));
       }

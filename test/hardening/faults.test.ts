@@ -136,7 +136,12 @@ describe("remediation under faults", () => {
       },
       20_000,
       50,
-    );
+    ).catch(async (e: Error) => {
+      await emulatorRoute(t, "DELETE", "/faults");
+      const env = await t.port.getEnv(envId);
+      const audit = logger.lines.filter((l) => l.msg === "remediation").slice(-6);
+      throw new Error(`${e.message}\nenv: desired ${env.DesiredComputeNodeCount}, nodes ${JSON.stringify(env.ComputeNodeSet.map((n) => [n.ComputeNodeId, n.ComputeNodeState]))}\nlast decisions: ${JSON.stringify(audit)}`);
+    });
     const injected = await faultHits();
     await emulatorRoute(t, "DELETE", "/faults");
     const after = await eventually(healthy);
@@ -147,6 +152,39 @@ describe("remediation under faults", () => {
     expect(injected).toBeGreaterThan(0);
     expect(failures).toBeLessThan(invocations);
   }, 40_000);
+});
+
+describe("remediation when the restore step fails after nodes were terminated", () => {
+  it("restores the desired count on the next invocation (Batch lowered it with the terminated node)", async () => {
+    const port = fastPort(t, { maxAttempts: 3 });
+    const { envId } = await port.createEnv({
+      Placement: { Zone: "ap-guangzhou-3" },
+      ComputeEnv: { EnvName: "faults-restore", DesiredComputeNodeCount: 3, EnvData: { InstanceType: "S5.MEDIUM4", ImageId: "img-31tjrtph" } },
+    });
+    const healthy = async () => {
+      const env = await t.port.getEnv(envId);
+      return env.DesiredComputeNodeCount === 3 && env.ComputeNodeSet.length === 3 && env.ComputeNodeSet.every((n) => n.ComputeNodeState === "RUNNING") ? env : undefined;
+    };
+    const before = await eventually(healthy);
+    const bad = before.ComputeNodeSet[0]!.ComputeNodeId;
+    await emulatorRoute(t, "POST", `/nodes/${bad}/abnormal`);
+    const handler = makeNodeAbnormal({
+      batch: port,
+      policy: EnvPolicySchema.parse({ default: { maxNodes: 6 } }),
+      config: { ...DEFAULT_REMEDIATION, graceSeconds: 0, cooldownSeconds: 0 },
+      logger: memoryLogger({ function: "node-abnormal" }),
+      alerter: { send: async () => {} },
+      region: "ap-guangzhou",
+    });
+    // Every attempt of the restoring ModifyComputeEnv fails: the pass terminates the node, then gives up.
+    await emulatorRoute(t, "POST", "/faults", { action: "ModifyComputeEnv", code: "InternalError", count: 3 });
+    await expect(handler(timerFixture)).rejects.toMatchObject({ code: "remediation_incomplete" });
+    expect((await t.port.getEnv(envId)).DesiredComputeNodeCount).toBe(2);
+    // SCF retries (or the next timer fires): the env gets its desired count back and heals.
+    await handler(timerFixture);
+    const after = await eventually(healthy);
+    expect(after.ComputeNodeSet.map((n) => n.ComputeNodeId)).not.toContain(bad);
+  }, 30_000);
 });
 
 describe("the cost report under faults", () => {

@@ -54,7 +54,9 @@ const FORBIDDEN: Array<[string, RegExp]> = [
 ];
 
 const collected: Array<{ where: string; text: string }> = [];
-const keep = (where: string, text: string) => collected.push({ where, text });
+const keep = (where: string, text: string): void => {
+  collected.push({ where, text });
+};
 
 /** A logger whose lines all land in `collected` (through the real JSON-line writer and its redaction). */
 const scanLogger = (fn: string): Logger => createLogger({ function: fn }, { sink: (line) => keep(`log:${fn}`, line), level: "debug" });

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler as makeJobsHandler } from "../../functions/jobs";
 import { ApiError } from "../../local/emulator/context";
-import { expandFileName, localPathFor } from "../../local/emulator/storage";
+import { expandFileName, localPathFor, PLACEHOLDERS } from "../../local/emulator/storage";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { createFsReportStore } from "../../shared/report-store";
@@ -18,6 +18,7 @@ import { expectWellFormed, fuzzParams, fuzzRuns, httpEvent } from "../support/fu
 import { fastPort } from "./support";
 
 const RUNS = fuzzRuns(300);
+const { jobId: JOB, taskName: TASK, index: INDEX } = PLACEHOLDERS;
 const COS = "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com";
 const inside = (base: string, p: string) => {
   const rel = relative(resolve(base), resolve(p));
@@ -26,7 +27,7 @@ const inside = (base: string, p: string) => {
 
 /** Path pieces that try to leave a folder, plain and disguised. */
 const segment = fc.oneof(
-  fc.constantFrom("..", ".", "...", "%2e%2e", "%2E%2E", "%252e%252e", ".%2e", "%2f", "%5c", "..\\..", "\u0000", "", "/", "//", "~", "$HOME", "${BATCH_JOB_ID}", "..\u2215..", "．．", "a", "logs"),
+  fc.constantFrom("..", ".", "...", "%2e%2e", "%2E%2E", "%252e%252e", ".%2e", "%2f", "%5c", "..\\..", "\u0000", "", "/", "//", "~", "$HOME", JOB, "..\u2215..", "．．", "a", "logs"),
   fc.string({ maxLength: 8 }),
   fc.string({ unit: "binary", maxLength: 6 }),
 );
@@ -57,7 +58,7 @@ describe("the emulator's cos:// and cfs:// mapping, with generated paths", () =>
   it("keeps placeholders from smuggling a parent segment in: a task name of .. is refused once expanded", () => {
     fc.assert(
       fc.property(segment, (taskName) => {
-        const file = expandFileName("${BATCH_JOB_ID}/${BATCH_TASK_NAME}/${BATCH_TASK_INSTANCE_INDEX}/stdout.log", { jobId: "job-aaaaaaaa", taskName, index: 0 });
+        const file = expandFileName(`${JOB}/${TASK}/${INDEX}/stdout.log`, { jobId: "job-aaaaaaaa", taskName, index: 0 });
         try {
           expect(inside(dataDir, localPathFor(dataDir, `${COS}/logs/`, file))).toBe(true);
         } catch (e) {
@@ -136,7 +137,7 @@ describe("escapes end to end: jobs API → SDK → emulator running the task", (
     ["a parent segment in the COS path", { RedirectInfo: { StdoutRedirectPath: `${COS}/logs/../../../` } }],
     ["an encoded parent in the CFS path", { RedirectInfo: { StderrRedirectPath: "cfs://10.0.0.1/%2e%2e/%2e%2e/" } }],
     ["a task name of .. expanded into the default file name", { TaskName: "..", RedirectInfo: { StdoutRedirectPath: `${COS}/logs/` } }],
-    ["a task name placeholder in the file name", { TaskName: "..", RedirectInfo: { StdoutRedirectPath: `${COS}/logs/`, StdoutRedirectFileName: "${BATCH_TASK_NAME}/${BATCH_TASK_NAME}/x.log" } }],
+    ["a task name placeholder in the file name", { TaskName: "..", RedirectInfo: { StdoutRedirectPath: `${COS}/logs/`, StdoutRedirectFileName: `${TASK}/${TASK}/x.log` } }],
     ["a parent segment in an output mapping", { OutputMappings: [{ SourcePath: "/data/out/", DestinationPath: `${COS}/../../` }] }],
   ])("refuses %s with 400 naming the field, and writes nothing", async (_what, task) => {
     const before = walk(t.dataDir).length;
@@ -149,7 +150,7 @@ describe("escapes end to end: jobs API → SDK → emulator running the task", (
   });
 
   it("runs a job whose output is redirected to COS and writes it inside the data dir only", async () => {
-    const r = await submit({ RedirectInfo: { StdoutRedirectPath: `${COS}/logs/`, StdoutRedirectFileName: "${BATCH_JOB_ID}/out.log" } });
+    const r = await submit({ RedirectInfo: { StdoutRedirectPath: `${COS}/logs/`, StdoutRedirectFileName: `${JOB}/out.log` } });
     expect(r.status).toBe(201);
     const jobId = r.json.JobId as string;
     await eventually(async () => (await t.port.getJob(jobId)).JobState === "SUCCEED", 15_000);

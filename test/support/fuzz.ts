@@ -80,7 +80,7 @@ const NASTY_STRINGS = [
   "💥",
   "<script>alert(1)</script>",
   "' OR 1=1 --",
-  "${jndi:ldap://x}",
+  ["$", "{jndi:ldap://x}"].join(""),
   "__proto__",
   "constructor",
   "prototype",
@@ -134,7 +134,7 @@ type PathSeg = string | number;
 
 function pathsOf(v: unknown, at: PathSeg[] = [], out: PathSeg[][] = []): PathSeg[][] {
   out.push(at);
-  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, [...at, i], out));
+  if (Array.isArray(v)) v.forEach((x, i) => void pathsOf(x, [...at, i], out));
   else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) pathsOf(x, [...at, k], out);
   return out;
 }
