@@ -43,6 +43,8 @@ export async function bundle(
   opts: { shims?: boolean; minify?: boolean; metafile?: boolean } = {},
 ): Promise<BundleResult & { meta?: unknown }> {
   mkdirSync(dirname(outfile), { recursive: true });
+  // The repo is `"type": "module"`; bundles are CommonJS, as SCF (no package.json) loads them.
+  writeFileSync(join(dirname(dirname(outfile)), "package.json"), '{ "type": "commonjs" }\n');
   const r = await build({
     entryPoints: [entry],
     outfile,

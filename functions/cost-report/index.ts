@@ -1,43 +1,11 @@
-// SCF entry: builds the dependencies once per container (lazily, on the first event).
-// A timer event writes the report files; an HTTP event (API Gateway or Function URL) is
-// GET /costs, the same report on demand.
-import { createAlerter } from "../../shared/alerts";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
-import { type MainHandler, parseApiKeys } from "../../shared/http";
-import { createLogger } from "../../shared/log";
-import { createReportStore } from "../../shared/report-store";
-import { costConfigFromEnv } from "./config";
-import { type CostRunResult, makeHandler } from "./handler";
-import { makeCostsHttpHandler } from "./http";
+// SCF entry (`index.main_handler`). Loading this module defines one function and nothing
+// else: esbuild turns the dynamic import into a lazily evaluated module, so the function's code
+// (zod schemas, the Batch client) is evaluated on the first event of a container, not at load.
+import type { main_handler as Entry } from "./entry";
 
-let timerHandler: ((event: unknown, context?: unknown) => Promise<CostRunResult>) | undefined;
-let httpHandler: MainHandler | undefined;
+let entry: Promise<{ main_handler: typeof Entry }> | undefined;
 
-function build(env: NodeJS.ProcessEnv) {
-  const logger = createLogger({ function: "cost-report" });
-  try {
-    const config = costConfigFromEnv(env);
-    // Credentials are read per request: SCF role credentials are temporary.
-    const credentials = () => credentialsFromEnv(env);
-    const batch = createTencentBatch({ region: config.region, endpoint: config.batchEndpoint, credentials, logger });
-    timerHandler = makeHandler({
-      config,
-      batch,
-      store: createReportStore({ dest: config.dest, localCosDir: config.localCosDir, credentials }),
-      alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "cost-report" }),
-      logger,
-    });
-    httpHandler = makeCostsHttpHandler({ batch, config, keys: parseApiKeys(env.API_KEYS), logger });
-  } catch (e) {
-    logger.error("cost-report configuration is invalid", { error: (e as Error).message });
-    throw e;
-  }
-}
-
-const isHttpEvent = (event: unknown): boolean =>
-  !!event && typeof event === "object" && typeof (event as { httpMethod?: unknown }).httpMethod === "string";
-
-export async function main_handler(event: unknown, context: unknown): Promise<unknown> {
-  if (!timerHandler || !httpHandler) build(process.env);
-  return isHttpEvent(event) ? httpHandler!(event, context) : timerHandler!(event, context);
-}
+export const main_handler: typeof Entry = async (event, context) => {
+  entry ??= import("./entry");
+  return (await entry).main_handler(event, context);
+};

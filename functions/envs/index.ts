@@ -1,60 +1,11 @@
-// SCF entry of the envs function. Configuration is read once per container, on the first
-// request; a bad value (ENV_POLICY, COST_PRICES, TENCENTCLOUD_REGION) stops the function: every
-// request gets a 500 and the log names the variable and the field that are wrong.
-import { z } from "zod";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
-import { parseEnv } from "../../shared/config";
-import { loadEnvPolicy } from "../../shared/env-policy";
-import { type MainHandler, parseApiKeys, type ScfHttpResponse, toProblem } from "../../shared/http";
-import { createLogger, type Logger } from "../../shared/log";
-import { priceTableFromEnv } from "../cost-report/prices";
-import { makeHandler } from "./handler";
+// SCF entry (`index.main_handler`). Loading this module defines one function and nothing
+// else: esbuild turns the dynamic import into a lazily evaluated module, so the function's code
+// (zod schemas, the Batch client) is evaluated on the first event of a container, not at load.
+import type { main_handler as Entry } from "./entry";
 
-export { makeHandler } from "./handler";
+let entry: Promise<{ main_handler: typeof Entry }> | undefined;
 
-const ConfigSchema = z
-  .object({
-    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
-    BATCH_ENDPOINT: z.string().optional(),
-    API_BASE_PATH: z.string().optional(),
-  })
-  .passthrough();
-
-/** Builds the handler from the environment; throws AppError config_invalid naming the field. */
-export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger = createLogger({ function: "envs" })): MainHandler {
-  const cfg = parseEnv(ConfigSchema, env);
-  const policy = loadEnvPolicy(env);
-  const prices = priceTableFromEnv(env.COST_PRICES);
-  const port = createTencentBatch({
-    region: cfg.TENCENTCLOUD_REGION,
-    credentials: () => credentialsFromEnv(env),
-    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
-    logger,
-  });
-  return makeHandler({
-    port,
-    policy,
-    prices,
-    region: cfg.TENCENTCLOUD_REGION,
-    keys: parseApiKeys(env.API_KEYS),
-    logger,
-    basePath: cfg.API_BASE_PATH,
-  });
-}
-
-let handler: MainHandler | undefined;
-
-export const main_handler = async (event: unknown, context?: unknown): Promise<ScfHttpResponse> => {
-  if (!handler) {
-    const logger = createLogger({ function: "envs" });
-    try {
-      handler = handlerFromEnv(process.env, logger);
-    } catch (e) {
-      // Fail closed with a well-formed answer; the variable and field that are wrong are in the log.
-      logger.error("configuration invalid: the envs function cannot serve", { err: e });
-      const p = toProblem(e, "config");
-      return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
-    }
-  }
-  return handler(event, context);
+export const main_handler: typeof Entry = async (event, context) => {
+  entry ??= import("./entry");
+  return (await entry).main_handler(event, context);
 };

@@ -1,62 +1,11 @@
-// SCF entry of the jobs function (API Gateway and Function URL triggers). Dependencies are built
-// once per container, on the first request; credentials are read per Batch call.
-import { z } from "zod";
-import type { BatchPort } from "../../shared/batch/port";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
-import { parseEnv } from "../../shared/config";
-import { type KeyRing, type MainHandler, makeHttpHandler, parseApiKeys, toProblem } from "../../shared/http";
-import type { ScfHttpResponse } from "../../shared/http/request";
-import { createLogger, type Logger } from "../../shared/log";
-import { jobsRoutes } from "./routes";
-import { createJobsService } from "./service";
+// SCF entry (`index.main_handler`). Loading this module defines one function and nothing
+// else: esbuild turns the dynamic import into a lazily evaluated module, so the function's code
+// (zod schemas, the Batch client) is evaluated on the first event of a container, not at load.
+import type { main_handler as Entry } from "./entry";
 
-export interface JobsHandlerDeps {
-  batch: BatchPort;
-  region: string;
-  keys: KeyRing;
-  logger: Logger;
-  basePath?: string | undefined;
-}
+let entry: Promise<{ main_handler: typeof Entry }> | undefined;
 
-/** The jobs API over any Batch port (tests pass an in-memory one or the emulator's). */
-export function makeHandler(deps: JobsHandlerDeps): MainHandler {
-  const service = createJobsService({ batch: deps.batch, region: deps.region });
-  return makeHttpHandler({ routes: jobsRoutes(service), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
-}
-
-const ConfigSchema = z
-  .object({
-    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
-    BATCH_ENDPOINT: z.string().optional(),
-    API_BASE_PATH: z.string().optional(),
-  })
-  .passthrough();
-
-/** Builds the handler from the environment; throws AppError config_invalid naming the variable. */
-export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger): MainHandler {
-  const cfg = parseEnv(ConfigSchema, env);
-  const batch = createTencentBatch({
-    region: cfg.TENCENTCLOUD_REGION,
-    credentials: () => credentialsFromEnv(env),
-    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
-    logger,
-  });
-  return makeHandler({ batch, region: cfg.TENCENTCLOUD_REGION, keys: parseApiKeys(env.API_KEYS), logger, basePath: cfg.API_BASE_PATH });
-}
-
-let handler: MainHandler | undefined;
-
-export const main_handler = async (event: unknown, context?: unknown): Promise<ScfHttpResponse> => {
-  if (!handler) {
-    const logger = createLogger({ function: "jobs" });
-    try {
-      handler = handlerFromEnv(process.env, logger);
-    } catch (e) {
-      // Fail closed with a well-formed answer; the reason (variable and rule) is in the log only.
-      logger.error("configuration invalid: the jobs function cannot serve", { err: e });
-      const p = toProblem(e, "config");
-      return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
-    }
-  }
-  return handler(event, context);
+export const main_handler: typeof Entry = async (event, context) => {
+  entry ??= import("./entry");
+  return (await entry).main_handler(event, context);
 };

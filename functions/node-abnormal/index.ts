@@ -1,33 +1,11 @@
-// SCF entry: CMQ topic events (Batch compute-env events) and an optional timer sweep.
-// Dependencies are built once per container, on the first invocation.
-import { createAlerter } from "../../shared/alerts";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
-import { loadEnvPolicy } from "../../shared/env-policy";
-import { createLogger } from "../../shared/log";
-import { loadConfig } from "./config";
-import { makeHandler } from "./handler";
+// SCF entry (`index.main_handler`). Loading this module defines one function and nothing
+// else: esbuild turns the dynamic import into a lazily evaluated module, so the function's code
+// (zod schemas, the Batch client) is evaluated on the first event of a container, not at load.
+import type { main_handler as Entry } from "./entry";
 
-let handler: ReturnType<typeof makeHandler> | undefined;
+let entry: Promise<{ main_handler: typeof Entry }> | undefined;
 
-function build(): ReturnType<typeof makeHandler> {
-  const config = loadConfig();
-  const logger = createLogger({ function: "node-abnormal" });
-  return makeHandler({
-    batch: createTencentBatch({
-      region: config.region,
-      credentials: () => credentialsFromEnv(),
-      ...(config.batchEndpoint ? { endpoint: config.batchEndpoint } : {}),
-      logger,
-    }),
-    policy: loadEnvPolicy(),
-    config: config.remediation,
-    logger,
-    alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "node-abnormal" }),
-    region: config.region,
-  });
-}
-
-export const main_handler = async (event: unknown, context?: { request_id?: string }) => {
-  handler ??= build();
-  return handler(event, context);
+export const main_handler: typeof Entry = async (event, context) => {
+  entry ??= import("./entry");
+  return (await entry).main_handler(event, context);
 };

@@ -1,7 +1,7 @@
 // The SCF entry: configuration from the environment, read once; a bad policy stops the function
 // naming the field; secrets never reach a log line.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handlerFromEnv, main_handler } from "../../functions/envs/index";
+import { handlerFromEnv, main_handler } from "../../functions/envs/entry";
 import { isAppError } from "../../shared/errors";
 import { memoryLogger } from "../../shared/log";
 import functionUrl from "../fixtures/function-url.json";

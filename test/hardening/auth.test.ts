@@ -4,9 +4,9 @@
 // → 503 for everything (fail closed). Batch is never called for a refused request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { priceTableFromEnv } from "../../functions/cost-report/prices";
-import { handlerFromEnv as envsFromEnv } from "../../functions/envs";
+import { handlerFromEnv as envsFromEnv } from "../../functions/envs/entry";
 import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
-import { handlerFromEnv as jobsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs";
+import { handlerFromEnv as jobsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
 import { emulatorOptionsFromEnv } from "../../local/emulator/options";
 import { EnvPolicySchema } from "../../shared/env-policy";
 import { type MainHandler, parseApiKeys } from "../../shared/http";

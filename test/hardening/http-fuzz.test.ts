@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { priceTableFromEnv } from "../../functions/cost-report/prices";
 import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
-import { makeHandler as makeJobsHandler } from "../../functions/jobs";
+import { makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
 import { EnvPolicySchema } from "../../shared/env-policy";
 import { type MainHandler, parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";

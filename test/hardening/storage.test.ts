@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeHandler as makeJobsHandler } from "../../functions/jobs";
+import { makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
 import { ApiError } from "../../local/emulator/context";
 import { expandFileName, localPathFor, PLACEHOLDERS } from "../../local/emulator/storage";
 import { parseApiKeys } from "../../shared/http";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { handlerFromEnv } from "../../functions/jobs";
+import { handlerFromEnv } from "../../functions/jobs/entry";
 import { canonicalJson, clientTokenFor } from "../../functions/jobs/submit";
 import { findCycle } from "../../functions/jobs/validate";
 import { fullLogLocation, listFilters } from "../../functions/jobs/views";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeHandler } from "../../functions/jobs";
+import { makeHandler } from "../../functions/jobs/entry";
 import { localPathFor } from "../../local/emulator/storage";
 import type { MainHandler } from "../../shared/http";
 import { parseApiKeys } from "../../shared/http";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { batchError } from "../../shared/batch/tencent-adapter";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
-import { makeHandler } from "../../functions/jobs";
+import { makeHandler } from "../../functions/jobs/entry";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import apigwDocumented from "../fixtures/apigw-documented.json";
 import functionUrl from "../fixtures/function-url.json";
