@@ -29,7 +29,10 @@ export interface CostQuery {
 const ms = (v: Date | number) => (typeof v === "number" ? v : v.getTime());
 
 export async function buildCostReport(deps: CostReportDeps, q: CostQuery): Promise<CostReport> {
-  const now = q.now !== undefined ? ms(q.now) : (deps.clock?.() ?? new Date()).getTime();
+  // Whole seconds, as the computation counts them: a millisecond `now` would put the jobs read
+  // (from now − IDLE_ALERT_HOURS) a fraction after what the idle check needs, and mark every
+  // scheduled report partial.
+  const now = Math.floor((q.now !== undefined ? ms(q.now) : (deps.clock?.() ?? new Date()).getTime()) / 1000) * 1000;
   const window: ReportWindow = { from: ms(q.from), to: ms(q.to), timeZone: deps.timeZone ?? DEFAULT_TIME_ZONE };
   const budgets = deps.budgets ?? NO_BUDGETS;
   const idle = deps.idleAlertHours ?? 0;

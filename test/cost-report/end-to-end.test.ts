@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler } from "../../functions/cost-report/handler";
 import { NO_BUDGETS } from "../../functions/cost-report/budgets";
 import { makeCostsHttpHandler } from "../../functions/cost-report/http";
+import { buildCostReport } from "../../functions/cost-report/report";
 import type { CostReport } from "../../functions/cost-report/model";
 import { buildPriceTable } from "../../functions/cost-report/prices";
 import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
@@ -221,6 +222,18 @@ describe("cost-report end to end on the emulator", () => {
     expect(countColor(png, "#2f6fde")).toBeGreaterThan(200);
     expect(countColor(png, "#e8833a")).toBeGreaterThan(200);
   }, 60_000);
+});
+
+describe("cost-report with the production defaults", () => {
+  it("runs the idle check (IDLE_ALERT_HOURS 24) at a millisecond clock and stays complete", async () => {
+    const at = Math.floor(now / 1000) * 1000 + 537;
+    const report = await buildCostReport(
+      { batch: t.port, prices: buildPriceTable(), idleAlertHours: 24, timeZone: TZ },
+      { from: at - 3 * H, to: at, now: at },
+    );
+    expect(report.assumptions.dataGaps.map((g) => g.code)).not.toContain("idle_uncovered");
+    expect(report.partial).toBe(false);
+  }, 20_000);
 });
 
 describe("cost-report when Batch cannot answer everything", () => {
