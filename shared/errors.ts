@@ -54,16 +54,19 @@ export function validationError(issues: FieldIssue[], message?: string): AppErro
   );
 }
 
-/** Turns zod issues into field issues with dotted paths (`Job.Tasks[0].TaskName`). */
+/**
+ * Turns zod issues into field issues with dotted paths (`Job.Tasks[0].TaskName`). An unknown
+ * field is reported at its own path (`Job.Taskz: unknown field`), not at its parent's.
+ */
 export function issuesFromZod(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string }>,
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: ReadonlyArray<string> }>,
   prefix = "",
 ): FieldIssue[] {
-  return issues.map((i) => ({
-    path: joinPath(prefix, i.path),
-    message: i.message,
-    ...(i.code ? { code: i.code } : {}),
-  }));
+  return issues.flatMap((i) =>
+    i.code === "unrecognized_keys" && i.keys?.length
+      ? i.keys.map((k) => ({ path: joinPath(prefix, [...i.path, k]), message: "unknown field", code: i.code! }))
+      : [{ path: joinPath(prefix, i.path), message: i.message, ...(i.code ? { code: i.code } : {}) }],
+  );
 }
 
 export function joinPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {

@@ -72,7 +72,7 @@ describe("planCreateEnv: product rules, each naming the field", () => {
     }, "ComputeEnv.DesiredComputeNodeCount", /2000/],
     ["an unknown field (typo)", (b) => {
       Object.assign(b.ComputeEnv, { DesiredCount: 3 });
-    }, "ComputeEnv", /DesiredCount/],
+    }, "ComputeEnv.DesiredCount", /unknown field/],
     ["a long name", (b) => {
       b.ComputeEnv.EnvName = "x".repeat(61);
     }, "ComputeEnv.EnvName", /60/],

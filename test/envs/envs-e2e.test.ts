@@ -260,7 +260,7 @@ describe("POST /envs/{EnvId}/scale", () => {
       [{ DesiredComputeNodeCount: 2, delta: 1 }, "delta"],
       [{}, "DesiredComputeNodeCount"],
       [{ DesiredComputeNodeCount: 2.5 }, "DesiredComputeNodeCount"],
-      [{ DesiredComputeNodeCount: 2, extra: true }, ""],
+      [{ DesiredComputeNodeCount: 2, extra: true }, "extra"],
     ];
     for (const [body, path] of cases) {
       const r = await fn.call("POST", `/envs/${envId}/scale`, { body });

@@ -60,3 +60,13 @@ describe("event names", () => {
     expect(normalizeEventName(given)).toBe(want);
   });
 });
+
+describe("issuesFromZod", () => {
+  it("names an unknown field at its own path", async () => {
+    const { z } = await import("zod");
+    const { issuesFromZod } = await import("../../shared/errors");
+    const r = z.object({ Job: z.object({ Tasks: z.array(z.object({ TaskName: z.string() }).strict()) }).strict() }).strict().safeParse({ Job: { Tasks: [{ TaskName: "a", Comand: "x" }] }, Extra: 1 });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(issuesFromZod(r.error.issues).map((i) => i.path).sort()).toEqual(["Extra", "Job.Tasks[0].Comand"]);
+  });
+});
