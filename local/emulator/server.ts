@@ -200,7 +200,7 @@ function coreRoutes(store: Store, counters: Map<string, number>, faults: ReturnT
       path: "/state",
       handle: (_ctx, _p, body) => {
         const s = body as EmulatorState;
-        if (!s || s.version !== 1 || !Array.isArray(s.envs) || !Array.isArray(s.jobs)) throw new ApiError("InvalidParameter", "state must be {version:1, envs, jobs, activities, tokens}");
+        if (s?.version !== 1 || !Array.isArray(s.envs) || !Array.isArray(s.jobs)) throw new ApiError("InvalidParameter", "state must be {version:1, envs, jobs, activities, tokens}");
         store.importState({ version: 1, envs: s.envs, jobs: s.jobs, activities: s.activities ?? [], tokens: s.tokens ?? [] });
         return { ok: true };
       },

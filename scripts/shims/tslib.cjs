@@ -1,10 +1,10 @@
 "use strict";
 // Bundle shim: the three tslib helpers the SDK's batch client and common code use (tslib is ~6.5 KB minified).
 function __importDefault(mod) {
-  return mod && mod.__esModule ? mod : { default: mod };
+  return mod?.__esModule ? mod : { default: mod };
 }
 function __importStar(mod) {
-  if (mod && mod.__esModule) return mod;
+  if (mod?.__esModule) return mod;
   const result = {};
   if (mod != null) for (const k of Object.keys(mod)) if (k !== "default") result[k] = mod[k];
   result.default = mod;
@@ -12,7 +12,7 @@ function __importStar(mod) {
 }
 function __exportStar(m, exports) {
   for (const p of Object.keys(m)) {
-    if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) {
+    if (p !== "default" && !Object.hasOwn(exports, p)) {
       Object.defineProperty(exports, p, { enumerable: true, get: () => m[p] });
     }
   }
