@@ -5,7 +5,7 @@ import { z } from "zod";
 import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
 import { parseEnv } from "../../shared/config";
 import { loadEnvPolicy } from "../../shared/env-policy";
-import { type MainHandler, parseApiKeys, type ScfHttpResponse, toProblem } from "../../shared/http";
+import { httpEntry, type MainHandler, parseApiKeys } from "../../shared/http";
 import { createLogger, type Logger } from "../../shared/log";
 import { priceTableFromEnv } from "../cost-report/prices";
 import { makeHandler } from "./handler";
@@ -42,19 +42,4 @@ export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger = createLo
   });
 }
 
-let handler: MainHandler | undefined;
-
-export const main_handler = async (event: unknown, context?: unknown): Promise<ScfHttpResponse> => {
-  if (!handler) {
-    const logger = createLogger({ function: "envs" });
-    try {
-      handler = handlerFromEnv(process.env, logger);
-    } catch (e) {
-      // Fail closed with a well-formed answer; the variable and field that are wrong are in the log.
-      logger.error("configuration invalid: the envs function cannot serve", { err: e });
-      const p = toProblem(e, "config");
-      return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
-    }
-  }
-  return handler(event, context);
-};
+export const main_handler: MainHandler = httpEntry("envs", handlerFromEnv, createLogger);

@@ -4,8 +4,7 @@ import { z } from "zod";
 import type { BatchPort } from "../../shared/batch/port";
 import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
 import { parseEnv } from "../../shared/config";
-import { type KeyRing, type MainHandler, makeHttpHandler, parseApiKeys, toProblem } from "../../shared/http";
-import type { ScfHttpResponse } from "../../shared/http/request";
+import { httpEntry, type KeyRing, type MainHandler, makeHttpHandler, parseApiKeys } from "../../shared/http";
 import { createLogger, type Logger } from "../../shared/log";
 import { jobsRoutes } from "./routes";
 import { createJobsService } from "./service";
@@ -44,19 +43,4 @@ export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger): MainHand
   return makeHandler({ batch, region: cfg.TENCENTCLOUD_REGION, keys: parseApiKeys(env.API_KEYS), logger, basePath: cfg.API_BASE_PATH });
 }
 
-let handler: MainHandler | undefined;
-
-export const main_handler = async (event: unknown, context?: unknown): Promise<ScfHttpResponse> => {
-  if (!handler) {
-    const logger = createLogger({ function: "jobs" });
-    try {
-      handler = handlerFromEnv(process.env, logger);
-    } catch (e) {
-      // Fail closed with a well-formed answer; the reason (variable and rule) is in the log only.
-      logger.error("configuration invalid: the jobs function cannot serve", { err: e });
-      const p = toProblem(e, "config");
-      return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
-    }
-  }
-  return handler(event, context);
-};
+export const main_handler: MainHandler = httpEntry("jobs", handlerFromEnv, createLogger);

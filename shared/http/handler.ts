@@ -177,3 +177,26 @@ export function openApiRoute(
     },
   });
 }
+
+/**
+ * The SCF entry of an HTTP function: builds the handler from the environment on the first
+ * request. A configuration that cannot be built answers every request with a generic 500
+ * problem (the log names the variable and the rule) instead of throwing, so the gateway gets a
+ * well-formed answer and nothing is served unconfigured.
+ */
+export function httpEntry(name: string, build: (env: NodeJS.ProcessEnv, logger: Logger) => MainHandler, createLog: (base: Record<string, unknown>) => Logger): MainHandler {
+  let handler: MainHandler | undefined;
+  return async (event, context) => {
+    if (!handler) {
+      const logger = createLog({ function: name });
+      try {
+        handler = build(process.env, logger);
+      } catch (e) {
+        logger.error(`configuration invalid: the ${name} function cannot serve`, { err: e });
+        const p = toProblem(e, "config");
+        return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
+      }
+    }
+    return handler(event, context);
+  };
+}

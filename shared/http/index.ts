@@ -39,6 +39,7 @@ export {
   type HttpHandlerOptions,
   type HttpResult,
   type MainHandler,
+  httpEntry,
   makeHttpHandler,
   openApiRoute,
   parseJsonBody,
