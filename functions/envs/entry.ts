@@ -42,4 +42,4 @@ export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger = createLo
   });
 }
 
-export const main_handler: MainHandler = httpEntry("envs", handlerFromEnv, createLogger);
+export const main_handler: MainHandler = httpEntry("envs", handlerFromEnv);

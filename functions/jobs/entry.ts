@@ -5,7 +5,7 @@ import type { BatchPort } from "../../shared/batch/port";
 import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
 import { parseEnv } from "../../shared/config";
 import { httpEntry, type KeyRing, type MainHandler, makeHttpHandler, parseApiKeys } from "../../shared/http";
-import { createLogger, type Logger } from "../../shared/log";
+import type { Logger } from "../../shared/log";
 import { jobsRoutes } from "./routes";
 import { createJobsService } from "./service";
 
@@ -43,4 +43,4 @@ export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger): MainHand
   return makeHandler({ batch, region: cfg.TENCENTCLOUD_REGION, keys: parseApiKeys(env.API_KEYS), logger, basePath: cfg.API_BASE_PATH });
 }
 
-export const main_handler: MainHandler = httpEntry("jobs", handlerFromEnv, createLogger);
+export const main_handler: MainHandler = httpEntry("jobs", handlerFromEnv);

@@ -2,7 +2,7 @@
 // answer, with problem+json errors and one access-log line per request.
 import type { z } from "zod";
 import { AppError, issuesFromZod, validationError } from "../errors";
-import type { Logger } from "../log";
+import { createLogger, type Logger } from "../log";
 import { identify, type KeyRing, type Principal, requireScope } from "./auth";
 import { buildOpenApi, type OpenApiInfo, type OpenApiRoute } from "./openapi";
 import { toProblem } from "./problem";
@@ -184,11 +184,11 @@ export function openApiRoute(
  * problem (the log names the variable and the rule) instead of throwing, so the gateway gets a
  * well-formed answer and nothing is served unconfigured.
  */
-export function httpEntry(name: string, build: (env: NodeJS.ProcessEnv, logger: Logger) => MainHandler, createLog: (base: Record<string, unknown>) => Logger): MainHandler {
+export function httpEntry(name: string, build: (env: NodeJS.ProcessEnv, logger: Logger) => MainHandler): MainHandler {
   let handler: MainHandler | undefined;
   return async (event, context) => {
     if (!handler) {
-      const logger = createLog({ function: name });
+      const logger = createLogger({ function: name });
       try {
         handler = build(process.env, logger);
       } catch (e) {
