@@ -10,23 +10,8 @@ import { eventually, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type Te
 
 const COS = "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/";
 
-/** The documented SubmitJob example (batch-facts §2), with a well-formed image id. */
-const DOCUMENTED = {
-  Placement: { Zone: "ap-guangzhou-2" },
-  Job: {
-    JobName: "TestJob",
-    JobDescription: "for test",
-    Priority: "1",
-    Tasks: [
-      {
-        TaskName: "Task1",
-        Application: { DeliveryForm: "LOCAL", Command: 'python -c "fib=lambda n:1 if n<=2 else fib(n-1)+fib(n-2); print(fib(20))"' },
-        ComputeEnv: { EnvType: "MANAGED", EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
-        RedirectInfo: { StdoutRedirectPath: COS, StderrRedirectPath: COS },
-      },
-    ],
-  },
-};
+/** The documented SubmitJob example (batch-facts §2), verbatim (its image id is well-formed). */
+const DOCUMENTED = JSON.parse(readFileSync(new URL("../fixtures/submit-job-documented.json", import.meta.url), "utf8")) as unknown;
 
 type Req = SubmitJobRequest & { Job: { Tasks: Task[] } };
 /** A fresh copy of the documented request (Priority as the guide sends it, a string). */

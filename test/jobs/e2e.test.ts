@@ -1,6 +1,7 @@
 // The jobs function end to end: API Gateway events in, the real SDK (through the project's
 // adapter) against the local Batch emulator, which runs the task commands.
 import { readFileSync } from "node:fs";
+import type { SubmitJobRequest } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_models";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler } from "../../functions/jobs/entry";
@@ -15,28 +16,7 @@ const KEY = "e2e-writer-key-0123456789";
 const OTHER = "e2e-other-key-0123456789a";
 
 /** batch-facts §2, verbatim. */
-const DOCUMENTED_EXAMPLE = {
-  Placement: { Zone: "ap-guangzhou-2" },
-  Job: {
-    JobName: "TestJob",
-    JobDescription: "for test",
-    Priority: "1",
-    Tasks: [
-      {
-        TaskName: "Task1",
-        Application: {
-          DeliveryForm: "LOCAL",
-          Command: 'python -c "fib=lambda n:1 if n<=2 else fib(n-1)+fib(n-2); print(fib(20))"',
-        },
-        ComputeEnv: { EnvType: "MANAGED", EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-xxxxxxxx" } },
-        RedirectInfo: {
-          StdoutRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
-          StderrRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
-        },
-      },
-    ],
-  },
-};
+const DOCUMENTED_EXAMPLE = JSON.parse(readFileSync(new URL("../fixtures/submit-job-documented.json", import.meta.url), "utf8")) as SubmitJobRequest;
 
 type Json = Record<string, unknown>;
 
@@ -139,7 +119,7 @@ describe("jobs API against the emulator", () => {
   it("a rule broken is a 400 with the path, and Batch never sees the job", async () => {
     const before = (await t.sdk.DescribeJobs({})).TotalCount;
     const body = structuredClone(DOCUMENTED_EXAMPLE);
-    body.Job.Tasks[0]!.RedirectInfo.StdoutRedirectPath = "cos://bucket-1250000000.cosgz.myqcloud.com/logs/";
+    body.Job.Tasks[0]!.RedirectInfo!.StdoutRedirectPath = "cos://bucket-1250000000.cosgz.myqcloud.com/logs/";
     const r = await call({ body });
     expect(r.statusCode).toBe(400);
     expect(r.json.errors).toEqual([{ path: "Job.Tasks[0].RedirectInfo.StdoutRedirectPath", message: expect.stringContaining("XML-API") }]);

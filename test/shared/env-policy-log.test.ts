@@ -57,7 +57,7 @@ describe("log redaction", () => {
 });
 
 describe("empty variables", () => {
-  it("count as unset, as a deploy file's `${env:X}` leaves them", async () => {
+  it("count as unset, as a deploy file's env references leave them", async () => {
     const { parseEnv } = await import("../../shared/config");
     const { z } = await import("zod");
     expect(loadEnvPolicy({ ENV_POLICY: "", ENV_POLICY_FILE: " " })).toEqual(loadEnvPolicy({}));

@@ -132,25 +132,8 @@ describe("npm start", () => {
     const res = await fetch(`${first!.gateway}/jobs`, {
       method: "POST",
       headers: { ...auth(), "content-type": "application/json", "idempotency-key": "e2e-doc-example" },
-      body: JSON.stringify({
-        Placement: { Zone: "ap-guangzhou-2" },
-        Job: {
-          JobName: "TestJob",
-          JobDescription: "for test",
-          Priority: "1",
-          Tasks: [
-            {
-              TaskName: "Task1",
-              Application: { DeliveryForm: "LOCAL", Command: 'python3 -c "fib=lambda n:1 if n<=2 else fib(n-1)+fib(n-2); print(fib(20))"' },
-              ComputeEnv: { EnvType: "MANAGED", EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
-              RedirectInfo: {
-                StdoutRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
-                StderrRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
-              },
-            },
-          ],
-        },
-      }),
+      // The user guide's example as printed (batch-facts §2).
+      body: readFileSync(join(ROOT, "test", "fixtures", "submit-job-documented.json"), "utf8"),
     });
     const body = await json(res);
     expect(res.status, JSON.stringify(body)).toBe(201);
