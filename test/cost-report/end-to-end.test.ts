@@ -12,16 +12,15 @@ import { buildCostReport } from "../../functions/cost-report/report";
 import type { CostReport } from "../../functions/cost-report/model";
 import { buildPriceTable } from "../../functions/cost-report/prices";
 import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
-import { defaultWindow, localDate } from "../../functions/cost-report/window";
-import type { ActivityRecord, EmulatorState, EnvRecord, JobRecord, NodeRecord } from "../../local/emulator/state";
+import { localDate } from "../../functions/cost-report/window";
 import type { Alert } from "../../shared/alerts";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { createFsReportStore, localPathOf } from "../../shared/report-store";
 import { chromiumPath, chromiumRequired, countColor, decodePng, screenshot } from "../support/chromium";
+import { costHistory, TZ } from "../support/cost-history";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 
-const TZ = "Asia/Shanghai";
 const DEST = "cos://reports-1250000000.cos.ap-guangzhou.myqcloud.com/cost/";
 const H = 3_600_000;
 const timer = JSON.parse(readFileSync(new URL("../fixtures/timer.json", import.meta.url), "utf8")) as Record<string, unknown>;
@@ -30,123 +29,13 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 let t: TestEmulator;
 let cosDir: string;
 const now = Date.now();
-const day = defaultWindow(now, TZ);
-const date = localDate(day.from, TZ);
-
-function node(id: string, cpu: number, mem: number, type: string, createdAt: number, state: NodeRecord["state"] = "RUNNING"): NodeRecord {
-  return { id, instanceId: `ins-${id.slice(5)}`, state, stateSince: createdAt, createdAt, cpu, memGiB: mem, instanceType: type, privateIp: "10.0.0.2", recreateCount: 0 };
-}
-
-function envRecord(id: string, name: string, type: string, nodes: NodeRecord[]): EnvRecord {
-  return {
-    id,
-    name,
-    description: "",
-    zone: "ap-guangzhou-2",
-    region: "ap-guangzhou",
-    envType: "MANAGED",
-    createdAt: day.from - 30 * 24 * H,
-    desired: nodes.length,
-    instanceType: type,
-    createRequest: { ComputeEnv: { EnvName: name, EnvData: { InstanceType: type, ImageId: "img-31tjrtph" }, DesiredComputeNodeCount: nodes.length } },
-    notifications: [],
-    tags: [{ Key: "team", Value: "render" }],
-    actionIfInactive: "RECREATE",
-    resourceMaxRetryCount: 0,
-    nodes,
-    deleting: false,
-    failCreations: 0,
-  };
-}
-
-function activity(envId: string, nodeId: string, type: "CREATE" | "DESTROY", start: number, end: number, cause = "Desired compute node count not met"): ActivityRecord {
-  return {
-    ActivityId: `activity-${type[0]}${nodeId.slice(5)}`,
-    ComputeNodeId: nodeId,
-    ComputeNodeActivityType: type,
-    EnvId: envId,
-    Cause: cause,
-    ActivityState: "SUCCEED",
-    StateReason: "",
-    StartTime: iso(start),
-    EndTime: iso(end),
-    InstanceId: `ins-${nodeId.slice(5)}`,
-  };
-}
-
-function finishedJob(id: string, submitter: string, nodeId: string, start: number, end: number): JobRecord {
-  return {
-    id,
-    name: `render-${submitter}`,
-    description: "",
-    zone: "ap-guangzhou-2",
-    region: "ap-guangzhou",
-    priority: 1,
-    state: "SUCCEED",
-    stateReason: "",
-    createdAt: start - 60_000,
-    endAt: end,
-    tasks: [
-      {
-        name: "t1",
-        state: "SUCCEED",
-        createdAt: start - 60_000,
-        endAt: end,
-        spec: { TaskName: "t1", TaskInstanceNum: 1, EnvId: "env-cost0001", Application: { DeliveryForm: "LOCAL", Command: "true" } },
-        instances: [
-          {
-            index: 0,
-            state: "SUCCEED",
-            exitCode: 0,
-            stateReason: "",
-            nodeId,
-            nodeInstanceId: `ins-${nodeId.slice(5)}`,
-            createdAt: start - 60_000,
-            launchAt: start - 1000,
-            runningAt: start,
-            endAt: end,
-            attempts: 1,
-            stdoutTail: "",
-            stderrTail: "",
-            stdoutRedirect: null,
-            stderrRedirect: null,
-          },
-        ],
-      },
-    ],
-    dependences: [],
-    taskExecutionDependOn: "PRE_TASK_SUCCEED",
-    notifications: [],
-    tags: [{ Key: "submitter", Value: submitter }],
-    submitted: { JobName: `render-${submitter}` },
-    terminating: false,
-  };
-}
+const history = costHistory(now);
+const { day, date } = history;
 
 beforeAll(async () => {
   t = await startTestEmulator({ exec: false });
   cosDir = mkdtempSync(join(tmpdir(), "local-cos-"));
-  const before = day.from - 48 * H;
-  const state: EmulatorState = {
-    version: 1,
-    envs: [
-      // Two LARGE8 nodes alive all day, plus one destroyed after 6 h (only activities remain).
-      envRecord("env-cost0001", "render-farm", "BS1.LARGE8", [node("node-cost0001", 4, 8, "BS1.LARGE8", before), node("node-cost0002", 4, 8, "BS1.LARGE8", before)]),
-      // A LARGE48 env whose only node lived 10 h yesterday and is gone.
-      envRecord("env-cost0002", "big-mem", "BS1.LARGE48", []),
-    ],
-    jobs: [finishedJob("job-cost0001", "alice", "node-cost0001", day.from + 2 * H, day.from + 12 * H)],
-    activities: [
-      activity("env-cost0001", "node-cost0001", "CREATE", before - 60_000, before),
-      activity("env-cost0001", "node-cost0002", "CREATE", before - 60_000, before),
-      activity("env-cost0001", "node-cost0003", "CREATE", day.from + 9 * H - 60_000, day.from + 9 * H),
-      activity("env-cost0001", "node-cost0003", "DESTROY", day.from + 15 * H - 30_000, day.from + 15 * H, "scale down"),
-      activity("env-cost0002", "node-cost0004", "CREATE", day.from + 4 * H - 60_000, day.from + 4 * H),
-      activity("env-cost0002", "node-cost0004", "DESTROY", day.from + 14 * H - 30_000, day.from + 14 * H, "scale down"),
-    ],
-    tokens: [],
-  };
-  const res = await fetch(`${t.emu.url}/_emulator/state`, { method: "PUT", body: JSON.stringify(state) });
+  const res = await fetch(`${t.emu.url}/_emulator/state`, { method: "PUT", body: JSON.stringify(history.state) });
   expect(res.status).toBe(200);
 });
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/bundle";
+import { costHistory } from "../support/cost-history";
 import { eventually } from "../support/emulator";
 
 const dataDir = mkdtempSync(join(tmpdir(), "stack-e2e-"));
@@ -37,8 +38,8 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-async function start(cmd: string, args: string[]): Promise<Running> {
-  const child = spawn(cmd, args, { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...ENV, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const output: string[] = [];
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   for (const s of [child.stdout, child.stderr]) {
@@ -66,8 +67,10 @@ function interrupt(r: Running): Promise<number | null> {
 
 let first: Running | undefined;
 let second: Running | undefined;
+let third: Running | undefined;
+let fourth: Running | undefined;
 afterAll(async () => {
-  for (const r of [first, second]) {
+  for (const r of [first, second, third, fourth]) {
     if (r && r.child.exitCode === null) {
       try {
         process.kill(-r.child.pid!, "SIGKILL");
@@ -225,5 +228,70 @@ describe("npm start", () => {
     process.kill(second.child.pid!, "SIGTERM");
     expect(await second.exited).toBe(0);
     expect(second.output.join("\n")).toContain("stack: stopped");
+  }, 30_000);
+
+  it("kill -9 under load, then a restart: no acknowledged job or env change is lost", async () => {
+    // No cooldown, so every scale request is a real change.
+    const noCooldown = { ENV_POLICY: JSON.stringify({ default: { cooldownSeconds: 0, maxNodes: 6 } }) };
+    third = await start(process.execPath, ["--import", "tsx", "local/start.ts"], noCooldown);
+    const r = third;
+    const acked: string[] = [];
+    const desired = { acked: 2, inFlight: 2 };
+    let stop = false;
+    const submitter = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const res = await fetch(`${r.gateway}/jobs`, {
+          method: "POST",
+          headers: { ...auth(), "content-type": "application/json", "idempotency-key": `crash-${w}-${i}` },
+          body: JSON.stringify({ Placement: { Zone: "ap-guangzhou-2" }, Job: { JobName: `crash-${w}-${i}`, Tasks: [{ TaskName: "t", EnvId: envId, Application: { DeliveryForm: "LOCAL", Command: "true" } }] } }),
+        }).catch(() => undefined);
+        if (res?.status === 201) acked.push((await json(res)).JobId as string);
+      }
+    };
+    const scaler = async () => {
+      for (let i = 0; !stop; i++) {
+        desired.inFlight = 2 + (i % 3);
+        const res = await fetch(`${r.gateway}/envs/${envId}/scale`, {
+          method: "POST",
+          headers: { ...auth(), "content-type": "application/json" },
+          body: JSON.stringify({ DesiredComputeNodeCount: desired.inFlight, reason: "crash test" }),
+        }).catch(() => undefined);
+        if (res?.status === 200) desired.acked = desired.inFlight;
+      }
+    };
+    const load = Promise.all([submitter(0), submitter(1), submitter(2), scaler()]);
+    await eventually(() => acked.length >= 12, 20_000);
+    process.kill(-r.child.pid!, "SIGKILL");
+    stop = true;
+    await load;
+    await r.exited;
+
+    fourth = await start(process.execPath, ["--import", "tsx", "local/start.ts"], noCooldown);
+    for (const id of acked) {
+      const res = await fetch(`${fourth.gateway}/jobs/${id}?instances=false`, { headers: auth() });
+      expect(res.status, `acknowledged job ${id} after kill -9`).toBe(200);
+    }
+    const env = await json(await fetch(`${fourth.gateway}/envs/${envId}`, { headers: auth() }));
+    // The last acknowledged change holds, unless the one in flight at the kill landed too.
+    expect([desired.acked, desired.inFlight]).toContain(env.DesiredComputeNodeCount);
+  }, 60_000);
+
+  it("reports the cost of imported history: timer fired by invoke, numbers in the local COS folder", async () => {
+    const r = fourth!;
+    const now = Date.now();
+    const { state, date } = costHistory(now);
+    expect((await fetch(`${r.emulator}/_emulator/state`, { method: "PUT", body: JSON.stringify(state) })).status).toBe(200);
+    const event = { Type: "Timer", TriggerName: "daily-cost", Time: new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z"), Message: "" };
+    const res = await fetch(`${r.gateway}/_local/functions/cost-report/invoke`, { method: "POST", body: JSON.stringify(event) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const folder = join(dataDir, "emulator-data", "cos", "batch-reports-1250000000", "cost-reports", date);
+    const report = JSON.parse(readFileSync(join(folder, "cost-report.json"), "utf8")) as { totals: { cost: number; coreHours: number }; partial: boolean };
+    expect(report.totals).toMatchObject({ cost: 41.04, coreHours: 456 });
+    expect(report.partial).toBe(false);
+    expect(readFileSync(join(folder, "cost-report.csv"), "utf8")).toContain(`${date},env-cost0002,big-mem,ap-guangzhou,BS1.LARGE48,true,10,240`);
+    expect(readFileSync(join(folder, "cost-report.md"), "utf8")).toContain("Cost: **41.04 CNY**");
+    expect(readFileSync(join(folder, "cost-report.html"), "utf8")).toContain("<svg");
+    process.kill(r.child.pid!, "SIGTERM");
+    expect(await r.exited).toBe(0);
   }, 30_000);
 });
