@@ -69,10 +69,12 @@ export function issuesFromZod(
   );
 }
 
+/** `Job.Tasks[0].TaskName`; a key that is not a plain name is quoted: `Job[""]`, `Tags["a b"]`. */
 export function joinPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
   let out = prefix;
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
     else out += out ? `.${String(seg)}` : String(seg);
   }
   return out;

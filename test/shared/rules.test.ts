@@ -70,3 +70,13 @@ describe("issuesFromZod", () => {
     if (!r.success) expect(issuesFromZod(r.error.issues).map((i) => i.path).sort()).toEqual(["Extra", "Job.Tasks[0].Comand"]);
   });
 });
+
+describe("joinPath", () => {
+  it("quotes keys that are not plain names, so no field is reported at the empty path", async () => {
+    const { joinPath } = await import("../../shared/errors");
+    expect(joinPath("", ["Job", "Tasks", 0, "TaskName"])).toBe("Job.Tasks[0].TaskName");
+    expect(joinPath("", [""])).toBe('[""]');
+    expect(joinPath("query", ["limit"])).toBe("query.limit");
+    expect(joinPath("", ["Tags", "a b", "__proto__"])).toBe('Tags["a b"].__proto__');
+  });
+});
