@@ -128,8 +128,10 @@ export function parseCmqEvent(event: unknown): ParsedCmq {
       if (ev.success) msg.events.push(toEvent(ev.data));
       else msg.malformedEvents++;
     }
-    if (msg.events.length === 0 && msg.malformedEvents > 0) {
-      out.poison.push({ msgId, reason: `none of the ${msg.malformedEvents} entries of Events is an event (EventName missing)` });
+    if (msg.events.length === 0) {
+      // Nothing to act on, ever: dropped like poison, so that it is logged by msgId, not swallowed.
+      const reason = msg.malformedEvents > 0 ? `none of the ${msg.malformedEvents} entries of Events is an event (EventName missing)` : "Events is empty";
+      out.poison.push({ msgId, reason });
       return;
     }
     out.messages.push(msg);

@@ -84,6 +84,12 @@ describe("CMQ topic envelope", () => {
     expect(r.messages).toHaveLength(1);
   });
 
+  it("drops a message whose Events is empty as poison, so it is logged by msgId", () => {
+    const r = parseCmqEvent(withBody('{"Events":[]}'));
+    expect(r.messages).toEqual([]);
+    expect(r.poison).toEqual([{ msgId: "123345346", reason: "Events is empty" }]);
+  });
+
   it("reports a record without CMQ and an event that is no CMQ event at all", () => {
     expect(parseCmqEvent({ Records: [{ Sns: {} }] }).poison).toEqual([{ msgId: "record[0]", reason: expect.stringMatching(/Records\[0\]\.CMQ/) }]);
     expect(parseCmqEvent({ Type: "Timer" }).poison[0]!.msgId).toBe("(event)");
