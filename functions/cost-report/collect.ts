@@ -104,7 +104,8 @@ async function readEnv(port: BatchPort, view: ComputeEnvView, gaps: DataGap[], l
       createdAt: parseTime(n.ResourceCreatedTime),
     }));
   } catch (e) {
-    gap("env_nodes_unreadable", `the current nodes of ${env.envId} could not be read`, e);
+    env.nodesUnknown = true;
+    gap("env_nodes_unreadable", `the current nodes of ${env.envId} could not be read; nodes without a DESTROY activity count only until their creation (a lower bound)`, e);
   }
 
   try {

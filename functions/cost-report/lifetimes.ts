@@ -108,7 +108,8 @@ export function nodeLives(env: EnvInput, now: number, periods: Periods): EnvLive
     } else {
       end = start;
       aliveNow = false;
-      gaps.push({
+      // Without the node list, the env's own gap (env_nodes_unreadable) already says this.
+      if (!env.nodesUnknown) gaps.push({
         code: "node_end_unknown",
         envId: env.envId,
         message: `node ${nodeId} of ${env.envId} is gone but Batch kept no DESTROY activity for it; its time after creation is not counted`,

@@ -42,6 +42,8 @@ export interface EnvInput {
   /** From the env's creation request; empty when it could not be read. */
   instanceTypes: string[];
   nodes: CurrentNodeInput[];
+  /** The current node list could not be read: `nodes` is empty for want of data, not because none live. */
+  nodesUnknown?: boolean;
   activities: ActivityInput[];
   tags: Array<{ key: string; value: string }>;
 }

@@ -153,6 +153,23 @@ describe("cost-report when Batch cannot answer everything", () => {
   }, 20_000);
 });
 
+describe("cost-report when the node list cannot be read", () => {
+  it("says so once per env, not once per node, and stays a lower bound", async () => {
+    await fetch(`${t.emu.url}/_emulator/faults`, { method: "POST", body: JSON.stringify({ action: "DescribeComputeEnv", code: "ResourceNotFound.ComputeEnv", count: 10 }) });
+    try {
+      const report = await buildCostReport({ batch: t.port, prices: buildPriceTable(), timeZone: TZ }, { from: day.from, to: day.to, now });
+      const codes = report.assumptions.dataGaps.map((g) => g.code);
+      expect(codes.filter((c) => c === "env_nodes_unreadable")).toHaveLength(2);
+      expect(codes).not.toContain("node_end_unknown");
+      expect(report.partial).toBe(true);
+      // Only what the activities prove: node-cost0003's 6 h and node-cost0004's 10 h.
+      expect(report.totals.coreHours).toBe(6 * 4 + 10 * 24);
+    } finally {
+      await fetch(`${t.emu.url}/_emulator/faults`, { method: "DELETE" });
+    }
+  }, 20_000);
+});
+
 describe("GET /costs on demand (the cost-report function's HTTP trigger)", () => {
   const apigw = JSON.parse(readFileSync(new URL("../fixtures/apigw-captured-style.json", import.meta.url), "utf8")) as Record<string, unknown>;
   const get = (query: Record<string, unknown>, key = "reader-key-0123456789") =>
