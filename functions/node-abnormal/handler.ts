@@ -66,7 +66,9 @@ export function makeHandler(deps: HandlerDeps) {
   // Per container: desired counts a failed pass could not restore after terminating nodes
   // (Batch lowers the desired count with each node it terminates). The env then looks healthy
   // at its lowered count, so no later pass would act: the next invocation restores it first.
-  const pendingRestore = new Map<string, { desired: number; at: number }>();
+  // `lowered` is how many nodes the failed pass terminated: the count is restored only while the
+  // env's desired count is still within what those terminations explain (an operator's change wins).
+  const pendingRestore = new Map<string, { desired: number; lowered: number; at: number }>();
   const rdeps = { ...deps, now, alerter: withoutRepeats(deps.alerter, deps.config.alertRepeatSeconds * 1000, now, deps.logger) };
 
   return async function handle(event: unknown, context?: { request_id?: string; requestId?: string }): Promise<InvocationSummary> {
@@ -106,6 +108,9 @@ export function makeHandler(deps: HandlerDeps) {
     }
 
     const failed: string[] = [];
+    // Restores are best effort and never fail the invocation: one env's refusal (quota, say) must
+    // not make every later event of every env retry. A transient failure stays pending for the
+    // next invocation (events or the sweep timer); a refusal is alerted once and dropped.
     for (const [envId, p] of pendingRestore) {
       if (now() - p.at > Math.max(3600, deps.config.retryWindowSeconds) * 1000) {
         pendingRestore.delete(envId);
@@ -113,17 +118,27 @@ export function makeHandler(deps: HandlerDeps) {
       }
       try {
         const env = await deps.batch.getEnv(envId);
-        if (env.NextAction !== "DELETING" && env.DesiredComputeNodeCount < p.desired) {
+        const current = env.DesiredComputeNodeCount;
+        if (env.NextAction !== "DELETING" && current < p.desired && current >= p.desired - p.lowered) {
           await deps.batch.setDesiredNodes(envId, p.desired);
-          logger.info("remediation", { env: envId, nodes: [], decision: "restored-desired", inputs: { desired: env.DesiredComputeNodeCount, restored_to: p.desired } });
+          logger.info("remediation", { env: envId, nodes: [], decision: "restored-desired", inputs: { desired: current, restored_to: p.desired } });
+        } else if (current < p.desired - p.lowered) {
+          logger.info("remediation", { env: envId, nodes: [], decision: "skipped:desired-changed", inputs: { desired: current, would_restore_to: p.desired } });
         }
         pendingRestore.delete(envId);
       } catch (e) {
         const err = asAppError(e);
-        if (err.status === 404) pendingRestore.delete(envId);
-        else {
-          logger.error("remediation restore failed", { env: envId, desired: p.desired, code: err.tencentCode ?? err.code });
-          failed.push(envId);
+        const transient = err.status === 429 || err.status >= 500 || (err.tencentCode ?? "").endsWith("AcceptOtherRequest");
+        logger.error("remediation restore failed", { env: envId, desired: p.desired, code: err.tencentCode ?? err.code, will_retry: transient });
+        if (!transient) {
+          pendingRestore.delete(envId);
+          if (err.status !== 404)
+            await rdeps.alerter.send({
+              kind: "remediation.capacity",
+              severity: "critical",
+              summary: `${envId}: the desired count could not be restored to ${p.desired} after replacing nodes: ${err.message}`,
+              details: { env: envId, desired: p.desired, code: err.tencentCode ?? err.code },
+            });
         }
       }
     }
@@ -160,8 +175,12 @@ export function makeHandler(deps: HandlerDeps) {
       else lastRead.set(r.envId, r.readAt);
       const plan = "plan" in r ? r.plan : undefined;
       const restore = plan?.actions.find((a) => a.kind === "set-desired" && a.reason === "restore");
-      if (r.outcome === "failed" && plan && !plan.dryRun && restore?.kind === "set-desired" && plan.actions.some((a) => a.kind === "terminate"))
-        pendingRestore.set(r.envId, { desired: restore.desired, at: now() });
+      if (r.outcome === "failed" && plan && !plan.dryRun && restore?.kind === "set-desired") {
+        const done = r.completed ?? [];
+        const lowered = done.reduce((k, a) => k + (a.kind === "terminate" ? a.nodeIds.length : 0), 0);
+        // Only when nodes really went and their lowered count was not put back already.
+        if (lowered > 0 && !done.includes(restore)) pendingRestore.set(r.envId, { desired: restore.desired, lowered, at: now() });
+      }
       if (r.outcome === "done" && plan && !plan.dryRun) {
         remember(r.envId, plan.actions.flatMap((a) => (a.kind === "terminate" ? a.nodeIds : [])));
       }

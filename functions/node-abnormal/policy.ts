@@ -65,7 +65,7 @@ export interface DecisionInputs {
   shortCircuitAbove: number;
   mode: RemediationConfig["mode"];
   /** Set when surge was asked for but would exceed maxNodes. */
-  modeFallback?: "maxNodes";
+  modeFallback?: "maxNodes" | "surge-pending";
   replacementsLastHour: number;
   maxReplacementsPerHour: number;
   cooldownRemainingSeconds: number;
@@ -244,12 +244,16 @@ export function decide(input: DecideInput): RemediationPlan {
   // TerminateComputeNodes takes at most 100 ids: one call per 100.
   const terminateCalls: RemediationAction[] = [];
   for (let i = 0; i < n; i += TERMINATE_MAX_IDS) terminateCalls.push({ kind: "terminate", nodeIds: ids.slice(i, i + TERMINATE_MAX_IDS) });
-  if (config.mode === "surge" && desired + n <= rule.maxNodes) {
+  // A surge still in effect (desired above the nodes Batch has, e.g. an earlier surge whose undo
+  // failed) must not be raised again on a retry: the desired count would drift up each round.
+  const live = env.ComputeNodeSet.filter((x) => x.ComputeNodeState !== "DELETING" && x.ComputeNodeState !== "CREATION_FAILED").length;
+  const surgePending = desired > live;
+  if (config.mode === "surge" && !surgePending && desired + n <= rule.maxNodes) {
     // Termination lowers the desired count by n again, back to `desired`.
     plan.actions.push({ kind: "set-desired", desired: desired + n, reason: "surge" });
     plan.actions.push(...terminateCalls);
   } else {
-    if (config.mode === "surge") inputs.modeFallback = "maxNodes";
+    if (config.mode === "surge") inputs.modeFallback = surgePending ? "surge-pending" : "maxNodes";
     plan.actions.push(...terminateCalls);
     // Batch lowers the desired count by the nodes terminated; hold it, never above maxNodes
     // and never below what termination leaves.

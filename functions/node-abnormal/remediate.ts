@@ -25,7 +25,7 @@ export interface RemediatorDeps {
 export type EnvPassResult =
   | { envId: string; outcome: "done"; plan: RemediationPlan; readAt: number }
   | { envId: string; outcome: "env-gone"; readAt: number }
-  | { envId: string; outcome: "failed"; error: AppError; plan?: RemediationPlan };
+  | { envId: string; outcome: "failed"; error: AppError; plan?: RemediationPlan; completed?: RemediationAction[] };
 
 const ACTIVITY_PAGE = 100;
 
@@ -66,12 +66,13 @@ export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNo
     audit(logger, plan);
     return { envId, outcome: "done", plan, readAt };
   }
+  const completed: RemediationAction[] = [];
   try {
-    await execute(deps, plan);
+    await execute(deps, plan, completed);
   } catch (e) {
     const err = asAppError(e);
     audit(logger, plan, err);
-    return { envId, outcome: "failed", error: err, plan };
+    return { envId, outcome: "failed", error: err, plan, completed };
   }
   audit(logger, plan);
   return { envId, outcome: "done", plan, readAt };
@@ -86,9 +87,9 @@ async function recentActivities(batch: RemediationBatch, envId: string): Promise
   return [...first.items, ...last.items.filter((a) => !seen.has(a.ActivityId))];
 }
 
-async function execute(deps: RemediatorDeps, plan: RemediationPlan): Promise<void> {
+/** Runs the plan's actions in order; `done` collects what Batch accepted (also on failure). */
+async function execute(deps: RemediatorDeps, plan: RemediationPlan, done: RemediationAction[]): Promise<void> {
   const { batch, logger } = deps;
-  const done: RemediationAction[] = [];
   for (const action of plan.actions) {
     try {
       if (action.kind === "terminate") await batch.terminateNodes(plan.envId, action.nodeIds);
@@ -104,7 +105,7 @@ async function execute(deps: RemediatorDeps, plan: RemediationPlan): Promise<voi
         await setDesiredOrAlert(deps, plan, plan.inputs.desired, "surge not undone");
       } else if (terminated && restore?.kind === "set-desired" && action.kind === "terminate") {
         // Some nodes were terminated (desired lowered with them): hold the count anyway.
-        await setDesiredOrAlert(deps, plan, restore.desired, "desired count not restored");
+        if (await setDesiredOrAlert(deps, plan, restore.desired, "desired count not restored")) done.push(restore);
       } else if (terminated && action.kind === "set-desired" && action.reason === "restore") {
         await capacityAlert(deps, plan, action.desired, err);
       }
@@ -114,12 +115,15 @@ async function execute(deps: RemediatorDeps, plan: RemediationPlan): Promise<voi
   }
 }
 
-async function setDesiredOrAlert(deps: RemediatorDeps, plan: RemediationPlan, desired: number, what: string): Promise<void> {
+/** Sets the desired count, or alerts (critical) when Batch refuses; true when it was set. */
+async function setDesiredOrAlert(deps: RemediatorDeps, plan: RemediationPlan, desired: number, what: string): Promise<boolean> {
   try {
     await deps.batch.setDesiredNodes(plan.envId, desired);
+    return true;
   } catch (e) {
     deps.logger.error(what, { env: plan.envId, desired, error: asAppError(e).message });
     await capacityAlert(deps, plan, desired, asAppError(e));
+    return false;
   }
 }
 

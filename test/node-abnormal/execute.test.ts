@@ -10,7 +10,7 @@ import { memoryLogger } from "../../shared/log";
 import { ago } from "./support";
 
 /** A Batch that holds one env, lowers desired on termination, and refuses the n-th TerminateComputeNodes. */
-function memoryBatch(nodes: number, abnormal: number, failTerminateCall: number) {
+function memoryBatch(nodes: number, abnormal: number, failTerminateCall: number, failDesired?: AppError) {
   const env = {
     EnvId: "env-memory01",
     EnvName: "memory",
@@ -47,6 +47,7 @@ function memoryBatch(nodes: number, abnormal: number, failTerminateCall: number)
       },
       async setDesiredNodes(_envId: string, desired: number) {
         calls.push(`desired:${desired}`);
+        if (failDesired) throw failDesired;
         env.DesiredComputeNodeCount = desired;
         return { requestId: "r" };
       },
@@ -93,5 +94,36 @@ describe("remediation executor on failure", () => {
     expect(summary.envs[0]!.decisions.replaced).toHaveLength(150);
     expect(m.calls).toEqual(["terminate:100", "terminate:50", "desired:300"]);
     expect(alerts).toEqual([]);
+  });
+});
+
+describe("restoring a desired count a failed pass left lowered", () => {
+  const quota = new AppError("batch.LimitExceeded.CpuQuota", "Batch ModifyComputeEnv failed: LimitExceeded.CpuQuota", { status: 422, tencentCode: "LimitExceeded.CpuQuota" });
+
+  it("a refused restore is alerted once and dropped: later invocations do not fail for it", async () => {
+    const m = memoryBatch(10, 1, 0, quota);
+    const { handler, alerts } = handlerFor(m, "replace");
+    await expect(handler(event)).rejects.toMatchObject({ code: "remediation_incomplete" });
+    expect(m.calls).toEqual(["terminate:1", "desired:10"]);
+    // The next invocation tries the restore once more, is refused, alerts, and still succeeds.
+    await expect(handler(event)).resolves.toMatchObject({ poison: 0 });
+    expect(m.calls).toEqual(["terminate:1", "desired:10", "desired:10"]);
+    // One critical alert: the repeat within ALERT_REPEAT_SECONDS is logged, not sent again.
+    expect(alerts.filter((a) => a.kind === "remediation.capacity")).toHaveLength(1);
+    await handler(event);
+    expect(m.calls).toHaveLength(3);
+  });
+
+  it("nothing is restored later when no node was terminated, nor over an operator's change", async () => {
+    const m = memoryBatch(10, 2, 1);
+    const { handler } = handlerFor(m, "replace");
+    await expect(handler(event)).rejects.toMatchObject({ code: "remediation_incomplete" });
+    expect(m.calls).toEqual(["terminate:2"]);
+    // The operator fixes the nodes and scales down; nothing here may undo that.
+    for (const n of m.env.ComputeNodeSet) n.ComputeNodeState = "RUNNING";
+    m.env.DesiredComputeNodeCount = 5;
+    await handler(event);
+    expect(m.calls).toEqual(["terminate:2"]);
+    expect(m.env.DesiredComputeNodeCount).toBe(5);
   });
 });

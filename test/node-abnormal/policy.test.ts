@@ -139,6 +139,16 @@ describe("remediation policy", () => {
     ]);
   });
 
+  it("in surge mode does not raise desired again while an earlier surge is still pending (no drift on retries)", () => {
+    // desired 5 for 4 nodes: an earlier surge raised it and its undo failed.
+    const p = decide(input(env([...healthy(3), node("node-bad00001", "ABNORMAL")], { DesiredComputeNodeCount: 5 }), { config: config({ mode: "surge" }) }));
+    expect(p.inputs.modeFallback).toBe("surge-pending");
+    expect(p.actions).toEqual([
+      { kind: "terminate", nodeIds: ["node-bad00001"] },
+      { kind: "set-desired", desired: 5, reason: "restore" },
+    ]);
+  });
+
   it("never restores above maxNodes, and never lowers below what termination leaves", () => {
     const nodes = (n: number) => [...healthy(n - 2), node("node-bad00001", "ABNORMAL"), node("node-bad00002", "ABNORMAL")];
     const over = decide(input(env(nodes(6)), { rule: { maxNodes: 4, remediation: true } }));
