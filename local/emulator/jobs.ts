@@ -29,7 +29,7 @@ import { join } from "node:path";
 import { ENV_ID, IMAGE_ID, JOB_ID, LIMITS, regionOfZone, SUBMIT_JOB_EVENTS } from "../../shared/batch/rules";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
 import { findEnv, idleNodes, occupyNode, releaseNode } from "./envs";
-import { Runner, taskEnv } from "./runner";
+import { killGroup, Runner, taskEnv } from "./runner";
 import type { InstanceRecord, JobRecord, TaskRecord } from "./state";
 import { iso } from "./state";
 import type { Store } from "./store";
@@ -727,6 +727,8 @@ class Step {
   setInstance(job: JobRecord, task: TaskRecord, inst: InstanceRecord, state: InstState, reason = inst.stateReason): void {
     inst.state = state;
     inst.stateReason = reason;
+    // Only a RUNNING attempt has a process; a later start records its own group.
+    if (state !== "RUNNING") inst.pgid = undefined;
     this.changed.add(job);
     this.instanceEvent(job, task, inst);
   }
@@ -809,7 +811,8 @@ class Step {
       this.endAttempt(job, task, inst, { ok: false, exitCode: null, reason: `cannot redirect output: ${(e as Error).message}` });
       return;
     }
-    this.rt.runner.start(keyOf(job, task, inst), {
+    // Kept on the record (flushed with this tick) so a restart after a crash can kill an orphan.
+    inst.pgid = this.rt.runner.start(keyOf(job, task, inst), {
       command: plan.command,
       cwd: join(this.ctx.dataDir, "work", job.id, task.name, String(inst.index)),
       env: taskEnv(process.env, {
@@ -1045,6 +1048,15 @@ function recover(ctx: EmuContext): void {
       for (const inst of task.instances) {
         if (inst.state !== "STARTING" && inst.state !== "RUNNING") continue;
         if (inst.state === "RUNNING") inst.attempts = Math.max(0, inst.attempts - 1);
+        // After a kill -9 the command's process group outlived us: end it before running again.
+        if (inst.pgid !== undefined) {
+          try {
+            killGroup(inst.pgid);
+          } catch (e) {
+            process.stderr.write(`emulator: cannot kill process group ${inst.pgid}: ${(e as Error).message}\n`);
+          }
+          inst.pgid = undefined;
+        }
         step.releaseNodeOf(job, task, inst);
         inst.nodeId = null;
         inst.nodeInstanceId = null;

@@ -70,9 +70,9 @@ export class Runner {
   private readonly finished = new Map<string, RunResult>();
   private closed = false;
 
-  /** Starts `spec` under `key` (one run per key at a time). */
-  start(key: string, spec: RunSpec): void {
-    if (this.closed) return;
+  /** Starts `spec` under `key` (one run per key at a time); answers its process-group id. */
+  start(key: string, spec: RunSpec): number | undefined {
+    if (this.closed) return undefined;
     this.kill(key);
     this.finished.delete(key);
     const stdoutTail = new Tail();
@@ -112,7 +112,7 @@ export class Runner {
     } catch (e) {
       for (const s of files.values()) s.end();
       this.finished.set(key, { exitCode: null, signal: null, stdoutTail: "", stderrTail: "", error: (e as Error).message });
-      return;
+      return undefined;
     }
     const entry: Running = { child, killed: false, stdoutTail, stderrTail };
     this.running.set(key, entry);
@@ -144,6 +144,8 @@ export class Runner {
         });
       });
     });
+    // detached: the child leads its own process group, so its pid is the group id.
+    return child.pid;
   }
 
   isRunning(key: string): boolean {
@@ -171,6 +173,16 @@ export class Runner {
     this.closed = true;
     for (const key of [...this.running.keys()]) this.kill(key);
     this.finished.clear();
+  }
+}
+
+/** Kills a whole process group left over from an earlier emulator process (gone already is fine). */
+export function killGroup(pgid: number): void {
+  if (!Number.isInteger(pgid) || pgid <= 1) return;
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
   }
 }
 

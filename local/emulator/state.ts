@@ -92,6 +92,8 @@ export interface InstanceRecord {
   /** Where redirected output was written, as Batch names it (cos://…/file). */
   stdoutRedirect: string | null;
   stderrRedirect: string | null;
+  /** Process-group id of the attempt's command while it runs (an orphan to kill after a crash). */
+  pgid?: number | undefined;
 }
 
 export interface TaskRecord {

@@ -1,8 +1,10 @@
 // Contract tests of the emulator's jobs, driven only through the real SDK client, the project's
 // Batch port and the /_emulator routes.
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 import type { SubmitJobRequest, Task } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_models";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -728,6 +730,65 @@ describe("emulator modes", () => {
       await off.stop();
     }
   });
+
+  it("kills a task's process group left running by a kill -9 of the emulator before re-queueing it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "batch-crash-"));
+    const child = spawn(process.execPath, ["--import", "tsx", "local/emulator/main.ts"], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      env: {
+        ...process.env,
+        BATCH_EMULATOR_PORT: "0",
+        LOCAL_DATA_DIR: dataDir,
+        TENCENTCLOUD_SECRETID: TEST_SECRET_ID,
+        TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY,
+        EMULATOR_TICK_MS: "20",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let pgid: number | undefined;
+    const alive = (g: number) => {
+      try {
+        process.kill(-g, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      let out = "";
+      child.stdout?.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      const url = await eventually(() => /ready on (http:\/\/\S+)/.exec(out)?.[1], 15_000);
+      const sdk = new BatchClient({
+        credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY },
+        region: "ap-guangzhou",
+        profile: { httpProfile: { endpoint: url.replace("http://", ""), protocol: "http://" } },
+      });
+      const { JobId: id } = await sdk.SubmitJob(jobOf({ Orphan: "sleep 30" }));
+      const where = await eventually(async () => {
+        const i = (await (await fetch(`${url}/_emulator/jobs/${id}/tasks/Orphan/instances/0`)).json()) as Record<string, unknown>;
+        return i.state === "RUNNING" && typeof i.pgid === "number" ? i : undefined;
+      });
+      pgid = where.pgid as number;
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      expect(alive(pgid)).toBe(true); // the orphan outlived the emulator
+
+      const second = await startTestEmulator({ dataDir });
+      try {
+        const g = pgid;
+        await eventually(() => !alive(g), 3_000);
+        expect(alive(g)).toBe(false);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      if (pgid !== undefined && alive(pgid)) process.kill(-pgid, "SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it("re-queues instances that were running when the emulator stopped", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "batch-restart-"));
