@@ -92,9 +92,11 @@ export class Store {
   /** Writes every dirty record in one transaction. */
   flush(): void {
     if (this.dirty.size === 0) return;
+    if (!this.db) {
+      this.dirty.clear();
+      return;
+    }
     const items = [...this.dirty.values()];
-    this.dirty.clear();
-    if (!this.db) return;
     const upsert = this.db.prepare("INSERT OR REPLACE INTO records (kind, id, body) VALUES (?, ?, ?)");
     const del = this.db.prepare("DELETE FROM records WHERE kind = ? AND id = ?");
     this.db.transaction(() => {
@@ -104,6 +106,8 @@ export class Store {
         else upsert.run(kind, id, JSON.stringify(body));
       }
     })();
+    // Only once committed: if the transaction threw, everything stays dirty for the next flush.
+    this.dirty.clear();
   }
 
   private bodyOf(kind: Kind, id: string): unknown {

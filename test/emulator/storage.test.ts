@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { ApiError } from "../../local/emulator/context";
+import { Store } from "../../local/emulator/store";
 import { DEFAULT_STDOUT_FILE, expandFileName, localPathFor } from "../../local/emulator/storage";
 
 const dataDir = mkdtempSync(join(tmpdir(), "batch-storage-"));
@@ -87,4 +89,27 @@ describe("expandFileName", () => {
     expect(a).toBe("job-aaaaaaaa/t/0/stdout.log");
     expect(a).not.toBe(b);
   });
+});
+
+describe("the durable store", () => {
+  it("keeps records dirty when a flush fails, so the next flush writes them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "batch-store-"));
+    const store = new Store(dir);
+    // Another connection (an operator's sqlite3 shell, say) holds the write lock: the flush's transaction throws.
+    const other = new Database(join(dir, "batch-emulator.sqlite"));
+    try {
+      store.saveToken({ action: "SubmitJob", token: "tok-1", requestHash: "h", resultId: "job-aaaaaaaa", at: 1 });
+      other.exec("BEGIN IMMEDIATE");
+      expect(() => store.flush()).toThrow(/locked|busy/i);
+      other.exec("COMMIT");
+      store.flush();
+      store.close();
+      const reopened = new Store(dir);
+      expect(reopened.getToken("SubmitJob", "tok-1")?.resultId).toBe("job-aaaaaaaa");
+      reopened.close();
+    } finally {
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
 });
