@@ -71,6 +71,11 @@ export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit
     if (app.DeliveryForm === "PACKAGE" && !app.PackagePath) bad(`${p}.Application.PackagePath`, "is required when DeliveryForm is PACKAGE");
     if (app.PackagePath !== undefined && !/^(cos|cfs|nfs):\/\//i.test(app.PackagePath))
       bad(`${p}.Application.PackagePath`, "a package path starts with cos://, cfs:// or nfs://");
+    else if (app.PackagePath?.startsWith("cos://")) {
+      // A file, so no trailing `/`; its folder follows the COS rules (XML-API domain, same region).
+      const folder = checkCosPath(app.PackagePath.slice(0, app.PackagePath.lastIndexOf("/") + 1), jobRegion);
+      if (!folder.ok) bad(`${p}.Application.PackagePath`, folder.rule);
+    }
 
     if ((task.EnvId === undefined) === (task.ComputeEnv === undefined))
       bad(p, "give exactly one of EnvId (an existing compute environment) and ComputeEnv (an anonymous one)");

@@ -46,12 +46,13 @@ export function createLimiter(
       if (!(rate > 0) || !Number.isFinite(rate)) return;
       let b = buckets.get(action);
       if (!b) {
-        b = { tokens: rate, at: clock.now(), rate };
+        // Capacity of at least one token: a rate below 1/s must still let a request through.
+        b = { tokens: Math.max(1, rate), at: clock.now(), rate };
         buckets.set(action, b);
       }
       for (;;) {
         const now = clock.now();
-        b.tokens = Math.min(b.rate, b.tokens + ((now - b.at) / 1000) * b.rate);
+        b.tokens = Math.min(Math.max(1, b.rate), b.tokens + ((now - b.at) / 1000) * b.rate);
         b.at = now;
         if (b.tokens >= 1) {
           b.tokens -= 1;

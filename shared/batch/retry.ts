@@ -47,6 +47,11 @@ export function backoffDelay(attempt: number, opts: BackoffOptions): number {
 
 export interface RetryOptions extends BackoffOptions {
   maxAttempts: number;
+  /** No retry starts later than this many ms after the first attempt (callers have deadlines). */
+  deadlineMs?: number;
+  /** Whether this error may be retried; default `isRetryable`. */
+  retryable?: (e: unknown) => boolean;
+  now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (info: { attempt: number; delayMs: number; error: SdkErrorLike }) => void;
 }
@@ -55,14 +60,29 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const wait = opts.sleep ?? sleep;
+  const now = opts.now ?? Date.now;
+  const retryable = opts.retryable ?? isRetryable;
+  const started = now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (e) {
-      if (attempt + 1 >= opts.maxAttempts || !isRetryable(e)) throw e;
+      if (attempt + 1 >= opts.maxAttempts || !retryable(e)) throw e;
       const delayMs = backoffDelay(attempt, opts);
+      if (opts.deadlineMs !== undefined && now() - started + delayMs >= opts.deadlineMs) throw e;
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error: asSdkError(e) });
       await wait(delayMs);
     }
   }
+}
+
+/**
+ * For actions that are not safe to repeat (DeleteJob, TerminateJob, …): retry only what proves
+ * the request was not carried out (throttled, or the connection refused). After a timeout or a
+ * 5xx the first attempt may have worked, and a repeat would answer 404/409 for a success.
+ */
+export function isRetryableUnapplied(e: unknown): boolean {
+  const err = asSdkError(e);
+  if (err.code) return err.code.startsWith("RequestLimitExceeded");
+  return /ECONNREFUSED/.test(err.message ?? "");
 }

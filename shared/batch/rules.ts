@@ -114,7 +114,8 @@ export function checkCosPath(path: string, jobRegion?: string): PathCheck {
   if (!p) return { ok: false, rule: "COS paths look like cos://<bucket>-<appid>.cos.<region>.myqcloud.com/<dir>/" };
   if (!path.endsWith("/")) return { ok: false, rule: "COS paths end with /" };
   if (p.key.split("/").some((seg) => seg === ".." || seg === ".")) return { ok: false, rule: "COS paths may not contain . or .. segments" };
-  if (jobRegion && p.region !== jobRegion)
+  // COS names some regions with a zone-like suffix (ap-beijing-1 is in ap-beijing).
+  if (jobRegion && regionOfZone(p.region) !== regionOfZone(jobRegion))
     return { ok: false, rule: `the bucket's region ${p.region} must equal the job's region ${jobRegion}` };
   return { ok: true };
 }

@@ -18,7 +18,10 @@ import {
   TaskInstanceLogSchema,
 } from "./models";
 import type { BatchPort, Page } from "./port";
-import { asSdkError, type RetryOptions, withRetry } from "./retry";
+import { asSdkError, isRetryable, isRetryableUnapplied, type RetryOptions, withRetry } from "./retry";
+
+/** Actions whose repeat after an unclear failure would misreport a success (no ClientToken). */
+const NOT_SAFE_TO_REPEAT = new Set(["DeleteJob", "TerminateJob", "RetryJobs", "TerminateComputeNode", "TerminateComputeNodes", "DeleteComputeEnv"]);
 
 export interface Credentials {
   secretId: string;
@@ -98,9 +101,9 @@ export function batchError(action: string, e: unknown): AppError {
   }
   // Our own credentials or CAM failing is not the caller's business: no detail leaks.
   const expose = status < 500 || status === 503;
-  const message = code
-    ? `Batch ${action} failed: ${code}: ${err.message ?? ""}`.trim()
-    : `Batch ${action} failed: ${err.message ?? "no answer"}`;
+  // Without a Tencent code the message is the transport's (it names the endpoint) or our own:
+  // callers get a generic sentence, the log gets the detail.
+  const message = code ? `Batch ${action} failed: ${code}: ${err.message ?? ""}`.trim() : `Batch ${action} failed: no answer from the Batch API`;
   return new AppError(code ? `batch.${code}` : "batch.unavailable", message, {
     status,
     expose,
@@ -125,16 +128,20 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     } as never,
     region: opts.region,
     profile: {
-      httpProfile: { endpoint, protocol, reqTimeout: opts.timeoutSeconds ?? 10 },
+      httpProfile: { endpoint, protocol, reqTimeout: opts.timeoutSeconds ?? 5 },
     },
   });
   const limiter = opts.limiter ?? createLimiter(opts.rates ?? DEFAULT_RATES);
-  const retry: RetryOptions = { maxAttempts: 5, baseMs: 200, capMs: 5000, ...opts.retry };
+  // Bounded so that a call gives up (503) well inside the HTTP functions' 30 s timeout:
+  // attempts of ≤ 5 s each, no retry started after 20 s.
+  const retry: RetryOptions = { maxAttempts: 4, baseMs: 200, capMs: 3000, deadlineMs: 20_000, ...opts.retry };
   const log = opts.logger;
 
   const call: Call = async (action, req) => {
     const method = (client as unknown as Record<string, (r: unknown) => Promise<unknown>>)[action];
     if (typeof method !== "function") throw new AppError("batch.unknown_action", `no such Batch action ${action}`);
+    // Missing credentials are our configuration, not a transient fault: fail at once, unexposed.
+    opts.credentials();
     try {
       return await withRetry(
         async () => {
@@ -143,6 +150,7 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
         },
         {
           ...retry,
+          retryable: NOT_SAFE_TO_REPEAT.has(action) ? isRetryableUnapplied : (retry.retryable ?? isRetryable),
           onRetry: (info) =>
             log?.warn("batch call retried", {
               action,
@@ -154,7 +162,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
         },
       );
     } catch (e) {
-      throw batchError(action, e);
+      const err = batchError(action, e);
+      if (!err.tencentCode) log?.warn("batch call failed without an answer", { action, error: asSdkError(e).message });
+      throw err;
     }
   };
 

@@ -54,14 +54,15 @@ export function parseApiKeys(raw: string | undefined): KeyRing {
     const name = first < 0 ? part : part.slice(0, first);
     const key = first < 0 ? "" : second < 0 ? part.slice(first + 1) : part.slice(first + 1, second);
     const scopes = second < 0 ? [] : part.slice(second + 1).split("|").map((s) => s.trim());
-    // Messages never echo the entry: a key without a name would end up in the log.
+    // Messages name entries by number only, never by what was written: in a malformed entry the
+    // "name" may well be a key (e.g. `<key>:jobs:read` with the name left out).
     if (first < 0) error = `${at}: expected name:key or name:key:scopes`;
     else if (!NAME.test(name)) error = `${at}: the name must be 1-64 of A-Z a-z 0-9 . _ -`;
-    else if (!KEY.test(key)) error = `${at} (${name}): the key must be 16-256 of A-Z a-z 0-9 . _ ~ + / = -`;
+    else if (!KEY.test(key)) error = `${at}: the key must be 16-256 of A-Z a-z 0-9 . _ ~ + / = -`;
     else if (second >= 0 && scopes.some((s) => !SCOPE.test(s)))
-      error = `${at} (${name}): scopes look like jobs:read, jobs:write, jobs:* or *, separated by |`;
-    else if (entries.some((e) => e.name === name)) error = `${at}: the name ${name} is given twice`;
-    else if (entries.some((e) => e.digest.equals(sha256(key)))) error = `${at} (${name}): the key is the same as another entry's`;
+      error = `${at}: scopes look like jobs:read, jobs:write, jobs:* or *, separated by |`;
+    else if (entries.some((e) => e.name === name)) error = `${at}: its name is the same as entry ${entries.findIndex((e) => e.name === name) + 1}'s`;
+    else if (entries.some((e) => e.digest.equals(sha256(key)))) error = `${at}: the key is the same as another entry's`;
     if (error) break;
     entries.push({ name, scopes, digest: sha256(key) });
   }

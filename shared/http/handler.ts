@@ -128,9 +128,31 @@ function toScfResponse(r: HttpResult, requestId: string): ScfHttpResponse {
   return { isBase64Encoded: false, statusCode: r.status, headers, body };
 }
 
+/** Deeper bodies are refused before parsing: recursive validation of them would exhaust the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of JSON text (brackets outside strings), in one pass without recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
 /** Parses the JSON body: 400 malformed_json, then 400 validation_failed with field paths. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") throw validationError([{ path: "", message: "a JSON body is required" }]);
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new AppError("malformed_json", `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { status: 400 });
   try {
     return JSON.parse(text);
   } catch (e) {

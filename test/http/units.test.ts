@@ -24,11 +24,13 @@ describe("parseApiKeys", () => {
     ["", /empty/],
     ["   ", /empty/],
     [`noseparator${K}`, /entry 1: expected name:key/],
-    [`ci:short`, /entry 1 \(ci\): the key must be 16-256/],
+    [`ci:short`, /entry 1: the key must be 16-256/],
     [`ci:${K}:JOBS`, /scopes look like/],
     [`ci:${K}:jobs:read|`, /scopes look like/],
-    [`ci:${K},ci:${K}y`, /entry 2: the name ci is given twice/],
-    [`ci:${K},app:${K}`, /entry 2 \(app\): the key is the same/],
+    [`ci:${K},ci:${K}y`, /entry 2: its name is the same as entry 1's/],
+    [`ci:${K},app:${K}`, /entry 2: the key is the same/],
+    // The name left out: what stands in the name's place is a key, and must not be echoed.
+    [`${K}:jobs:read`, /entry 1: the key must be 16-256/],
     [`bad name:${K}`, /entry 1: the name/],
   ])("refuses %j", (raw, why) => {
     const ring = parseApiKeys(raw);
@@ -113,5 +115,15 @@ describe("toJsonSchema", () => {
     ["passthrough object", z.object({}).passthrough(), { type: "object", properties: {} }],
   ])("%s", (_, schema, json) => {
     expect(toJsonSchema(schema)).toEqual(json);
+  });
+});
+
+describe("parseJsonBody", () => {
+  it("refuses a body nested deeper than 64 levels with 400 malformed_json (no stack overflow later)", async () => {
+    const { parseJsonBody } = await import("../../shared/http");
+    const deep = `{"Job":${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
+    expect(() => parseJsonBody(deep)).toThrow(expect.objectContaining({ code: "malformed_json", status: 400 }));
+    // Brackets inside strings do not count.
+    expect(parseJsonBody(`{"Command":"${"[".repeat(100)}"}`)).toEqual({ Command: "[".repeat(100) });
   });
 });

@@ -257,6 +257,8 @@ describe("validation: each rule fails with 400 and the field path", () => {
     ["zone outside the region", (b) => { b.Placement.Zone = "ap-beijing-1"; }, "Placement.Zone", /not in this API's region ap-guangzhou/],
     ["misspelt field", (b) => { b.Job.Tasks[0]!.Application.Comand = "echo"; }, `${T}.Application.Comand`, /unknown field/],
     ["PACKAGE without PackagePath", (b) => { b.Job.Tasks[0]!.Application.DeliveryForm = "PACKAGE"; }, `${T}.Application.PackagePath`, /required when DeliveryForm is PACKAGE/],
+    ["PackagePath on the COS JSON-API domain", (b) => { b.Job.Tasks[0]!.Application.PackagePath = "cos://b-1250000000.cossh.myqcloud.com/pkg.tgz"; }, `${T}.Application.PackagePath`, /XML-API domain/],
+    ["PackagePath in another region's bucket", (b) => { b.Job.Tasks[0]!.Application.PackagePath = "cos://b-1250000000.cos.ap-shanghai.myqcloud.com/pkg.tgz"; }, `${T}.Application.PackagePath`, /must equal the job's region/],
   ];
 
   it.each(cases)("%s", async (_, mutate, path, message) => {

@@ -90,3 +90,41 @@ describe("createLimiter", () => {
     expect(now).toBe(0);
   });
 });
+
+describe("deadlines and actions that are not safe to repeat", () => {
+  it("starts no retry past the deadline", async () => {
+    let t = 0;
+    let calls = 0;
+    await withRetry(
+      async () => {
+        calls++;
+        t += 4000; // each attempt takes 4 s
+        throw Object.assign(new Error("busy"), { code: "InternalError" });
+      },
+      { maxAttempts: 10, baseMs: 1000, capMs: 1000, random: () => 1, deadlineMs: 10_000, now: () => t, sleep: async (ms) => void (t += ms) },
+    ).catch(() => {});
+    // 4 s, +1 s wait, 4 s (9 s), then a further wait would pass 10 s.
+    expect(calls).toBe(2);
+  });
+
+  it("retries a non-repeatable action only when the request provably did not run", async () => {
+    const { isRetryableUnapplied } = await import("../../shared/batch/retry");
+    expect(isRetryableUnapplied({ code: "RequestLimitExceeded" })).toBe(true);
+    expect(isRetryableUnapplied({ code: "InternalError" })).toBe(false);
+    expect(isRetryableUnapplied({ message: "The operation was aborted due to timeout" })).toBe(false);
+    expect(isRetryableUnapplied({ message: "connect ECONNREFUSED 127.0.0.1:1" })).toBe(true);
+  });
+
+  it("lets a rate below one per second through", async () => {
+    let now = 0;
+    const limiter = createLimiter({ X: 0.5 }, {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    await limiter.take("X");
+    await limiter.take("X");
+    expect(now).toBe(2000);
+  });
+});

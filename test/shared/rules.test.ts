@@ -5,6 +5,8 @@ describe("COS path rules (batch-facts §4)", () => {
   it.each([
     ["cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/", "ap-guangzhou", true],
     ["cos://testbatch-1252462967.cos.ap-beijing-1.myqcloud.com/", "ap-beijing-1", true],
+    // batch-facts §4 example, for a job in zone ap-beijing-1 (region ap-beijing)
+    ["cos://testbatch-1252462967.cos.ap-beijing-1.myqcloud.com/", "ap-beijing", true],
     ["cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs", "ap-guangzhou", false],
     ["cos://bucket-1250000000.cosgz.myqcloud.com/logs/", "ap-guangzhou", false],
     ["http://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/", "ap-guangzhou", false],

@@ -1,0 +1,49 @@
+// The SDK adapter's failure paths against the emulator and a closed port.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "../../shared/errors";
+import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
+import { startTestEmulator, type TestEmulator } from "../support/emulator";
+
+let t: TestEmulator;
+beforeAll(async () => {
+  t = await startTestEmulator({ exec: false });
+});
+afterAll(() => t.stop());
+
+const counters = async () => (await (await fetch(`${t.emu.url}/_emulator/counters`)).json()) as Record<string, number>;
+
+describe("the Batch adapter", () => {
+  it("fails at once, unexposed and unretried, when the credentials are missing", async () => {
+    await fetch(`${t.emu.url}/_emulator/counters`, { method: "DELETE" });
+    const port = createTencentBatch({ region: "ap-guangzhou", endpoint: t.emu.url, credentials: () => credentialsFromEnv({}), rates: {} });
+    const err = (await port.getJob("job-aaaaaaaa").catch((e: unknown) => e)) as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: "credentials_missing", status: 500, expose: false });
+    expect(await counters()).toEqual({});
+  });
+
+  it("does not name the endpoint to callers when Batch cannot be reached", async () => {
+    const port = createTencentBatch({
+      region: "ap-guangzhou",
+      endpoint: "http://127.0.0.1:1",
+      credentials: () => ({ secretId: "AKIDx", secretKey: "y" }),
+      retry: { baseMs: 1, capMs: 1 },
+      rates: {},
+    });
+    const err = (await port.listEnvs({}).catch((e: unknown) => e)) as AppError;
+    expect(err).toMatchObject({ code: "batch.unavailable", status: 503 });
+    expect(err.message).not.toContain("127.0.0.1");
+  });
+
+  it("does not repeat a DeleteJob after an unclear failure (a repeat would answer 404 for a success)", async () => {
+    await fetch(`${t.emu.url}/_emulator/counters`, { method: "DELETE" });
+    await fetch(`${t.emu.url}/_emulator/faults`, { method: "POST", body: JSON.stringify({ action: "DeleteJob", code: "InternalError", count: 1 }) });
+    try {
+      const err = (await t.port.deleteJob("job-aaaaaaaa").catch((e: unknown) => e)) as AppError;
+      expect(err.tencentCode).toBe("InternalError");
+      expect((await counters()).DeleteJob).toBe(1);
+    } finally {
+      await fetch(`${t.emu.url}/_emulator/faults`, { method: "DELETE" });
+    }
+  });
+});
