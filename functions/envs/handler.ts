@@ -193,19 +193,26 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       path: "/envs/{EnvId}/nodes/terminate",
       scope: "envs:write",
       summary: "terminate chosen nodes (TerminateComputeNodes); 409 for nodes in a state that cannot be terminated",
+      description:
+        "Terminating live nodes (CREATED, RUNNING, ABNORMAL) changes capacity, so the scaling guardrails apply: 422 allowScaling, " +
+        "minNodes, cooldownSeconds (with Retry-After); 403 scaleScopes. Removing only CREATION_FAILED nodes is cleanup and always allowed.",
       body: TerminateBodySchema,
       query: DryRunQuerySchema,
       response: TerminateAnswerSchema,
       errors: [404, 409, 422],
-      handler: async ({ params, body, query, req, principal }) => ({
-        status: 200,
-        body: await svc.terminate(envIdOf(params), body.ComputeNodeIds, {
-          caller: callerOf(principal),
-          dryRun: query.dryRun ?? false,
-          requestId: req.requestId,
-          reason: body.reason,
-        }),
-      }),
+      handler: async ({ params, body, query, req, principal }) => {
+        try {
+          const answer = await svc.terminate(envIdOf(params), body.ComputeNodeIds, {
+            caller: callerOf(principal),
+            dryRun: query.dryRun ?? false,
+            requestId: req.requestId,
+            reason: body.reason,
+          });
+          return { status: 200, body: answer };
+        } catch (err) {
+          return withRetryAfter(err, req.requestId);
+        }
+      },
     }),
   ];
 

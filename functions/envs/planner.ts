@@ -100,6 +100,27 @@ export function latestActivity(activities: readonly Activity[]): { at: number; a
   return best;
 }
 
+/**
+ * The cooldown refusal, when less than rule.cooldownSeconds have passed since the env's latest
+ * activity (read from Batch, so it holds across function instances); undefined when the env may change.
+ * Shared by scaling and by terminating live nodes (both change capacity).
+ */
+export function cooldownRefusal(id: string, rule: EnvRule, activities: readonly Activity[], now: number): Refusal | undefined {
+  const latest = latestActivity(activities);
+  if (!latest || rule.cooldownSeconds <= 0) return undefined;
+  const readyAt = latest.at + rule.cooldownSeconds * 1000;
+  if (now >= readyAt) return undefined;
+  const wait = Math.ceil((readyAt - now) / 1000);
+  const at = new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    status: 422,
+    code: "policy.cooldownSeconds",
+    rule: "cooldownSeconds",
+    message: `${id} changed at ${at} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
+    retryAfterSeconds: wait,
+  };
+}
+
 const refuse = (status: Refusal["status"], code: string, rule: string, message: string, retryAfterSeconds?: number): PlanResult => ({
   ok: false,
   refusal: { status, code, rule, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
@@ -198,19 +219,8 @@ export function planScale(input: PlanInput): PlanResult {
       );
   }
 
-  if (latest && rule.cooldownSeconds > 0) {
-    const readyAt = latest.at + rule.cooldownSeconds * 1000;
-    if (input.now < readyAt) {
-      const wait = Math.ceil((readyAt - input.now) / 1000);
-      return refuse(
-        422,
-        "policy.cooldownSeconds",
-        "cooldownSeconds",
-        `${id} changed at ${lastActivityAt} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
-        wait,
-      );
-    }
-  }
+  const cooling = cooldownRefusal(id, rule, input.activities, input.now);
+  if (cooling) return { ok: false, refusal: cooling };
 
   const busy = chosen.filter(isBusy).map((n) => n.ComputeNodeId);
   const warnings: Warning[] = [];

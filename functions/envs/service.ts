@@ -6,7 +6,7 @@ import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { planCreateEnv } from "./create";
-import { type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
+import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import { coresOf, envInstanceTypes, type PriceTable } from "./pricing";
 import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive, type PricingContext } from "./view";
 
@@ -123,6 +123,23 @@ export function createEnvsService(deps: EnvsDeps) {
   }
 
   const ruleOf = (env: { EnvId: string; EnvName?: string | null }) => ruleFor(policy, env);
+
+  /** Why terminating `live` live nodes of env may not happen now (allowScaling, scaleScopes, minNodes, cooldown), if so. */
+  async function terminateRefusal(env: ComputeEnv, rule: EnvRule, caller: Caller, live: number, next: number): Promise<Refusal | undefined> {
+    const id = env.EnvId;
+    if (!rule.allowScaling)
+      return { status: 422, code: "policy.allowScaling", rule: "allowScaling", message: `the policy for ${id} does not allow changing its nodes (allowScaling: false)` };
+    if (!caller.mayScale(rule))
+      return { status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `terminating nodes of ${id} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` };
+    if (next < rule.minNodes)
+      return {
+        status: 422,
+        code: "policy.minNodes",
+        rule: "minNodes",
+        message: `terminating ${live} live node(s) lowers ${id}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`,
+      };
+    return cooldownRefusal(id, rule, await recentActivities(id), deps.now());
+  }
 
   return {
     ruleOf,
@@ -281,10 +298,6 @@ export function createEnvsService(deps: EnvsDeps) {
       const env = await batch(port.getEnv(envId));
       const rule = ruleOf(env);
       if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is being deleted; its nodes are already going`, { status: 409, details: { rule: "state" } });
-      if (!rule.allowScaling)
-        throw refusalError({ status: 422, code: "policy.allowScaling", rule: "allowScaling", message: `the policy for ${envId} does not allow changing its nodes (allowScaling: false)` });
-      if (!opts.caller.mayScale(rule))
-        throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `terminating nodes of ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
       const byId = new Map(env.ComputeNodeSet.map((n) => [n.ComputeNodeId, n]));
       const missing = nodeIds.map((id, i) => ({ id, i })).filter(({ id }) => !byId.has(id));
       if (missing.length > 0)
@@ -312,13 +325,15 @@ export function createEnvsService(deps: EnvsDeps) {
         );
       const liveTerminated = nodes.filter(isLive).length;
       const next = Math.max(0, env.DesiredComputeNodeCount - liveTerminated);
-      if (next < rule.minNodes && liveTerminated > 0)
-        throw refusalError({
-          status: 422,
-          code: "policy.minNodes",
-          rule: "minNodes",
-          message: `terminating ${liveTerminated} live node(s) lowers ${envId}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`,
-        });
+      // Terminating live nodes changes capacity, so the scaling guardrails apply (as for scale);
+      // removing only CREATION_FAILED nodes is cleanup: it never counted towards desired.
+      if (liveTerminated > 0) {
+        const refusal = await terminateRefusal(env, rule, opts.caller, liveTerminated, next);
+        if (refusal) {
+          logger.info("terminate refused", { env_id: envId, who: opts.caller.name, rule: refusal.rule, code: refusal.code, dry_run: opts.dryRun });
+          throw refusalError(refusal);
+        }
+      }
       const busy = nodes.filter(isBusy).map((n) => n.ComputeNodeId);
       const answer = {
         EnvId: envId,

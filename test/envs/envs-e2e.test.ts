@@ -287,8 +287,9 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
   });
   afterAll(() => slow.stop());
 
-  async function running(name: string, desired: number): Promise<string> {
-    const r = await sf.call("POST", "/envs", { body: createBody(name, desired) });
+  async function running(name: string, desired: number, key?: string): Promise<string> {
+    const r = await sf.call("POST", "/envs", { body: createBody(name, desired), ...(key ? { key } : {}) });
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
     const envId = r.json.EnvId as string;
     await eventually(async () => (await slow.port.getEnv(envId)).ComputeNodeSet.filter((n) => n.ComputeNodeState === "RUNNING").length === desired);
     return envId;
@@ -311,6 +312,55 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
     expect(missing.status).toBe(404);
     expect((missing.json.errors as Json[])[0]?.path).toBe("ComputeNodeIds[0]");
     expect(sf.audits().filter((a) => a.env_id === envId && a.what === "terminate-nodes")).toHaveLength(1);
+  });
+
+  it("holds the cooldown for terminating live nodes right after a scale (422 + Retry-After), and nothing goes", async () => {
+    const envId = await running("cool-term", 1);
+    const later = envsFunction(slow, POLICY, { now: () => Date.now() + 61_000 });
+    const up = await later.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 } });
+    expect(up.status, JSON.stringify(up.json)).toBe(200);
+    await eventually(async () => (await slow.port.getEnv(envId)).ComputeNodeSet.filter((n) => n.ComputeNodeState === "RUNNING").length === 2);
+    const [node] = (await slow.port.getEnv(envId)).ComputeNodeSet;
+    const r = await sf.call("POST", `/envs/${envId}/nodes/terminate`, { body: { ComputeNodeIds: [node!.ComputeNodeId] } });
+    expect(r.status, JSON.stringify(r.json)).toBe(422);
+    expect(r.json).toMatchObject({ code: "policy.cooldownSeconds", rule: "cooldownSeconds" });
+    expect(Number(r.headers["retry-after"])).toBeGreaterThan(50);
+    const after = await slow.port.getEnv(envId);
+    expect(after.DesiredComputeNodeCount).toBe(2);
+    expect(after.ComputeNodeSet.find((n) => n.ComputeNodeId === node!.ComputeNodeId)?.ComputeNodeState).toBe("RUNNING");
+    // Once the cooldown has passed (an instance whose clock is 61 s ahead), the node may go.
+    const ok = await later.call("POST", `/envs/${envId}/nodes/terminate`, { body: { ComputeNodeIds: [node!.ComputeNodeId] } });
+    expect(ok.status, JSON.stringify(ok.json)).toBe(200);
+    expect((await slow.port.getEnv(envId)).DesiredComputeNodeCount).toBe(1);
+  });
+
+  it("applies allowScaling (422) and scaleScopes (403) to live nodes, but removing a CREATION_FAILED node is cleanup", async () => {
+    const admin = await running("admin-term", 1, ADMIN);
+    const [adminNode] = (await slow.port.getEnv(admin)).ComputeNodeSet;
+    const denied = await sf.call("POST", `/envs/${admin}/nodes/terminate`, { body: { ComputeNodeIds: [adminNode!.ComputeNodeId] } });
+    expect([denied.status, denied.json.code]).toEqual([403, "policy.scaleScopes"]);
+    expect((await slow.port.getEnv(admin)).DesiredComputeNodeCount).toBe(1);
+
+    // A frozen env an operator scaled in Batch itself, whose first node failed to be created.
+    const frozen = await running("frozen-term", 0);
+    const fail = await fetch(`${slow.emu.url}/_emulator/envs/${frozen}/fail-creations`, { method: "POST", body: JSON.stringify({ count: 1 }) });
+    expect(fail.status).toBe(200);
+    await slow.port.setDesiredNodes(frozen, 1);
+    const nodes = await eventually(async () => {
+      const set = (await slow.port.getEnv(frozen)).ComputeNodeSet;
+      const failed = set.find((n) => n.ComputeNodeState === "CREATION_FAILED");
+      const live = set.find((n) => n.ComputeNodeState === "RUNNING");
+      return failed && live ? { failed, live } : undefined;
+    });
+    const refused = await sf.call("POST", `/envs/${frozen}/nodes/terminate`, { body: { ComputeNodeIds: [nodes.live.ComputeNodeId] } });
+    expect([refused.status, refused.json.code]).toEqual([422, "policy.allowScaling"]);
+    const cleanup = await sf.call("POST", `/envs/${frozen}/nodes/terminate`, { body: { ComputeNodeIds: [nodes.failed.ComputeNodeId] } });
+    expect(cleanup.status, JSON.stringify(cleanup.json)).toBe(200);
+    expect(cleanup.json).toMatchObject({ PreviousDesiredComputeNodeCount: 1, DesiredComputeNodeCount: 1, Applied: true });
+    const after = await slow.port.getEnv(frozen);
+    expect(after.ComputeNodeSet.find((n) => n.ComputeNodeId === nodes.failed.ComputeNodeId)?.ComputeNodeState ?? "gone").toMatch(/DELETING|gone/);
+    expect(after.DesiredComputeNodeCount).toBe(1);
+    expect(after.ComputeNodeSet.find((n) => n.ComputeNodeId === nodes.live.ComputeNodeId)?.ComputeNodeState).toBe("RUNNING");
   });
 
   it("refuses to delete an env whose nodes run tasks (409) unless forced", async () => {
