@@ -995,7 +995,13 @@ class Step {
       }
       if (plan.envId) {
         const env = findEnv(this.ctx, plan.envId);
-        if (!env || env.deleting) continue;
+        if (!env) {
+          // The env was deleted after the job was accepted: nothing can ever run this instance.
+          inst.endAt = now;
+          this.setInstance(job, task, inst, "FAILED", `ResourceNotFound.ComputeEnv: compute environment ${plan.envId} no longer exists`);
+          continue;
+        }
+        if (env.deleting) continue;
         const node = idleNodes(env)[0];
         if (!node) continue;
         occupyNode(this.ctx, env, node, keyOf(job, task, inst));

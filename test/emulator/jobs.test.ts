@@ -688,6 +688,22 @@ describe("tasks on a named compute environment", () => {
     expect(idle.ComputeNodeSet![0]!.TaskInstanceNumAvailable).toBe(1);
   });
 
+  it("fails a waiting job whose compute environment was deleted (ResourceNotFound.ComputeEnv)", async () => {
+    const { EnvId } = await t.sdk.CreateComputeEnv({
+      Placement: { Zone: "ap-guangzhou-2" },
+      ComputeEnv: { EnvName: "gone-env", DesiredComputeNodeCount: 0, EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
+    });
+    const id = await submit(onEnv(EnvId!, { Wait: "echo never" }));
+    await inState(id, "RUNNABLE");
+    await t.sdk.DeleteComputeEnv({ EnvId: EnvId! });
+    const job = await finished(id);
+    expect(job.JobState).toBe("FAILED");
+    expect(job.TaskSet).toEqual([expect.objectContaining({ TaskName: "Wait", TaskState: "FAILED" })]);
+    const inst = await instance(id, "Wait");
+    expect(inst.TaskInstanceState).toBe("FAILED");
+    expect(inst.StateReason).toContain("ResourceNotFound.ComputeEnv");
+  });
+
   it("fails a running instance whose node turns ABNORMAL", async () => {
     const { envId, nodeId } = await envWithOneNode("abnormal-env");
     const id = await submit(onEnv(envId, { Hold: "sleep 30" }));
