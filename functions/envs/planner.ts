@@ -11,7 +11,7 @@ import type { Activity, ComputeEnv, ComputeNode } from "../../shared/batch/model
 import { LIMITS } from "../../shared/batch/rules";
 import type { EnvRule } from "../../shared/env-policy";
 import { money, nodeCostPerHour } from "./pricing";
-import { coresPerNewNode, isBusy, isLive, nodeView, type PricingContext, parseTime } from "./view";
+import { coresPerNewNode, guardrailCoresPerNode, isBusy, isLive, nodeView, type PricingContext, parseTime, unknownCoresReason } from "./view";
 
 export type ScaleTarget = { desired: number } | { delta: number };
 
@@ -208,14 +208,17 @@ export function planScale(input: PlanInput): PlanResult {
   const afterCores = kept.reduce((s, n) => s + n.Cpu, 0) + (added > 0 ? added * (cpn ?? 0) : 0);
 
   if (direction === "up" && rule.maxCores !== undefined) {
-    if (cpn === undefined)
-      return refuse(422, "policy.maxCores", "maxCores", `${id} has a maxCores limit but the cores per node of its instance type are unknown`);
-    if (afterCores > rule.maxCores)
+    // Batch may create any of the env's types: count each new node at the largest one's cores.
+    const guard = guardrailCoresPerNode(pricing.instanceTypes);
+    if (!guard.ok)
+      return refuse(422, "policy.maxCores", "maxCores", `${id} has a maxCores limit but ${unknownCoresReason(guard.unknown)}`);
+    const worstCores = kept.reduce((s, n) => s + n.Cpu, 0) + added * guard.cores;
+    if (worstCores > rule.maxCores)
       return refuse(
         422,
         "policy.maxCores",
         "maxCores",
-        `${next} nodes of ${id} would hold ${afterCores} cores; the policy allows at most ${rule.maxCores} (maxCores)`,
+        `${next} nodes of ${id} could hold ${worstCores} cores (new nodes counted at ${guard.cores} cores, the largest of ${pricing.instanceTypes.join(", ")}); the policy allows at most ${rule.maxCores} (maxCores)`,
       );
   }
 

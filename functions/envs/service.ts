@@ -7,8 +7,8 @@ import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { planCreateEnv } from "./create";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
-import { coresOf, envInstanceTypes, type PriceTable } from "./pricing";
-import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive, type PricingContext } from "./view";
+import { envInstanceTypes, type PriceTable } from "./pricing";
+import { type EnvDetail, type EnvSummary, envDetail, envSummary, guardrailCoresPerNode, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
 
 export interface EnvsDeps {
   port: BatchPort;
@@ -220,15 +220,19 @@ export function createEnvsService(deps: EnvsDeps) {
       const ce = planned.request.ComputeEnv;
       const rule = ruleOf({ EnvId: "", EnvName: ce.EnvName });
       const desired = ce.DesiredComputeNodeCount;
-      const cpn = coresOf(planned.instanceTypes[0]);
       const refuse = (ruleName: string, message: string) =>
         refusalError({ status: 422, code: `policy.${ruleName}`, rule: ruleName, message });
       if (desired > rule.maxNodes) throw refuse("maxNodes", `${ce.EnvName} may not start with more than ${rule.maxNodes} nodes (policy maxNodes); asked for ${desired}`);
       if (desired < rule.minNodes) throw refuse("minNodes", `${ce.EnvName} must start with at least ${rule.minNodes} nodes (policy minNodes); asked for ${desired}`);
       if (rule.maxCores !== undefined && desired > 0) {
-        if (cpn === undefined) throw refuse("maxCores", `${ce.EnvName} has a maxCores limit but the cores of its instance type are unknown`);
-        if (desired * cpn > rule.maxCores)
-          throw refuse("maxCores", `${desired} nodes × ${cpn} cores = ${desired * cpn} cores; the policy allows at most ${rule.maxCores} (maxCores)`);
+        // Batch may create any of the env's types: count each node at the largest one's cores.
+        const guard = guardrailCoresPerNode(planned.instanceTypes);
+        if (!guard.ok) throw refuse("maxCores", `${ce.EnvName} has a maxCores limit but ${unknownCoresReason(guard.unknown)}`);
+        if (desired * guard.cores > rule.maxCores)
+          throw refuse(
+            "maxCores",
+            `${desired} nodes × ${guard.cores} cores (the largest of ${planned.instanceTypes.join(", ")}) = ${desired * guard.cores} cores; the policy allows at most ${rule.maxCores} (maxCores)`,
+          );
       }
       const created = await batch(port.createEnv(planned.request));
       audit({

@@ -111,6 +111,22 @@ describe("POST /envs", () => {
   });
 });
 
+describe("POST /envs: maxCores over every instance type", () => {
+  it("counts each node at the largest of the env's instance types (Batch may fall back to it) and creates nothing", async () => {
+    const before = (await counters()).CreateComputeEnv ?? 0;
+    // small-* allows 8 cores: one BS1.LARGE8 (4 cores) fits, one BS1.LARGE48 (24 cores) does not.
+    const r = await fn.call("POST", "/envs", {
+      body: createBody("small-multi", 1, { EnvData: { InstanceTypes: ["BS1.LARGE8", "BS1.LARGE48"], ImageId: "img-31tjrtph" } }),
+    });
+    expect(r.status, JSON.stringify(r.json)).toBe(422);
+    expect(r.json).toMatchObject({ code: "policy.maxCores", rule: "maxCores" });
+    expect(r.json.detail).toMatch(/24 cores \(the largest of BS1\.LARGE8, BS1\.LARGE48\)/);
+    expect((await counters()).CreateComputeEnv ?? 0).toBe(before);
+    const one = await fn.call("POST", "/envs", { body: createBody("small-single", 1) });
+    expect(one.status, JSON.stringify(one.json)).toBe(201);
+  });
+});
+
 describe("GET /envs and /envs/{EnvId}", () => {
   it("shows desired, nodes by state, each node's cores, busy or idle, and cost per hour", async () => {
     const envId = await createRunning("view-env", 2);

@@ -89,6 +89,20 @@ describe("planScale: refusals name the rule", () => {
     expect(r.refusal.message).toContain(rule === "state" || rule === "destroyableNodes" ? "env-abcdefgh" : rule);
   });
 
+  it("counts new nodes at the largest of the env's instance types for maxCores (Batch may fall back to it)", () => {
+    const e2 = env([node("RUNNING"), node("RUNNING")]);
+    const types = (instanceTypes: string[]) => ({ pricing: { prices, region: "ap-guangzhou", instanceTypes, now: NOW } });
+    // 2 × 4 cores kept + one new node: 12 cores as BS1.LARGE8, but 32 if Batch falls back to BS1.LARGE48.
+    const r = planScale(input(e2, { desired: 3 }, { maxCores: 20 }, types(["BS1.LARGE8", "BS1.LARGE48"])));
+    expect(r.ok ? "planned" : [r.refusal.rule, r.refusal.message]).toEqual(["maxCores", expect.stringMatching(/32 cores .*BS1\.LARGE48/)]);
+    expect(planScale(input(e2, { desired: 3 }, { maxCores: 20 }, types(["BS1.LARGE8"]))).ok).toBe(true);
+    // Any type whose cores are unknown makes the limit uncheckable: refused, naming the type.
+    const u = planScale(input(e2, { desired: 3 }, { maxCores: 1000 }, types(["BS1.LARGE8", "X9.HUGE64"])));
+    expect(u.ok ? "planned" : [u.refusal.rule, u.refusal.message]).toEqual(["maxCores", expect.stringContaining("X9.HUGE64")]);
+    // Without a maxCores limit an unknown type does not matter.
+    expect(planScale(input(e2, { desired: 3 }, {}, types(["BS1.LARGE8", "X9.HUGE64"]))).ok).toBe(true);
+  });
+
   it("says how long the cooldown still runs", () => {
     const r = planScale(input(env([node("RUNNING")]), { desired: 2 }, { cooldownSeconds: 300 }, { activities: [activity(2)] }));
     expect(r.ok ? undefined : r.refusal.retryAfterSeconds).toBe(180);
