@@ -26,20 +26,22 @@ export async function ensureDemoEnv(opts: DemoEnvOptions): Promise<{ envId: stri
       state.demoEnvToken = token;
       writeStackState(opts.dataDir, state);
     }
-    const { envId } = await opts.port.createEnv({
-      ClientToken: token,
-      Placement: { Zone: DEMO_ZONE },
-      ComputeEnv: {
-        EnvName: DEMO_ENV_NAME,
-        EnvDescription: "created by npm start (local stack demo)",
-        EnvType: "MANAGED",
-        DesiredComputeNodeCount: opts.nodes,
-        EnvData: { InstanceType: DEMO_INSTANCE_TYPE, ImageId: "img-31tjrtph" },
-        ...(opts.topic
-          ? { Notifications: [{ TopicName: opts.topic, EventConfigs: DEMO_EVENTS.map((EventName) => ({ EventName, EventVars: [] })) }] }
-          : {}),
-      },
-    } as Parameters<BatchPort["createEnv"]>[0]);
+    let envId: string;
+    try {
+      ({ envId } = await opts.port.createEnv(createRequest(opts, token)));
+    } catch (e) {
+      // The token was used with another request (DEMO_ENV_NODES or the topic changed since):
+      // reuse the env by name and set its node count; create afresh only if it is gone.
+      if (!isTokenRefusal(e)) throw e;
+      const found = await findDemoEnv(opts.port);
+      if (found) {
+        await opts.port.setDesiredNodes(found, opts.nodes);
+        return { envId: found };
+      }
+      state.demoEnvToken = undefined;
+      writeStackState(opts.dataDir, state);
+      continue;
+    }
     try {
       await opts.port.getEnv(envId);
       return { envId };
@@ -50,6 +52,34 @@ export async function ensureDemoEnv(opts: DemoEnvOptions): Promise<{ envId: stri
     }
   }
   throw new Error("could not create the demo compute environment");
+}
+
+function createRequest(opts: DemoEnvOptions, token: string): Parameters<BatchPort["createEnv"]>[0] {
+  return {
+    ClientToken: token,
+    Placement: { Zone: DEMO_ZONE },
+    ComputeEnv: {
+      EnvName: DEMO_ENV_NAME,
+      EnvDescription: "created by npm start (local stack demo)",
+      EnvType: "MANAGED",
+      DesiredComputeNodeCount: opts.nodes,
+      EnvData: { InstanceType: DEMO_INSTANCE_TYPE, ImageId: "img-31tjrtph" },
+      ...(opts.topic
+        ? { Notifications: [{ TopicName: opts.topic, EventConfigs: DEMO_EVENTS.map((EventName) => ({ EventName, EventVars: [] })) }] }
+        : {}),
+    },
+  } as Parameters<BatchPort["createEnv"]>[0];
+}
+
+/** Batch refuses a ClientToken reused with a different request as InvalidParameter naming ClientToken. */
+function isTokenRefusal(e: unknown): boolean {
+  return isAppError(e) && e.code === "batch.InvalidParameter" && e.message.includes("ClientToken");
+}
+
+/** The id of the env named DEMO_ENV_NAME, if there is one. */
+async function findDemoEnv(port: BatchPort): Promise<string | undefined> {
+  const page = await port.listEnvs({ filters: [{ Name: "env-name", Values: [DEMO_ENV_NAME] }], limit: 100 });
+  return page.items.find((e) => e.EnvName === DEMO_ENV_NAME)?.EnvId;
 }
 
 export interface NodeProgress {

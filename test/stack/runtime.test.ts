@@ -12,9 +12,10 @@ import { Invoker } from "../../local/stack/invoker";
 import type { FunctionConfig, Trigger } from "../../local/stack/serverless-config";
 import { functionEnv } from "../../local/stack/stack";
 import { parseCron } from "../../local/stack/cron";
+import { DEMO_ENV_NAME, ensureDemoEnv } from "../../local/stack/demo-env";
 import { startTimers } from "../../local/stack/timers";
 import { createTopicBus } from "../../local/stack/topic-bus";
-import { eventually } from "../support/emulator";
+import { eventually, startTestEmulator } from "../support/emulator";
 
 const dir = mkdtempSync(join(tmpdir(), "stack-runtime-"));
 // The repository says "type": "module"; the host must still load the bundle as CommonJS, like SCF.
@@ -264,5 +265,29 @@ describe("invocations", () => {
     }
     const rec = invoker.records({ function: "echo", source: "timer" }).at(-1);
     expect(rec).toMatchObject({ ok: true, trigger: "every-second" });
+  });
+});
+
+describe("the demo compute environment", () => {
+  it("restarts with another DEMO_ENV_NODES: same env, its desired count set; a fresh env once it is gone", async () => {
+    const t = await startTestEmulator();
+    const dataDir = mkdtempSync(join(tmpdir(), "stack-demo-"));
+    try {
+      const first = await ensureDemoEnv({ port: t.port, dataDir, topic: undefined, nodes: 1 });
+      const again = await ensureDemoEnv({ port: t.port, dataDir, topic: "batch-node-events", nodes: 2 });
+      expect(again.envId).toBe(first.envId);
+      expect((await t.port.getEnv(first.envId)).DesiredComputeNodeCount).toBe(2);
+      const named = await t.port.listEnvs({ filters: [{ Name: "env-name", Values: [DEMO_ENV_NAME] }] });
+      expect(named.items).toHaveLength(1);
+
+      await t.port.deleteEnv(first.envId);
+      await eventually(async () => (await t.port.listEnvs({ envIds: [first.envId] })).items.length === 0);
+      const fresh = await ensureDemoEnv({ port: t.port, dataDir, topic: undefined, nodes: 0 });
+      expect(fresh.envId).not.toBe(first.envId);
+      expect((await t.port.getEnv(fresh.envId)).DesiredComputeNodeCount).toBe(0);
+    } finally {
+      await t.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
