@@ -238,8 +238,9 @@ function envSpec(env: EnvRecord): { cpu: number; memGiB: number } {
 }
 
 function destroyNode(ctx: EmuContext, env: EnvRecord, node: NodeRecord, cause: string): void {
-  // A node still being created has an open CREATE activity: it ends here, unfinished.
-  advanceActivity(ctx, env, node, "CREATE", "FAILED", "destroyed before it was created");
+  // A node still being created has an open CREATE activity: it ends here, unfinished. Any other
+  // node's CREATE activity is closed already (no need to scan the whole history for it).
+  if (node.state === "SUBMITTED" || node.state === "CREATING") advanceActivity(ctx, env, node, "CREATE", "FAILED", "destroyed before it was created");
   setState(ctx, node, "DELETING");
   openActivity(ctx, env, node, "DESTROY", cause);
   advanceActivity(ctx, env, node, "DESTROY", "PROCESSING");
