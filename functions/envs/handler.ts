@@ -125,7 +125,8 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
         `BS1 types only in ${BS1_ZONE_LIST}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
         "InputMappings SourcePath cos:// cfs:// nfs:// per the path rules, local paths absolute; notification event names " +
         "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. Idempotency-Key becomes ClientToken. " +
-        "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise.",
+        "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise; " +
+        "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
       body: CreateEnvBodySchema,
       headers: { "Idempotency-Key": "becomes ClientToken (≤ 64 printable ASCII)", "X-Change-Reason": "why, for the audit line" },
       status: 201,
@@ -173,11 +174,14 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       path: "/envs/{EnvId}",
       scope: "envs:write",
       summary: "delete a compute environment; 409 while it is already being deleted or its nodes run tasks (unless ?force=true)",
+      description:
+        "Needs one of the rule's scaleScopes (403). A rule with minNodes > 0 refuses deletion with 422 policy.minNodes " +
+        "unless ?force=true (which also interrupts busy nodes).",
       query: DeleteQuerySchema,
       headers: { "X-Change-Reason": "why, for the audit line" },
       status: 202,
       response: DeleteAnswerSchema,
-      errors: [404, 409],
+      errors: [404, 409, 422],
       handler: async ({ params, query, req, principal }) => {
         const answer = await svc.remove(envIdOf(params), {
           caller: callerOf(principal),

@@ -222,6 +222,16 @@ export function createEnvsService(deps: EnvsDeps) {
       const desired = ce.DesiredComputeNodeCount;
       const refuse = (ruleName: string, message: string) =>
         refusalError({ status: 422, code: `policy.${ruleName}`, rule: ruleName, message });
+      // Starting with nodes is a scaling action: the rule's allowScaling and scaleScopes apply as for scale.
+      if (desired > 0 && !rule.allowScaling)
+        throw refuse("allowScaling", `the policy for ${ce.EnvName} does not allow scaling (allowScaling: false): create it with DesiredComputeNodeCount 0`);
+      if (desired > 0 && !opts.caller.mayScale(rule))
+        throw refusalError({
+          status: 403,
+          code: "policy.scaleScopes",
+          rule: "scaleScopes",
+          message: `creating ${ce.EnvName} with ${desired} node(s) needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)`,
+        });
       if (desired > rule.maxNodes) throw refuse("maxNodes", `${ce.EnvName} may not start with more than ${rule.maxNodes} nodes (policy maxNodes); asked for ${desired}`);
       if (desired < rule.minNodes) throw refuse("minNodes", `${ce.EnvName} must start with at least ${rule.minNodes} nodes (policy minNodes); asked for ${desired}`);
       if (rule.maxCores !== undefined && desired > 0) {
@@ -270,6 +280,13 @@ export function createEnvsService(deps: EnvsDeps) {
       if (!opts.caller.mayScale(rule))
         throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `deleting ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
       if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is already being deleted`, { status: 409, details: { rule: "state" } });
+      if (rule.minNodes > 0 && !opts.force)
+        throw refusalError({
+          status: 422,
+          code: "policy.minNodes",
+          rule: "minNodes",
+          message: `the policy keeps at least ${rule.minNodes} node(s) in ${envId} (policy minNodes); send ?force=true to delete it anyway`,
+        });
       const busy = env.ComputeNodeSet.filter(isBusy).map((n) => n.ComputeNodeId);
       if (busy.length > 0 && !opts.force)
         throw new AppError("env_busy", `${envId} has ${busy.length} busy node(s) running task instances (${busy.join(", ")}); wait for them, or send ?force=true to interrupt them`, {

@@ -26,8 +26,8 @@ const nodesOf = async (envId: string) => (await t.port.getEnv(envId)).ComputeNod
 const liveNodes = async (envId: string) => (await nodesOf(envId)).filter((n) => n.ComputeNodeState !== "DELETING");
 const counters = async () => (await (await fetch(`${t.emu.url}/_emulator/counters`)).json()) as Record<string, number>;
 
-async function createRunning(name: string, desired: number): Promise<string> {
-  const r = await fn.call("POST", "/envs", { body: createBody(name, desired) });
+async function createRunning(name: string, desired: number, key?: string): Promise<string> {
+  const r = await fn.call("POST", "/envs", { body: createBody(name, desired), ...(key ? { key } : {}) });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
   const envId = r.json.EnvId as string;
   if (desired > 0)
@@ -124,6 +124,22 @@ describe("POST /envs: maxCores over every instance type", () => {
     expect((await counters()).CreateComputeEnv ?? 0).toBe(before);
     const one = await fn.call("POST", "/envs", { body: createBody("small-single", 1) });
     expect(one.status, JSON.stringify(one.json)).toBe(201);
+  });
+});
+
+describe("POST /envs: the scaling policy applies to the nodes an env starts with", () => {
+  it("refuses nodes at creation without one of the rule's scaleScopes (403) or with allowScaling false (422), and creates nothing", async () => {
+    const before = (await counters()).CreateComputeEnv ?? 0;
+    const scopes = await fn.call("POST", "/envs", { body: createBody("admin-new", 1) });
+    expect([scopes.status, scopes.json.code, scopes.json.rule]).toEqual([403, "policy.scaleScopes", "scaleScopes"]);
+    expect(scopes.json.detail).toContain("envs:admin");
+    const frozen = await fn.call("POST", "/envs", { body: createBody("frozen-new", 1), key: ADMIN });
+    expect([frozen.status, frozen.json.code, frozen.json.rule]).toEqual([422, "policy.allowScaling", "allowScaling"]);
+    expect((await counters()).CreateComputeEnv ?? 0).toBe(before);
+    expect((await t.port.listEnvs({ filters: [{ Name: "env-name", Values: ["admin-new", "frozen-new"] }] })).total).toBe(0);
+    // Without nodes nothing scales: both are created; with the admin key, the admin env may start with nodes.
+    expect((await fn.call("POST", "/envs", { body: createBody("frozen-new", 0) })).status).toBe(201);
+    expect((await fn.call("POST", "/envs", { body: createBody("admin-new", 1), key: ADMIN })).status).toBe(201);
   });
 });
 
@@ -224,9 +240,9 @@ describe("POST /envs/{EnvId}/scale", () => {
   });
 
   it("refuses each guardrail with the rule's name and changes nothing", async () => {
-    const frozen = await createRunning("frozen-env", 1);
+    const frozen = await createRunning("frozen-env", 0);
     const small = await createRunning("small-env", 1);
-    const admin = await createRunning("admin-env", 1);
+    const admin = await createRunning("admin-env", 1, ADMIN);
     const cases: Array<[string, Json, number, string, string?]> = [
       [frozen, { DesiredComputeNodeCount: 2 }, 422, "allowScaling"],
       [small, { DesiredComputeNodeCount: 4 }, 422, "maxNodes"],
@@ -392,6 +408,21 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
     expect((await slow.port.getEnv(envId)).NextAction ?? null).toBe(null);
     const forced = await sf.call("DELETE", `/envs/${envId}`, { query: { force: "true" } });
     expect(forced.status).toBe(202);
+  });
+
+  it("refuses to delete an env the policy keeps nodes in (422 minNodes) unless forced, and a key without the rule's scopes (403)", async () => {
+    const envId = await running("small-del", 1);
+    const r = await sf.call("DELETE", `/envs/${envId}`);
+    expect([r.status, r.json.code, r.json.rule]).toEqual([422, "policy.minNodes", "minNodes"]);
+    expect(r.json.detail).toMatch(/force=true/);
+    expect((await slow.port.getEnv(envId)).NextAction ?? null).toBe(null);
+    const admin = await running("admin-del", 0);
+    const denied = await sf.call("DELETE", `/envs/${admin}`);
+    expect([denied.status, denied.json.code]).toEqual([403, "policy.scaleScopes"]);
+    expect((await slow.port.getEnv(admin)).NextAction ?? null).toBe(null);
+    const forced = await sf.call("DELETE", `/envs/${envId}`, { query: { force: "true" } });
+    expect(forced.status).toBe(202);
+    expect((await slow.port.getEnv(envId)).NextAction).toBe("DELETING");
   });
 
   it("deletes an env (202) and answers 409 while it is being deleted", async () => {
