@@ -25,8 +25,9 @@ export function verifyTc3(input: Tc3Input, secretFor: (secretId: string) => stri
   const m = AUTH.exec(authorization.trim());
   if (!m) return { ok: false, code: "AuthFailure.InvalidAuthorization", message: "The Authorization header is not TC3-HMAC-SHA256." };
   const [, secretId, date, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string];
-  const ts = Number(headers["x-tc-timestamp"]);
-  if (!Number.isFinite(ts)) return { ok: false, code: "MissingParameter", message: "X-TC-Timestamp is missing." };
+  const rawTs = headers["x-tc-timestamp"]?.trim() ?? "";
+  if (!/^\d+$/.test(rawTs)) return { ok: false, code: "MissingParameter", message: "X-TC-Timestamp is missing or not a number of seconds." };
+  const ts = Number(rawTs);
   if (Math.abs(now - ts) > 300)
     return { ok: false, code: "AuthFailure.SignatureExpire", message: "The signature expired: the timestamp is more than 5 minutes off." };
   const secretKey = secretFor(secretId);
@@ -37,6 +38,12 @@ export function verifyTc3(input: Tc3Input, secretFor: (secretId: string) => stri
     return { ok: false, code: "AuthFailure.SignatureFailure", message: "The credential date does not match the timestamp." };
 
   const names = signedHeaders.split(";");
+  if (!names.includes("content-type") || !names.includes("host"))
+    return { ok: false, code: "AuthFailure.SignatureFailure", message: "SignedHeaders must include content-type and host." };
+  // The SDK takes the service from the endpoint's first DNS label ("127" for 127.0.0.1:9100).
+  const hostLabel = (headers.host ?? "").trim().toLowerCase().replace(/:\d+$/, "").split(".")[0] ?? "";
+  if (service !== "batch" && service !== hostLabel)
+    return { ok: false, code: "AuthFailure.SignatureFailure", message: "The credential scope names another service." };
   const canonicalHeaders = names
     .map((n) => {
       let v = headers[n] ?? "";
@@ -66,20 +73,24 @@ export function signTc3(opts: {
   body: string;
   timestamp: number;
   service?: string;
+  /** Which of content-type and host to sign (both by default, as the SDK does). */
+  signedHeaders?: ReadonlyArray<"content-type" | "host">;
 }): string {
   const service = opts.service ?? "batch";
   const date = new Date(opts.timestamp * 1000).toISOString().slice(0, 10);
+  const values = { "content-type": "application/json", host: opts.host.replace(/:\d+$/, "") };
+  const signed = opts.signedHeaders ?? ["content-type", "host"];
   const canonicalRequest = [
     "POST",
     "/",
     "",
-    `content-type:application/json\nhost:${opts.host.replace(/:\d+$/, "")}\n`,
-    "content-type;host",
+    signed.map((n) => `${n}:${values[n]}\n`).join(""),
+    signed.join(";"),
     sha256hex(opts.body),
   ].join("\n");
   const scope = `${date}/${service}/tc3_request`;
   const sts = ["TC3-HMAC-SHA256", String(opts.timestamp), scope, sha256hex(canonicalRequest)].join("\n");
   const kSigning = hmac(hmac(hmac(`TC3${opts.secretKey}`, date), service), "tc3_request");
   const sig = createHmac("sha256", kSigning).update(sts).digest("hex");
-  return `TC3-HMAC-SHA256 Credential=${opts.secretId}/${scope}, SignedHeaders=content-type;host, Signature=${sig}`;
+  return `TC3-HMAC-SHA256 Credential=${opts.secretId}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
 }

@@ -53,6 +53,41 @@ describe("emulator protocol through the real SDK", () => {
     expect(json.Response.Error.Code).toBe("AuthFailure.SignatureExpire");
   });
 
+  /** A raw DescribeComputeEnvs call, signed by signTc3 with `sign` options; answers the error code, if any. */
+  async function rawCall(sign: Partial<Parameters<typeof signTc3>[0]>, timestamp?: string): Promise<string | undefined> {
+    const body = "{}";
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await fetch(t.emu.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-tc-action": "DescribeComputeEnvs",
+        "x-tc-version": "2017-03-12",
+        "x-tc-region": "ap-guangzhou",
+        "x-tc-timestamp": timestamp ?? String(ts),
+        authorization: signTc3({ secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY, host: "127.0.0.1", body, timestamp: ts, ...sign }),
+      },
+      body,
+    });
+    const json = (await res.json()) as { Response: { Error?: { Code: string } } };
+    return json.Response.Error?.Code;
+  }
+
+  it("accepts the service batch or the Host's first label (the SDK's 127 for an IP endpoint), nothing else", async () => {
+    expect(await rawCall({ service: "batch" })).toBeUndefined();
+    expect(await rawCall({ service: "127" })).toBeUndefined();
+    expect(await rawCall({ service: "cvm" })).toBe("AuthFailure.SignatureFailure");
+  });
+
+  it("refuses SignedHeaders without content-type or host (AuthFailure.SignatureFailure)", async () => {
+    expect(await rawCall({ signedHeaders: ["host"] })).toBe("AuthFailure.SignatureFailure");
+    expect(await rawCall({ signedHeaders: ["content-type"] })).toBe("AuthFailure.SignatureFailure");
+  });
+
+  it.each(["", "1.7e9", "0x10", " "])("answers MissingParameter for X-TC-Timestamp %j", async (ts) => {
+    expect(await rawCall({}, ts)).toBe("MissingParameter");
+  });
+
   it("answers an unknown action with InvalidAction", async () => {
     const err = (await t.port.call("NoSuchAction", {}).catch((e: unknown) => e)) as { code: string };
     expect(err.code).toBe("batch.unknown_action");
