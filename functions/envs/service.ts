@@ -197,10 +197,12 @@ export function createEnvsService(deps: EnvsDeps) {
         const ack = await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)));
         batchRequestIds.push(ack.requestId);
       }
-      // Terminating live nodes lowers the desired count by as many; set it only if that did not land on the target.
-      let desiredNow = plan.PreviousDesiredComputeNodeCount;
-      if (plan.TerminateNodes.length > 0) desiredNow = (await batch(port.getEnv(envId))).DesiredComputeNodeCount;
-      if (desiredNow !== next) batchRequestIds.push((await batch(port.setDesiredNodes(envId, next))).requestId);
+      // Terminating live nodes lowers the desired count by as many (the planner picks only CREATED, RUNNING,
+      // ABNORMAL nodes). Set it only if that does not land on the target, decided from the plan and never
+      // from a re-read: Batch may lower desired asynchronously, and a ModifyComputeEnv sent on a stale read
+      // would make Batch destroy more nodes of its own choosing once the termination lands.
+      const expected = Math.max(0, plan.PreviousDesiredComputeNodeCount - plan.TerminateNodes.length);
+      if (expected !== next) batchRequestIds.push((await batch(port.setDesiredNodes(envId, next))).requestId);
 
       audit({
         who: opts.caller.name,

@@ -1,5 +1,6 @@
 // End to end: the envs function (real HTTP layer, real port, real SDK) against the emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BatchPort } from "../../shared/batch/port";
 import { eventually, startTestEmulator, type TestEmulator } from "../support/emulator";
 import { ADMIN, createBody, envsFunction, READER } from "./harness";
 
@@ -236,6 +237,33 @@ describe("POST /envs/{EnvId}/scale", () => {
     await eventually(async () => (await nodesOf(envId)).length === 1);
     const left = await nodesOf(envId);
     expect(left[0]?.ComputeNodeId).toBe(busy.ComputeNodeId);
+    expect((await t.port.getEnv(envId)).DesiredComputeNodeCount).toBe(1);
+  });
+
+  it("after terminating idle nodes, never sends ModifyComputeEnv on a read where Batch has not yet lowered desired", async () => {
+    const envId = await createRunning("lag-env", 3);
+    // Batch lowers the desired count asynchronously: for a while DescribeComputeEnv still shows the old one.
+    const stale = new Map<string, number>();
+    const lagging: BatchPort = {
+      ...t.port,
+      async terminateNodes(id, nodeIds) {
+        stale.set(id, (await t.port.getEnv(id)).DesiredComputeNodeCount);
+        return t.port.terminateNodes(id, nodeIds);
+      },
+      async getEnv(id) {
+        const e = await t.port.getEnv(id);
+        const old = stale.get(id);
+        return old === undefined ? e : { ...e, DesiredComputeNodeCount: old };
+      },
+    };
+    const lf = envsFunction(t, POLICY, { port: lagging });
+    const modifies = (await counters()).ModifyComputeEnv ?? 0;
+    const r = await lf.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 1 } });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json.TerminateNodes as string[]).toHaveLength(2);
+    expect((await counters()).ModifyComputeEnv ?? 0).toBe(modifies);
+    expect(r.json.RequestIds as string[]).toHaveLength(1);
+    await eventually(async () => (await nodesOf(envId)).length === 1);
     expect((await t.port.getEnv(envId)).DesiredComputeNodeCount).toBe(1);
   });
 

@@ -1,5 +1,6 @@
 // The envs function wired to a test emulator: real SDK, real port, real HTTP layer, called
 // with the captured Function URL / API Gateway fixtures (cloned, one field changed).
+import type { BatchPort } from "../../shared/batch/port";
 import { EnvPolicySchema, type EnvPolicy } from "../../shared/env-policy";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
@@ -29,11 +30,11 @@ export interface Answer {
   json: Record<string, unknown> & { [k: string]: unknown };
 }
 
-export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?: () => number } = {}) {
+export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?: () => number; port?: BatchPort } = {}) {
   const policy: EnvPolicy = EnvPolicySchema.parse(policyInput);
   const logger = memoryLogger({ function: "envs" });
   const handler = makeHandler({
-    port: t.port,
+    port: opts.port ?? t.port,
     policy,
     prices: priceTableFromEnv(undefined),
     region: "ap-guangzhou",
