@@ -3,7 +3,7 @@
 // Supported: numbers, `*`, `?` (day or weekday), lists `a,b`, ranges `a-b`, steps `*/n`, `a/n`,
 // `a-b/n`, month names JAN-DEC and weekday names SUN-SAT (0 = Sunday). Refused with a reason:
 // `L`, `W`, `#` (Tencent accepts them; the local timer does not implement them), the legacy
-// 5-field form, values out of range, reversed ranges.
+// 5-field form, values out of range, reversed ranges, and a cron that never fires (`0 0 0 31 2 ? *`).
 // Day and weekday: when one of them is `*` or `?`, only the other constrains; when both are
 // restricted, a time matches if either matches (classic cron).
 
@@ -68,7 +68,7 @@ export function parseCron(expression: string): CronSchedule {
     sets.push(r.values);
     any.push(r.any);
   });
-  return {
+  const schedule: CronSchedule = {
     source: parts.join(" "),
     second: sets[0]!,
     minute: sets[1]!,
@@ -80,6 +80,11 @@ export function parseCron(expression: string): CronSchedule {
     anyDay: any[3]!,
     anyWeekday: any[5]!,
   };
+  // A valid-looking cron whose days never exist (31 FEB, 31 APR, …) would silently never run.
+  if (nextFire(schedule, new Date(Date.UTC(1970, 0, 1) - 1000)) === undefined) {
+    throw new CronError(`never fires: no date matches day ${parts[3]}, month ${parts[4]}, weekday ${parts[5]}, year ${parts[6]}`);
+  }
+  return schedule;
 }
 
 function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: boolean } {

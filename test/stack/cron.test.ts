@@ -53,6 +53,9 @@ describe("parseCron / nextFire (UTC)", () => {
     ["0 0 0 * * xyz *", /weekday field "xyz": "xyz" is neither a number nor one of SUN-SAT/],
     ["0 1,,2 * * * * *", /minute field "1,,2": empty list element/],
     ["0 a * * * * *", /minute field "a": "a" is not a number/],
+    ["0 0 0 31 2 ? *", /never fires: no date matches day 31, month 2/],
+    ["0 0 0 30,31 FEB ? *", /never fires/],
+    ["0 0 12 31 4,6,9,11 ? 2030-2040", /never fires/],
   ])("refuses %s", (expr, reason) => {
     expect(() => parseCron(expr)).toThrowError(CronError);
     expect(() => parseCron(expr)).toThrowError(reason);
