@@ -101,7 +101,17 @@ describe("deadlines and actions that are not safe to repeat", () => {
         t += 4000; // each attempt takes 4 s
         throw Object.assign(new Error("busy"), { code: "InternalError" });
       },
-      { maxAttempts: 10, baseMs: 1000, capMs: 1000, random: () => 1, deadlineMs: 10_000, now: () => t, sleep: async (ms) => void (t += ms) },
+      {
+        maxAttempts: 10,
+        baseMs: 1000,
+        capMs: 1000,
+        random: () => 1,
+        deadlineMs: 10_000,
+        now: () => t,
+        sleep: async (ms) => {
+          t += ms;
+        },
+      },
     ).catch(() => {});
     // 4 s, +1 s wait, 4 s (9 s), then a further wait would pass 10 s.
     expect(calls).toBe(2);
