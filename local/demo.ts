@@ -56,20 +56,22 @@ async function main(): Promise<void> {
   try {
     say(`\n1. Create a compute environment: 2 × BS1.LARGE8 in ap-guangzhou-2, node events to the topic node-abnormal listens on`);
     const topic = Object.keys((index.topics as Json) ?? {})[0] ?? "batch-node-events";
+    // A fresh env per tour: a second tour on the same env would meet node-abnormal's cooldown.
+    const tour = Date.now().toString(36);
     const created = await call(
       "POST",
       "/envs",
       {
         Placement: { Zone: "ap-guangzhou-2" },
         ComputeEnv: {
-          EnvName: "demo-tour",
+          EnvName: `demo-tour-${tour}`,
           EnvType: "MANAGED",
           DesiredComputeNodeCount: 2,
           EnvData: { InstanceType: "BS1.LARGE8", ImageId: "img-31tjrtph" },
           Notifications: [{ TopicName: topic, EventConfigs: [{ EventName: "COMPUTE_NODE_ABNORMAL" }] }],
         },
       },
-      { "idempotency-key": `demo-tour-env-${new Date().toISOString().slice(0, 10)}` },
+      { "idempotency-key": `demo-tour-env-${tour}` },
     );
     const envId = (created.body.EnvId ?? created.body.envId) as string | undefined;
     if (!envId) throw new Error("the env was not created");
@@ -153,6 +155,10 @@ async function main(): Promise<void> {
     say(`  ${report.summary ?? JSON.stringify(report).slice(0, 300)}`);
     for (const f of (report.files as string[] | undefined) ?? []) say(`  ${f}`);
     say(`  (locally, cos://<bucket-appid>.cos.<region>.myqcloud.com/<key> is the file ${join(dataDir, "emulator-data", "cos")}/<bucket-appid>/<key>)`);
+
+    say("\n8. Clean up: delete the tour's environment (its nodes are destroyed first)");
+    const deleted = await fetch(`${gateway}/envs/${envId}?force=true`, { method: "DELETE", headers });
+    say(`  DELETE /envs/${envId} → ${deleted.status}`);
     say("\nDone.");
   } finally {
     await own?.close();
