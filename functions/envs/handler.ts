@@ -6,6 +6,7 @@ import {
   buildOpenApi,
   hasScope,
   type KeyRing,
+  locationOf,
   type MainHandler,
   makeHttpHandler,
   type Principal,
@@ -139,7 +140,7 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
           requestId: req.requestId,
           reason: headerReason(req.headers),
         });
-        return { status: 201, headers: { location: `/envs/${created.EnvId}` }, body: created };
+        return { status: 201, headers: { location: locationOf(req, created.EnvId) }, body: created };
       },
     }),
     route({

@@ -1,7 +1,7 @@
 // The jobs API's route table: HTTP in, service call, HTTP out.
 import type { z } from "zod";
 import { validationError } from "../../shared/errors";
-import { openApiRoute, parseJsonBody, type Route, route } from "../../shared/http";
+import { locationOf, openApiRoute, parseJsonBody, type Route, route } from "../../shared/http";
 import {
   ActionResponseSchema,
   type DryRunResponseSchema,
@@ -67,7 +67,7 @@ export function jobsRoutes(service: JobsService): Route[] {
         };
         return {
           status: 201,
-          headers: { location: `/jobs/${out.jobId}`, ...(out.replayed ? { "idempotent-replayed": "true" } : {}) },
+          headers: { location: locationOf(req, out.jobId), ...(out.replayed ? { "idempotent-replayed": "true" } : {}) },
           body,
         };
       },

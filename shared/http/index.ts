@@ -51,5 +51,5 @@ export {
 export { buildOpenApi, type JsonSchema, type OpenApiInfo, type OpenApiRoute, toJsonSchema } from "./openapi";
 export { type Problem, PROBLEM_TYPE_BASE, toProblem } from "./problem";
 export { queryBool, queryInt, queryList, queryStr } from "./query";
-export { type HttpRequest, MAX_BODY_BYTES, type Query, queryString, type ScfHttpResponse, toHttpRequest } from "./request";
+export { type HttpRequest, locationOf, MAX_BODY_BYTES, type Query, queryString, type ScfHttpResponse, toHttpRequest } from "./request";
 export { createRouter, type HttpMethod, STAGE_NAMES } from "./router";

@@ -91,7 +91,9 @@ export function toHttpRequest(event: unknown, context?: unknown, maxBodyBytes = 
     query,
     body,
     requestId: rc?.requestId || contextRequestId(context) || headers["x-request-id"] || randomUUID(),
-    sourceIp: rc?.sourceIp || headers["x-scf-remote-addr"] || undefined,
+    // x-scf-remote-addr is set by the Function URL front end; behind API Gateway any client can
+    // send that header, so only requestContext.sourceIp counts there.
+    sourceIp: e.kind === "apigw" ? rc?.sourceIp || undefined : headers["x-scf-remote-addr"] || undefined,
     stage: rc?.stage || undefined,
     trigger: e.kind,
   };
@@ -108,4 +110,9 @@ export function queryString(q: Query, name: string): string | undefined {
   if (v === true) return "";
   if (Array.isArray(v)) return v[v.length - 1];
   return v;
+}
+
+/** A created resource's URL as the caller addressed the collection (keeps any stage or base path). */
+export function locationOf(req: Pick<HttpRequest, "rawPath">, id: string): string {
+  return `${req.rawPath.replace(/\/+$/, "")}/${encodeURIComponent(id)}`;
 }

@@ -88,6 +88,17 @@ describe("events of both triggers", () => {
     expect(seen[0]).toMatchObject({ principal: "writer", sourceIp: "10.0.2.14" });
   });
 
+  it("behind API Gateway, takes the client IP from requestContext only (x-scf-remote-addr is client-supplied there)", async () => {
+    const { call, seen } = setup();
+    const e = withKey(apigwDocumented, WRITER_KEY) as { headers: Record<string, string>; requestContext: Record<string, unknown> };
+    e.headers["x-scf-remote-addr"] = "6.6.6.6";
+    await call(e);
+    expect(seen[0]).toMatchObject({ sourceIp: "10.0.2.14" });
+    delete e.requestContext.sourceIp;
+    await call(e);
+    expect(seen[1]?.sourceIp).toBeUndefined();
+  });
+
   it("serves the captured-style event: lower-case headers, path params, `true` and array query values", async () => {
     const { call } = setup();
     const r = await call(withKey(apigwCaptured, READER_KEY), { request_id: "scf-req-1" });

@@ -81,6 +81,9 @@ describe("POST /jobs", () => {
     expect(r.statusCode).toBe(201);
     expect(r.json.JobId).toMatch(/^job-/);
     expect(r.headers.location).toBe(`/jobs/${r.json.JobId}`);
+    // Behind a stage the Location keeps it, so a client can follow it as is.
+    const staged = await call(handler, apigw({ body: DOCUMENTED_EXAMPLE, path: "/release/jobs" }));
+    expect(staged.headers.location).toBe(`/release/jobs/${staged.json.JobId}`);
     expect(r.json.Submitter).toBe("app");
     expect(r.json.Warnings).toEqual([expect.objectContaining({ path: "Job.Tasks[0].ComputeEnv.EnvData.ImageId" })]);
     const sent = fake.jobs.get(r.json.JobId as string)!.request;
