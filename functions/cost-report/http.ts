@@ -4,7 +4,7 @@
 // bundle past its 150 KB budget. Same gateway, same API keys, same problem+json errors.
 import { z } from "zod";
 import type { BatchPort } from "../../shared/batch/port";
-import { type KeyRing, type MainHandler, makeHttpHandler, openApiRoute, queryStr, type Route, route } from "../../shared/http";
+import { type KeyRing, type MainHandler, makeHttpHandler, queryStr, type Route, route } from "../../shared/http";
 import type { Logger } from "../../shared/log";
 import type { CostConfig } from "./config";
 import { buildCostReport } from "./report";
@@ -62,6 +62,5 @@ export function makeCostsHttpHandler(deps: CostsHttpDeps): MainHandler {
       },
     }),
   ];
-  routes.push(openApiRoute({ title: "batch-scf cost report", version: "1" }, () => routes, undefined, "/openapi/costs.json"));
   return makeHttpHandler({ routes, keys: deps.keys, logger: deps.logger });
 }

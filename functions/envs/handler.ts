@@ -3,12 +3,12 @@ import type { BatchPort } from "../../shared/batch/port";
 import type { EnvPolicy, EnvRule } from "../../shared/env-policy";
 import { AppError, isAppError } from "../../shared/errors";
 import {
-  buildOpenApi,
   hasScope,
   type KeyRing,
   locationOf,
   type MainHandler,
   makeHttpHandler,
+  openApiRoute,
   type Principal,
   type Route,
   route,
@@ -221,24 +221,17 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
     }),
   ];
 
-  let doc: unknown;
   routes.push(
-    route({
-      method: "GET",
-      path: "/openapi/envs.json",
-      summary: "this OpenAPI 3.1 document",
-      handler: () => {
-        doc ??= buildOpenApi(
-          {
-            title: "batch-scf envs",
-            version: "1.0.0",
-            description: "Inspect, create and scale Tencent Cloud Batch compute environments within guardrails (ENV_POLICY).",
-          },
-          routes,
-        );
-        return { status: 200, body: doc };
+    openApiRoute(
+      {
+        title: "batch-scf envs",
+        version: "1.0.0",
+        description: "Inspect, create and scale Tencent Cloud Batch compute environments within guardrails (ENV_POLICY).",
       },
-    }),
+      () => routes,
+      undefined,
+      "/openapi/envs.json",
+    ),
   );
 
   return makeHttpHandler({ routes, keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
