@@ -28,9 +28,9 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ENV_ID, IMAGE_ID, JOB_ID, LIMITS, regionOfZone, SUBMIT_JOB_EVENTS } from "../../shared/batch/rules";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
-import { findEnv, idleNodes, occupyNode, releaseNode } from "./envs";
+import { findEnv, idleNodes } from "./envs";
 import { killGroup, Runner, taskEnv } from "./runner";
-import type { InstanceRecord, JobRecord, TaskRecord } from "./state";
+import type { EnvRecord, InstanceRecord, JobRecord, NodeRecord, TaskRecord } from "./state";
 import { iso } from "./state";
 import type { Store } from "./store";
 import { DEFAULT_STDERR_FILE, DEFAULT_STDOUT_FILE, expandFileName, localPathFor } from "./storage";
@@ -677,10 +677,23 @@ const isActive = (job: JobRecord) => job.terminating || !ENDED.has(job.state);
 
 class Step {
   changed = new Set<JobRecord>();
+  /** Each env's nodes by id, built on first use: a step (one tick) never adds or removes nodes. */
+  private readonly nodesById = new Map<EnvRecord, Map<string, NodeRecord>>();
   constructor(
     readonly ctx: EmuContext,
     readonly rt: Runtime,
   ) {}
+
+  /** The env's node with this id (as `env.nodes.find` would answer), in O(1) after the first call. */
+  nodeOf(env: EnvRecord, nodeId: string): NodeRecord | undefined {
+    let byId = this.nodesById.get(env);
+    if (!byId) {
+      byId = new Map();
+      for (const n of env.nodes) if (!byId.has(n.id)) byId.set(n.id, n);
+      this.nodesById.set(env, byId);
+    }
+    return byId.get(nodeId);
+  }
 
   jobEvent(job: JobRecord, eventName: string, extra: Obj = {}): void {
     this.ctx.notify(job.notifications, eventName, job.region, { JobId: job.id, JobName: job.name, JobState: job.state, ...extra });
@@ -717,8 +730,12 @@ class Step {
     const plan = planOf(job, task);
     if (plan.envId) {
       const env = findEnv(this.ctx, plan.envId);
-      const node = env?.nodes.find((n) => n.id === inst.nodeId);
-      if (env && node && node.busyWith === keyOf(job, task, inst)) releaseNode(this.ctx, env, node.id);
+      const node = env && this.nodeOf(env, inst.nodeId);
+      if (env && node && node.busyWith === keyOf(job, task, inst)) {
+        // envs' releaseNode, without its scan of env.nodes for the node we already hold.
+        node.busyWith = undefined;
+        this.ctx.store.saveEnv(env);
+      }
     } else if (inst.runningAt !== null) {
       this.anonNodeEvent(job, task, inst, "COMPUTE_NODE_DELETING", "DELETING");
     }
@@ -773,7 +790,7 @@ class Step {
     const plan = planOf(job, task);
     if (!plan.envId || !inst.nodeId) return undefined;
     const env = findEnv(this.ctx, plan.envId);
-    const node = env?.nodes.find((n) => n.id === inst.nodeId);
+    const node = env && this.nodeOf(env, inst.nodeId);
     if (!node) return `compute node ${inst.nodeId} is gone`;
     if (node.state !== "RUNNING") return `compute node ${node.id} is ${node.state}`;
     if (node.busyWith !== keyOf(job, task, inst)) return `compute node ${node.id} was taken away`;
@@ -987,11 +1004,21 @@ class Step {
       }
     }
     const now = this.ctx.now();
+    // Linear in instances + nodes: each env's idle nodes (in env order) are listed once and taken
+    // from the front as instances are placed; each task's STARTING/RUNNING count is taken once and
+    // kept up to date. Nothing else frees or occupies a node, or starts an instance, while placing.
+    const idle = new Map<EnvRecord, { nodes: NodeRecord[]; next: number }>();
+    const busy = new Map<TaskRecord, number>();
     for (const { job, task, inst } of waiting) {
       const plan = planOf(job, task);
       if (plan.maxConcurrent !== undefined) {
-        const busy = task.instances.filter((i) => i.state === "STARTING" || i.state === "RUNNING").length;
-        if (busy >= plan.maxConcurrent) continue;
+        let n = busy.get(task);
+        if (n === undefined) {
+          n = 0;
+          for (const i of task.instances) if (i.state === "STARTING" || i.state === "RUNNING") n++;
+          busy.set(task, n);
+        }
+        if (n >= plan.maxConcurrent) continue;
       }
       if (plan.envId) {
         const env = findEnv(this.ctx, plan.envId);
@@ -1002,9 +1029,17 @@ class Step {
           continue;
         }
         if (env.deleting) continue;
-        const node = idleNodes(env)[0];
+        let pool = idle.get(env);
+        if (!pool) {
+          pool = { nodes: idleNodes(env), next: 0 };
+          idle.set(env, pool);
+        }
+        const node = pool.nodes[pool.next];
         if (!node) continue;
-        occupyNode(this.ctx, env, node, keyOf(job, task, inst));
+        pool.next++;
+        // envs' occupyNode, without its scan of env.nodes: the node came from this env's list.
+        node.busyWith = keyOf(job, task, inst);
+        this.ctx.store.saveEnv(env);
         inst.nodeId = node.id;
         inst.nodeInstanceId = node.instanceId;
       } else {
@@ -1013,6 +1048,8 @@ class Step {
       }
       inst.launchAt = now;
       this.setInstance(job, task, inst, "STARTING", "");
+      const n = busy.get(task);
+      if (n !== undefined) busy.set(task, n + 1);
     }
   }
 }
