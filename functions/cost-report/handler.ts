@@ -6,7 +6,7 @@ import type { Logger } from "../../shared/log";
 import type { ReportStore } from "../../shared/report-store";
 import type { CostConfig } from "./config";
 import type { CostReport } from "./model";
-import { buildCostReport } from "./report";
+import { reportWithConfig } from "./report";
 import { renderHtml } from "./render-html";
 import { renderCsv, renderJobsCsv, renderJson, renderMarkdown, summaryLine } from "./render-text";
 import { windowForEvent } from "./trigger";
@@ -60,17 +60,7 @@ export function makeHandler(deps: CostHandlerDeps) {
     const { window, source, warning } = windowForEvent(event, now, deps.config.timeZone);
     if (warning) log.warn("cost report window", { warning, source });
 
-    const report = await buildCostReport(
-      {
-        batch: deps.batch,
-        prices: deps.config.prices,
-        budgets: deps.config.budgets,
-        timeZone: deps.config.timeZone,
-        idleAlertHours: deps.config.idleAlertHours,
-        logger: log,
-      },
-      { from: window.from, to: window.to, now },
-    );
+    const report = await reportWithConfig({ batch: deps.batch, config: deps.config, logger: log }, window, now);
 
     const folder = folderFor(window, report);
     const files: string[] = [];

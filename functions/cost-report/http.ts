@@ -7,7 +7,7 @@ import type { BatchPort } from "../../shared/batch/port";
 import { type KeyRing, type MainHandler, makeHttpHandler, queryStr, type Route, route } from "../../shared/http";
 import type { Logger } from "../../shared/log";
 import type { CostConfig } from "./config";
-import { buildCostReport } from "./report";
+import { reportWithConfig } from "./report";
 import { renderHtml } from "./render-html";
 import { renderCsv, renderJson, renderMarkdown } from "./render-text";
 import { windowFromQuery } from "./window";
@@ -46,17 +46,7 @@ export function makeCostsHttpHandler(deps: CostsHttpDeps): MainHandler {
       query: CostsQuerySchema,
       handler: async ({ query, log }) => {
         const window = windowFromQuery(query, deps.config.timeZone);
-        const report = await buildCostReport(
-          {
-            batch: deps.batch,
-            prices: deps.config.prices,
-            budgets: deps.config.budgets,
-            timeZone: deps.config.timeZone,
-            idleAlertHours: deps.config.idleAlertHours,
-            logger: log,
-          },
-          { from: window.from, to: window.to, now: clock() },
-        );
+        const report = await reportWithConfig({ batch: deps.batch, config: deps.config, logger: log }, window, clock());
         const f = FORMATS[query.format ?? "json"];
         return { status: 200, headers: { "content-type": f.type }, body: f.render(report) };
       },

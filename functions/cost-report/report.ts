@@ -6,6 +6,7 @@ import { type Budgets, hasTagBudgets, NO_BUDGETS } from "./budgets";
 import { collectCostInputs } from "./collect";
 import { computeCostReport } from "./compute";
 import type { CostReport } from "./model";
+import type { CostConfig } from "./config";
 import type { PriceTable } from "./prices";
 import { DEFAULT_TIME_ZONE, monthOf, type ReportWindow } from "./window";
 
@@ -42,4 +43,14 @@ export async function buildCostReport(deps: CostReportDeps, q: CostQuery): Promi
   if (hasTagBudgets(budgets)) jobsFrom = Math.min(jobsFrom, monthOf(window.to - 1, window.timeZone).from);
   const inputs = await collectCostInputs(deps.batch, { jobsFrom, now, concurrency: deps.concurrency, logger: deps.logger });
   return computeCostReport(inputs, { window, now, prices: deps.prices, budgets, idleAlertHours: idle });
+}
+
+/** The report for a window with the function's configuration (the timer and GET /costs alike). */
+export function reportWithConfig(
+  deps: { batch: BatchPort; config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">; logger: Logger },
+  window: ReportWindow,
+  now: number | Date,
+): Promise<CostReport> {
+  const { prices, budgets, timeZone, idleAlertHours } = deps.config;
+  return buildCostReport({ batch: deps.batch, prices, budgets, timeZone, idleAlertHours, logger: deps.logger }, { from: window.from, to: window.to, now });
 }

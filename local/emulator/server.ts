@@ -10,6 +10,7 @@ import { jobModule } from "./jobs";
 import type { EmulatorState } from "./state";
 import { Store } from "./store";
 import { verifyTc3 } from "./tc3";
+import { readBody } from "../http/read-body";
 
 export const API_VERSION = "2017-03-12";
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -244,24 +245,6 @@ function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> 
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
   return out;
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(new Error("too large"));
-        req.resume();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

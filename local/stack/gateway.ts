@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { apigwEvent, functionUrlEvent, type HttpEventShape, type HttpRequestInfo, httpResponseFrom, matchTemplate } from "./events";
 import type { Invoker } from "./invoker";
 import type { ApigwTrigger, FunctionConfig } from "./serverless-config";
+import { readBody } from "../http/read-body";
 
 /** API Gateway's request size limit for SCF integrations is larger; SCF's sync invoke payload cap is 6 MB. */
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -114,24 +115,6 @@ export function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
   return out;
-}
-
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(new Error("too large"));
-        req.resume();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
