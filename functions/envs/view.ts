@@ -168,15 +168,9 @@ export function envDetail(e: ComputeEnv, p: PricingContext): EnvDetail {
   const billed = nodes.filter(isBilled);
   const unpriced = billed.some((n) => n.CostPerHour === null);
   return {
-    EnvId: e.EnvId,
-    EnvName: e.EnvName,
-    Zone: e.Placement.Zone,
-    EnvType: e.EnvType ?? null,
-    CreateTime: e.CreateTime,
-    NextAction: e.NextAction || null,
-    DesiredComputeNodeCount: e.DesiredComputeNodeCount,
+    ...envSummary(e),
+    // From the nodes themselves: more exact than the env's metrics.
     NodeCounts: countsFromNodes(e.ComputeNodeSet, e.DesiredComputeNodeCount),
-    Tags: e.Tags ?? [],
     InstanceTypes: [...p.instanceTypes],
     Cores: cores,
     BusyCores: busyCores,
