@@ -1,9 +1,7 @@
 // SCF entry of the jobs function (API Gateway and Function URL triggers). Dependencies are built
 // once per container, on the first request; credentials are read per Batch call.
-import { z } from "zod";
 import type { BatchPort } from "../../shared/batch/port";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
-import { parseEnv } from "../../shared/config";
+import { batchFromEnv } from "../../shared/batch/tencent-adapter";
 import { httpEntry, type KeyRing, type MainHandler, makeHttpHandler, parseApiKeys } from "../../shared/http";
 import type { Logger } from "../../shared/log";
 import { jobsRoutes } from "./routes";
@@ -23,24 +21,10 @@ export function makeHandler(deps: JobsHandlerDeps): MainHandler {
   return makeHttpHandler({ routes: jobsRoutes(service), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
 }
 
-const ConfigSchema = z
-  .object({
-    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
-    BATCH_ENDPOINT: z.string().optional(),
-    API_BASE_PATH: z.string().optional(),
-  })
-  .passthrough();
-
 /** Builds the handler from the environment; throws AppError config_invalid naming the variable. */
 export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger): MainHandler {
-  const cfg = parseEnv(ConfigSchema, env);
-  const batch = createTencentBatch({
-    region: cfg.TENCENTCLOUD_REGION,
-    credentials: () => credentialsFromEnv(env),
-    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
-    logger,
-  });
-  return makeHandler({ batch, region: cfg.TENCENTCLOUD_REGION, keys: parseApiKeys(env.API_KEYS), logger, basePath: cfg.API_BASE_PATH });
+  const { batch, region, basePath } = batchFromEnv(env, logger);
+  return makeHandler({ batch, region, keys: parseApiKeys(env.API_KEYS), logger, basePath });
 }
 
 export const main_handler: MainHandler = httpEntry("jobs", handlerFromEnv);

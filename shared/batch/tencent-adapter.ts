@@ -2,7 +2,8 @@
 // package root: it requires all 262 services and costs ~600 ms of cold start).
 import { randomUUID } from "node:crypto";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
-import type { z } from "zod";
+import { z } from "zod";
+import { parseEnv } from "../config";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { createLimiter, DEFAULT_RATES, type Limiter } from "./limiter";
@@ -279,4 +280,27 @@ export async function collectAll<T>(
     if (p.items.length < limit || out.length >= p.total) break;
   }
   return out;
+}
+
+const BatchEnvSchema = z
+  .object({
+    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
+    BATCH_ENDPOINT: z.string().optional(),
+    API_BASE_PATH: z.string().optional(),
+  })
+  .passthrough();
+
+/**
+ * The Batch port of an HTTP function as SCF configures it: region from TENCENTCLOUD_REGION,
+ * endpoint override BATCH_ENDPOINT, credentials read per call. Throws config_invalid naming the variable.
+ */
+export function batchFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): { batch: ReturnType<typeof createTencentBatch>; region: string; basePath: string | undefined } {
+  const cfg = parseEnv(BatchEnvSchema, env);
+  const batch = createTencentBatch({
+    region: cfg.TENCENTCLOUD_REGION,
+    credentials: () => credentialsFromEnv(env),
+    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  return { batch, region: cfg.TENCENTCLOUD_REGION, basePath: cfg.API_BASE_PATH };
 }
