@@ -1,5 +1,9 @@
-// The baseline a team would write first: the SDK's batch client bundled as is (polyfills and all).
+// A stricter baseline: only the SDK's batch client, bundled as is (node-fetch and its polyfills).
 import { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 
 export const main_handler = async () =>
-  new Client({ credential: { secretId: "x", secretKey: "y" }, region: "ap-guangzhou" }).DescribeComputeEnvs({});
+  new Client({
+    credential: { secretId: process.env.TENCENTCLOUD_SECRETID, secretKey: process.env.TENCENTCLOUD_SECRETKEY },
+    region: "ap-guangzhou",
+    profile: { httpProfile: { endpoint: process.env.BENCH_BATCH_HOST, protocol: "http://" } },
+  }).DescribeComputeEnvs({});

@@ -4,8 +4,6 @@
 // function's temporary credentials and x-cos-security-token).
 import { createHash, createHmac } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { checkCosPath, parseCosPath } from "./batch/rules";
 import { AppError } from "./errors";
@@ -136,8 +134,10 @@ interface PutResult {
   requestId: string | undefined;
 }
 
-function send(url: URL, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<PutResult> {
-  const req = url.protocol === "http:" ? httpRequest : httpsRequest;
+async function send(url: URL, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<PutResult> {
+  // Loaded on the first upload, not with the module: node:https is ~5 ms of a cold start, and
+  // only the scheduled report writes to COS.
+  const req = url.protocol === "http:" ? (await import("node:http")).request : (await import("node:https")).request;
   return new Promise((resolveP, reject) => {
     const r = req(url, { method: "PUT", headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];

@@ -66,7 +66,8 @@ const BASE_HEADERS = { "cache-control": "no-store", "x-content-type-options": "n
 
 export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
   const router = createRouter(opts.routes, { basePath: opts.basePath });
-  const now = opts.now ?? (() => performance.now());
+  // Not performance.now(): its first use loads perf_hooks, ~1 ms of every cold start.
+  const now = opts.now ?? (() => Number(process.hrtime.bigint()) / 1e6);
   if (opts.keys.error) opts.logger.error("API keys unusable: refusing every request", { reason: opts.keys.error });
 
   return async (event, context) => {
