@@ -23,6 +23,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions 
     ["EMULATOR_NODE_START_MS", "nodeStartMs"],
     ["EMULATOR_NODE_DELETE_MS", "nodeDeleteMs"],
     ["EMULATOR_ABNORMAL_RECREATE_MS", "abnormalRecreateMs"],
+    ["EMULATOR_ANONYMOUS_NODE_MS", "anonymousNodeMs"],
     ["EMULATOR_TICK_MS", "tickMs"],
   ];
   for (const [name, key] of map) {

@@ -1,4 +1,4 @@
-// The local stack: the Batch emulator, one process pool per function (the built bundles),
+// The local stack: the Batch emulator (its own process), one process pool per function (the built bundles),
 // the gateway, the topic bus and the timers, all wired from serverless.yml.
 import { existsSync, mkdirSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { emulatorOptionsFromEnv } from "../emulator/options";
-import { type Emulator, startEmulator } from "../emulator/server";
+import { type EmulatorProcess, startEmulatorProcess } from "../emulator/process";
 import { ensureDemoEnv, nodeProgress } from "./demo-env";
 import { apigwEvent, cmqEvent, type HttpEventShape, LOCAL_APPID, sampleNodeEventBody, timerEvent } from "./events";
 import { FunctionPool, type InvokeOutcome } from "./function-pool";
@@ -33,7 +33,8 @@ export interface StackOptions {
 export interface Stack {
   config: StackConfig;
   gatewayUrl: string;
-  emulator: Emulator;
+  /** The emulator, in a process of its own. */
+  emulator: EmulatorProcess;
   emulatorDataDir: string;
   /** The SecretId the emulator accepts (the functions get the pair). */
   emulatorSecretId: string;
@@ -80,7 +81,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const region = emuOpts.region ?? config.region;
   const cred = emuOpts.credentials[0]!;
   let bus: TopicBus | undefined;
-  const emulator = await startEmulator({ ...emuOpts, dataDir: emulatorDataDir, publish: (t, m) => bus?.publish(t, m) });
+  const emulator = await startEmulatorProcess({
+    root: opts.root,
+    env: { ...env, LOCAL_DATA_DIR: emulatorDataDir, TENCENTCLOUD_REGION: region },
+    publish: (t, m) => bus?.publish(t, m),
+    output: (line) => print(`emulator: ${line}`),
+  });
 
   const pools = new Map<string, FunctionPool>();
   const maxInstances = Number(env.LOCAL_MAX_INSTANCES || 4);
