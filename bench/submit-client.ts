@@ -1,18 +1,17 @@
 // The load of bench/submit.bench.ts, in a process of its own (clients are elsewhere, not in the
 // stack's event loop): `tsx bench/submit-client.ts <config-json>` prints {one, fifty}, the
-// latencies in ms of 40 paced single requests and of 4 rounds of 50 at once.
+// latencies in ms of 40 paced single requests and of 4 rounds of 50 at once. Credentials come in
+// BENCH_API_KEY / BENCH_SECRET_ID / BENCH_SECRET_KEY (not argv, which `ps` shows).
 // mode "gateway": POST /jobs through the local gateway with a plain keep-alive HTTP client (not
 // fetch, whose own cost would count against the stack); mode "sdk": the SDK's SubmitJob,
-// straight to the emulator.
+// straight to the emulator, over a keep-alive agent too (node-fetch opens a connection per
+// request without one, which would count against the baseline).
 import { Agent, request } from "node:http";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 
 interface Config {
   mode: "gateway" | "sdk";
   url: string;
-  apiKey: string;
-  secretId: string;
-  secretKey: string;
   sequential: number;
   sequentialGapMs: number;
   concurrent: number;
@@ -20,6 +19,7 @@ interface Config {
   roundGapMs: number;
 }
 const cfg = JSON.parse(process.argv[2] ?? "{}") as Config;
+const API_KEY = process.env.BENCH_API_KEY ?? "";
 
 const body = (i: number) => ({
   Placement: { Zone: "ap-guangzhou-2" },
@@ -43,7 +43,7 @@ const gateway: Submit = (i) =>
     const payload = JSON.stringify(body(i));
     const req = request(
       `${cfg.url}/jobs`,
-      { method: "POST", agent, headers: { authorization: `Bearer ${cfg.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      { method: "POST", agent, headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -59,9 +59,9 @@ const gateway: Submit = (i) =>
   });
 
 const sdk = new BatchClient({
-  credential: { secretId: cfg.secretId, secretKey: cfg.secretKey },
+  credential: { secretId: process.env.BENCH_SECRET_ID, secretKey: process.env.BENCH_SECRET_KEY },
   region: "ap-guangzhou",
-  profile: { httpProfile: { endpoint: cfg.url.replace(/^http:\/\//, ""), protocol: "http://" } },
+  profile: { httpProfile: { endpoint: cfg.url.replace(/^http:\/\//, ""), protocol: "http://", agent } },
 });
 const direct: Submit = async (i) => {
   const r = await sdk.SubmitJob(body(i) as never);

@@ -37,7 +37,12 @@ async function load(config: Record<string, unknown>): Promise<{ one: number[]; f
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ["--import", "tsx", join(ROOT, "bench", "submit-client.ts"), JSON.stringify({ sequential: SEQUENTIAL, sequentialGapMs: SEQUENTIAL_GAP_MS, concurrent: CONCURRENT, rounds: ROUNDS, roundGapMs: ROUND_GAP_MS, ...config })],
-    { cwd: ROOT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+      env: { PATH: process.env.PATH, BENCH_API_KEY: API_KEY, BENCH_SECRET_ID: SECRET_ID, BENCH_SECRET_KEY: SECRET_KEY },
+    },
   );
   return JSON.parse(stdout);
 }
@@ -69,8 +74,8 @@ export async function run(): Promise<Record<string, unknown>> {
     timers: false,
   });
   try {
-    const base = await load({ mode: "sdk", url: stack.emulator.url, secretId: SECRET_ID, secretKey: SECRET_KEY });
-    const path = await load({ mode: "gateway", url: stack.gatewayUrl, apiKey: API_KEY });
+    const base = await load({ mode: "sdk", url: stack.emulator.url });
+    const path = await load({ mode: "gateway", url: stack.gatewayUrl });
     const b1 = stats(base.one);
     const g1 = stats(path.one);
     const b50 = stats(base.fifty);

@@ -11,18 +11,39 @@
 // Free sockets are kept 4 s (undici's default), under Node's and most servers' 5 s keep-alive,
 // so a request rarely meets a socket the server is closing. Agents unref idle sockets: a warm
 // connection never keeps an SCF invocation (or a test) waiting for the event loop to empty.
-const AGENT_OPTIONS = { keepAlive: true, timeout: 4000, scheduling: "lifo" };
+// SCF freezes a container between invocations, and the agent's idle timer cannot fire while it
+// is frozen: after a thaw, a request could take a socket the server dropped long ago (a refused
+// reuse fails even not-safe-to-repeat actions). So idleness is also checked by the wall clock,
+// and a socket idle too long is destroyed before each request.
+const IDLE_MS = 4000;
+const FREED_AT = Symbol("freedAt");
+const AGENT_OPTIONS = { keepAlive: true, timeout: IDLE_MS, scheduling: "lifo" };
 const agents = {};
+
+function keepAliveAgent(mod) {
+  const agent = new mod.Agent(AGENT_OPTIONS);
+  agent.on("free", (socket) => {
+    socket[FREED_AT] = Date.now();
+  });
+  return agent;
+}
+
+function dropStale(agent) {
+  const now = Date.now();
+  for (const list of Object.values(agent.freeSockets)) {
+    for (const socket of list) if (now - (socket[FREED_AT] ?? now) >= IDLE_MS - 500) socket.destroy();
+  }
+}
 
 function transport(protocol) {
   if (protocol === "http:") {
     const http = require("node:http");
-    agents.http ??= new http.Agent(AGENT_OPTIONS);
+    agents.http ??= keepAliveAgent(http);
     return { request: http.request, agent: agents.http };
   }
   if (protocol === "https:") {
     const https = require("node:https");
-    agents.https ??= new https.Agent(AGENT_OPTIONS);
+    agents.https ??= keepAliveAgent(https);
     return { request: https.request, agent: agents.https };
   }
   return undefined;
@@ -86,6 +107,7 @@ function nodeFetch(url, options) {
     if (!t) return reject(new TypeError(`Only HTTP(S) protocols are supported: ${target.protocol}`));
     const signal = o.signal;
     if (signal?.aborted) return reject(abortError());
+    dropStale(t.agent);
 
     const headers = {};
     for (const [k, v] of Object.entries(o.headers || {})) if (v !== undefined && v !== null) headers[k] = String(v);

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import SdkError from "tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception";
 import { isRetryable, isRetryableUnapplied } from "../../shared/batch/retry";
 
@@ -75,6 +75,20 @@ describe("the node-fetch shim", () => {
     expect(seen.at(-1)!.socket).toBe(first);
   });
 
+  it("does not reuse a socket idle for 4 s by the wall clock (a container thawed after a freeze)", async () => {
+    await (await nodeFetch(`${base}/`, { method: "POST", body: "{}" })).text();
+    const first = seen.at(-1)!.socket;
+    // SCF froze the container: the agent's idle timer never ran, but the clock moved on.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now + 4500);
+    try {
+      await (await nodeFetch(`${base}/`, { method: "POST", body: "{}" })).text();
+    } finally {
+      clock.mockRestore();
+    }
+    expect(seen.at(-1)!.socket).not.toBe(first);
+  });
+
   it("answers a non-200 with its status and text (the SDK turns it into httpCode)", async () => {
     const res = await nodeFetch(`${base}/502`, { method: "POST", body: "{}" });
     expect(res.status).toBe(502);
@@ -129,8 +143,9 @@ describe("the node-fetch shim", () => {
   it("does not keep a process alive once the answer is in (idle keep-alive sockets are unref'd)", async () => {
     const code = `require(${JSON.stringify(SHIM)})(${JSON.stringify(`${base}/`)},{method:"POST",body:"{}"}).then(r=>r.json()).then(j=>process.stdout.write(j.Response.RequestId))`;
     const started = Date.now();
-    const { stdout } = await promisify(execFile)(process.execPath, ["-e", code], { encoding: "utf8", timeout: 3000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", code], { encoding: "utf8", timeout: 6000 });
     expect(stdout).toBe("r-1");
-    expect(Date.now() - started).toBeLessThan(2500);
+    // A kept-alive socket that held the process would keep it 4 s past the answer.
+    expect(Date.now() - started).toBeLessThan(3500);
   });
 });

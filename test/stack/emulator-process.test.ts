@@ -1,5 +1,6 @@
 // The local stack's emulator runs in a process of its own: it answers, relays its Batch events,
 // stops with its parent, and a failed start says why.
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -53,8 +54,45 @@ describe("the emulator process", () => {
     });
     expect(created.envId).toMatch(/^env-/);
     await eventually(() => published.some((p) => p.topic === "proc-topic" && p.body.includes("COMPUTE_NODE_CREATED") && p.body.includes(created.envId)), 15_000);
+    // A graceful stop (state flushed), well before close()'s 5 s SIGKILL fallback.
+    const closing = Date.now();
     await emu.close();
+    expect(Date.now() - closing).toBeLessThan(3000);
     expect(alive(emu.pid)).toBe(false);
+  });
+
+  /** The parent's children, by pid (Linux `ps`). */
+  const childrenOf = (pid: number) =>
+    execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map(Number).filter((n) => n > 0);
+
+  const startParent = () => {
+    const parent = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test", "support", "emulator-parent.ts")], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    parent.stdout.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+    });
+    return { parent, output: () => out };
+  };
+
+  it("stops when its parent is killed (SIGKILL, the parent alone)", async () => {
+    const { parent, output } = startParent();
+    const ready = await eventually(() => /ready (\d+)/.exec(output()) ?? undefined, 20_000);
+    const pid = Number(ready[1]);
+    expect(alive(pid)).toBe(true);
+    parent.kill("SIGKILL");
+    await eventually(() => !alive(pid), 10_000);
+  });
+
+  it("stops when its parent is killed while it is still starting", async () => {
+    const { parent, output } = startParent();
+    await eventually(() => output().includes("spawned"), 20_000);
+    const [pid] = await eventually(() => {
+      const c = childrenOf(parent.pid!);
+      return c.length > 0 ? c : undefined;
+    }, 5000);
+    expect(output()).not.toMatch(/ready/);
+    parent.kill("SIGKILL");
+    await eventually(() => !alive(pid!), 10_000);
   });
 
   it("fails to start with the reason (the port is taken)", async () => {
