@@ -1,9 +1,12 @@
 // SCF timer cron: 7 fields, `second minute hour day month weekday year`, evaluated in UTC
 // (SCF evaluates in UTC unless the function sets TZ; the local timer always uses UTC).
 // Supported: numbers, `*`, `?` (day or weekday), lists `a,b`, ranges `a-b`, steps `*/n`, `a/n`,
-// `a-b/n`, month names JAN-DEC and weekday names SUN-SAT (0 = Sunday). Refused with a reason:
-// `L`, `W`, `#` (Tencent accepts them; the local timer does not implement them), the legacy
-// 5-field form, values out of range, reversed ranges, and a cron that never fires (`0 0 0 31 2 ? *`).
+// `a-b/n`, month names JAN-DEC and weekday names SUN-SAT (0 = Sunday), and Tencent's special
+// characters as in Quartz: day `L` (last day of the month), `L-n` (n days before it), `LW` (last
+// weekday, Mon-Fri), `nW` (the weekday nearest to day n, within the month); weekday `L`
+// (Saturday), `nL` (the last weekday n of the month, e.g. `5L`, `FRIL`), `n#k` (the k-th weekday
+// n, e.g. `MON#2`). Refused with a reason: the legacy 5-field form, values out of range, reversed
+// ranges, special characters elsewhere, and a cron that never fires (`0 0 0 31 2 ? *`).
 // Day and weekday: when one of them is `*` or `?`, only the other constrains; when both are
 // restricted, a time matches if either matches (classic cron).
 
@@ -37,6 +40,8 @@ const FIELDS: readonly FieldSpec[] = [
   { name: "year", min: 1970, max: 2099 },
 ];
 
+type DateRule = (d: Date) => boolean;
+
 export interface CronSchedule {
   source: string;
   second: ReadonlySet<number>;
@@ -46,6 +51,10 @@ export interface CronSchedule {
   month: ReadonlySet<number>;
   weekday: ReadonlySet<number>;
   year: ReadonlySet<number>;
+  /** Day-field items that depend on the month (`L`, `L-n`, `LW`, `nW`). */
+  dayRules: readonly DateRule[];
+  /** Weekday-field items that depend on the month (`nL`, `n#k`). */
+  weekdayRules: readonly DateRule[];
   /** `*` or `?` in the day field. */
   anyDay: boolean;
   /** `*` or `?` in the weekday field. */
@@ -62,11 +71,13 @@ export function parseCron(expression: string): CronSchedule {
   }
   const sets: Array<Set<number>> = [];
   const any: boolean[] = [];
+  const rules: DateRule[][] = [];
   parts.forEach((text, i) => {
     const spec = FIELDS[i]!;
     const r = parseField(text, spec);
     sets.push(r.values);
     any.push(r.any);
+    rules.push(r.rules);
   });
   const schedule: CronSchedule = {
     source: parts.join(" "),
@@ -77,6 +88,8 @@ export function parseCron(expression: string): CronSchedule {
     month: sets[4]!,
     weekday: sets[5]!,
     year: sets[6]!,
+    dayRules: rules[3]!,
+    weekdayRules: rules[5]!,
     anyDay: any[3]!,
     anyWeekday: any[5]!,
   };
@@ -87,20 +100,25 @@ export function parseCron(expression: string): CronSchedule {
   return schedule;
 }
 
-function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: boolean } {
+function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: boolean; rules: DateRule[] } {
   const fail = (why: string): never => {
     throw new CronError(`${spec.name} field ${JSON.stringify(text)}: ${why}`);
   };
-  if (text.split(",").some((e) => e.includes("#") || /^(L|LW|L-\d+|\d+[LW]|[A-Z]{3}L)$/i.test(e))) {
-    fail("L, W and # are not supported by the local timer (use explicit values)");
-  }
   if (text === "?") {
     if (!spec.question) fail("? is only allowed in the day and weekday fields");
-    return { values: range(spec.min, spec.max, 1), any: true };
+    return { values: range(spec.min, spec.max, 1), any: true, rules: [] };
   }
   const values = new Set<number>();
+  const rules: DateRule[] = [];
   for (const item of text.split(",")) {
     if (item === "") fail("empty list element");
+    if (item.includes("#") || /^(L|LW|L-\d+|\d+W|(\d+|[A-Z]{3})L)$/i.test(item)) {
+      const special = spec.name === "day" ? dayRule(item, fail) : spec.name === "weekday" ? weekdayRule(item, spec, fail) : undefined;
+      if (!special) fail(`${JSON.stringify(item)}: L, W and # are only allowed in the day and weekday fields`);
+      if (typeof special === "number") values.add(special);
+      else if (special) rules.push(special);
+      continue;
+    }
     const [base, stepText, extra] = item.split("/");
     if (extra !== undefined) fail(`more than one / in ${JSON.stringify(item)}`);
     let step = 1;
@@ -126,7 +144,68 @@ function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: 
     }
     for (const v of range(lo, hi, step)) values.add(v);
   }
-  return { values, any: text === "*" };
+  return { values, any: text === "*", rules };
+}
+
+const lastDayOf = (y: number, m: number) => new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+const weekdayOf = (y: number, m: number, day: number) => new Date(Date.UTC(y, m, day)).getUTCDay();
+
+/** The Mon-Fri day nearest to `day` in the month (never crossing into another month). */
+function nearestWeekday(y: number, m: number, day: number): number {
+  const last = lastDayOf(y, m);
+  const wd = weekdayOf(y, m, day);
+  if (wd === 6) return day === 1 ? 3 : day - 1;
+  if (wd === 0) return day === last ? day - 2 : day + 1;
+  return day;
+}
+
+function dayRule(item: string, fail: (why: string) => never): DateRule {
+  const up = item.toUpperCase();
+  if (up === "L") return (d) => d.getUTCDate() === lastDayOf(d.getUTCFullYear(), d.getUTCMonth());
+  if (up === "LW") {
+    return (d) => {
+      const y = d.getUTCFullYear();
+      const m = d.getUTCMonth();
+      return d.getUTCDate() === nearestWeekday(y, m, lastDayOf(y, m));
+    };
+  }
+  const before = /^L-(\d+)$/.exec(up);
+  if (before) {
+    const n = Number(before[1]);
+    if (n > 30) fail(`L-${n}: at most L-30`);
+    return (d) => d.getUTCDate() === lastDayOf(d.getUTCFullYear(), d.getUTCMonth()) - n;
+  }
+  const near = /^(\d+)W$/.exec(up);
+  if (near) {
+    const n = Number(near[1]);
+    if (n < 1 || n > 31) fail(`${n}W: the day must be 1-31`);
+    return (d) => {
+      const y = d.getUTCFullYear();
+      const m = d.getUTCMonth();
+      // Like Quartz, a day the month does not have (31W in April) never fires that month.
+      return n <= lastDayOf(y, m) && d.getUTCDate() === nearestWeekday(y, m, n);
+    };
+  }
+  return fail(`${JSON.stringify(item)} is not L, L-n, LW or nW`);
+}
+
+/** A weekday item with L or #: a rule, or (for `L` alone, Saturday as in Quartz) a plain value. */
+function weekdayRule(item: string, spec: FieldSpec, fail: (why: string) => never): DateRule | number {
+  const up = item.toUpperCase();
+  if (up === "L") return 6;
+  const last = /^(\d+|[A-Z]{3})L$/.exec(up);
+  if (last) {
+    const wd = value(last[1]!, spec, fail);
+    return (d) => d.getUTCDay() === wd && d.getUTCDate() + 7 > lastDayOf(d.getUTCFullYear(), d.getUTCMonth());
+  }
+  const nth = /^(\d+|[A-Z]{3})#(\d+)$/.exec(up);
+  if (nth) {
+    const wd = value(nth[1]!, spec, fail);
+    const k = Number(nth[2]);
+    if (k < 1 || k > 5) fail(`${item}: the occurrence after # must be 1-5`);
+    return (d) => d.getUTCDay() === wd && Math.ceil(d.getUTCDate() / 7) === k;
+  }
+  return fail(`${JSON.stringify(item)} is not L, nL or n#k`);
 }
 
 function value(text: string, spec: FieldSpec, fail: (why: string) => never): number {
@@ -151,8 +230,8 @@ function range(lo: number, hi: number, step: number): Set<number> {
 }
 
 function dayMatches(s: CronSchedule, d: Date): boolean {
-  const byDay = s.day.has(d.getUTCDate());
-  const byWeekday = s.weekday.has(d.getUTCDay());
+  const byDay = s.day.has(d.getUTCDate()) || s.dayRules.some((r) => r(d));
+  const byWeekday = s.weekday.has(d.getUTCDay()) || s.weekdayRules.some((r) => r(d));
   if (s.anyDay && s.anyWeekday) return true;
   if (s.anyDay) return byWeekday;
   if (s.anyWeekday) return byDay;

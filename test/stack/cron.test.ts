@@ -26,6 +26,21 @@ describe("parseCron / nextFire (UTC)", () => {
     ["0 0 0 1 * SUN *", "2024-03-02T00:00:00Z", "2024-03-03T00:00:00.000Z"],
     ["0 0 0 1 1 * 2030", "2024-03-02T00:00:00Z", "2030-01-01T00:00:00.000Z"],
     ["0 0 0 1 1 * 2025-2099/5", "2024-03-02T00:00:00Z", "2025-01-01T00:00:00.000Z"],
+    // L, W and # (Tencent's special characters, Quartz semantics)
+    ["0 0 12 L * ? *", "2026-02-10T00:00:00Z", "2026-02-28T12:00:00.000Z"],
+    ["0 0 12 L * ? *", "2024-02-10T00:00:00Z", "2024-02-29T12:00:00.000Z"],
+    ["0 0 12 L-2 * ? *", "2026-04-01T00:00:00Z", "2026-04-28T12:00:00.000Z"],
+    ["0 0 9 LW * ? *", "2026-05-01T00:00:00Z", "2026-05-29T09:00:00.000Z"], // the 31st is a Sunday
+    ["0 0 9 15W * ? *", "2026-08-01T00:00:00Z", "2026-08-14T09:00:00.000Z"], // the 15th is a Saturday
+    ["0 0 9 1W * ? *", "2026-07-31T12:00:00Z", "2026-08-03T09:00:00.000Z"], // Sat 1st → Mon 3rd, not July
+    ["0 0 9 31W * ? *", "2026-04-01T00:00:00Z", "2026-05-29T09:00:00.000Z"], // no 31st in April
+    ["0 0 9 L,15 * ? *", "2026-11-16T00:00:00Z", "2026-11-30T09:00:00.000Z"],
+    ["0 0 9 ? * 5L *", "2026-11-01T00:00:00Z", "2026-11-27T09:00:00.000Z"],
+    ["0 0 9 ? * FRIL *", "2026-11-01T00:00:00Z", "2026-11-27T09:00:00.000Z"],
+    ["0 0 9 ? * MON#2 *", "2026-12-01T00:00:00Z", "2026-12-14T09:00:00.000Z"],
+    ["0 0 9 ? * 1#5 *", "2026-01-01T00:00:00Z", "2026-03-30T09:00:00.000Z"], // the first month with five Mondays
+    ["0 0 0 ? * L *", "2026-11-27T01:00:00Z", "2026-11-28T00:00:00.000Z"], // weekday L = Saturday
+    ["0 0 0 ? * MON-WED *", "2026-11-27T01:00:00Z", "2026-11-30T00:00:00.000Z"], // names with W/L stay names
   ])("%s after %s fires at %s", (expr, after, expected) => {
     expect(next(expr, after)).toBe(expected);
   });
@@ -42,10 +57,13 @@ describe("parseCron / nextFire (UTC)", () => {
     ["0 0 0 * 13 * *", /month field "13": 13 is out of range 1-12/],
     ["0 0 0 * * 7 *", /weekday field "7": 7 is out of range 0-6/],
     ["0 0 0 * * * 1969", /year field "1969": 1969 is out of range 1970-2099/],
-    ["0 0 0 L * ? *", /day field "L": L, W and # are not supported/],
-    ["0 0 0 15W * ? *", /L, W and # are not supported/],
-    ["0 0 0 ? * MON#2 *", /weekday field "MON#2": L, W and # are not supported/],
-    ["0 0 0 ? * 5L *", /L, W and # are not supported/],
+    ["0 0 L * * ? *", /hour field "L": "L": L, W and # are only allowed in the day and weekday fields/],
+    ["0 0 0 * 2#1 ? *", /month field "2#1": .*only allowed in the day and weekday fields/],
+    ["0 0 0 32W * ? *", /day field "32W": 32W: the day must be 1-31/],
+    ["0 0 0 L-31 * ? *", /day field "L-31": L-31: at most L-30/],
+    ["0 0 0 ? * MON#6 *", /weekday field "MON#6": MON#6: the occurrence after # must be 1-5/],
+    ["0 0 0 ? * 8L *", /weekday field "8L": 8 is out of range 0-6/],
+    ["0 0 0 30W 2 ? *", /never fires/],
     ["? 0 0 * * * *", /second field "\?": \? is only allowed in the day and weekday fields/],
     ["0 0 10-2 * * * *", /hour field "10-2": range 10-2 runs backwards/],
     ["0 */0 * * * * *", /minute field "\*\/0": step must be at least 1/],
