@@ -7,6 +7,9 @@ import { JOB_STATES } from "../../shared/batch/models";
 import { IMAGE_ID, JOB_ID, LIMITS } from "../../shared/batch/rules";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 
+/** DescribeTask lists at most 1,000 instances a call. */
+export const INSTANCE_PAGE_MAX = 1000;
+
 const str = (max?: number) => (max === undefined ? z.string() : z.string().max(max, { message: `must be at most ${max} characters` }));
 const nonEmpty = (max?: number) => str(max).min(1, { message: "must not be empty" });
 const int = (min: number, max?: number) => {
@@ -206,6 +209,12 @@ export const LogsQuerySchema = z.object({
   offset: queryInt(0, 100_000).describe("first instance index when no index is given"),
 });
 
+export const InstancesQuerySchema = z.object({
+  task: queryStr(LIMITS.taskName).describe("task name; optional when the job has one task"),
+  offset: queryInt(0, 1_000_000).describe("first instance of the page (default 0)"),
+  limit: queryInt(1, INSTANCE_PAGE_MAX).describe(`page size, 1-${INSTANCE_PAGE_MAX} (default 100)`),
+});
+
 export const JobIdSchema = z.string().regex(JOB_ID, { message: "a job id looks like job-xxxxxxxx" });
 
 // ── responses (for the OpenAPI document) ─────────────────────────────────────────────
@@ -263,6 +272,10 @@ export const JobViewResponseSchema = z.object({
       TaskInstanceTotalCount: z.number().optional(),
       TaskInstanceMetrics: MetricsSchema.nullable().optional(),
       Instances: z.array(InstanceViewSchema).optional(),
+      InstancesTruncated: z
+        .boolean()
+        .optional()
+        .describe(`true when the task has more instances than the ${INSTANCE_PAGE_MAX} listed here: page through GET /jobs/{JobId}/instances?task=`),
     }),
   ),
 });
@@ -286,6 +299,17 @@ export const JobListResponseSchema = z.object({
   Offset: z.number(),
   Limit: z.number(),
   NextOffset: z.number().nullable().describe("offset of the next page, null on the last"),
+});
+
+export const InstancesResponseSchema = z.object({
+  JobId: z.string(),
+  TaskName: z.string(),
+  TaskState: z.string(),
+  TaskInstanceTotalCount: z.number(),
+  Offset: z.number(),
+  Limit: z.number(),
+  NextOffset: z.number().nullable().describe("offset of the next page, null on the last"),
+  Instances: z.array(InstanceViewSchema),
 });
 
 export const ActionResponseSchema = z.object({

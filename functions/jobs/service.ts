@@ -5,12 +5,14 @@ import type { BatchPort } from "../../shared/batch/port";
 import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { buildSubmitRequest, idempotencyFor, idempotencyKeyOf, maskSecrets, reservedTagCount } from "./submit";
+import { INSTANCE_PAGE_MAX } from "./schemas";
 import { IDEMPOTENCY_TAG, REQUEST_HASH_TAG, validateSubmit } from "./validate";
 import {
   checkDeletable,
   checkRetryable,
   checkTerminable,
   type ListQuery,
+  instancesView,
   jobView,
   listFilters,
   listItemView,
@@ -38,6 +40,18 @@ export type SubmitOutcome =
 
 export function createJobsService(deps: JobsDeps) {
   const { batch } = deps;
+
+  /** The job's task when it has exactly one; otherwise ?task= is required (400 naming the tasks). */
+  async function onlyTask(jobId: string): Promise<string> {
+    const job = await batch.getJob(jobId);
+    const names = job.TaskSet.map((t) => t.TaskName);
+    if (names.length !== 1)
+      throw new AppError("validation_failed", `job ${jobId} has ${names.length} tasks; name one with ?task= (${names.join(", ")})`, {
+        status: 400,
+        issues: [{ path: "query.task", message: `is required: the job has tasks ${names.join(", ")}` }],
+      });
+    return names[0]!;
+  }
 
   /** The job an earlier request with this token created, after checking it was the same request. */
   async function priorJob(token: string, hash: string): Promise<string | undefined> {
@@ -82,7 +96,7 @@ export function createJobsService(deps: JobsDeps) {
       const job = await batch.getJob(jobId);
       let tasks: Map<string, TaskDetail> | undefined;
       if (opts.instances) {
-        const details = await Promise.all(job.TaskSet.map((t) => batch.getTask(jobId, t.TaskName, { limit: 1000 })));
+        const details = await Promise.all(job.TaskSet.map((t) => batch.getTask(jobId, t.TaskName, { limit: INSTANCE_PAGE_MAX })));
         tasks = new Map(details.map((d) => [d.TaskName, d]));
       }
       return jobView(job, tasks);
@@ -123,18 +137,15 @@ export function createJobsService(deps: JobsDeps) {
       return { JobId: jobId, Action: "retry" as const, PreviousState: job.JobState, RequestId: r.requestId };
     },
 
+    async instances(jobId: string, q: { task?: string | undefined; offset?: number | undefined; limit?: number | undefined }) {
+      const task = q.task || (await onlyTask(jobId));
+      const offset = q.offset ?? 0;
+      const limit = q.limit ?? 100;
+      return instancesView(jobId, await batch.getTask(jobId, task, { offset, limit }), offset, limit);
+    },
+
     async logs(jobId: string, q: { task?: string | undefined; index?: number | undefined; offset?: number | undefined }) {
-      let task = q.task;
-      if (!task) {
-        const job = await batch.getJob(jobId);
-        const names = job.TaskSet.map((t) => t.TaskName);
-        if (names.length !== 1)
-          throw new AppError("validation_failed", `job ${jobId} has ${names.length} tasks; name one with ?task= (${names.join(", ")})`, {
-            status: 400,
-            issues: [{ path: "query.task", message: `is required: the job has tasks ${names.join(", ")}` }],
-          });
-        task = names[0]!;
-      }
+      const task = q.task || (await onlyTask(jobId));
       const page = await batch.getTaskLogs(
         jobId,
         task,

@@ -34,21 +34,42 @@ export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> |
           ? {
               TaskInstanceTotalCount: d.TaskInstanceTotalCount,
               TaskInstanceMetrics: d.TaskInstanceMetrics ?? null,
-              Instances: d.TaskInstanceSet.map((i) => ({
-                TaskInstanceIndex: i.TaskInstanceIndex,
-                TaskInstanceState: i.TaskInstanceState,
-                ExitCode: i.ExitCode ?? null,
-                StateReason: i.StateReason ?? null,
-                ComputeNodeInstanceId: i.ComputeNodeInstanceId ?? null,
-                CreateTime: i.CreateTime ?? null,
-                LaunchTime: i.LaunchTime ?? null,
-                RunningTime: i.RunningTime ?? null,
-                EndTime: i.EndTime ?? null,
-              })),
+              Instances: d.TaskInstanceSet.map(instanceView),
+              // Never a silent cut: past DescribeTask's page, say so and where the rest is.
+              ...(d.TaskInstanceTotalCount > d.TaskInstanceSet.length ? { InstancesTruncated: true } : {}),
             }
           : {}),
       };
     }),
+  };
+}
+
+function instanceView(i: TaskDetail["TaskInstanceSet"][number]) {
+  return {
+    TaskInstanceIndex: i.TaskInstanceIndex,
+    TaskInstanceState: i.TaskInstanceState,
+    ExitCode: i.ExitCode ?? null,
+    StateReason: i.StateReason ?? null,
+    ComputeNodeInstanceId: i.ComputeNodeInstanceId ?? null,
+    CreateTime: i.CreateTime ?? null,
+    LaunchTime: i.LaunchTime ?? null,
+    RunningTime: i.RunningTime ?? null,
+    EndTime: i.EndTime ?? null,
+  };
+}
+
+/** One page of a task's instances (GET /jobs/{JobId}/instances). */
+export function instancesView(jobId: string, task: TaskDetail, offset: number, limit: number) {
+  const next = offset + task.TaskInstanceSet.length;
+  return {
+    JobId: jobId,
+    TaskName: task.TaskName,
+    TaskState: task.TaskState,
+    TaskInstanceTotalCount: task.TaskInstanceTotalCount,
+    Offset: offset,
+    Limit: limit,
+    NextOffset: task.TaskInstanceSet.length > 0 && next < task.TaskInstanceTotalCount ? next : null,
+    Instances: task.TaskInstanceSet.map(instanceView),
   };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { handlerFromEnv } from "../../functions/jobs/entry";
 import { canonicalJson, clientTokenFor } from "../../functions/jobs/submit";
 import { findCycle } from "../../functions/jobs/validate";
-import { fullLogLocation, listFilters } from "../../functions/jobs/views";
+import { fullLogLocation, jobView, listFilters } from "../../functions/jobs/views";
 import { memoryLogger } from "../../shared/log";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 
@@ -108,5 +108,19 @@ describe("entry configuration", () => {
     expect(JSON.parse(r.body).code).toBe("auth_not_configured");
     const open = handlerFromEnv({ TENCENTCLOUD_REGION: "ap-guangzhou", API_KEYS: `a:${KEY}` }, memoryLogger());
     expect((await open(event())).statusCode).toBe(200);
+  });
+});
+
+describe("jobView", () => {
+  const job = { JobId: "job-00000001", JobState: "RUNNING", DependenceSet: [], TaskSet: [{ TaskName: "big", TaskState: "RUNNING" }] } as never;
+  const instances = (n: number) => Array.from({ length: n }, (_, i) => ({ TaskInstanceIndex: i, TaskInstanceState: "RUNNING" }));
+  const task = (total: number, listed: number) =>
+    new Map([["big", { TaskName: "big", TaskState: "RUNNING", TaskInstanceTotalCount: total, TaskInstanceSet: instances(listed) } as never]]);
+
+  it("says when a task has more instances than one DescribeTask lists, instead of cutting silently", () => {
+    const cut = jobView(job, task(1500, 1000)).Tasks[0]!;
+    expect(cut).toMatchObject({ TaskInstanceTotalCount: 1500, InstancesTruncated: true });
+    expect(cut.Instances).toHaveLength(1000);
+    expect(jobView(job, task(1000, 1000)).Tasks[0]).not.toHaveProperty("InstancesTruncated");
   });
 });

@@ -166,6 +166,40 @@ describe("jobs API against the emulator", () => {
     expect(r.json).toMatchObject({ code: "job_not_failed", jobState: "SUCCEED" });
   });
 
+  it("pages a task's instances; ?task= is required when the job has several tasks", async () => {
+    const one = withCommand("true", "five-instances");
+    one.Job.Tasks[0]!.TaskInstanceNum = 5;
+    const id = (await call({ body: one })).json.JobId as string;
+    const pages: Json[] = [];
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const r = await call({ method: "GET", path: `/jobs/${id}/instances`, query: { offset: String(offset), limit: "2" } });
+      expect(r.statusCode).toBe(200);
+      pages.push(r.json);
+      offset = r.json.NextOffset as number | null;
+    }
+    expect(pages.map((p) => [p.Offset, p.NextOffset, (p.Instances as Json[]).map((i) => i.TaskInstanceIndex)])).toEqual([
+      [0, 2, [0, 1]],
+      [2, 4, [2, 3]],
+      [4, null, [4]],
+    ]);
+    expect(pages[0]).toMatchObject({ JobId: id, TaskName: one.Job.Tasks[0]!.TaskName, TaskInstanceTotalCount: 5, Limit: 2 });
+    // The job view lists them all (5 ≤ DescribeTask's 1,000) and says nothing is cut.
+    const view = await call({ method: "GET", path: `/jobs/${id}` });
+    expect((view.json.Tasks as Json[])[0]).not.toHaveProperty("InstancesTruncated");
+
+    const two = withCommand("true", "two-tasks");
+    two.Job.Tasks.push({ ...structuredClone(two.Job.Tasks[0]!), TaskName: "second" });
+    const id2 = (await call({ body: two })).json.JobId as string;
+    const ambiguous = await call({ method: "GET", path: `/jobs/${id2}/instances` });
+    expect(ambiguous.statusCode).toBe(400);
+    expect(ambiguous.json.errors).toEqual([{ path: "query.task", message: expect.stringContaining("second") }]);
+    const named = await call({ method: "GET", path: `/jobs/${id2}/instances`, query: { task: "second" } });
+    expect(named.json).toMatchObject({ TaskName: "second", TaskInstanceTotalCount: 1 });
+    const unknown = await call({ method: "GET", path: `/jobs/${id2}/instances`, query: { task: "nope" } });
+    expect(unknown.statusCode).toBe(404);
+  });
+
   it("lists jobs by submitter and state", async () => {
     const mine = (await call({ body: withCommand("true", "other-job"), key: OTHER })).json.JobId as string;
     const bySubmitter = await call({ method: "GET", path: "/jobs", query: { submitter: "other" } });

@@ -516,6 +516,7 @@ describe("GET /openapi.json and the access log", () => {
       "/jobs/{JobId}": ["delete", "get"],
       "/jobs/{JobId}/terminate": ["post"],
       "/jobs/{JobId}/retry": ["post"],
+      "/jobs/{JobId}/instances": ["get"],
       "/jobs/{JobId}/logs": ["get"],
       "/openapi.json": ["get"],
     });

@@ -67,6 +67,7 @@ describe("serverless.yml", () => {
       "POST /jobs/{JobId}/terminate",
       "DELETE /jobs/{JobId}",
       "POST /jobs/{JobId}/retry",
+      "GET /jobs/{JobId}/instances",
       "GET /jobs/{JobId}/logs",
       "GET /openapi.json",
     ]);
@@ -115,7 +116,7 @@ describe("serverless.yml", () => {
     ["an invalid cron (hour 24)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 24 * * * *"'), lineOf('cronExpression: "0 0 17'), /cronExpression: invalid cron "0 0 24 \* \* \* \*": hour field "24": 24 is out of range 0-23/],
     ["a 5-field cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 17 * * *"'), lineOf('cronExpression: "0 0 17'), /expected 7 fields/],
     ["a cron that never fires (31 FEB)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 0 31 2 ? *"'), lineOf('cronExpression: "0 0 17'), /cronExpression: invalid cron "0 0 0 31 2 \? \*": never fires/],
-    ["L in a cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 17 L * ? *"'), lineOf('cronExpression: "0 0 17'), /L, W and # are not supported/],
+    ["L where cron has no L", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 L * * ? *"'), lineOf('cronExpression: "0 0 17'), /hour field "L": .*only allowed in the day and weekday fields/],
     ["a handler without an export", (t: string) => t.replace("handler: index.main_handler", "handler: index"), lineOf("handler: index.main_handler"), /functions\.jobs\.handler: a handler looks like index\.main_handler/],
     ["a missing artifact", (t: string) => t.replace("artifact: dist/envs.zip", "artifact: dist/envs"), lineOf("artifact: dist/envs.zip"), /functions\.envs\.package\.artifact: the artifact is the built zip/],
     ["a route served twice", (t: string) => t.replace("path: /openapi/envs.json,", "path: /jobs,"), lineOf("path: /openapi/envs.json,"), /GET \/jobs is already routed to jobs \(line \d+\)/],
