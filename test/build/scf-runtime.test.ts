@@ -1,0 +1,96 @@
+// The bundles on the Node that SCF's `Nodejs18.15` runtime runs (serverless.yml), not only on
+// the Node 20 of this machine: each function, built as deployed, answers a first event that
+// makes real Batch calls against the emulator. The binary comes from scripts/fetch-scf-node.sh
+// (.cache/node-18.15.0, or SCF_NODE_BIN); CI fetches it and sets REQUIRE_SCF_NODE=1 so this
+// cannot be skipped there.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundle, FUNCTIONS } from "../../scripts/bundle";
+import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+
+const ROOT = resolve(__dirname, "..", "..");
+const NODE = process.env.SCF_NODE_BIN || join(ROOT, ".cache", "node-18.15.0", "bin", "node");
+const available = existsSync(NODE);
+const required = process.env.REQUIRE_SCF_NODE === "1";
+const KEY = "scf-runtime-key-0123456789ab";
+
+let t: TestEmulator;
+let dir: string;
+beforeAll(async () => {
+  if (!available) return;
+  dir = mkdtempSync(join(tmpdir(), "scf-runtime-"));
+  for (const name of FUNCTIONS) await bundle(join(ROOT, "functions", name, "index.ts"), join(dir, name, "index.js"));
+  t = await startTestEmulator({ exec: false });
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const http = (method: string, path: string, body?: unknown, query: Record<string, string> = {}) => ({
+  httpMethod: method,
+  path,
+  headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+  body: body === undefined ? "" : JSON.stringify(body),
+  queryString: query,
+  queryStringParameters: query,
+});
+
+/** Runs `main_handler(event)` of a bundle in a fresh SCF-Node process; returns its answer. */
+async function onScfNode(fn: string, event: unknown): Promise<{ version: string; answer: Record<string, unknown> }> {
+  const code = `require(${JSON.stringify(join(dir, fn, "index.js"))}).main_handler(${JSON.stringify(event)},{}).then(r=>process.stdout.write(JSON.stringify({version:process.version,answer:r})))`;
+  const { stdout } = await promisify(execFile)(NODE, ["-e", code], {
+    encoding: "utf8",
+    env: {
+      PATH: process.env.PATH ?? "",
+      TENCENTCLOUD_REGION: "ap-guangzhou",
+      TENCENTCLOUD_SECRETID: TEST_SECRET_ID,
+      TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY,
+      BATCH_ENDPOINT: t.emu.url,
+      API_KEYS: `app:${KEY}`,
+      COST_REPORT_DEST: "cos://bench-1250000000.cos.ap-guangzhou.myqcloud.com/r/",
+      LOG_LEVEL: "error",
+    },
+  });
+  return JSON.parse(stdout);
+}
+
+describe.skipIf(!available && !required)("the bundles on SCF's Node 18.15", () => {
+  it("has the binary (scripts/fetch-scf-node.sh)", () => {
+    expect(available, `no Node 18.15 at ${NODE}: run scripts/fetch-scf-node.sh`).toBe(true);
+  });
+
+  it("jobs: submits the documented example (201) and the job is in Batch; lists jobs", async () => {
+    const example = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "submit-job-documented.json"), "utf8"));
+    const sub = await onScfNode("jobs", http("POST", "/jobs", example));
+    expect(sub.version).toBe("v18.15.0");
+    expect(sub.answer.statusCode).toBe(201);
+    const jobId = JSON.parse(sub.answer.body as string).JobId as string;
+    expect((await t.port.getJob(jobId)).JobId).toBe(jobId);
+    const list = await onScfNode("jobs", http("GET", "/jobs"));
+    expect(JSON.parse(list.answer.body as string).Jobs.map((j: { JobId: string }) => j.JobId)).toContain(jobId);
+  });
+
+  it("envs: lists envs and serves its OpenAPI document", async () => {
+    expect((await onScfNode("envs", http("GET", "/envs"))).answer.statusCode).toBe(200);
+    const doc = await onScfNode("envs", http("GET", "/openapi/envs.json"));
+    expect(JSON.parse(doc.answer.body as string).openapi).toMatch(/^3\./);
+  });
+
+  it("node-abnormal: reads the env an ABNORMAL event names (gone here: skipped, not failed)", async () => {
+    const event = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "cmq-batch-node-event.json"), "utf8"));
+    event.Records[0].CMQ.msgBody = event.Records[0].CMQ.msgBody.replace("COMPUTE_NODE_CREATED", "COMPUTE_NODE_ABNORMAL");
+    const r = await onScfNode("node-abnormal", event);
+    expect(r.answer).toMatchObject({ events: 1, poison: 0, envs: [{ outcome: "env-gone" }] });
+  });
+
+  it("cost-report: answers GET /costs from Batch's replies", async () => {
+    const r = await onScfNode("cost-report", http("GET", "/costs", undefined, { from: "2026-11-01", to: "2026-11-02" }));
+    expect(r.answer.statusCode).toBe(200);
+    expect(JSON.parse(r.answer.body as string)).toHaveProperty("window");
+  });
+});
