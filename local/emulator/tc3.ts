@@ -40,9 +40,11 @@ export function verifyTc3(input: Tc3Input, secretFor: (secretId: string) => stri
   const names = signedHeaders.split(";");
   if (!names.includes("content-type") || !names.includes("host"))
     return { ok: false, code: "AuthFailure.SignatureFailure", message: "SignedHeaders must include content-type and host." };
-  // The SDK takes the service from the endpoint's first DNS label ("127" for 127.0.0.1:9100).
-  const hostLabel = (headers.host ?? "").trim().toLowerCase().replace(/:\d+$/, "").split(".")[0] ?? "";
-  if (service !== "batch" && service !== hostLabel)
+  // The SDK takes the service from the endpoint up to its first dot: "127" for 127.0.0.1:9100,
+  // but "localhost:9100" (port included) for localhost:9100. Either form is accepted.
+  const host = (headers.host ?? "").trim().toLowerCase();
+  const hostLabels = [host.split(".")[0] ?? "", host.replace(/:\d+$/, "").split(".")[0] ?? ""];
+  if (service !== "batch" && !hostLabels.includes(service))
     return { ok: false, code: "AuthFailure.SignatureFailure", message: "The credential scope names another service." };
   const canonicalHeaders = names
     .map((n) => {

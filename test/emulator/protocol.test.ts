@@ -79,6 +79,15 @@ describe("emulator protocol through the real SDK", () => {
     expect(await rawCall({ service: "cvm" })).toBe("AuthFailure.SignatureFailure");
   });
 
+  it("accepts the real SDK pointed at localhost:<port> (its service is then \"localhost:<port>\", port included)", async () => {
+    const sdk = new BatchClient({
+      credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY },
+      region: "ap-guangzhou",
+      profile: { httpProfile: { endpoint: `localhost:${t.emu.port}`, protocol: "http://" } },
+    });
+    expect((await sdk.DescribeComputeEnvs({})).TotalCount).toBeGreaterThanOrEqual(0);
+  });
+
   it("refuses SignedHeaders without content-type or host (AuthFailure.SignatureFailure)", async () => {
     expect(await rawCall({ signedHeaders: ["host"] })).toBe("AuthFailure.SignatureFailure");
     expect(await rawCall({ signedHeaders: ["content-type"] })).toBe("AuthFailure.SignatureFailure");
