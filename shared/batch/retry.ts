@@ -17,6 +17,9 @@ export function asSdkError(e: unknown): SdkErrorLike {
  * (InvalidParameter*, ResourceNotFound*, AuthFailure*, UnsupportedOperation* in general).
  * `…AcceptOtherRequest` means the env is busy with another request: transient.
  */
+/** Node's messages for a TLS peer that fails verification (OpenSSL's X509 errors, name mismatch). */
+const TLS_VERIFY_FAILURE = /self[- ]signed certificate|unable to (get|verify) .*(certificate|issuer)|certificate (has expired|is not yet valid|signature failure|revoked)|Hostname\/IP does not match certificate|ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE/i;
+
 export function isRetryable(e: unknown): boolean {
   const err = asSdkError(e);
   const code = err.code ?? "";
@@ -28,6 +31,9 @@ export function isRetryable(e: unknown): boolean {
     return false;
   }
   if (typeof err.httpCode === "number") return err.httpCode >= 500 || err.httpCode === 429;
+  // A certificate the client does not trust (or one for another name) fails the same way on
+  // every attempt: a configuration error to report at once, not a network blip to wait out.
+  if (TLS_VERIFY_FAILURE.test(err.message ?? "")) return false;
   // No Tencent code and no HTTP status: the request never got an answer (network, timeout).
   return !(e instanceof TypeError) || /fetch failed|network|socket|ECONN|ETIMEDOUT/i.test(err.message ?? "");
 }

@@ -24,6 +24,20 @@ describe("isRetryable", () => {
     expect(isRetryable(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "" }))).toBe(true);
     expect(isRetryable(new TypeError("Cannot read properties of undefined (reading 'Error')"))).toBe(false);
   });
+
+  it.each([
+    "request to https://localhost:1/ failed, reason: self-signed certificate",
+    "request to https://batch.tencentcloudapi.com/ failed, reason: unable to verify the first certificate",
+    "request to https://batch.tencentcloudapi.com/ failed, reason: certificate has expired",
+    "request to https://10.0.0.1/ failed, reason: Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: ",
+  ])("does not retry a TLS verification failure (the same on every attempt): %s", (message) => {
+    // As the SDK rethrows it: its own exception with the transport's message, no code.
+    expect(isRetryable({ message, code: "" })).toBe(false);
+  });
+
+  it("still retries a TLS connection that was cut", () => {
+    expect(isRetryable({ message: "request to https://batch.tencentcloudapi.com/ failed, reason: Client network socket disconnected before secure TLS connection was established" })).toBe(true);
+  });
 });
 
 describe("withRetry", () => {
