@@ -2,7 +2,7 @@
 // A timer event writes the report files; an HTTP event (API Gateway or Function URL) is
 // GET /costs, the same report on demand.
 import { createAlerter } from "../../shared/alerts";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
+import { createTencentBatch, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/tencent-adapter";
 import { type MainHandler, parseApiKeys } from "../../shared/http";
 import { createLogger } from "../../shared/log";
 import { createReportStore } from "../../shared/report-store";
@@ -19,7 +19,7 @@ function build(env: NodeJS.ProcessEnv) {
     const config = costConfigFromEnv(env);
     // Credentials are read per request: SCF role credentials are temporary.
     const credentials = () => credentialsFromEnv(env);
-    const batch = createTencentBatch({ region: config.region, endpoint: config.batchEndpoint, credentials, logger });
+    const batch = createTencentBatch({ region: config.region, endpoint: config.batchEndpoint, credentials, rates: ratesFromEnv(env), logger });
     timerHandler = makeHandler({
       config,
       batch,

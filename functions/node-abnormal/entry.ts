@@ -1,7 +1,7 @@
 // SCF entry: CMQ topic events (Batch compute-env events) and an optional timer sweep.
 // Dependencies are built once per container, on the first invocation.
 import { createAlerter } from "../../shared/alerts";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
+import { createTencentBatch, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/tencent-adapter";
 import { loadEnvPolicy } from "../../shared/env-policy";
 import { createLogger } from "../../shared/log";
 import { loadConfig } from "./config";
@@ -16,6 +16,7 @@ function build(): ReturnType<typeof makeHandler> {
     batch: createTencentBatch({
       region: config.region,
       credentials: () => credentialsFromEnv(),
+      rates: ratesFromEnv(),
       ...(config.batchEndpoint ? { endpoint: config.batchEndpoint } : {}),
       logger,
     }),

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 import { z } from "zod";
-import { parseEnv } from "../config";
+import { parseEnv, parseJsonVar } from "../config";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { createLimiter, DEFAULT_RATES, type Limiter } from "./limiter";
@@ -282,6 +282,22 @@ export async function collectAll<T>(
   return out;
 }
 
+const RatesSchema = z
+  .record(
+    z.string().refine((a) => a in DEFAULT_RATES, { message: `an action this project calls: ${Object.keys(DEFAULT_RATES).join(", ")}` }),
+    z.number({ invalid_type_error: "must be a number of requests per second" }).positive({ message: "must be above 0" }).max(1000, { message: "must be at most 1000" }),
+  )
+  .optional();
+
+/**
+ * The client-side quota per action and per function instance: the documented (conservative)
+ * rates, with BATCH_RATES (JSON, e.g. {"SubmitJob": 20}) over them, for accounts whose quotas
+ * are confirmed higher. Throws config_invalid naming the variable and the action.
+ */
+export function ratesFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, number>> {
+  return { ...DEFAULT_RATES, ...parseJsonVar("BATCH_RATES", env.BATCH_RATES, RatesSchema) };
+}
+
 const BatchEnvSchema = z
   .object({
     TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
@@ -294,13 +310,18 @@ const BatchEnvSchema = z
  * The Batch port of an HTTP function as SCF configures it: region from TENCENTCLOUD_REGION,
  * endpoint override BATCH_ENDPOINT, credentials read per call. Throws config_invalid naming the variable.
  */
-export function batchFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): { batch: ReturnType<typeof createTencentBatch>; region: string; basePath: string | undefined } {
+export function batchFromEnv(
+  env: NodeJS.ProcessEnv,
+  logger?: Logger,
+): { batch: ReturnType<typeof createTencentBatch>; region: string; basePath: string | undefined; rates: Readonly<Record<string, number>> } {
   const cfg = parseEnv(BatchEnvSchema, env);
+  const rates = ratesFromEnv(env);
   const batch = createTencentBatch({
     region: cfg.TENCENTCLOUD_REGION,
     credentials: () => credentialsFromEnv(env),
+    rates,
     ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
     ...(logger ? { logger } : {}),
   });
-  return { batch, region: cfg.TENCENTCLOUD_REGION, basePath: cfg.API_BASE_PATH };
+  return { batch, region: cfg.TENCENTCLOUD_REGION, basePath: cfg.API_BASE_PATH, rates };
 }

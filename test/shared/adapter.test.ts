@@ -1,7 +1,8 @@
 // The SDK adapter's failure paths against the emulator and a closed port.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors";
-import { createTencentBatch, credentialsFromEnv } from "../../shared/batch/tencent-adapter";
+import { DEFAULT_RATES } from "../../shared/batch/limiter";
+import { batchFromEnv, createTencentBatch, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/tencent-adapter";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 
 let t: TestEmulator;
@@ -45,5 +46,38 @@ describe("the Batch adapter", () => {
     } finally {
       await fetch(`${t.emu.url}/_emulator/faults`, { method: "DELETE" });
     }
+  });
+});
+
+describe("BATCH_RATES", () => {
+  it("keeps the documented rates when unset or empty, and lays a JSON override over them", () => {
+    expect(ratesFromEnv({})).toEqual(DEFAULT_RATES);
+    expect(ratesFromEnv({ BATCH_RATES: "" })).toEqual(DEFAULT_RATES);
+    expect(ratesFromEnv({ BATCH_RATES: '{"SubmitJob": 20, "DescribeJobs": 0.5}' })).toEqual({ ...DEFAULT_RATES, SubmitJob: 20, DescribeJobs: 0.5 });
+  });
+
+  it.each([
+    ['{"SubmitJobs": 20}', /invalid BATCH_RATES: BATCH_RATES\.SubmitJobs: an action this project calls: SubmitJob, /],
+    ['{"SubmitJob": 0}', /BATCH_RATES\.SubmitJob: must be above 0/],
+    ['{"SubmitJob": "20"}', /BATCH_RATES\.SubmitJob: must be a number of requests per second/],
+    ['{"SubmitJob": 5000}', /BATCH_RATES\.SubmitJob: must be at most 1000/],
+    ["[20]", /invalid BATCH_RATES/],
+    ["{SubmitJob: 20}", /BATCH_RATES is not valid JSON/],
+  ])("refuses %s, naming the variable and the action", (raw, reason) => {
+    const err = (() => {
+      try {
+        ratesFromEnv({ BATCH_RATES: raw });
+      } catch (e) {
+        return e as AppError;
+      }
+    })();
+    expect(err).toBeInstanceOf(AppError);
+    expect(err?.code).toBe("config_invalid");
+    expect(err?.message).toMatch(reason);
+  });
+
+  it("reaches the HTTP functions' Batch client", () => {
+    const { rates } = batchFromEnv({ TENCENTCLOUD_REGION: "ap-guangzhou", BATCH_RATES: '{"SubmitJob": 20}' });
+    expect(rates.SubmitJob).toBe(20);
   });
 });
