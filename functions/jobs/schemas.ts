@@ -10,6 +10,8 @@ import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 /** DescribeTask lists at most 1,000 instances a call. */
 export const INSTANCE_PAGE_MAX = 1000;
 
+const TASK_NAME = /^[^/\\\u0000]+$/;
+
 const str = (max?: number) => (max === undefined ? z.string() : z.string().max(max, { message: `must be at most ${max} characters` }));
 const nonEmpty = (max?: number) => str(max).min(1, { message: "must not be empty" });
 const int = (min: number, max?: number) => {
@@ -101,7 +103,7 @@ const AuthenticationSchema = z.object({ Scene: nonEmpty(), SecretId: nonEmpty(),
 
 export const TaskSchema = z
   .object({
-    TaskName: nonEmpty(LIMITS.taskName).regex(/^[^/\\\u0000]+$/, { message: "a task name may not contain /, \\ or NUL" }),
+    TaskName: nonEmpty(LIMITS.taskName).regex(TASK_NAME, { message: "a task name may not contain /, \\ or NUL" }),
     Application: ApplicationSchema,
     TaskInstanceNum: int(1).optional(),
     ComputeEnv: AnonymousComputeEnvSchema.optional(),
@@ -203,14 +205,18 @@ export const GetQuerySchema = z.object({
   instances: queryBool().describe("include per-instance states (default true; one DescribeTask per task)"),
 });
 
+const taskQuery = queryStr(LIMITS.taskName)
+  .refine((v) => v === undefined || v === "" || TASK_NAME.test(v), { message: "a task name may not contain /, \\ or NUL" })
+  .describe("task name; optional when the job has one task");
+
 export const LogsQuerySchema = z.object({
-  task: queryStr(LIMITS.taskName).describe("task name; optional when the job has one task"),
+  task: taskQuery,
   index: queryInt(0, 100_000).describe("task instance index; default: the first 10 instances"),
   offset: queryInt(0, 100_000).describe("first instance index when no index is given"),
 });
 
 export const InstancesQuerySchema = z.object({
-  task: queryStr(LIMITS.taskName).describe("task name; optional when the job has one task"),
+  task: taskQuery,
   offset: queryInt(0, 1_000_000).describe("first instance of the page (default 0)"),
   limit: queryInt(1, INSTANCE_PAGE_MAX).describe(`page size, 1-${INSTANCE_PAGE_MAX} (default 100)`),
 });

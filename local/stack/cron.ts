@@ -5,8 +5,9 @@
 // characters as in Quartz: day `L` (last day of the month), `L-n` (n days before it), `LW` (last
 // weekday, Mon-Fri), `nW` (the weekday nearest to day n, within the month); weekday `L`
 // (Saturday), `nL` (the last weekday n of the month, e.g. `5L`, `FRIL`), `n#k` (the k-th weekday
-// n, e.g. `MON#2`). Refused with a reason: the legacy 5-field form, values out of range, reversed
-// ranges, special characters elsewhere, and a cron that never fires (`0 0 0 31 2 ? *`).
+// n, e.g. `MON#2`), each alone in its field. Refused with a reason: the legacy 5-field form,
+// values out of range, reversed ranges, special characters elsewhere or in a list, and a cron
+// that never fires (`0 0 0 31 2 ? *`).
 // Day and weekday: when one of them is `*` or `?`, only the other constrains; when both are
 // restricted, a time matches if either matches (classic cron).
 
@@ -110,11 +111,14 @@ function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: 
   }
   const values = new Set<number>();
   const rules: DateRule[] = [];
-  for (const item of text.split(",")) {
+  const items = text.split(",");
+  for (const item of items) {
     if (item === "") fail("empty list element");
-    if (item.includes("#") || /^(L|LW|L-\d+|\d+W|(\d+|[A-Z]{3})L)$/i.test(item)) {
+    if (isSpecial(item, spec)) {
       const special = spec.name === "day" ? dayRule(item, fail) : spec.name === "weekday" ? weekdayRule(item, spec, fail) : undefined;
       if (!special) fail(`${JSON.stringify(item)}: L, W and # are only allowed in the day and weekday fields`);
+      // As Quartz (and so Tencent's cron): L, W, nL and # stand alone in their field.
+      if (items.length > 1) fail(`${JSON.stringify(item)}: L, W and # cannot be combined with other values in a list`);
       if (typeof special === "number") values.add(special);
       else if (special) rules.push(special);
       continue;
@@ -145,6 +149,13 @@ function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: 
     for (const v of range(lo, hi, step)) values.add(v);
   }
   return { values, any: text === "*", rules };
+}
+
+/** An L/W/# item: in the day field any L or W (it has no names); elsewhere #, or L after a number or a name. */
+function isSpecial(item: string, spec: FieldSpec): boolean {
+  if (item.includes("#")) return true;
+  if (spec.name === "day" || !spec.names) return /[LW]/i.test(item);
+  return /^(L|(\d+|[A-Z]{3})L)$/i.test(item);
 }
 
 const lastDayOf = (y: number, m: number) => new Date(Date.UTC(y, m + 1, 0)).getUTCDate();

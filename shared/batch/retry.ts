@@ -13,13 +13,17 @@ export function asSdkError(e: unknown): SdkErrorLike {
 }
 
 /**
+ * Node's messages (OpenSSL's X509 verify errors, the name check) for a TLS peer that fails
+ * verification. Only the message reaches us: the SDK rethrows with the message alone.
+ */
+const TLS_VERIFY_FAILURE =
+  /self[- ]signed certificate|unable to (get|verify) .*(certificate|issuer)|certificate (has expired|is not yet valid|signature failure|revoked|not trusted|rejected|chain too long)|unsupported certificate purpose|invalid CA certificate|unable to decrypt certificate|format error in certificate|path length constraint exceeded|Hostname\/IP does not match certificate/i;
+
+/**
  * Retry throttling, internal errors, 5xx and network failures; never a caller's mistake
  * (InvalidParameter*, ResourceNotFound*, AuthFailure*, UnsupportedOperation* in general).
  * `…AcceptOtherRequest` means the env is busy with another request: transient.
  */
-/** Node's messages for a TLS peer that fails verification (OpenSSL's X509 errors, name mismatch). */
-const TLS_VERIFY_FAILURE = /self[- ]signed certificate|unable to (get|verify) .*(certificate|issuer)|certificate (has expired|is not yet valid|signature failure|revoked)|Hostname\/IP does not match certificate|ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE/i;
-
 export function isRetryable(e: unknown): boolean {
   const err = asSdkError(e);
   const code = err.code ?? "";

@@ -73,6 +73,13 @@ describe("the bundled Batch client over HTTPS", () => {
     expect(handshakes - before).toBe(1);
   });
 
+  it("refuses a trusted certificate issued for another name (here for localhost, reached as 127.0.0.1)", async () => {
+    const byIp = frontUrl.replace("localhost", "127.0.0.1");
+    const code = `require(${JSON.stringify(SHIM)})(${JSON.stringify(`${byIp}/`)},{method:"POST",body:"{}"}).then(()=>process.stdout.write("accepted"),e=>process.stdout.write(e.message))`;
+    const { stdout } = await node(code, { NODE_EXTRA_CA_CERTS: CERT });
+    expect(stdout).toMatch(/failed, reason: Hostname\/IP does not match certificate's altnames/);
+  });
+
   it("refuses a certificate it does not trust, and says so without the request's secrets", async () => {
     const code = `require(${JSON.stringify(SHIM)})(${JSON.stringify(`${frontUrl}/`)},{method:"POST",headers:{Authorization:"TC3-HMAC-SHA256 Credential=AKIDsecret"},body:"{}"}).then(()=>process.stdout.write("accepted"),e=>process.stdout.write(e.message))`;
     const { stdout } = await node(code, {});

@@ -198,6 +198,9 @@ describe("jobs API against the emulator", () => {
     expect(named.json).toMatchObject({ TaskName: "second", TaskInstanceTotalCount: 1 });
     const unknown = await call({ method: "GET", path: `/jobs/${id2}/instances`, query: { task: "nope" } });
     expect(unknown.statusCode).toBe(404);
+    const malformed = await call({ method: "GET", path: `/jobs/${id2}/instances`, query: { task: "a/b" } });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json.errors).toEqual([{ path: "query.task", message: expect.stringContaining("may not contain /") }]);
   });
 
   it("lists jobs by submitter and state", async () => {

@@ -30,6 +30,9 @@ describe("isRetryable", () => {
     "request to https://batch.tencentcloudapi.com/ failed, reason: unable to verify the first certificate",
     "request to https://batch.tencentcloudapi.com/ failed, reason: certificate has expired",
     "request to https://10.0.0.1/ failed, reason: Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: ",
+    "request to https://batch.tencentcloudapi.com/ failed, reason: certificate not trusted",
+    "request to https://batch.tencentcloudapi.com/ failed, reason: unsupported certificate purpose",
+    "request to https://batch.tencentcloudapi.com/ failed, reason: unable to get local issuer certificate",
   ])("does not retry a TLS verification failure (the same on every attempt): %s", (message) => {
     // As the SDK rethrows it: its own exception with the transport's message, no code.
     expect(isRetryable({ message, code: "" })).toBe(false);

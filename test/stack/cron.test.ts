@@ -34,7 +34,9 @@ describe("parseCron / nextFire (UTC)", () => {
     ["0 0 9 15W * ? *", "2026-08-01T00:00:00Z", "2026-08-14T09:00:00.000Z"], // the 15th is a Saturday
     ["0 0 9 1W * ? *", "2026-07-31T12:00:00Z", "2026-08-03T09:00:00.000Z"], // Sat 1st → Mon 3rd, not July
     ["0 0 9 31W * ? *", "2026-04-01T00:00:00Z", "2026-05-29T09:00:00.000Z"], // no 31st in April
-    ["0 0 9 L,15 * ? *", "2026-11-16T00:00:00Z", "2026-11-30T09:00:00.000Z"],
+    ["0 0 9 LW * ? *", "2026-01-01T00:00:00Z", "2026-01-30T09:00:00.000Z"], // the 31st is a Saturday
+    ["0 0 9 1W * ? *", "2026-02-01T00:00:00Z", "2026-02-02T09:00:00.000Z"], // Sun 1st → Mon 2nd
+    ["0 0 9 31W * ? *", "2026-05-01T00:00:00Z", "2026-05-29T09:00:00.000Z"], // last day and a Sunday → Fri
     ["0 0 9 ? * 5L *", "2026-11-01T00:00:00Z", "2026-11-27T09:00:00.000Z"],
     ["0 0 9 ? * FRIL *", "2026-11-01T00:00:00Z", "2026-11-27T09:00:00.000Z"],
     ["0 0 9 ? * MON#2 *", "2026-12-01T00:00:00Z", "2026-12-14T09:00:00.000Z"],
@@ -64,6 +66,11 @@ describe("parseCron / nextFire (UTC)", () => {
     ["0 0 0 ? * MON#6 *", /weekday field "MON#6": MON#6: the occurrence after # must be 1-5/],
     ["0 0 0 ? * 8L *", /weekday field "8L": 8 is out of range 0-6/],
     ["0 0 0 30W 2 ? *", /never fires/],
+    ["0 0 0 ? FEB 1#5 2025", /never fires/],
+    ["0 0 9 L,15 * ? *", /day field "L,15": "L": L, W and # cannot be combined with other values in a list/],
+    ["0 0 9 ? * MON#2,FRI#4 *", /weekday field "MON#2,FRI#4": "MON#2": L, W and # cannot be combined/],
+    ["0 0 9 L-3W * ? *", /day field "L-3W": "L-3W" is not L, L-n, LW or nW/],
+    ["0 0 9 W * ? *", /day field "W": "W" is not L, L-n, LW or nW/],
     ["? 0 0 * * * *", /second field "\?": \? is only allowed in the day and weekday fields/],
     ["0 0 10-2 * * * *", /hour field "10-2": range 10-2 runs backwards/],
     ["0 */0 * * * * *", /minute field "\*\/0": step must be at least 1/],
