@@ -28,6 +28,7 @@ const lines = [
   `  gateway    ${gw}   (API Gateway events; header x-local-event-shape: function-url for the Function URL shape)`,
   `  emulator   ${stack.emulator.url}   (Tencent Batch 2017-03-12; SecretId ${stack.emulatorSecretId}, the local pair, never a real key)`,
   `  data       ${stack.dataDir}   (state survives restarts; delete it to start fresh)`,
+  `  functions  on Node ${[...new Set(Object.values(stack.functionNode()))].join(", ")}${process.env.LOCAL_FUNCTION_NODE ? " (LOCAL_FUNCTION_NODE)" : " (this Node; SCF runs Nodejs18.15: LOCAL_FUNCTION_NODE=$(bash scripts/fetch-scf-node.sh) to match it)"}`,
   `  task COS   ${stack.emulatorDataDir}/cos/<bucket-appid>/...`,
   key ? `  API key    ${key}   (name local, all scopes; kept in ${stack.dataDir}/api-key)` : "  API key    from API_KEYS",
   "",

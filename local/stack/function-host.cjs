@@ -34,7 +34,7 @@ try {
   initError = { errorType: e?.name || "Error", errorMessage: String(e?.message || e), stackTrace: e?.stack };
 }
 
-process.send({ type: initError ? "init-error" : "ready", error: initError });
+process.send({ type: initError ? "init-error" : "ready", error: initError, nodeVersion: process.version });
 
 function toError(e) {
   if (e instanceof Error) return { errorType: e.name, errorMessage: e.message, stackTrace: e.stack };

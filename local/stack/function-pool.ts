@@ -33,6 +33,8 @@ export interface PoolOptions {
   appId: string;
   uin: string;
   maxInstances: number;
+  /** The Node binary instances run on (LOCAL_FUNCTION_NODE); default this process's. */
+  nodeBin?: string;
   /** One line of the function's stdout/stderr. */
   output(line: string, stream: "stdout" | "stderr"): void;
   /** Lifecycle notes (instance crashed, restarted). */
@@ -61,6 +63,7 @@ export class FunctionPool {
   private crashes = 0;
   private respawn?: NodeJS.Timeout;
   private seq = 0;
+  private version: string | undefined;
 
   constructor(
     readonly fn: FunctionConfig,
@@ -84,6 +87,11 @@ export class FunctionPool {
 
   get size(): number {
     return this.instances.size;
+  }
+
+  /** `process.version` of the Node the instances run on, once one has loaded. */
+  get nodeVersion(): string | undefined {
+    return this.version;
   }
 
   private dispatch(): void {
@@ -140,6 +148,7 @@ export class FunctionPool {
 
   private spawn(): Instance {
     const child = fork(HOST_SCRIPT, [this.fn.entryFile, this.fn.handlerExport], {
+      ...(this.opts.nodeBin ? { execPath: this.opts.nodeBin } : {}),
       env: this.opts.env,
       cwd: dirname(this.fn.entryFile),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -157,7 +166,8 @@ export class FunctionPool {
       if (stream) createInterface({ input: stream }).on("line", (line) => this.opts.output(line, name));
     }
     child.on("message", (raw: unknown) => {
-      const msg = raw as { type?: string; id?: string; ok?: boolean; value?: unknown; error?: InvokeError; kind?: "error" | "init" };
+      const msg = raw as { type?: string; id?: string; ok?: boolean; value?: unknown; error?: InvokeError; kind?: "error" | "init"; nodeVersion?: string };
+      if (msg.type === "ready" || msg.type === "init-error") this.version = msg.nodeVersion;
       if (msg.type === "ready") markReady();
       else if (msg.type === "init-error") {
         this.opts.note(`${this.fn.name}: the bundle failed to load: ${msg.error?.errorMessage}`);

@@ -50,6 +50,8 @@ export interface Stack {
   defaultEvent(fn: string, triggerName?: string): unknown;
   /** Follows the demo env's nodes until they all run (prints progress). */
   watchDemoEnv(): Promise<void>;
+  /** The Node version each function's instances run on (LOCAL_FUNCTION_NODE), once loaded. */
+  functionNode(): Record<string, string | null>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,10 @@ export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const env = opts.env;
   const print = opts.print;
+  // The Node the function instances run on: by default this one; LOCAL_FUNCTION_NODE names
+  // another binary, e.g. SCF's Node 18.15 (`bash scripts/fetch-scf-node.sh` prints its path).
+  const nodeBin = env.LOCAL_FUNCTION_NODE || undefined;
+  if (nodeBin && !existsSync(nodeBin)) throw new StackError(`LOCAL_FUNCTION_NODE: ${nodeBin} does not exist (scripts/fetch-scf-node.sh fetches SCF's Node 18.15)`);
   const dataDir = resolve(opts.root, env.LOCAL_DATA_DIR || ".local");
   mkdirSync(dataDir, { recursive: true });
   const localKey = env.API_KEYS ? undefined : ensureLocalApiKey(dataDir);
@@ -99,6 +105,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         appId: String(LOCAL_APPID),
         uin: "100000000001",
         maxInstances: Number.isInteger(maxInstances) && maxInstances > 0 ? maxInstances : 4,
+        ...(nodeBin ? { nodeBin } : {}),
         output: (line) => print(`[${fn.name}] ${line}`),
         note: (line) => print(`stack: ${line}`),
       }),
@@ -184,6 +191,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
   const timerHandle = timers ?? { list: () => [], stop: () => {} };
 
+  function functionNode(): Record<string, string | null> {
+    return Object.fromEntries([...pools].map(([name, p]) => [name, p.nodeVersion ?? null]));
+  }
+
   async function localApi(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
     const parts = url.pathname.split("/").filter(Boolean).slice(1);
     const method = req.method ?? "GET";
@@ -195,6 +206,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         topics: Object.fromEntries(bus?.topics() ?? []),
         timers: timerHandle.list().map((t) => ({ function: t.function, trigger: t.trigger.name, cron: t.trigger.cronExpression, next: t.next?.toISOString() })),
         demoEnvId,
+        functionNode: functionNode(),
       });
     }
     if (parts[0] === "health" && method === "GET") return sendJson(res, 200, { ok: true });
@@ -239,6 +251,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     emulator,
     emulatorDataDir,
     emulatorSecretId: cred.secretId,
+    functionNode,
     dataDir,
     localKey,
     demoEnvId,

@@ -1,6 +1,7 @@
 // The bundles on the Node that SCF's `Nodejs18.15` runtime runs (serverless.yml), not only on
 // the Node 20 of this machine: each function, built as deployed, answers a first event that
-// makes real Batch calls against the emulator. The binary comes from scripts/fetch-scf-node.sh
+// makes real Batch calls against the emulator; and the local stack runs its function
+// instances on that Node when LOCAL_FUNCTION_NODE names it. The binary comes from scripts/fetch-scf-node.sh
 // (.cache/node-18.15.0, or SCF_NODE_BIN); CI fetches it and sets REQUIRE_SCF_NODE=1 so this
 // cannot be skipped there.
 import { execFile } from "node:child_process";
@@ -9,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FunctionPool } from "../../local/stack/function-pool";
+import { StackError, startStack } from "../../local/stack/stack";
 import { bundle, FUNCTIONS } from "../../scripts/bundle";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 
@@ -92,5 +95,63 @@ describe.skipIf(!available && !required)("the bundles on SCF's Node 18.15", () =
     const r = await onScfNode("cost-report", http("GET", "/costs", undefined, { from: "2026-11-01", to: "2026-11-02" }));
     expect(r.answer.statusCode).toBe(200);
     expect(JSON.parse(r.answer.body as string)).toHaveProperty("window");
+  });
+});
+
+describe.skipIf(!available && !required)("LOCAL_FUNCTION_NODE: the local stack's instances on SCF's Node", () => {
+  it("runs a function instance on the named Node and serves POST /jobs through it", async () => {
+    const entryFile = join(dir, "jobs", "index.js");
+    const pool = new FunctionPool(
+      {
+        name: "jobs",
+        scfName: "batch-scf-jobs",
+        handler: "index.main_handler",
+        entryFile,
+        handlerExport: "main_handler",
+        artifact: `${entryFile}.zip`,
+        runtime: "Nodejs18.15",
+        memorySize: 256,
+        timeout: 30,
+        environment: {},
+        triggers: [],
+        line: 1,
+      },
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          TENCENTCLOUD_REGION: "ap-guangzhou",
+          TENCENTCLOUD_SECRETID: TEST_SECRET_ID,
+          TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY,
+          BATCH_ENDPOINT: t.emu.url,
+          API_KEYS: `app:${KEY}`,
+          LOG_LEVEL: "error",
+        },
+        region: "ap-guangzhou",
+        appId: "1250000000",
+        uin: "1",
+        maxInstances: 1,
+        nodeBin: NODE,
+        output: () => {},
+        note: () => {},
+      },
+    );
+    try {
+      await pool.warm();
+      expect(pool.nodeVersion).toBe("v18.15.0");
+      const example = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "submit-job-documented.json"), "utf8"));
+      const out = await pool.invoke(http("POST", "/jobs", example), { requestId: "scf-node-1" });
+      expect(out).toMatchObject({ ok: true, value: { statusCode: 201 } });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("LOCAL_FUNCTION_NODE", () => {
+  it("stops the stack before anything starts when the binary does not exist", async () => {
+    await expect(startStack({ root: ROOT, env: { LOCAL_FUNCTION_NODE: "/nonexistent/node" }, print: () => {} })).rejects.toThrow(StackError);
+    await expect(startStack({ root: ROOT, env: { LOCAL_FUNCTION_NODE: "/nonexistent/node" }, print: () => {} })).rejects.toThrow(
+      /LOCAL_FUNCTION_NODE: \/nonexistent\/node does not exist \(scripts\/fetch-scf-node\.sh/,
+    );
   });
 });
