@@ -43,21 +43,24 @@ const http = (method: string, path: string, body?: unknown, query: Record<string
   queryStringParameters: query,
 });
 
+/** What SCF would give the functions, pointed at the emulator. */
+const functionEnv = (): Record<string, string> => ({
+  PATH: process.env.PATH ?? "",
+  TENCENTCLOUD_REGION: "ap-guangzhou",
+  TENCENTCLOUD_SECRETID: TEST_SECRET_ID,
+  TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY,
+  BATCH_ENDPOINT: t.emu.url,
+  API_KEYS: `app:${KEY}`,
+  COST_REPORT_DEST: "cos://bench-1250000000.cos.ap-guangzhou.myqcloud.com/r/",
+  LOG_LEVEL: "error",
+});
+
 /** Runs `main_handler(event)` of a bundle in a fresh SCF-Node process; returns its answer. */
 async function onScfNode(fn: string, event: unknown): Promise<{ version: string; answer: Record<string, unknown> }> {
   const code = `require(${JSON.stringify(join(dir, fn, "index.js"))}).main_handler(${JSON.stringify(event)},{}).then(r=>process.stdout.write(JSON.stringify({version:process.version,answer:r})))`;
   const { stdout } = await promisify(execFile)(NODE, ["-e", code], {
     encoding: "utf8",
-    env: {
-      PATH: process.env.PATH ?? "",
-      TENCENTCLOUD_REGION: "ap-guangzhou",
-      TENCENTCLOUD_SECRETID: TEST_SECRET_ID,
-      TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY,
-      BATCH_ENDPOINT: t.emu.url,
-      API_KEYS: `app:${KEY}`,
-      COST_REPORT_DEST: "cos://bench-1250000000.cos.ap-guangzhou.myqcloud.com/r/",
-      LOG_LEVEL: "error",
-    },
+    env: functionEnv(),
   });
   return JSON.parse(stdout);
 }
@@ -117,15 +120,7 @@ describe.skipIf(!available && !required)("LOCAL_FUNCTION_NODE: the local stack's
         line: 1,
       },
       {
-        env: {
-          PATH: process.env.PATH ?? "",
-          TENCENTCLOUD_REGION: "ap-guangzhou",
-          TENCENTCLOUD_SECRETID: TEST_SECRET_ID,
-          TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY,
-          BATCH_ENDPOINT: t.emu.url,
-          API_KEYS: `app:${KEY}`,
-          LOG_LEVEL: "error",
-        },
+        env: functionEnv(),
         region: "ap-guangzhou",
         appId: "1250000000",
         uin: "1",
