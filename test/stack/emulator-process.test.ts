@@ -61,9 +61,14 @@ describe("the emulator process", () => {
     expect(alive(emu.pid)).toBe(false);
   });
 
-  /** The parent's children, by pid (Linux `ps`). */
-  const childrenOf = (pid: number) =>
-    execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map(Number).filter((n) => n > 0);
+  /** The parent's children, by pid (`pgrep -P`, Linux and macOS; exit 1 when there are none). */
+  const childrenOf = (pid: number): number[] => {
+    try {
+      return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).split("\n").map(Number).filter((n) => n > 0);
+    } catch {
+      return [];
+    }
+  };
 
   const startParent = () => {
     const parent = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test", "support", "emulator-parent.ts")], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "inherit"] });
