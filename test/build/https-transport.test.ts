@@ -3,7 +3,7 @@
 // NODE_EXTRA_CA_CERTS in the child) proves the bundled transport over HTTPS: certificate and
 // name checked, the TC3 signature (Host included) accepted, and one TLS handshake for many calls.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundle } from "../../scripts/bundle";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { SCF_NODE, scfNodeAvailable, scfNodeRequired } from "../support/scf-node";
 
 const TLS = join(__dirname, "..", "fixtures", "tls");
 const CERT = join(TLS, "localhost.crt");
@@ -53,8 +54,7 @@ afterAll(async () => {
 const node = (code: string, env: Record<string, string>, bin = process.execPath) =>
   promisify(execFile)(bin, ["-e", code], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } });
 
-// SCF's Node 18.15, when fetched (scripts/fetch-scf-node.sh; CI requires it: test/build/scf-runtime.test.ts).
-const SCF_NODE = process.env.SCF_NODE_BIN || join(__dirname, "..", "..", ".cache", "node-18.15.0", "bin", "node");
+
 
 describe("the bundled Batch client over HTTPS", () => {
   it("signs requests the emulator accepts through TLS, the certificate checked against the name", async () => {
@@ -68,7 +68,7 @@ describe("the bundled Batch client over HTTPS", () => {
     expect(JSON.parse(stdout)).toMatchObject({ total: 0, items: [] });
   });
 
-  it.skipIf(!existsSync(SCF_NODE))("does the same on SCF's Node 18.15", async () => {
+  it.skipIf(!scfNodeAvailable && !scfNodeRequired)("does the same on SCF's Node 18.15", async () => {
     const { stdout } = await node(
       `require("./index.js").main_handler({action:"list"}).then(r=>process.stdout.write(process.version+" "+JSON.stringify(r)))`,
       { NODE_EXTRA_CA_CERTS: CERT, BATCH_ENDPOINT: frontUrl, TENCENTCLOUD_REGION: "ap-guangzhou", TENCENTCLOUD_SECRETID: TEST_SECRET_ID, TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY },

@@ -5,7 +5,7 @@
 // (.cache/node-18.15.0, or SCF_NODE_BIN); CI fetches it and sets REQUIRE_SCF_NODE=1 so this
 // cannot be skipped there.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -14,11 +14,12 @@ import { FunctionPool } from "../../local/stack/function-pool";
 import { StackError, startStack } from "../../local/stack/stack";
 import { bundle, FUNCTIONS } from "../../scripts/bundle";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { SCF_NODE, scfNodeAvailable, scfNodeRequired } from "../support/scf-node";
 
 const ROOT = resolve(__dirname, "..", "..");
-const NODE = process.env.SCF_NODE_BIN || join(ROOT, ".cache", "node-18.15.0", "bin", "node");
-const available = existsSync(NODE);
-const required = process.env.REQUIRE_SCF_NODE === "1";
+const NODE = SCF_NODE;
+const available = scfNodeAvailable;
+const required = scfNodeRequired;
 const KEY = "scf-runtime-key-0123456789ab";
 
 let t: TestEmulator;
