@@ -2,12 +2,13 @@
 // + SDK + emulator, against the SDK calling the emulator's SubmitJob directly: p50 and p99
 // latency at 1 and 50 concurrent clients, and the overhead ratio (target ≤ 1.3×).
 //
-// Pacing: the jobs function keeps Tencent's per-API quota on the client side (SubmitJob 7/s per
-// instance, shared/batch/limiter.ts). This measures the latency a request pays, not the quota,
-// so both paths are paced under it: one client sends 4 requests/s; 50 clients send rounds of 50
-// at once, a second and a half apart, against a pool allowed 64 instances.
-// The load runs in a process of its own (bench/submit-client.ts), as clients are elsewhere; the
-// emulator runs in its own process too (as in `npm start`).
+// Three loads: one client paced (a request every 200 ms per path: each finds the processes idle),
+// one client back to back (no idle time; the function's client-side SubmitJob quota, 7/s per
+// instance by default, is raised with BATCH_RATES for it), and rounds of 50 at once, 1.5 s apart,
+// against a pool allowed 64 instances.
+// The load runs in a process of its own (bench/submit-client.ts), as clients are elsewhere, and
+// interleaves the two paths so that a noisy machine's drift falls on both; the emulator runs in
+// its own process too (as in `npm start`).
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -19,10 +20,11 @@ import { buildFunction, FUNCTIONS, ROOT } from "../scripts/bundle";
 const API_KEY = "bench-submit-key-0123456789abcdef";
 const SECRET_ID = "AKIDbenchsubmit000000000000000000000";
 const SECRET_KEY = "benchsubmitsecretkey000000000000";
-const SEQUENTIAL = 40;
-const SEQUENTIAL_GAP_MS = 250;
+const SEQUENTIAL = 100;
+const SEQUENTIAL_GAP_MS = 200;
+const BURST = 200;
 const CONCURRENT = 50;
-const ROUNDS = 4;
+const ROUNDS = 6;
 const ROUND_GAP_MS = 1500;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -33,10 +35,12 @@ function stats(samples: number[]) {
   return { n: s.length, p50_ms: round2(pct(s, 50)), p99_ms: round2(pct(s, 99)) };
 }
 
-async function load(config: Record<string, unknown>): Promise<{ one: number[]; fifty: number[] }> {
+type Samples = { sdk: number[]; gateway: number[] };
+
+async function load(config: Record<string, unknown>): Promise<{ one: Samples; burst: Samples; fifty: Samples }> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "bench", "submit-client.ts"), JSON.stringify({ sequential: SEQUENTIAL, sequentialGapMs: SEQUENTIAL_GAP_MS, concurrent: CONCURRENT, rounds: ROUNDS, roundGapMs: ROUND_GAP_MS, ...config })],
+    ["--import", "tsx", join(ROOT, "bench", "submit-client.ts"), JSON.stringify({ sequential: SEQUENTIAL, sequentialGapMs: SEQUENTIAL_GAP_MS, burst: BURST, concurrent: CONCURRENT, rounds: ROUNDS, roundGapMs: ROUND_GAP_MS, ...config })],
     {
       cwd: ROOT,
       encoding: "utf8",
@@ -64,6 +68,9 @@ export async function run(): Promise<Record<string, unknown>> {
       BATCH_EMULATOR_PORT: "0",
       LOCAL_MAX_INSTANCES: "64",
       LOG_LEVEL: "warn",
+      // The back-to-back phase sends ~250 requests/s from one client to one instance: over the
+      // documented SubmitJob quota (7/s), raised here as an operator whose quota is higher would.
+      BATCH_RATES: JSON.stringify({ SubmitJob: 1000 }),
       // The jobs wait for their node for the whole run: what is measured is the submit path,
       // not the emulator running hundreds of jobs in the background of both phases.
       EMULATOR_ANONYMOUS_NODE_MS: "3600000",
@@ -74,21 +81,24 @@ export async function run(): Promise<Record<string, unknown>> {
     timers: false,
   });
   try {
-    const base = await load({ mode: "sdk", url: stack.emulator.url });
-    const path = await load({ mode: "gateway", url: stack.gatewayUrl });
-    const b1 = stats(base.one);
-    const g1 = stats(path.one);
-    const b50 = stats(base.fifty);
-    const g50 = stats(path.fifty);
+    // Both paths from one client process, interleaved (bench/submit-client.ts).
+    const s = await load({ emulatorUrl: stack.emulator.url, gatewayUrl: stack.gatewayUrl });
+    const b1 = stats(s.one.sdk);
+    const g1 = stats(s.one.gateway);
+    const bb = stats(s.burst.sdk);
+    const gb = stats(s.burst.gateway);
+    const b50 = stats(s.fifty.sdk);
+    const g50 = stats(s.fifty.gateway);
     return {
-      pacing: `1 client: ${1000 / SEQUENTIAL_GAP_MS} req/s; 50 clients: ${ROUNDS} rounds of ${CONCURRENT} at once, ${ROUND_GAP_MS} ms apart (under the function's SubmitJob quota of 7/s per instance)`,
-      sdk_direct: { clients_1: b1, clients_50: b50 },
-      gateway_function_sdk: { clients_1: g1, clients_50: g50 },
+      pacing: `interleaved; 1 client: a request every ${SEQUENTIAL_GAP_MS} ms per path; 1 client back to back: ${BURST} requests per path, no gap; 50 clients: ${ROUNDS} rounds of ${CONCURRENT} at once per path, ${ROUND_GAP_MS} ms apart`,
+      sdk_direct: { clients_1: b1, clients_1_back_to_back: bb, clients_50: b50 },
+      gateway_function_sdk: { clients_1: g1, clients_1_back_to_back: gb, clients_50: g50 },
       overhead_ratio: {
         clients_1: { p50: round2(g1.p50_ms / b1.p50_ms), p99: round2(g1.p99_ms / b1.p99_ms) },
+        clients_1_back_to_back: { p50: round2(gb.p50_ms / bb.p50_ms), p99: round2(gb.p99_ms / bb.p99_ms) },
         clients_50: { p50: round2(g50.p50_ms / b50.p50_ms), p99: round2(g50.p99_ms / b50.p99_ms) },
       },
-      overhead_ms_p50: { clients_1: round2(g1.p50_ms - b1.p50_ms), clients_50: round2(g50.p50_ms - b50.p50_ms) },
+      overhead_ms_p50: { clients_1: round2(g1.p50_ms - b1.p50_ms), clients_1_back_to_back: round2(gb.p50_ms - bb.p50_ms), clients_50: round2(g50.p50_ms - b50.p50_ms) },
       target: "≤ 1.3×",
       note: `every process shares ${cpus().length} cores: at 50 clients, 50 function instances, the gateway, the emulator and the clients compete for them`,
     };
