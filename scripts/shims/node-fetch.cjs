@@ -66,9 +66,6 @@ class Headers {
     if (v === undefined) return null;
     return Array.isArray(v) ? v.join(", ") : String(v);
   }
-  has(name) {
-    return this.get(name) !== null;
-  }
 }
 
 class Response {
@@ -151,4 +148,3 @@ function abortError() {
 
 module.exports = nodeFetch;
 module.exports.default = nodeFetch;
-module.exports.FetchError = FetchError;

@@ -17,15 +17,12 @@ import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator }
 import { SCF_NODE, scfNodeAvailable, scfNodeRequired } from "../support/scf-node";
 
 const ROOT = resolve(__dirname, "..", "..");
-const NODE = SCF_NODE;
-const available = scfNodeAvailable;
-const required = scfNodeRequired;
 const KEY = "scf-runtime-key-0123456789ab";
 
 let t: TestEmulator;
 let dir: string;
 beforeAll(async () => {
-  if (!available) return;
+  if (!scfNodeAvailable) return;
   dir = mkdtempSync(join(tmpdir(), "scf-runtime-"));
   for (const name of FUNCTIONS) await bundle(join(ROOT, "functions", name, "index.ts"), join(dir, name, "index.js"));
   t = await startTestEmulator({ exec: false });
@@ -59,16 +56,16 @@ const functionEnv = (): Record<string, string> => ({
 /** Runs `main_handler(event)` of a bundle in a fresh SCF-Node process; returns its answer. */
 async function onScfNode(fn: string, event: unknown): Promise<{ version: string; answer: Record<string, unknown> }> {
   const code = `require(${JSON.stringify(join(dir, fn, "index.js"))}).main_handler(${JSON.stringify(event)},{}).then(r=>process.stdout.write(JSON.stringify({version:process.version,answer:r})))`;
-  const { stdout } = await promisify(execFile)(NODE, ["-e", code], {
+  const { stdout } = await promisify(execFile)(SCF_NODE, ["-e", code], {
     encoding: "utf8",
     env: functionEnv(),
   });
   return JSON.parse(stdout);
 }
 
-describe.skipIf(!available && !required)("the bundles on SCF's Node 18.15", () => {
+describe.skipIf(!scfNodeAvailable && !scfNodeRequired)("the bundles on SCF's Node 18.15", () => {
   it("has the binary (scripts/fetch-scf-node.sh)", () => {
-    expect(available, `no Node 18.15 at ${NODE}: run scripts/fetch-scf-node.sh`).toBe(true);
+    expect(scfNodeAvailable, `no Node 18.15 at ${SCF_NODE}: run scripts/fetch-scf-node.sh`).toBe(true);
   });
 
   it("jobs: submits the documented example (201) and the job is in Batch; lists jobs", async () => {
@@ -102,7 +99,7 @@ describe.skipIf(!available && !required)("the bundles on SCF's Node 18.15", () =
   });
 });
 
-describe.skipIf(!available && !required)("LOCAL_FUNCTION_NODE: the local stack's instances on SCF's Node", () => {
+describe.skipIf(!scfNodeAvailable && !scfNodeRequired)("LOCAL_FUNCTION_NODE: the local stack's instances on SCF's Node", () => {
   it("runs a function instance on the named Node and serves POST /jobs through it", async () => {
     const entryFile = join(dir, "jobs", "index.js");
     const pool = new FunctionPool(
@@ -126,7 +123,7 @@ describe.skipIf(!available && !required)("LOCAL_FUNCTION_NODE: the local stack's
         appId: "1250000000",
         uin: "1",
         maxInstances: 1,
-        nodeBin: NODE,
+        nodeBin: SCF_NODE,
         output: () => {},
         note: () => {},
       },
@@ -145,9 +142,8 @@ describe.skipIf(!available && !required)("LOCAL_FUNCTION_NODE: the local stack's
 
 describe("LOCAL_FUNCTION_NODE", () => {
   it("stops the stack before anything starts when the binary does not exist", async () => {
-    await expect(startStack({ root: ROOT, env: { LOCAL_FUNCTION_NODE: "/nonexistent/node" }, print: () => {} })).rejects.toThrow(StackError);
-    await expect(startStack({ root: ROOT, env: { LOCAL_FUNCTION_NODE: "/nonexistent/node" }, print: () => {} })).rejects.toThrow(
-      /LOCAL_FUNCTION_NODE: \/nonexistent\/node does not exist \(scripts\/fetch-scf-node\.sh/,
-    );
+    const err = await startStack({ root: ROOT, env: { LOCAL_FUNCTION_NODE: "/nonexistent/node" }, print: () => {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StackError);
+    expect((err as Error).message).toMatch(/LOCAL_FUNCTION_NODE: \/nonexistent\/node does not exist \(scripts\/fetch-scf-node\.sh/);
   });
 });
