@@ -68,6 +68,8 @@ const EnvVarsSchema = z
     ALERT_REPEAT_SECONDS: int(DEFAULT_REMEDIATION.alertRepeatSeconds, 0, 86_400),
     ALERT_WEBHOOK_URL: z.string().url("ALERT_WEBHOOK_URL must be a URL").optional(),
     BATCH_ENDPOINT: z.string().min(1).optional(),
+    // The secret path segment of the topic's HTTP push (push.ts); never logged.
+    CMQ_PUSH_TOKEN: z.string().optional(),
     TENCENTCLOUD_REGION: z.string().min(1, "TENCENTCLOUD_REGION must be set (SCF sets it)").default("ap-guangzhou"),
   })
   .passthrough();
@@ -77,6 +79,8 @@ export interface FunctionConfig {
   alertWebhookUrl: string | undefined;
   batchEndpoint: string | undefined;
   region: string;
+  /** CMQ_PUSH_TOKEN: pushes to POST /cmq/<token> are refused (503) without it. */
+  pushToken: string | undefined;
 }
 
 /** Reads the function's configuration; throws `config_invalid` naming the variable. */
@@ -98,5 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     alertWebhookUrl: v.ALERT_WEBHOOK_URL,
     batchEndpoint: v.BATCH_ENDPOINT,
     region: v.TENCENTCLOUD_REGION,
+    pushToken: v.CMQ_PUSH_TOKEN || undefined,
   };
 }

@@ -11,7 +11,7 @@ import { ENV_ID } from "../../shared/batch/rules";
 import type { EnvPolicy } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
-import { parseCmqEvent } from "../../shared/triggers/cmq";
+import { type ParsedCmq, parseCmqEvent } from "../../shared/triggers/cmq";
 import type { RemediationConfig } from "./config";
 import { asAppError, type EnvPassResult, type RemediationBatch, remediateEnv } from "./remediate";
 
@@ -37,6 +37,17 @@ export interface InvocationSummary {
   /** Envs whose events were old news: older than this container's last read, or about nodes it terminated. */
   stale: string[];
   envs: Array<{ env: string; outcome: EnvPassResult["outcome"]; decisions: Record<string, string[]> }>;
+  /** Envs past MAX_ENVS_PER_INVOCATION: left to the sweep timer. */
+  deferred: string[];
+}
+
+export type InvocationContext = { request_id?: string; requestId?: string };
+
+export interface NodeAbnormalHandler {
+  /** A CMQ trigger event (`Records[].CMQ`) or a Timer event. */
+  (event: unknown, context?: InvocationContext): Promise<InvocationSummary>;
+  /** Topic messages already parsed (the HTTP push path): the same remediation as the trigger's. */
+  messages(parsed: ParsedCmq, context?: InvocationContext): Promise<InvocationSummary>;
 }
 
 interface Target {
@@ -47,9 +58,16 @@ interface Target {
 }
 
 const ABNORMAL = "COMPUTE_NODE_ABNORMAL";
+/**
+ * Envs one message-driven invocation reads at most. Events are only hints and every decision
+ * re-reads Batch, so a forged or runaway message can cost reads but never a healthy node: this
+ * bounds those reads (≤ 4 calls per env, see remediate.ts). A genuine burst wider than this
+ * is left to the sweep timer (every 5 minutes), which reads every env with abnormal nodes.
+ */
+export const MAX_ENVS_PER_INVOCATION = 10;
 const TERMINATED_MEMORY = 10_000;
 
-export function makeHandler(deps: HandlerDeps) {
+export function makeHandler(deps: HandlerDeps): NodeAbnormalHandler {
   const now = deps.now ?? Date.now;
   // Per container: when each env was last read by a pass that completed. An event older
   // than that read brings nothing the read did not already show.
@@ -71,42 +89,57 @@ export function makeHandler(deps: HandlerDeps) {
   const pendingRestore = new Map<string, { desired: number; lowered: number; at: number }>();
   const rdeps = { ...deps, now, alerter: withoutRepeats(deps.alerter, deps.config.alertRepeatSeconds * 1000, now, deps.logger) };
 
-  return async function handle(event: unknown, context?: { request_id?: string; requestId?: string }): Promise<InvocationSummary> {
-    const logger = deps.logger.child({ request_id: context?.request_id ?? context?.requestId });
-    const summary: InvocationSummary = { messages: 0, poison: 0, events: 0, ignored: {}, stale: [], envs: [] };
+  const fromMessages = (parsed: ParsedCmq, summary: InvocationSummary, logger: Logger): Map<string, Target> => {
     const targets = new Map<string, Target>();
+    summary.messages = parsed.messages.length;
+    summary.poison = parsed.poison.length;
+    for (const p of parsed.poison) logger.error("poison message dropped", { msgId: p.msgId, reason: p.reason });
+    for (const msg of parsed.messages) {
+      if (msg.malformedEvents > 0) logger.warn("malformed events skipped", { msgId: msg.msgId, count: msg.malformedEvents });
+      for (const e of msg.events) {
+        summary.events++;
+        const foreign = e.region !== undefined && e.region !== deps.region;
+        // A malformed EnvId can never be remediated: Batch refuses it on every retry.
+        const malformed = e.envId !== undefined && !ENV_ID.test(e.envId);
+        if (e.name !== ABNORMAL || !e.envId || foreign || malformed) {
+          const key =
+            e.name !== ABNORMAL ? e.name : foreign ? `${ABNORMAL}(region ${e.region})` : malformed ? `${ABNORMAL}(malformed EnvId)` : `${ABNORMAL}(no EnvId)`;
+          summary.ignored[key] = (summary.ignored[key] ?? 0) + 1;
+          continue;
+        }
+        const t = targets.get(e.envId) ?? { nodeIds: new Set<string>(), latest: Number.NEGATIVE_INFINITY, msgIds: new Set<string>() };
+        if (e.nodeId) t.nodeIds.add(e.nodeId);
+        t.msgIds.add(msg.msgId);
+        t.latest = e.time === undefined || t.latest === undefined ? undefined : Math.max(t.latest, e.time);
+        targets.set(e.envId, t);
+      }
+    }
+    if (Object.keys(summary.ignored).length) logger.info("events ignored", { ignored: summary.ignored });
+    return targets;
+  };
 
+  const newSummary = (): InvocationSummary => ({ messages: 0, poison: 0, events: 0, ignored: {}, stale: [], envs: [], deferred: [] });
+  const loggerFor = (context?: InvocationContext) => deps.logger.child({ request_id: context?.request_id ?? context?.requestId });
+
+  const handle = async (event: unknown, context?: InvocationContext): Promise<InvocationSummary> => {
+    const logger = loggerFor(context);
+    const summary = newSummary();
     if (isTimerEvent(event)) {
+      const targets = new Map<string, Target>();
       for (const envId of await envsWithAbnormalNodes(deps.batch)) targets.set(envId, { nodeIds: new Set(), latest: undefined, msgIds: new Set() });
       logger.info("sweep", { envs: [...targets.keys()] });
-    } else {
-      const parsed = parseCmqEvent(event);
-      summary.messages = parsed.messages.length;
-      summary.poison = parsed.poison.length;
-      for (const p of parsed.poison) logger.error("poison message dropped", { msgId: p.msgId, reason: p.reason });
-      for (const msg of parsed.messages) {
-        if (msg.malformedEvents > 0) logger.warn("malformed events skipped", { msgId: msg.msgId, count: msg.malformedEvents });
-        for (const e of msg.events) {
-          summary.events++;
-          const foreign = e.region !== undefined && e.region !== deps.region;
-          // A malformed EnvId can never be remediated: Batch refuses it on every retry.
-          const malformed = e.envId !== undefined && !ENV_ID.test(e.envId);
-          if (e.name !== ABNORMAL || !e.envId || foreign || malformed) {
-            const key =
-              e.name !== ABNORMAL ? e.name : foreign ? `${ABNORMAL}(region ${e.region})` : malformed ? `${ABNORMAL}(malformed EnvId)` : `${ABNORMAL}(no EnvId)`;
-            summary.ignored[key] = (summary.ignored[key] ?? 0) + 1;
-            continue;
-          }
-          const t = targets.get(e.envId) ?? { nodeIds: new Set<string>(), latest: Number.NEGATIVE_INFINITY, msgIds: new Set<string>() };
-          if (e.nodeId) t.nodeIds.add(e.nodeId);
-          t.msgIds.add(msg.msgId);
-          t.latest = e.time === undefined || t.latest === undefined ? undefined : Math.max(t.latest, e.time);
-          targets.set(e.envId, t);
-        }
-      }
-      if (Object.keys(summary.ignored).length) logger.info("events ignored", { ignored: summary.ignored });
+      return run(targets, summary, logger, Number.POSITIVE_INFINITY);
     }
+    return run(fromMessages(parseCmqEvent(event), summary, logger), summary, logger, MAX_ENVS_PER_INVOCATION);
+  };
+  const messages = async (parsed: ParsedCmq, context?: InvocationContext): Promise<InvocationSummary> => {
+    const logger = loggerFor(context);
+    const summary = newSummary();
+    return run(fromMessages(parsed, summary, logger), summary, logger, MAX_ENVS_PER_INVOCATION);
+  };
+  return Object.assign(handle, { messages });
 
+  async function run(targets: Map<string, Target>, summary: InvocationSummary, logger: Logger, maxEnvs: number): Promise<InvocationSummary> {
     const failed: string[] = [];
     // Restores are best effort and never fail the invocation: one env's refusal (quota, say) must
     // not make every later event of every env retry. A transient failure stays pending for the
@@ -158,7 +191,11 @@ export function makeHandler(deps: HandlerDeps) {
           decision: "skipped:stale-event",
           inputs: { latest_event: new Date(t.latest).toISOString(), last_read: new Date(read).toISOString(), msg_ids: [...t.msgIds] },
         });
-      } else work.push([envId, t]);
+      } else if (work.length < maxEnvs) work.push([envId, t]);
+      else summary.deferred.push(envId);
+    }
+    if (summary.deferred.length) {
+      logger.warn("envs deferred to the sweep", { envs: summary.deferred, max_envs_per_invocation: maxEnvs });
     }
 
     const results = await mapLimit(work, deps.concurrency ?? 4, async ([envId, t]) => {
@@ -195,7 +232,7 @@ export function makeHandler(deps: HandlerDeps) {
       });
     }
     return summary;
-  };
+  }
 }
 
 /** A mass failure sends one ABNORMAL event per node: alert once per env and kind, log the repeats. */

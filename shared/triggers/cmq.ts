@@ -7,19 +7,19 @@
 import { z } from "zod";
 import { type EventName, normalizeEventName } from "../batch/rules";
 
-const idLike = z.union([z.string(), z.number().transform(String)]).nullish();
+export const IdLikeSchema = z.union([z.string(), z.number().transform(String)]).nullish();
 
 export const CmqRecordSchema = z
   .object({
     CMQ: z
       .object({
         type: z.string().nullish(),
-        topicOwner: idLike,
+        topicOwner: IdLikeSchema,
         topicName: z.string().nullish(),
         subscriptionName: z.string().nullish(),
         publishTime: z.string().nullish(),
-        msgId: idLike,
-        requestId: idLike,
+        msgId: IdLikeSchema,
+        requestId: IdLikeSchema,
         // A string (as documented), or an already-parsed value from a local bus.
         msgBody: z.unknown(),
         msgTag: z.union([z.array(z.string()), z.string()]).nullish(),
@@ -111,32 +111,34 @@ export function parseCmqEvent(event: unknown): ParsedCmq {
       return;
     }
     const cmq = rec.data.CMQ;
-    const msgId = cmq.msgId ?? `record[${i}]`;
-    const body = decodeMsgBody(cmq.msgBody);
-    if (!body.ok) {
-      out.poison.push({ msgId, reason: body.reason });
-      return;
-    }
-    const events = eventList(body.value);
-    if (!events) {
-      out.poison.push({ msgId, reason: "msgBody has no Events array" });
-      return;
-    }
-    const msg: CmqMessage = { msgId, topicName: cmq.topicName ?? undefined, events: [], malformedEvents: 0 };
-    for (const e of events) {
-      const ev = BatchEventSchema.safeParse(e);
-      if (ev.success) msg.events.push(toEvent(ev.data));
-      else msg.malformedEvents++;
-    }
-    if (msg.events.length === 0) {
-      // Nothing to act on, ever: dropped like poison, so that it is logged by msgId, not swallowed.
-      const reason = msg.malformedEvents > 0 ? `none of the ${msg.malformedEvents} entries of Events is an event (EventName missing)` : "Events is empty";
-      out.poison.push({ msgId, reason });
-      return;
-    }
-    out.messages.push(msg);
+    const m = messageFrom(cmq.msgId ?? `record[${i}]`, cmq.topicName ?? undefined, cmq.msgBody);
+    if ("reason" in m) out.poison.push(m);
+    else out.messages.push(m);
   });
   return out;
+}
+
+/**
+ * One topic message (its `msgBody` as delivered) → the Batch events it carries, or the reason it
+ * can never be handled. Shared by the CMQ trigger and the HTTP push (cmq-push.ts).
+ */
+export function messageFrom(msgId: string, topicName: string | undefined, msgBody: unknown): CmqMessage | PoisonMessage {
+  const body = decodeMsgBody(msgBody);
+  if (!body.ok) return { msgId, reason: body.reason };
+  const events = eventList(body.value);
+  if (!events) return { msgId, reason: "msgBody has no Events array" };
+  const msg: CmqMessage = { msgId, topicName, events: [], malformedEvents: 0 };
+  for (const e of events) {
+    const ev = BatchEventSchema.safeParse(e);
+    if (ev.success) msg.events.push(toEvent(ev.data));
+    else msg.malformedEvents++;
+  }
+  if (msg.events.length === 0) {
+    // Nothing to act on, ever: dropped like poison, so that it is logged by msgId, not swallowed.
+    const reason = msg.malformedEvents > 0 ? `none of the ${msg.malformedEvents} entries of Events is an event (EventName missing)` : "Events is empty";
+    return { msgId, reason };
+  }
+  return msg;
 }
 
 type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
