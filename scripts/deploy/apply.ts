@@ -1,0 +1,130 @@
+// Reads the account for a plan, and carries a plan out in order: every write to a function waits
+// for it to be Active again (SCF refuses a change while another is in progress), so an
+// interrupted deploy leaves the account in a state the next run reads and converges from.
+import { readFileSync } from "node:fs";
+import type { Cloud } from "./cloud";
+import { type Actual, type ActualFunction, type Desired, DeployError, OWNER_TAG } from "./model";
+import { type Change, functionUrl, maskEndpoint, pushEndpoint } from "./plan";
+
+export async function readActual(cloud: Cloud, desired: Desired): Promise<Actual> {
+  const functions = new Map<string, ActualFunction>();
+  for (const fn of desired.functions) {
+    const f = await cloud.getFunction(fn.name);
+    if (f) functions.set(fn.name, f);
+  }
+  const topics = new Map<string, boolean>();
+  const subscriptions: Actual["subscriptions"] = new Map();
+  for (const s of desired.functions.flatMap((f) => f.subscriptions)) {
+    if (!topics.has(s.topic)) topics.set(s.topic, await cloud.topicExists(s.topic));
+    if (!topics.get(s.topic)) continue;
+    const sub = await cloud.getSubscription(s.topic, s.name);
+    if (sub) subscriptions.set(`${s.topic}/${s.name}`, sub);
+  }
+  // Functions this file created once (tagged with its owner) and no longer names. Anything else
+  // in the account, even under the same name prefix, is never touched.
+  const named = new Set(desired.functions.map((f) => f.name));
+  const orphans: ActualFunction[] = [];
+  for (const name of await cloud.listFunctions(`${desired.owner}-`)) {
+    if (named.has(name)) continue;
+    const f = await cloud.getFunction(name);
+    if (f && f.tags[OWNER_TAG] === desired.owner) orphans.push(f);
+  }
+  return { functions, topics, subscriptions, orphans };
+}
+
+/** One line per change, as `--plan` prints it and the apply announces it. Never a secret. */
+export function describe(c: Change): string {
+  switch (c.kind) {
+    case "create-function": {
+      const s = c.settings;
+      return `+ create function ${c.fn.name} (${s.Runtime}, ${s.MemorySize} MB, ${s.Timeout} s, ${c.fn.code.shown} ${(c.fn.code.bytes / 1024).toFixed(1)} KB sha256 ${c.fn.code.sha256.slice(0, 12)}, env ${Object.keys(s.Environment).sort().join(" ") || "none"})`;
+    }
+    case "update-code":
+      return `~ update code ${c.fn.name} (${c.reason}: ${c.fn.code.shown} sha256 ${c.fn.code.sha256.slice(0, 12)})`;
+    case "update-config":
+      return `~ update config ${c.fn.name}: ${c.fields.join(", ")}`;
+    case "add-trigger":
+      return c.trigger.Type === "timer"
+        ? `+ add trigger ${c.function} timer ${c.trigger.TriggerName} "${c.trigger.TriggerDesc}"${c.trigger.CustomArgument ? ` argument ${JSON.stringify(c.trigger.CustomArgument)}` : ""}${c.trigger.Enable ? "" : " (disabled)"}`
+        : `+ add trigger ${c.function} Function URL (http, public; the function checks its API keys)`;
+    case "delete-trigger":
+      return `- delete trigger ${c.function} ${c.trigger.Type} ${c.trigger.TriggerName} (${c.reason})`;
+    case "create-topic":
+      return `+ create CMQ topic ${c.topic} (TDMQ for CMQ; Batch publishes to it by name)`;
+    case "add-subscription":
+      return `+ add subscription ${c.subscription.name} on topic ${c.subscription.topic} → ${c.function}'s Function URL /cmq/*** (http push, JSON)`;
+    case "delete-subscription":
+      return `- delete subscription ${c.subscription.name} on topic ${c.subscription.topic} → ${maskEndpoint(c.subscription.endpoint)} (${c.reason})`;
+    case "delete-function":
+      return `- delete function ${c.function} (${c.reason})`;
+  }
+}
+
+export interface ApplyOptions {
+  owner: string;
+  print(line: string): void;
+}
+
+export async function applyPlan(cloud: Cloud, changes: readonly Change[], opts: ApplyOptions): Promise<void> {
+  const zips = new Map<string, Buffer>();
+  const zip = (path: string) => zips.get(path) ?? zips.set(path, readFileSync(path)).get(path)!;
+  for (const c of changes) {
+    opts.print(describe(c));
+    switch (c.kind) {
+      case "create-function":
+        await cloud.createFunction(c.fn.name, c.settings, zip(c.fn.code.path), { [OWNER_TAG]: opts.owner });
+        await cloud.settle(c.fn.name);
+        break;
+      case "update-code":
+        await cloud.settle(c.fn.name);
+        await cloud.updateCode(c.fn.name, c.fn.settings.Handler, zip(c.fn.code.path));
+        await cloud.settle(c.fn.name);
+        break;
+      case "update-config":
+        await cloud.settle(c.fn.name);
+        await cloud.updateConfig(c.fn.name, c.settings);
+        await cloud.settle(c.fn.name);
+        break;
+      case "delete-trigger":
+        await cloud.settle(c.function);
+        await cloud.deleteTrigger(c.function, c.trigger);
+        break;
+      case "add-trigger":
+        await cloud.settle(c.function);
+        await cloud.createTrigger(c.function, c.trigger);
+        break;
+      case "create-topic":
+        await cloud.createTopic(c.topic);
+        break;
+      case "delete-subscription":
+        await cloud.deleteSubscription(c.subscription.topic, c.subscription.name);
+        break;
+      case "add-subscription":
+        await subscribe(cloud, c, opts);
+        break;
+      case "delete-function":
+        await cloud.settle(c.function).catch(() => undefined);
+        await cloud.deleteFunction(c.function);
+        break;
+    }
+  }
+}
+
+/**
+ * TDMQ's model says an http endpoint "must start with http://", while a Function URL is only
+ * documented as https://. Ask for https:// (the token stays off the wire); if TDMQ refuses it,
+ * fall back to http:// and say so: a forged push without the token is refused at no cost, and one
+ * with it can only cause reads (node-abnormal re-reads Batch and bounds the envs per push).
+ */
+async function subscribe(cloud: Cloud, c: Extract<Change, { kind: "add-subscription" }>, opts: ApplyOptions): Promise<void> {
+  const fn = await cloud.settle(c.function);
+  const url = functionUrl(fn);
+  if (!url) throw new DeployError(`${c.function} has no Function URL to subscribe to topic ${c.subscription.topic}`);
+  try {
+    await cloud.createSubscription(c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "https"));
+  } catch (e) {
+    if (!/^InvalidParameter/.test((e as { code?: string }).code ?? "")) throw e;
+    opts.print(`  TDMQ refused an https:// endpoint (${(e as { code?: string }).code}); subscribing over http:// (the push token then crosses the network in clear)`);
+    await cloud.createSubscription(c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "http"));
+  }
+}

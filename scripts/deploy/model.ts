@@ -1,0 +1,194 @@
+// What the deploy wants (from serverless.yml and the built zips) and what the account has (read
+// through the SCF and TDMQ APIs), in the few words the plan compares. No SDK and no I/O here
+// beyond reading the zips: `desiredFrom` is the one place serverless.yml becomes SCF settings.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
+import type { FunctionConfig, StackConfig } from "../../local/stack/serverless-config";
+
+/** Tag set on every function the deploy creates: `<service>-<stage>`. Only tagged functions are ever deleted. */
+export const OWNER_TAG = "batch-scf-deploy";
+/** The env var holding the secret that a CMQ push must carry in its URL path (`/cmq/<token>`). */
+export const PUSH_TOKEN_VAR = "CMQ_PUSH_TOKEN";
+/** SCF names a function's URL trigger this way (terraform-provider-tencentcloud sends the same). */
+export const URL_TRIGGER_NAME = "url-trigger";
+/** Variables SCF sets itself; a function cannot set them (SCF refuses the prefixes). */
+export const RESERVED_VAR_PREFIXES = ["SCF_", "QCLOUD_", "TENCENTCLOUD_"] as const;
+/**
+ * Inline upload limits of the SCF API (SDK models: `Code.ZipFile` "zip包大小上限为 50MB" for
+ * CreateFunction, `UpdateFunctionCodeRequest.ZipFile` "最大支持20M"): the smaller one, so that a
+ * deploy that creates also updates later.
+ */
+export const MAX_INLINE_ZIP_BYTES = 20 * 1024 * 1024;
+
+export interface FunctionSettings {
+  Runtime: string;
+  Handler: string;
+  MemorySize: number;
+  Timeout: number;
+  /** Undefined: the file names no role, so the deploy leaves the account's as it is. */
+  Role: string | undefined;
+  Description: string;
+  Environment: Record<string, string>;
+}
+
+export interface CodeArtifact {
+  /** As shown to people: relative to the working directory. */
+  shown: string;
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export type TriggerSpec =
+  | { Type: "timer"; TriggerName: string; TriggerDesc: string; CustomArgument: string; Enable: boolean }
+  | { Type: "http"; TriggerName: string; TriggerDesc: string; CustomArgument: ""; Enable: true };
+
+export interface SubscriptionSpec {
+  topic: string;
+  /** `<scf function name>`: unique per topic and says whose it is (TDMQ: ≤ 64 of letters, digits, - and _). */
+  name: string;
+}
+
+export interface DesiredFunction {
+  /** Key under `functions:` (`jobs`). */
+  key: string;
+  /** The SCF name, `<service>-<stage>-<key>`. */
+  name: string;
+  line: number;
+  code: CodeArtifact;
+  settings: FunctionSettings;
+  triggers: TriggerSpec[];
+  subscriptions: SubscriptionSpec[];
+  /** Set when the function receives topic pushes: it needs the push token in its environment. */
+  needsPushToken: boolean;
+}
+
+export interface Desired {
+  file: string;
+  service: string;
+  stage: string;
+  region: string;
+  namespace: string;
+  /** Value of OWNER_TAG on functions this file owns. */
+  owner: string;
+  functions: DesiredFunction[];
+}
+
+export interface ActualTrigger {
+  Type: string;
+  TriggerName: string;
+  TriggerDesc: string;
+  CustomArgument: string;
+  Enable: boolean;
+}
+
+export interface ActualFunction {
+  name: string;
+  status: string;
+  statusReasons: Array<{ ErrorCode?: string | undefined; ErrorMessage?: string | undefined }>;
+  settings: FunctionSettings;
+  /** GetFunctionAddress's CodeSha256 (hex or base64: both are compared). */
+  codeSha256: string | undefined;
+  triggers: ActualTrigger[];
+  tags: Record<string, string>;
+}
+
+export interface ActualSubscription {
+  topic: string;
+  name: string;
+  protocol: string;
+  endpoint: string;
+  format: string;
+}
+
+export interface Actual {
+  functions: Map<string, ActualFunction>;
+  /** Topics the file's functions subscribe to, and whether each exists. */
+  topics: Map<string, boolean>;
+  /** Keyed `topic/name`. */
+  subscriptions: Map<string, ActualSubscription>;
+  /** Functions tagged as this file's that the file no longer names. */
+  orphans: ActualFunction[];
+}
+
+export class DeployError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeployError";
+  }
+}
+
+/** The Function URL trigger: public, answered by the function's own API-key auth. */
+export const URL_TRIGGER_DESC = { AuthType: "NONE", NetConfig: { EnableIntranet: false, EnableExtranet: true } } as const;
+
+export function desiredFrom(config: StackConfig & { namespace?: string }, opts: { region?: string | undefined; namespace?: string | undefined } = {}): Desired {
+  const owner = `${config.service}-${config.stage}`;
+  return {
+    file: config.file,
+    service: config.service,
+    stage: config.stage,
+    region: opts.region || config.region,
+    namespace: opts.namespace || config.namespace || "default",
+    owner,
+    functions: config.functions.map((fn) => desiredFunction(fn, config.file)),
+  };
+}
+
+function desiredFunction(fn: FunctionConfig & { url?: boolean; description?: string; role?: string | undefined }, file: string): DesiredFunction {
+  const shownFile = relative(process.cwd(), file) || file;
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fn.environment)) {
+    if (RESERVED_VAR_PREFIXES.some((p) => k.startsWith(p))) {
+      throw new DeployError(`${shownFile}:${fn.line}: functions.${fn.name}: environment variable ${k}: SCF reserves the prefixes ${RESERVED_VAR_PREFIXES.join(", ")}`);
+    }
+    // `${env:X, ''}` means "not configured": the variable is left unset, as the local stack does.
+    if (v !== "") environment[k] = v;
+  }
+  const triggers: TriggerSpec[] = [];
+  const subscriptions: SubscriptionSpec[] = [];
+  for (const t of fn.triggers) {
+    if (t.kind === "timer") {
+      triggers.push({ Type: "timer", TriggerName: t.name, TriggerDesc: t.cronExpression, CustomArgument: t.message, Enable: t.enabled });
+    } else if (t.kind === "cmq") {
+      if (t.enabled) subscriptions.push({ topic: t.topic, name: fn.scfName });
+    }
+  }
+  if (fn.url || subscriptions.length > 0) {
+    triggers.push({ Type: "http", TriggerName: URL_TRIGGER_NAME, TriggerDesc: JSON.stringify(URL_TRIGGER_DESC), CustomArgument: "", Enable: true });
+  }
+  return {
+    key: fn.name,
+    name: fn.scfName,
+    line: fn.line,
+    code: readArtifact(fn.artifact, `${shownFile}:${fn.line}: functions.${fn.name}`),
+    settings: {
+      Runtime: fn.runtime,
+      Handler: fn.handler,
+      MemorySize: fn.memorySize,
+      Timeout: fn.timeout,
+      Role: fn.role || undefined,
+      Description: fn.description ?? "",
+      Environment: environment,
+    },
+    triggers,
+    subscriptions,
+    needsPushToken: subscriptions.length > 0,
+  };
+}
+
+function readArtifact(path: string, where: string): CodeArtifact {
+  const shown = relative(process.cwd(), path) || path;
+  if (!existsSync(path)) throw new DeployError(`${where}: ${shown} does not exist; run \`npm run build\` (npm run deploy does)`);
+  const data = readFileSync(path);
+  if (data.length > MAX_INLINE_ZIP_BYTES) {
+    throw new DeployError(`${where}: ${shown} is ${(data.length / 1048576).toFixed(1)} MB; SCF takes inline code up to ${MAX_INLINE_ZIP_BYTES / 1048576} MB`);
+  }
+  return { shown, path, sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length };
+}
+
+/** Whether SCF's CodeSha256 names these bytes (the docs do not say hex or base64: both count). */
+export function sameCode(actual: string | undefined, hex: string): boolean {
+  if (!actual) return false;
+  return actual.toLowerCase() === hex || actual === Buffer.from(hex, "hex").toString("base64");
+}

@@ -1,0 +1,185 @@
+// The deploy's decision core: what serverless.yml wants against what the account has → the exact
+// changes, in the order they must be made. Pure: no SDK, no clock, no randomness (a new push
+// token is passed in), so `--plan` and the apply print the same thing.
+import {
+  type Actual,
+  type ActualFunction,
+  type ActualSubscription,
+  type ActualTrigger,
+  type Desired,
+  type DesiredFunction,
+  type FunctionSettings,
+  PUSH_TOKEN_VAR,
+  type SubscriptionSpec,
+  sameCode,
+  type TriggerSpec,
+  URL_TRIGGER_DESC,
+} from "./model";
+
+export type Change =
+  | { kind: "create-function"; fn: DesiredFunction; settings: FunctionSettings }
+  | { kind: "update-code"; fn: DesiredFunction; reason: string }
+  | { kind: "update-config"; fn: DesiredFunction; settings: FunctionSettings; fields: string[] }
+  | { kind: "delete-trigger"; function: string; trigger: ActualTrigger; reason: string }
+  | { kind: "add-trigger"; function: string; trigger: TriggerSpec }
+  | { kind: "create-topic"; topic: string }
+  | { kind: "delete-subscription"; subscription: ActualSubscription; reason: string }
+  | { kind: "add-subscription"; function: string; subscription: SubscriptionSpec; token: string }
+  | { kind: "delete-function"; function: string; reason: string };
+
+export interface Plan {
+  changes: Change[];
+  /** Functions of the file that need nothing. */
+  unchanged: string[];
+  /** Said once, not a change (e.g. a URL that a replaced trigger will change). */
+  notes: string[];
+}
+
+const FIELDS = ["Runtime", "MemorySize", "Timeout", "Role", "Description", "Environment"] as const;
+
+export function planDeploy(desired: Desired, actual: Actual, opts: { newToken: string }): Plan {
+  const plan: Plan = { changes: [], unchanged: [], notes: [] };
+  const subs: Change[] = [];
+  for (const fn of desired.functions) {
+    const have = actual.functions.get(fn.name);
+    const token = fn.needsPushToken ? (have?.settings.Environment[PUSH_TOKEN_VAR] || opts.newToken) : undefined;
+    const settings: FunctionSettings = token ? { ...fn.settings, Environment: { ...fn.settings.Environment, [PUSH_TOKEN_VAR]: token } } : fn.settings;
+    const before = plan.changes.length + subs.length;
+    if (!have) {
+      plan.changes.push({ kind: "create-function", fn, settings });
+      for (const t of fn.triggers) plan.changes.push({ kind: "add-trigger", function: fn.name, trigger: t });
+    } else {
+      if (!sameCode(have.codeSha256, fn.code.sha256)) plan.changes.push({ kind: "update-code", fn, reason: "code changed" });
+      else if (have.settings.Handler !== fn.settings.Handler) plan.changes.push({ kind: "update-code", fn, reason: `handler ${have.settings.Handler} → ${fn.settings.Handler}` });
+      const fields = changedFields(have.settings, settings);
+      if (fields.length > 0) plan.changes.push({ kind: "update-config", fn, settings, fields });
+      planTriggers(fn, have, plan);
+    }
+    const url = have && !replacesUrl(fn, have) ? functionUrl(have) : undefined;
+    for (const s of fn.subscriptions) {
+      if (!actual.topics.get(s.topic) && !plan.changes.some((c) => c.kind === "create-topic" && c.topic === s.topic)) plan.changes.push({ kind: "create-topic", topic: s.topic });
+      const existing = actual.subscriptions.get(`${s.topic}/${s.name}`);
+      if (existing && url && token && sameEndpoint(existing.endpoint, pushEndpoint(url, token)) && existing.protocol === "http" && existing.format === "JSON") continue;
+      if (existing) subs.push({ kind: "delete-subscription", subscription: existing, reason: "endpoint or format changed" });
+      subs.push({ kind: "add-subscription", function: fn.name, subscription: s, token: token as string });
+    }
+    if (plan.changes.length + subs.length === before) plan.unchanged.push(fn.name);
+  }
+  plan.changes.push(...subs);
+  for (const o of actual.orphans) plan.changes.push({ kind: "delete-function", function: o.name, reason: `no longer in ${desired.file.split("/").pop()}` });
+  return plan;
+}
+
+/** `--remove`: the file's subscriptions, then its functions (their triggers go with them). */
+export function planRemove(desired: Desired, actual: Actual): Plan {
+  const plan: Plan = { changes: [], unchanged: [], notes: [] };
+  for (const fn of desired.functions) {
+    for (const s of fn.subscriptions) {
+      const existing = actual.subscriptions.get(`${s.topic}/${s.name}`);
+      if (existing) plan.changes.push({ kind: "delete-subscription", subscription: existing, reason: "--remove" });
+    }
+  }
+  for (const fn of desired.functions) {
+    const have = actual.functions.get(fn.name);
+    if (!have) continue;
+    for (const t of have.triggers) plan.changes.push({ kind: "delete-trigger", function: fn.name, trigger: t, reason: "--remove" });
+    plan.changes.push({ kind: "delete-function", function: fn.name, reason: "--remove" });
+  }
+  return plan;
+}
+
+function planTriggers(fn: DesiredFunction, have: ActualFunction, plan: Plan): void {
+  const adds: Change[] = [];
+  for (const t of have.triggers) {
+    const want = fn.triggers.find((w) => w.Type === t.Type && (w.Type === "http" || w.TriggerName === t.TriggerName));
+    if (!want) {
+      const legacy = t.Type === "apigw" || t.Type === "cmq" ? " (SCF can no longer create this type: it cannot come back)" : "";
+      plan.changes.push({ kind: "delete-trigger", function: fn.name, trigger: t, reason: `not in the file${legacy}` });
+    } else if (!sameTrigger(want, t)) {
+      plan.changes.push({ kind: "delete-trigger", function: fn.name, trigger: t, reason: "changed" });
+      adds.push({ kind: "add-trigger", function: fn.name, trigger: want });
+      if (t.Type === "http") plan.notes.push(`${fn.name}: its Function URL is replaced, so its URL changes; point its callers at the new one printed below`);
+    }
+  }
+  for (const w of fn.triggers) {
+    if (!have.triggers.some((t) => t.Type === w.Type && (w.Type === "http" || w.TriggerName === t.TriggerName))) adds.push({ kind: "add-trigger", function: fn.name, trigger: w });
+  }
+  plan.changes.push(...adds);
+}
+
+function sameTrigger(want: TriggerSpec, have: ActualTrigger): boolean {
+  if (want.Type === "http") {
+    const d = parseDesc(have.TriggerDesc);
+    const net = (d?.NetConfig ?? {}) as Record<string, unknown>;
+    return d?.AuthType === URL_TRIGGER_DESC.AuthType && net.EnableExtranet === true && (net.EnableIntranet ?? false) === false;
+  }
+  return want.TriggerDesc === have.TriggerDesc && want.CustomArgument === have.CustomArgument && want.Enable === have.Enable;
+}
+
+function replacesUrl(fn: DesiredFunction, have: ActualFunction): boolean {
+  const t = have.triggers.find((x) => x.Type === "http");
+  const want = fn.triggers.find((x) => x.Type === "http");
+  return !t || !want || !sameTrigger(want, t);
+}
+
+function changedFields(have: FunctionSettings, want: FunctionSettings): string[] {
+  const out: string[] = [];
+  for (const f of FIELDS) {
+    if (f === "Environment") {
+      const diff = envDiff(have.Environment, want.Environment);
+      if (diff) out.push(`Environment (${diff})`);
+    } else if (f === "Role") {
+      if (want.Role !== undefined && !sameRole(have.Role, want.Role)) out.push(`Role ${have.Role ?? "(none)"} → ${want.Role}`);
+    } else if (have[f] !== want[f]) {
+      out.push(f === "Description" ? "Description" : `${f} ${have[f]} → ${want[f]}`);
+    }
+  }
+  return out;
+}
+
+/** Names only, never values: a value may be a secret (API_KEYS, the push token). */
+function envDiff(have: Record<string, string>, want: Record<string, string>): string {
+  const parts: string[] = [];
+  for (const k of Object.keys(want).sort()) {
+    if (!(k in have)) parts.push(`+${k}`);
+    else if (have[k] !== want[k]) parts.push(`~${k}`);
+  }
+  for (const k of Object.keys(have).sort()) if (!(k in want)) parts.push(`-${k}`);
+  return parts.join(" ");
+}
+
+/** GetFunction may answer the role's name or its full `qcs::cam::…:roleName/<name>` form. */
+function sameRole(have: string | undefined, want: string): boolean {
+  return have === want || (!!have && have.endsWith(`/${want}`));
+}
+
+function parseDesc(desc: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(desc) as unknown;
+    return v && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The public URL of a function's URL trigger (`NetConfig.ExtranetUrl` of its TriggerDesc). */
+export function functionUrl(fn: Pick<ActualFunction, "triggers">): string | undefined {
+  const t = fn.triggers.find((x) => x.Type === "http");
+  const url = t ? (parseDesc(t.TriggerDesc)?.NetConfig as Record<string, unknown> | undefined)?.ExtranetUrl : undefined;
+  return typeof url === "string" && url ? url.replace(/\/+$/, "") : undefined;
+}
+
+/** Where a topic pushes: the function's URL, path `/cmq/<token>` (node-abnormal checks the token). */
+export function pushEndpoint(url: string, token: string, scheme: "https" | "http" = "https"): string {
+  return `${url.replace(/^https?:\/\//, `${scheme}://`)}/cmq/${token}`;
+}
+
+/** TDMQ documents http:// endpoints only: the deploy may have fallen back to http://, which is the same endpoint. */
+function sameEndpoint(a: string, b: string): boolean {
+  return a.replace(/^https?:\/\//, "") === b.replace(/^https?:\/\//, "");
+}
+
+/** The endpoint as printed: the token never is. */
+export function maskEndpoint(endpoint: string): string {
+  return endpoint.replace(/\/cmq\/[^/?#]+/, "/cmq/***");
+}
