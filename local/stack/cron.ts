@@ -1,5 +1,5 @@
-// SCF timer cron: 7 fields, `second minute hour day month weekday year`, evaluated in UTC
-// (SCF evaluates in UTC unless the function sets TZ; the local timer always uses UTC).
+// SCF timer cron: 7 fields, `second minute hour day month weekday year`, evaluated on the clock
+// of SCF_CRON_UTC_OFFSET_HOURS (UTC+8, Beijing time: see there for how sure that is).
 // Supported: numbers, `*`, `?` (day or weekday), lists `a,b`, ranges `a-b`, steps `*/n`, `a/n`,
 // `a-b/n`, month names JAN-DEC and weekday names SUN-SAT (0 = Sunday), and Tencent's special
 // characters as in Quartz: day `L` (last day of the month), `L-n` (n days before it), `LW` (last
@@ -247,6 +247,23 @@ function dayMatches(s: CronSchedule, d: Date): boolean {
   if (s.anyDay) return byWeekday;
   if (s.anyWeekday) return byDay;
   return byDay || byWeekday;
+}
+
+/**
+ * The clock SCF's timer cron is read on: UTC+8 (China has no DST, so a fixed offset). UNVERIFIED:
+ * Tencent's timer-trigger page (cloud.tencent.com/document/product/583/9708) names no time zone;
+ * platforms that run on SCF say UTC+8 (DCloud uniCloud, uniapp.dcloud.net.cn/uniCloud/trigger:
+ * "定时触发使用的是utc+8的时间"; the WeChat cloud-development trigger doc: "触发器规则的时区为 UTC+8").
+ * The function's own clock is UTC unless TZ is set (583/19805); TZ does not move the schedule.
+ * LOCAL_CRON_UTC_OFFSET_HOURS overrides it for the local timers.
+ */
+export const SCF_CRON_UTC_OFFSET_HOURS = 8;
+
+/** The first fire time strictly after `after` on a clock `offsetHours` from UTC (SCF: +8). */
+export function nextFireAt(s: CronSchedule, after: Date, offsetHours: number): Date | undefined {
+  const shift = offsetHours * 3_600_000;
+  const next = nextFire(s, new Date(after.getTime() + shift));
+  return next && new Date(next.getTime() - shift);
 }
 
 /** The first fire time strictly after `after` (whole seconds, UTC), or undefined when none is left (after 2099). */

@@ -1,7 +1,8 @@
-// Local timers: each enabled `timer` trigger fires its function at the cron's times (UTC),
+// Local timers: each enabled `timer` trigger fires its function at the cron's times, read on
+// SCF's clock (UTC+8 by default, see SCF_CRON_UTC_OFFSET_HOURS),
 // asynchronously, with the SCF Timer event. Timers that were due while the stack was down are
 // not replayed (SCF does not replay them either).
-import { nextFire } from "./cron";
+import { nextFireAt, SCF_CRON_UTC_OFFSET_HOURS } from "./cron";
 import { timerEvent } from "./events";
 import type { Invoker } from "./invoker";
 import type { FunctionConfig, TimerTrigger } from "./serverless-config";
@@ -14,7 +15,12 @@ export interface ScheduledTimer {
 
 const MAX_DELAY = 2 ** 31 - 1;
 
-export function startTimers(functions: readonly FunctionConfig[], invoker: Invoker, now: () => Date = () => new Date()): { list(): ScheduledTimer[]; stop(): void } {
+export function startTimers(
+  functions: readonly FunctionConfig[],
+  invoker: Invoker,
+  now: () => Date = () => new Date(),
+  offsetHours: number = SCF_CRON_UTC_OFFSET_HOURS,
+): { list(): ScheduledTimer[]; stop(): void } {
   const scheduled: Array<ScheduledTimer & { handle?: NodeJS.Timeout }> = [];
   let stopped = false;
   for (const fn of functions) {
@@ -23,7 +29,7 @@ export function startTimers(functions: readonly FunctionConfig[], invoker: Invok
   const arm = (s: (typeof scheduled)[number], after?: Date) => {
     if (stopped) return;
     const t = now();
-    s.next = nextFire(s.trigger.cron, after && after > t ? after : t);
+    s.next = nextFireAt(s.trigger.cron, after && after > t ? after : t, offsetHours);
     if (!s.next) return;
     const delay = Math.max(0, s.next.getTime() - now().getTime());
     s.handle = setTimeout(

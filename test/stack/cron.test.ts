@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CronError, nextFire, parseCron } from "../../local/stack/cron";
+import { CronError, nextFire, nextFireAt, parseCron, SCF_CRON_UTC_OFFSET_HOURS } from "../../local/stack/cron";
 
 const at = (iso: string) => new Date(iso);
 const next = (expr: string, after: string) => nextFire(parseCron(expr), at(after))?.toISOString();
@@ -84,5 +84,16 @@ describe("parseCron / nextFire (UTC)", () => {
   ])("refuses %s", (expr, reason) => {
     expect(() => parseCron(expr)).toThrowError(CronError);
     expect(() => parseCron(expr)).toThrowError(reason);
+  });
+});
+
+describe("nextFireAt (SCF's clock, UTC+8)", () => {
+  it("reads the cron on Beijing time: 01:00 there is 17:00 UTC the day before", () => {
+    const daily = parseCron("0 0 1 * * * *");
+    expect(nextFireAt(daily, at("2024-06-30T18:00:00Z"), SCF_CRON_UTC_OFFSET_HOURS)?.toISOString()).toBe("2024-07-01T17:00:00.000Z");
+    expect(nextFireAt(daily, at("2024-06-30T18:00:00Z"), 0)?.toISOString()).toBe("2024-07-01T01:00:00.000Z");
+  });
+  it("keeps day and weekday rules on that clock: Monday 02:00 in Beijing is Sunday 18:00 UTC", () => {
+    expect(nextFireAt(parseCron("0 0 2 ? * MON *"), at("2024-07-01T00:00:00Z"), 8)?.toISOString()).toBe("2024-07-07T18:00:00.000Z");
   });
 });
