@@ -29,6 +29,10 @@ export interface EmulatorTimings {
   anonymousNodeMs: number;
   /** Engine tick. */
   tickMs: number;
+  /** SCF CreateFunction: Creating → Active (or CreateFailed). */
+  scfCreateMs: number;
+  /** SCF UpdateFunctionCode/UpdateFunctionConfiguration: Updating → Active (or UpdateFailed). */
+  scfUpdateMs: number;
 }
 
 export const DEFAULT_TIMINGS: EmulatorTimings = {
@@ -39,6 +43,8 @@ export const DEFAULT_TIMINGS: EmulatorTimings = {
   abnormalRecreateMs: 10 * 60_000,
   anonymousNodeMs: 300,
   tickMs: 100,
+  scfCreateMs: 300,
+  scfUpdateMs: 200,
 };
 
 export interface BatchEvent {

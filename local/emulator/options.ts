@@ -25,6 +25,8 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions 
     ["EMULATOR_ABNORMAL_RECREATE_MS", "abnormalRecreateMs"],
     ["EMULATOR_ANONYMOUS_NODE_MS", "anonymousNodeMs"],
     ["EMULATOR_TICK_MS", "tickMs"],
+    ["EMULATOR_SCF_CREATE_MS", "scfCreateMs"],
+    ["EMULATOR_SCF_UPDATE_MS", "scfUpdateMs"],
   ];
   for (const [name, key] of map) {
     const v = ms(name);

@@ -1,19 +1,20 @@
-// The Batch emulator's HTTP server: the 2017-03-12 API exactly as the SDK sends it
-// (POST JSON, X-TC-* headers, TC3-HMAC-SHA256), plus a test-and-demo API under /_emulator/.
+// The emulator's HTTP server: Batch 2017-03-12, SCF 2018-04-16 and TDMQ 2020-02-17 (see
+// ./services), exactly as the SDK sends them (POST JSON, X-TC-* headers, TC3-HMAC-SHA256),
+// plus a test-and-demo API under /_emulator/.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiError, createIds, DEFAULT_TIMINGS, type EmuContext, type EmulatorModule, type EmulatorTimings, makeNotifier, type Publish, type TestRoute } from "./context";
-import { envModule } from "./envs";
 import { createFaults, type FaultSpec } from "./faults";
-import { jobModule } from "./jobs";
-import type { EmulatorState } from "./state";
+import { type ApiService, MAX_BODY_BYTES, SERVICES } from "./services";
+import { type EmulatorState, KEYED_STATE_FIELDS } from "./state";
 import { Store } from "./store";
 import { verifyTc3 } from "./tc3";
 import { readBody } from "../http/read-body";
 
+/** Batch's API version. */
 export const API_VERSION = "2017-03-12";
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+export { MAX_BODY_BYTES } from "./services";
 
 export interface EmulatorOptions {
   host?: string;
@@ -43,7 +44,8 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-const MODULES: EmulatorModule[] = [envModule, jobModule];
+const MODULES: EmulatorModule[] = SERVICES.flatMap((s) => s.modules);
+type Action = EmulatorModule["actions"][string];
 
 export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const now = opts.now ?? (() => Date.now());
@@ -65,8 +67,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const tickCtx = ctxFor(defaultRegion);
   const counters = new Map<string, number>();
   const faults = createFaults();
-  const actions = new Map<string, EmulatorModule["actions"][string]>();
-  for (const m of MODULES) for (const [name, fn] of Object.entries(m.actions)) actions.set(name, fn);
+  /** Actions by API version, then by name. */
+  const actions = new Map<string, { api: ApiService; byName: Map<string, Action> }>();
+  for (const api of SERVICES) actions.set(api.version, { api, byName: new Map(api.modules.flatMap((m) => Object.entries(m.actions))) });
   const routes: TestRoute[] = [...coreRoutes(store, counters, faults), ...MODULES.flatMap((m) => m.testRoutes ?? [])];
 
   for (const m of MODULES) m.recover?.(tickCtx);
@@ -84,25 +87,27 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     if (url.startsWith("/_emulator/") || url === "/_emulator") return handleTest(req, res, url);
     const requestId = randomUUID();
     const fail = (code: string, message: string) => send(res, 200, { Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
+    const h = lowerHeaders(req);
+    const version = actions.get(h["x-tc-version"] ?? "");
+    const maxBody = version?.api.maxBodyBytes ?? MAX_BODY_BYTES;
     let body: Buffer;
     try {
-      body = await readBody(req, MAX_BODY_BYTES);
+      body = await readBody(req, maxBody);
     } catch {
-      return fail("RequestSizeLimitExceeded", `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      return fail("RequestSizeLimitExceeded", `The request body exceeds ${maxBody} bytes.`);
     }
     if (req.method !== "POST") return fail("UnsupportedProtocol", "Only POST with a JSON body is supported.");
-    const h = lowerHeaders(req);
     const action = h["x-tc-action"];
     if (!action) return fail("MissingParameter", "The request is missing X-TC-Action.");
     counters.set(action, (counters.get(action) ?? 0) + 1);
-    if (h["x-tc-version"] !== API_VERSION) return fail("NoSuchVersion", `The API version ${h["x-tc-version"] ?? "(none)"} does not exist; use ${API_VERSION}.`);
+    if (!version) return fail("NoSuchVersion", `The API version ${h["x-tc-version"] ?? "(none)"} does not exist; use one of ${[...actions.keys()].join(", ")}.`);
     if (!opts.skipAuth) {
-      const auth = verifyTc3({ authorization: h.authorization, headers: h, body, now: Math.floor(now() / 1000) }, (id) => secrets.get(id));
+      const auth = verifyTc3({ authorization: h.authorization, headers: h, body, now: Math.floor(now() / 1000), service: version.api.service }, (id) => secrets.get(id));
       if (!auth.ok) return fail(auth.code, auth.message);
     }
-    const handler = actions.get(action);
-    if (!handler) return fail("InvalidAction", `The action ${action} does not exist.`);
-    const region = h["x-tc-region"];
+    const handler = version.byName.get(action);
+    if (!handler) return fail("InvalidAction", `The action ${action} does not exist in ${version.api.service} ${version.api.version}.`);
+    const region = h["x-tc-region"] || (version.api.regionRequired ? undefined : defaultRegion);
     if (!region) return fail("MissingParameter", "The request is missing X-TC-Region.");
     if (!/^[a-z]{2}-[a-z]+(-[a-z]+)?$/.test(region)) return fail("UnsupportedRegion", `The region ${region} is not supported.`);
     let params: unknown;
@@ -202,7 +207,9 @@ function coreRoutes(store: Store, counters: Map<string, number>, faults: ReturnT
       handle: (_ctx, _p, body) => {
         const s = body as EmulatorState;
         if (s?.version !== 1 || !Array.isArray(s.envs) || !Array.isArray(s.jobs)) throw new ApiError("InvalidParameter", "state must be {version:1, envs, jobs, activities, tokens}");
-        store.importState({ version: 1, envs: s.envs, jobs: s.jobs, activities: s.activities ?? [], tokens: s.tokens ?? [] });
+        const keyed = Object.values(KEYED_STATE_FIELDS).filter((f) => s[f] !== undefined && !Array.isArray(s[f]));
+        if (keyed.length) throw new ApiError("InvalidParameter", `state fields ${keyed.join(", ")} must be arrays when present`);
+        store.importState({ ...s, activities: s.activities ?? [], tokens: s.tokens ?? [] });
         return { ok: true };
       },
     },

@@ -1,5 +1,8 @@
 // The emulator's state: what Batch would know. Times are epoch milliseconds internally
-// and ISO-8601 UTC (`YYYY-MM-DDThh:mm:ssZ`) on the wire.
+// and ISO-8601 UTC (`YYYY-MM-DDThh:mm:ssZ`) on the wire. The SCF and CMQ control plane's
+// records live in ./scf/records and ./tdmq/records.
+import type { ScfFailNextRecord, ScfFunctionRecord } from "./scf/records";
+import type { CmqSubscriptionRecord, CmqTopicRecord } from "./tdmq/records";
 
 export interface NotificationConfig {
   TopicName: string;
@@ -137,7 +140,27 @@ export interface TokenRecord {
   at: number;
 }
 
-export interface EmulatorState {
+/** Record kinds kept as plain keyed maps, by their kind name in SQLite. */
+export interface KeyedRecords {
+  scfFunction: ScfFunctionRecord;
+  scfFailNext: ScfFailNextRecord;
+  cmqTopic: CmqTopicRecord;
+  cmqSubscription: CmqSubscriptionRecord;
+}
+export type KeyedKind = keyof KeyedRecords;
+
+/** The field of EmulatorState each keyed kind is exported under. */
+export const KEYED_STATE_FIELDS = {
+  scfFunction: "scfFunctions",
+  scfFailNext: "scfFailNext",
+  cmqTopic: "cmqTopics",
+  cmqSubscription: "cmqSubscriptions",
+} as const satisfies Record<KeyedKind, string>;
+
+/** Optional, so states exported before SCF and CMQ existed still import. */
+export type KeyedState = { [K in KeyedKind as (typeof KEYED_STATE_FIELDS)[K]]?: Array<KeyedRecords[K]> };
+
+export interface EmulatorState extends KeyedState {
   version: 1;
   envs: EnvRecord[];
   jobs: JobRecord[];

@@ -4,9 +4,22 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { ActivityRecord, EmulatorState, EnvRecord, JobRecord, TokenRecord } from "./state";
+import { scfFailNextKey, scfFunctionKey } from "./scf/records";
+import { type ActivityRecord, type EmulatorState, type EnvRecord, type JobRecord, KEYED_STATE_FIELDS, type KeyedKind, type KeyedRecords, type TokenRecord } from "./state";
+import { cmqSubscriptionKey, cmqTopicKey } from "./tdmq/records";
 
-type Kind = "env" | "job" | "activity" | "token";
+type Kind = "env" | "job" | "activity" | "token" | KeyedKind;
+type KeyedMaps = { [K in KeyedKind]: Map<string, KeyedRecords[K]> };
+
+const KEY_OF: { [K in KeyedKind]: (r: KeyedRecords[K]) => string } = {
+  scfFunction: scfFunctionKey,
+  scfFailNext: scfFailNextKey,
+  cmqTopic: (t) => cmqTopicKey(t.region, t.topicName),
+  cmqSubscription: cmqSubscriptionKey,
+};
+const KEYED_KINDS = Object.keys(KEY_OF) as KeyedKind[];
+const isKeyed = (k: string): k is KeyedKind => k in KEY_OF;
+const emptyKeyed = (): KeyedMaps => ({ scfFunction: new Map(), scfFailNext: new Map(), cmqTopic: new Map(), cmqSubscription: new Map() });
 
 export class Store {
   readonly envs = new Map<string, EnvRecord>();
@@ -15,6 +28,8 @@ export class Store {
   readonly activities = new Map<string, ActivityRecord[]>();
   readonly tokens = new Map<string, TokenRecord>();
   private readonly activityById = new Map<string, ActivityRecord>();
+  /** SCF functions and fail-next hooks, CMQ topics and subscriptions: see KEY_OF for their keys. */
+  readonly keyed: KeyedMaps = emptyKeyed();
 
   private readonly db: Database.Database | undefined;
   private readonly dirty = new Map<string, { kind: Kind; id: string; deleted: boolean }>();
@@ -32,10 +47,11 @@ export class Store {
 
   private load(): void {
     if (!this.db) return;
-    const rows = this.db.prepare("SELECT kind, body FROM records ORDER BY rowid").all() as Array<{ kind: Kind; body: string }>;
+    const rows = this.db.prepare("SELECT kind, id, body FROM records ORDER BY rowid").all() as Array<{ kind: Kind; id: string; body: string }>;
     for (const row of rows) {
       const v = JSON.parse(row.body);
-      if (row.kind === "env") this.envs.set(v.id, v);
+      if (isKeyed(row.kind)) this.keyed[row.kind].set(row.id, v);
+      else if (row.kind === "env") this.envs.set(v.id, v);
       else if (row.kind === "job") this.jobs.set(v.id, v);
       else if (row.kind === "token") this.tokens.set(tokenKey(v), v);
       else if (row.kind === "activity") this.pushActivity(v);
@@ -88,6 +104,17 @@ export class Store {
   getToken(action: string, token: string): TokenRecord | undefined {
     return this.tokens.get(`${action}\u0000${token}`);
   }
+  /** Saves a keyed record (call again after changing it in place); returns its key. */
+  put<K extends KeyedKind>(kind: K, record: KeyedRecords[K]): string {
+    const id = KEY_OF[kind](record);
+    this.keyed[kind].set(id, record);
+    this.mark(kind, id);
+    return id;
+  }
+  remove(kind: KeyedKind, id: string): void {
+    this.keyed[kind].delete(id);
+    this.mark(kind, id, true);
+  }
 
   /** Writes every dirty record in one transaction. */
   flush(): void {
@@ -111,6 +138,7 @@ export class Store {
   }
 
   private bodyOf(kind: Kind, id: string): unknown {
+    if (isKeyed(kind)) return this.keyed[kind].get(id);
     if (kind === "env") return this.envs.get(id);
     if (kind === "job") return this.jobs.get(id);
     if (kind === "token") return this.tokens.get(id);
@@ -124,7 +152,21 @@ export class Store {
       jobs: [...this.jobs.values()],
       activities: [...this.activities.values()].flat(),
       tokens: [...this.tokens.values()],
+      scfFunctions: [...this.keyed.scfFunction.values()],
+      scfFailNext: [...this.keyed.scfFailNext.values()],
+      cmqTopics: [...this.keyed.cmqTopic.values()],
+      cmqSubscriptions: [...this.keyed.cmqSubscription.values()],
     };
+  }
+
+  /** The keyed records of an imported state, with their keys (none for a state that predates them). */
+  private keyedRows(state: EmulatorState): Array<{ kind: KeyedKind; id: string; record: unknown }> {
+    const rows: Array<{ kind: KeyedKind; id: string; record: unknown }> = [];
+    const add = <K extends KeyedKind>(kind: K) => {
+      for (const r of (state[KEYED_STATE_FIELDS[kind]] ?? []) as Array<KeyedRecords[K]>) rows.push({ kind, id: KEY_OF[kind](r), record: r });
+    };
+    for (const kind of KEYED_KINDS) add(kind);
+    return rows;
   }
 
   /** Replaces the whole state (tests set up history this way). */
@@ -135,6 +177,9 @@ export class Store {
     this.activityById.clear();
     this.tokens.clear();
     this.dirty.clear();
+    const keyedRows = this.keyedRows(state);
+    for (const kind of KEYED_KINDS) this.keyed[kind].clear();
+    for (const { kind, id, record } of keyedRows) (this.keyed[kind] as Map<string, unknown>).set(id, record);
     for (const e of state.envs) this.envs.set(e.id, e);
     for (const j of state.jobs) this.jobs.set(j.id, j);
     for (const a of state.activities) this.pushActivity(a);
@@ -149,6 +194,7 @@ export class Store {
         for (const j of state.jobs) insert.run("job", j.id, JSON.stringify(j));
         for (const a of state.activities) insert.run("activity", a.ActivityId, JSON.stringify(a));
         for (const t of state.tokens) insert.run("token", tokenKey(t), JSON.stringify(t));
+        for (const { kind, id, record } of keyedRows) insert.run(kind, id, JSON.stringify(record));
       })();
     }
   }

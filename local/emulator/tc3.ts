@@ -8,6 +8,8 @@ export interface Tc3Input {
   body: Buffer;
   /** Unix seconds now. */
   now: number;
+  /** The service the called API version belongs to (batch, scf, tdmq): its name is a valid credential scope. Default batch. */
+  service?: string;
 }
 
 export type Tc3Result =
@@ -21,6 +23,7 @@ const AUTH = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\
 
 export function verifyTc3(input: Tc3Input, secretFor: (secretId: string) => string | undefined): Tc3Result {
   const { authorization, headers, body, now } = input;
+  const expectedService = input.service ?? "batch";
   if (!authorization) return { ok: false, code: "AuthFailure.SignatureFailure", message: "The request has no Authorization header." };
   const m = AUTH.exec(authorization.trim());
   if (!m) return { ok: false, code: "AuthFailure.InvalidAuthorization", message: "The Authorization header is not TC3-HMAC-SHA256." };
@@ -44,7 +47,7 @@ export function verifyTc3(input: Tc3Input, secretFor: (secretId: string) => stri
   // but "localhost:9100" (port included) for localhost:9100. Either form is accepted.
   const host = (headers.host ?? "").trim().toLowerCase();
   const hostLabels = [host.split(".")[0] ?? "", host.replace(/:\d+$/, "").split(".")[0] ?? ""];
-  if (service !== "batch" && !hostLabels.includes(service))
+  if (service !== expectedService && !hostLabels.includes(service))
     return { ok: false, code: "AuthFailure.SignatureFailure", message: "The credential scope names another service." };
   const canonicalHeaders = names
     .map((n) => {

@@ -1,6 +1,7 @@
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signTc3 } from "../../local/emulator/tc3";
+import { signedCall } from "../support/api-clients";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 
 let t: TestEmulator;
@@ -55,22 +56,7 @@ describe("emulator protocol through the real SDK", () => {
 
   /** A raw DescribeComputeEnvs call, signed by signTc3 with `sign` options; answers the error code, if any. */
   async function rawCall(sign: Partial<Parameters<typeof signTc3>[0]>, timestamp?: string): Promise<string | undefined> {
-    const body = "{}";
-    const ts = Math.floor(Date.now() / 1000);
-    const res = await fetch(t.emu.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-tc-action": "DescribeComputeEnvs",
-        "x-tc-version": "2017-03-12",
-        "x-tc-region": "ap-guangzhou",
-        "x-tc-timestamp": timestamp ?? String(ts),
-        authorization: signTc3({ secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY, host: "127.0.0.1", body, timestamp: ts, ...sign }),
-      },
-      body,
-    });
-    const json = (await res.json()) as { Response: { Error?: { Code: string } } };
-    return json.Response.Error?.Code;
+    return (await signedCall(t, { action: "DescribeComputeEnvs", version: "2017-03-12", sign, ...(timestamp === undefined ? {} : { timestamp }) })).Error?.Code;
   }
 
   it("accepts the service batch or the Host's first label (the SDK's 127 for an IP endpoint), nothing else", async () => {
