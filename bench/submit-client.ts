@@ -4,7 +4,7 @@
 // and of rounds of concurrent requests (`fifty`).
 // The two paths are interleaved (request by request, block by block, round by round), so that
 // the drift of a noisy machine falls on both alike instead of on whichever ran second.
-// "gateway": POST /jobs through the local gateway with a plain keep-alive HTTP client (not fetch,
+// "gateway": POST /jobs through the jobs function's local Function URL with a plain keep-alive HTTP client (not fetch,
 // whose own cost would count against the stack); "sdk": the SDK's SubmitJob straight to the
 // emulator, over a keep-alive agent too (node-fetch opens a connection per request without one).
 // Credentials come in BENCH_API_KEY / BENCH_SECRET_ID / BENCH_SECRET_KEY (not argv, which `ps` shows).
@@ -12,7 +12,8 @@ import { Agent, request } from "node:http";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 
 interface Config {
-  gatewayUrl: string;
+  /** The jobs function's local Function URL. */
+  jobsUrl: string;
   emulatorUrl: string;
   sequential: number;
   sequentialGapMs: number;
@@ -45,7 +46,7 @@ const viaGateway = (i: number) =>
   new Promise<void>((resolve, reject) => {
     const payload = JSON.stringify(body("gateway", i));
     const req = request(
-      `${cfg.gatewayUrl}/jobs`,
+      `${cfg.jobsUrl}/jobs`,
       { method: "POST", agent, headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
       (res) => {
         const chunks: Buffer[] = [];

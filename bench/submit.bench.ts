@@ -1,4 +1,4 @@
-// POST /jobs through the local gateway + jobs function (its built bundle, in its own process)
+// POST /jobs through the jobs function's local Function URL + the function (its built bundle, in its own process)
 // + SDK + emulator, against the SDK calling the emulator's SubmitJob directly: p50 and p99
 // latency at 1 and 50 concurrent clients, and the overhead ratio (target ≤ 1.3×).
 //
@@ -82,7 +82,7 @@ export async function run(): Promise<Record<string, unknown>> {
   });
   try {
     // Both paths from one client process, interleaved (bench/submit-client.ts).
-    const s = await load({ emulatorUrl: stack.emulator.url, gatewayUrl: stack.gatewayUrl });
+    const s = await load({ emulatorUrl: stack.emulator.url, jobsUrl: stack.functionUrls.jobs! });
     const b1 = stats(s.one.sdk);
     const g1 = stats(s.one.gateway);
     const bb = stats(s.burst.sdk);

@@ -2,8 +2,10 @@
 // in another terminal; when none answers on PORT, the demo starts one itself). It creates an
 // environment, submits the documented example job, watches it succeed, reads its log, breaks a
 // node (the emulator's test route stands in for a real failure) and watches node-abnormal
-// replace it, then produces a cost report. It prints what happens as it happens.
-import { readFileSync } from "node:fs";
+// replace it, then produces a cost report. It prints what happens as it happens. It calls each
+// function at its own local URL (the stack's GET /_local lists them). The API key: API_KEY when set
+// (needed when the stack runs with API_KEYS), else the key the stack generated.
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Stack, startStack } from "./stack/stack";
@@ -24,23 +26,35 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Json = Record<string, unknown>;
 
 async function main(): Promise<void> {
-  let gateway = `http://127.0.0.1:${process.env.PORT && process.env.PORT !== "0" ? process.env.PORT : "3000"}`;
+  let local = `http://127.0.0.1:${process.env.PORT && process.env.PORT !== "0" ? process.env.PORT : "3000"}`;
   let own: Stack | undefined;
-  let index: Json | undefined = await fetch(`${gateway}/_local`)
+  let index: Json | undefined = await fetch(`${local}/_local`)
     .then((r) => (r.ok ? (r.json() as Promise<Json>) : undefined))
     .catch(() => undefined);
   if (!index) {
-    say(`No stack answers on ${gateway}; starting one for the tour (run \`npm start\` yourself to keep it).`);
+    say(`No stack answers on ${local}; starting one for the tour (run \`npm start\` yourself to keep it).`);
     own = await startStack({ root, env: { ...process.env, BATCH_EMULATOR_PORT: "0" }, port: 0, demoEnv: false, print: () => {} });
-    gateway = own.gatewayUrl;
-    index = (await (await fetch(`${gateway}/_local`)).json()) as Json;
+    local = own.localApiUrl;
+    index = (await (await fetch(`${local}/_local`)).json()) as Json;
   }
   const emulator = index.emulator as string;
+  const urls = (index.functionUrls ?? {}) as Record<string, string>;
+  /** The function URL serving `path`: jobs serves /jobs…, envs /envs…. */
+  const urlFor = (path: string): string => {
+    const fn = path.startsWith("/jobs") ? "jobs" : path.startsWith("/envs") ? "envs" : undefined;
+    const url = fn ? urls[fn] : local;
+    if (!url) throw new Error(`the stack has no URL for ${fn}`);
+    return `${url}${path}`;
+  };
   const dataDir = resolve(root, process.env.LOCAL_DATA_DIR || ".local");
-  const key = process.env.API_KEY || own?.localKey?.key || readFileSync(join(dataDir, "api-key"), "utf8").trim();
+  const keyFile = join(dataDir, "api-key");
+  const key = process.env.API_KEY || own?.localKey?.key || (existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : undefined);
+  if (!key) {
+    throw new Error(`no API key: ${keyFile} does not exist (the stack was started with API_KEYS); run the demo with API_KEY=<a key of API_KEYS with jobs:* and envs:* scopes>`);
+  }
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
   const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${gateway}${path}`, { method, headers: { ...headers, ...extra }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(urlFor(path), { method, headers: { ...headers, ...extra }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     let parsed: Json;
     try {
@@ -79,7 +93,7 @@ async function main(): Promise<void> {
 
     say("\n2. Watch its nodes come up");
     let env = await waitFor(
-      async () => (await fetch(`${gateway}/envs/${envId}`, { headers })).json() as Promise<Json>,
+      async () => (await fetch(urlFor(`/envs/${envId}`), { headers })).json() as Promise<Json>,
       (e) => {
         const c = e.NodeCounts as Json | undefined;
         return `  desired ${e.DesiredComputeNodeCount}, running ${c?.Running ?? "?"}, starting ${c?.Starting ?? "?"}`;
@@ -102,7 +116,7 @@ async function main(): Promise<void> {
 
     say("\n4. Watch it run");
     const done = await waitFor(
-      async () => (await fetch(`${gateway}/jobs/${jobId}`, { headers })).json() as Promise<Json>,
+      async () => (await fetch(urlFor(`/jobs/${jobId}`), { headers })).json() as Promise<Json>,
       (j) => `  ${j.JobState}`,
       (j) => j.JobState === "SUCCEED" || j.JobState === "FAILED",
       60_000,
@@ -117,7 +131,7 @@ async function main(): Promise<void> {
     }
 
     say("\n6. Break a node (the emulator's test route stands in for a real failure) and watch it get replaced");
-    env = (await (await fetch(`${gateway}/envs/${envId}`, { headers })).json()) as Json;
+    env = (await (await fetch(urlFor(`/envs/${envId}`), { headers })).json()) as Json;
     const nodes = (env.ComputeNodes as Json[] | undefined) ?? [];
     const victim = nodes.find((n) => n.ComputeNodeState === "RUNNING");
     if (!victim) throw new Error("no running node to break");
@@ -129,7 +143,7 @@ async function main(): Promise<void> {
     await fetch(`${emulator}/_emulator/nodes/${victim.ComputeNodeId}/abnormal`, { method: "POST" });
     say(`  ${victim.ComputeNodeId} is ABNORMAL; Batch publishes COMPUTE_NODE_ABNORMAL to ${topic}`);
     await waitFor(
-      async () => (await fetch(`${gateway}/envs/${envId}`, { headers })).json() as Promise<Json>,
+      async () => (await fetch(urlFor(`/envs/${envId}`), { headers })).json() as Promise<Json>,
       (e) =>
         `  ${((e.ComputeNodes as Json[] | undefined) ?? [])
           .map((n) => `${n.ComputeNodeId} ${n.ComputeNodeState}`)
@@ -140,14 +154,14 @@ async function main(): Promise<void> {
       },
       60_000,
     );
-    const runs = (await (await fetch(`${gateway}/_local/invocations?function=node-abnormal`)).json()) as Json[];
-    say(`  node-abnormal ran ${runs.length} time(s) from the topic; the env is back to its desired healthy capacity`);
+    const runs = (await (await fetch(`${local}/_local/invocations?function=node-abnormal`)).json()) as Json[];
+    say(`  node-abnormal ran ${runs.length} time(s), pushed by the topic to its URL; the env is back to its desired healthy capacity`);
 
     say("\n7. Produce a cost report for today so far (the daily timer, fired on demand with a window)");
     const now = new Date();
     const from = new Date(now.getTime() - 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const to = new Date(now.getTime() + 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const res = await fetch(`${gateway}/_local/functions/cost-report/invoke`, {
+    const res = await fetch(`${local}/_local/functions/cost-report/invoke`, {
       method: "POST",
       body: JSON.stringify({ Type: "Timer", TriggerName: "daily-cost", Time: now.toISOString().replace(/\.\d{3}Z$/, "Z"), Message: JSON.stringify({ from, to }) }),
     });
@@ -157,7 +171,7 @@ async function main(): Promise<void> {
     say(`  (locally, cos://<bucket-appid>.cos.<region>.myqcloud.com/<key> is the file ${join(dataDir, "emulator-data", "cos")}/<bucket-appid>/<key>)`);
 
     say("\n8. Clean up: delete the tour's environment (its nodes are destroyed first)");
-    const deleted = await fetch(`${gateway}/envs/${envId}?force=true`, { method: "DELETE", headers });
+    const deleted = await fetch(urlFor(`/envs/${envId}?force=true`), { method: "DELETE", headers });
     say(`  DELETE /envs/${envId} → ${deleted.status}`);
     say("\nDone.");
   } finally {

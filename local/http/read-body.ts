@@ -1,4 +1,4 @@
-// Reads a request body up to `max` bytes (the emulator and the local gateway share it).
+// Reads a request body up to `max` bytes (the emulator and the local function URLs share it).
 import type { IncomingMessage } from "node:http";
 
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {

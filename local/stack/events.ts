@@ -3,7 +3,6 @@
 // Shapes follow ../shared/batch-facts.md §8 and the captured-style fixtures under test/fixtures:
 // lower-case headers, `identity: {}`, query values that are a string, an array or `true`.
 import { randomUUID } from "node:crypto";
-import type { ApigwTrigger } from "./serverless-config";
 
 /** Account id the local stack pretends to be (CMQ topicOwner, TENCENTCLOUD_APPID). */
 export const LOCAL_APPID = 1250000000;
@@ -70,29 +69,33 @@ function bodyOf(buf: Buffer): { body: string; base64: boolean } {
   }
 }
 
-/** Matches `/jobs/{JobId}` against `/jobs/job-1`; undefined when it does not match. */
-export function matchTemplate(template: string, path: string): Record<string, string> | undefined {
-  const a = template.split("/").filter(Boolean);
-  const b = path.split("/").filter(Boolean);
-  if (a.length !== b.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < a.length; i++) {
-    const seg = a[i]!;
-    const m = /^\{(.+)\}$/.exec(seg);
-    if (m) params[m[1]!] = decode(b[i]!);
-    else if (seg !== b[i]) return undefined;
-  }
-  return params;
+/** What an API Gateway event says about its API: the route's path template and the stage. */
+export interface ApigwRoute {
+  /** requestContext.path: the API's path (a template such as `/jobs/{JobId}` behind a real gateway). */
+  path: string;
+  stage: string;
+  serviceId?: string;
 }
 
-export function apigwEvent(req: HttpRequestInfo, route: ApigwTrigger, pathParameters: Record<string, string>): Record<string, unknown> {
+/**
+ * The API Gateway shape of a request to a local Function URL (`x-local-event-shape: apigw`): no
+ * route table exists any more, so requestContext.path is the request's path (stage stripped) and
+ * the stage is the path's leading stage segment, else `release`.
+ */
+export function apigwRouteOf(path: string): { route: ApigwRoute; path: string } {
+  const m = /^\/(release|prepub|test)(\/.*)?$/.exec(path);
+  const stripped = m ? (m[2] ?? "/") : path;
+  return { route: { path: stripped, stage: m?.[1] ?? "release" }, path: stripped };
+}
+
+export function apigwEvent(req: HttpRequestInfo, route: ApigwRoute, pathParameters: Record<string, string> = {}): Record<string, unknown> {
   const { queryString, queryStringParameters } = parseQuery(req.rawQuery);
   const { body, base64 } = bodyOf(req.body);
   return {
     requestContext: {
       serviceId: route.serviceId ?? LOCAL_SERVICE_ID,
       path: route.path,
-      httpMethod: route.method === "ANY" ? req.method : route.method,
+      httpMethod: req.method,
       requestId: req.requestId,
       identity: {},
       sourceIp: req.sourceIp,
@@ -147,6 +150,23 @@ export function cmqEvent(args: { topic: string; subscription: string; msgBody: s
         },
       },
     ],
+  };
+}
+
+/**
+ * The body a CMQ topic POSTs to a subscribed HTTP endpoint, JSON format (TDMQ for CMQ, "HTTP
+ * Endpoint Subscription", doc 1111/46529: the documented sample
+ * `{"TopicOwner":100015036,"topicName":…,"subscriptionName":…,"msgId":…,"msgBody":…,"publishTime":11203432}`,
+ * sent as text/plain with x-cmq-request-id, x-cmq-message-id, x-cmq-message-tag headers).
+ */
+export function cmqPushBody(args: { topic: string; subscription: string; msgBody: string; msgId: string; now?: Date }): Record<string, unknown> {
+  return {
+    TopicOwner: LOCAL_APPID,
+    topicName: args.topic,
+    subscriptionName: args.subscription,
+    msgId: args.msgId,
+    msgBody: args.msgBody,
+    publishTime: Math.floor((args.now ?? new Date()).getTime() / 1000),
   };
 }
 

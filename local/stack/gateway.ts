@@ -1,25 +1,28 @@
-// The local API Gateway: every `apigw` event in serverless.yml becomes a route; a request
-// becomes the SCF API Gateway event (or, with `x-local-event-shape: function-url` or
-// LOCAL_HTTP_EVENT=function-url, the Function URL event) and the function's integrated
-// response becomes the HTTP answer. A leading stage segment (`/release/jobs`) is accepted
-// like the gateway's default domain serves it. Paths under /_local/ are the stack's own API.
+// Local Function URLs: each function with a URL (`url: true`, or a `cmq` event) gets an HTTP
+// listener of its own, standing for its Function URL (in the cloud each is a host of its own and
+// every path reaches the function unchanged; the function routes by path itself). A request
+// becomes the Function URL event (or, with `x-local-event-shape: apigw` or LOCAL_HTTP_EVENT=apigw,
+// the API Gateway event) and the function's integrated response becomes the HTTP answer. Paths
+// under /_local/ are the stack's own API, served on every listener.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { apigwEvent, functionUrlEvent, type HttpEventShape, type HttpRequestInfo, httpResponseFrom, matchTemplate } from "./events";
-import type { Invoker } from "./invoker";
-import type { ApigwTrigger, FunctionConfig } from "./serverless-config";
 import { readBody } from "../http/read-body";
+import { apigwEvent, apigwRouteOf, functionUrlEvent, type HttpEventShape, type HttpRequestInfo, httpResponseFrom } from "./events";
+import type { InvocationSource, Invoker } from "./invoker";
+import type { FunctionConfig } from "./serverless-config";
 
-/** API Gateway's request size limit for SCF integrations is larger; SCF's sync invoke payload cap is 6 MB. */
+/** SCF's sync invoke payload cap is 6 MB. */
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
-export interface Route {
-  fn: FunctionConfig;
-  trigger: ApigwTrigger;
-}
+/**
+ * Set by the local topic bus on its pushes: the trigger name and the attempt, so the invocation is
+ * recorded as a `cmq` delivery. Removed from the event the function gets.
+ */
+export const LOCAL_TRIGGER_HEADER = "x-local-trigger";
+export const LOCAL_ATTEMPT_HEADER = "x-local-attempt";
 
-export interface GatewayOptions {
-  functions: readonly FunctionConfig[];
+export interface FunctionUrlOptions {
+  fn: FunctionConfig;
   invoker: Invoker;
   defaultShape: HttpEventShape;
   /** Handles `/_local/…`; the body is already read. */
@@ -27,42 +30,11 @@ export interface GatewayOptions {
   log(line: string): void;
 }
 
-export function routesOf(functions: readonly FunctionConfig[]): Route[] {
-  const routes: Route[] = [];
-  for (const fn of functions) for (const t of fn.triggers) if (t.kind === "apigw") routes.push({ fn, trigger: t });
-  // Literal segments win over parameters: /jobs/openapi before /jobs/{JobId}.
-  const weight = (r: Route) =>
-    r.trigger.path
-      .split("/")
-      .filter(Boolean)
-      .map((s) => (s.startsWith("{") ? "1" : "0"))
-      .join("");
-  return routes.sort((a, b) => weight(a).localeCompare(weight(b)));
-}
-
-export function findRoute(routes: readonly Route[], method: string, path: string): { route: Route; params: Record<string, string>; path: string } | { allowed: string[] } | undefined {
-  const candidates = [path];
-  const stageless = /^\/(release|prepub|test)(\/.*)?$/.exec(path);
-  if (stageless) candidates.push(stageless[2] ?? "/");
-  const allowed = new Set<string>();
-  for (const p of candidates) {
-    for (const r of routes) {
-      if (p !== path && stageless?.[1] !== r.trigger.stage) continue;
-      const params = matchTemplate(r.trigger.path, p);
-      if (!params) continue;
-      if (r.trigger.method === "ANY" || r.trigger.method === method) return { route: r, params, path: p };
-      allowed.add(r.trigger.method);
-    }
-  }
-  return allowed.size > 0 ? { allowed: [...allowed] } : undefined;
-}
-
-export function createGateway(opts: GatewayOptions): Server {
-  const routes = routesOf(opts.functions);
+export function createFunctionUrlServer(opts: FunctionUrlOptions): Server {
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
-      opts.log(`gateway: ${(e as Error).stack ?? e}`);
-      if (!res.headersSent) sendJson(res, 500, { message: "local gateway error" });
+      opts.log(`${opts.fn.name} URL: ${(e as Error).stack ?? e}`);
+      if (!res.headersSent) sendJson(res, 500, { message: "local function URL error" });
       else res.end();
     });
   });
@@ -78,23 +50,30 @@ export function createGateway(opts: GatewayOptions): Server {
     }
     if (url.pathname === "/_local" || url.pathname.startsWith("/_local/")) return opts.local(req, res, url, body);
     const method = (req.method ?? "GET").toUpperCase();
-    const found = findRoute(routes, method, url.pathname);
-    if (!found) return sendJson(res, 404, { message: `There is no api match ${method} ${url.pathname}` });
-    if ("allowed" in found) return sendJson(res, 404, { message: `There is no api match ${method} ${url.pathname} (routed methods: ${found.allowed.join(", ")})` });
     const requestId = randomUUID();
+    const headers = lowerHeaders(req);
+    const busTrigger = headers[LOCAL_TRIGGER_HEADER];
+    const attempt = Number(headers[LOCAL_ATTEMPT_HEADER] ?? 1);
+    delete headers[LOCAL_TRIGGER_HEADER];
+    delete headers[LOCAL_ATTEMPT_HEADER];
     const info: HttpRequestInfo = {
       method,
-      path: found.path,
+      path: url.pathname,
       rawQuery: url.search.slice(1),
-      headers: lowerHeaders(req),
+      headers,
       body,
       sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
       requestId,
     };
-    const shapeHeader = info.headers["x-local-event-shape"];
+    const shapeHeader = headers["x-local-event-shape"];
     const shape: HttpEventShape = shapeHeader === "function-url" || shapeHeader === "apigw" ? shapeHeader : opts.defaultShape;
-    const event = shape === "function-url" ? functionUrlEvent(info) : apigwEvent(info, found.route.trigger, found.params);
-    const out = await opts.invoker.sync(found.route.fn.name, event, { source: shape, trigger: found.route.trigger.name, requestId });
+    let event: Record<string, unknown>;
+    if (shape === "apigw") {
+      const { route, path } = apigwRouteOf(info.path);
+      event = apigwEvent({ ...info, path }, route);
+    } else event = functionUrlEvent(info);
+    const source: InvocationSource = busTrigger ? "cmq" : shape;
+    const out = await opts.invoker.sync(opts.fn.name, event, { source, trigger: busTrigger ?? "url", requestId }, Number.isInteger(attempt) && attempt > 0 ? attempt : 1);
     const base = { "x-api-requestid": requestId };
     if (!out.ok) {
       const status = out.kind === "timeout" ? 504 : 502;
@@ -102,9 +81,9 @@ export function createGateway(opts: GatewayOptions): Server {
     }
     const http = httpResponseFrom(out.value, requestId);
     if ("invalid" in http) return sendJson(res, 502, { errorCode: 403, errorMessage: http.invalid }, base);
-    const headers: Record<string, string> = { ...http.headers, ...base, "content-length": String(http.body.length) };
-    delete headers["transfer-encoding"];
-    res.writeHead(http.statusCode, headers);
+    const answer: Record<string, string> = { ...http.headers, ...base, "content-length": String(http.body.length) };
+    delete answer["transfer-encoding"];
+    res.writeHead(http.statusCode, answer);
     res.end(method === "HEAD" ? undefined : http.body);
   }
 

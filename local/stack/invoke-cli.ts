@@ -1,9 +1,10 @@
 // `npm run invoke -- <name> [--event file.json] [--trigger <trigger name>]`
-// Invokes a function synchronously and prints what it returned. When a stack is running (on PORT,
-// default 3000) the call goes through it; otherwise a one-off stack (no gateway port, no timers, no
-// demo env) is started on LOCAL_DATA_DIR for the call and stopped after. Without --event, the
-// function gets the default event of its (first, or named) trigger: a Timer event for
-// cost-report, a CMQ node event for node-abnormal, an API Gateway GET for the HTTP functions.
+// Invokes a function synchronously and prints what it returned. When a stack is running (its first
+// function URL on PORT, default 3000, serves /_local/) the call goes through it; otherwise a one-off
+// stack (free ports, no timers, no demo env) is started on LOCAL_DATA_DIR for the call and stopped
+// after. Without --event, the function gets the default event of its (first, or named) trigger: a
+// Timer event for cost-report, a CMQ trigger event for node-abnormal (the legacy shape it still
+// accepts), a Function URL GET for jobs and envs (`--trigger url` for any function with a URL).
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

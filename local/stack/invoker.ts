@@ -1,5 +1,5 @@
-// Invocations, sync and async, as SCF does them. Sync (API Gateway, on-demand invoke): one
-// attempt, the caller gets the outcome. Async (CMQ topic, timer) follows SCF's default async
+// Invocations, sync and async, as SCF does them. Sync (Function URL, on-demand invoke): one
+// attempt, the caller gets the outcome. Async (timer; the topic bus's HTTP pushes) follows SCF's default async
 // policy: the first attempt plus 2 retries (here after 1 s and 2 s by default; SCF waits
 // longer), then the event is appended to `<LOCAL_DATA_DIR>/dead-letter.jsonl` and logged.
 // Every invocation is recorded (GET /_local/invocations).
@@ -82,22 +82,34 @@ export class Invoker {
 
   /** Fire and forget with SCF's async retry policy; resolves when delivered or dead-lettered. */
   async(fn: string, event: unknown, meta: InvokeMeta): Promise<void> {
+    return this.retrying(fn, event, meta, async (attempt) => {
+      const out = await this.sync(fn, event, { ...meta, requestId: randomUUID() }, attempt);
+      return out.ok ? undefined : `${out.error.errorType}: ${out.error.errorMessage}`;
+    });
+  }
+
+  /**
+   * Runs `attempt` (which answers undefined when delivered, else why not) with SCF's async retry
+   * policy: the first attempt plus `retries`, with backoff; then `event` goes to the dead-letter
+   * file. Resolves when delivered or dead-lettered. The topic bus's HTTP pushes use it too.
+   */
+  retrying(fn: string, event: unknown, meta: InvokeMeta, attempt: (n: number) => Promise<string | undefined>): Promise<void> {
     const what = meta.what ?? `${meta.source} event`;
     const attempts: string[] = [];
-    const run = async (attempt: number): Promise<void> => {
-      const out = await this.sync(fn, event, { ...meta, requestId: randomUUID() }, attempt);
-      if (out.ok) {
-        if (attempt > 1) this.opts.log(`${fn}: ${what} succeeded on attempt ${attempt}`);
+    const run = async (n: number): Promise<void> => {
+      const error = await attempt(n).catch((e: unknown) => `${(e as Error)?.name ?? "Error"}: ${(e as Error)?.message ?? String(e)}`);
+      if (error === undefined) {
+        if (n > 1) this.opts.log(`${fn}: ${what} succeeded on attempt ${n}`);
         return;
       }
-      attempts.push(`${out.error.errorType}: ${out.error.errorMessage}`);
-      if (attempt <= this.opts.retries && !this.closed) {
-        const delay = this.opts.retryBaseMs * 2 ** (attempt - 1);
-        this.opts.log(`${fn}: ${what} failed (attempt ${attempt}/${this.opts.retries + 1}: ${out.error.errorMessage}); retrying in ${delay} ms`);
+      attempts.push(error);
+      if (n <= this.opts.retries && !this.closed) {
+        const delay = this.opts.retryBaseMs * 2 ** (n - 1);
+        this.opts.log(`${fn}: ${what} failed (attempt ${n}/${this.opts.retries + 1}: ${error}); retrying in ${delay} ms`);
         return new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             this.retryTimers.delete(timer);
-            run(attempt + 1).then(resolve);
+            run(n + 1).then(resolve);
           }, delay);
           this.retryTimers.set(timer, () => {
             this.deadLetter(fn, meta, what, event, attempts, "the local stack stopped before the retries ran");
@@ -105,7 +117,7 @@ export class Invoker {
           });
         });
       }
-      this.deadLetter(fn, meta, what, event, attempts, this.closed ? "the local stack stopped" : `gave up after ${attempt} attempts`);
+      this.deadLetter(fn, meta, what, event, attempts, this.closed ? "the local stack stopped" : `gave up after ${n} attempts`);
     };
     const p = run(1);
     this.inflight.add(p);

@@ -1,7 +1,11 @@
-// serverless.yml, read the way the local stack needs it: parsed with `yaml`, validated with zod,
-// `${env:NAME}` / `${env:NAME, 'fallback'}` resolved like Serverless v3 does (an unset variable
-// without a fallback is an error). The framework and the plugin are never loaded: they phone
-// home at start and abort offline. Every error names the file, the line and the field.
+// serverless.yml, read the way the local stack and the deploy need it: parsed with `yaml`, validated
+// with zod, `${env:NAME}` / `${env:NAME, 'fallback'}` resolved like Serverless v3 does (an unset
+// variable without a fallback is an error). The Serverless Framework is never loaded: the file
+// only keeps its shape. Every error names the file, the line and the field.
+//
+// Triggers: `url: true` on a function = a Function URL (SCF trigger type `http`; the function
+// routes by path itself); `cmq` (a topic the function is pushed to over HTTP, so it implies a
+// URL) and `timer`. `apigw` events are refused: SCF creates no API Gateway triggers any more.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
@@ -16,18 +20,6 @@ export class ServerlessConfigError extends Error {
     super(message);
     this.name = "ServerlessConfigError";
   }
-}
-
-export interface ApigwTrigger {
-  kind: "apigw";
-  name: string;
-  enabled: true;
-  method: string;
-  /** The API's path as configured, e.g. `/jobs/{JobId}`. */
-  path: string;
-  stage: string;
-  serviceId?: string;
-  line: number;
 }
 
 export interface CmqTrigger {
@@ -49,7 +41,7 @@ export interface TimerTrigger {
   line: number;
 }
 
-export type Trigger = ApigwTrigger | CmqTrigger | TimerTrigger;
+export type Trigger = CmqTrigger | TimerTrigger;
 
 export interface FunctionConfig {
   /** Key under `functions:`, e.g. `jobs`. */
@@ -57,6 +49,12 @@ export interface FunctionConfig {
   /** The deployed SCF name, `<service>-<stage>-<name>`. */
   scfName: string;
   handler: string;
+  /** serverless.yml `description`, "" when absent. */
+  description: string;
+  /** The function's execution role: its own `role`, else `provider.role`. */
+  role: string | undefined;
+  /** Whether it has a Function URL: `url: true`, or a cmq event (the topic pushes to the URL). */
+  url: boolean;
   /** Absolute path of the file the handler names inside the unpacked artifact (`dist/jobs/index.js`). */
   entryFile: string;
   handlerExport: string;
@@ -77,6 +75,8 @@ export interface StackConfig {
   stage: string;
   region: string;
   runtime: string;
+  /** `provider.namespace`, default "default" (the SCF namespace). */
+  namespace: string;
   functions: FunctionConfig[];
 }
 
@@ -93,30 +93,12 @@ const VARIABLES = z.record(
 );
 const ENVIRONMENT = z.object({ variables: VARIABLES.default({}) }).strict();
 
-const ApigwSchema = z
-  .object({
-    name: NAME,
-    parameters: z
-      .object({
-        path: z.string().regex(/^\/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})?(\/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\}))*$/, "a path like /jobs/{JobId}"),
-        httpMethod: z.enum(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"]),
-        stageName: z.enum(["test", "prepub", "release"]).default("release"),
-        serviceId: z.string().nullable().optional(),
-        integratedResponse: z.literal(true, { errorMap: () => ({ message: "the functions answer {statusCode, headers, body}: integratedResponse must be true" }) }),
-        enableCORS: z.boolean().optional(),
-        serviceTimeout: z.number().int().min(1).max(1800).optional(),
-      })
-      .strict(),
-  })
-  .strict();
-
 const CmqSchema = z
   .object({
     name: NAME,
     parameters: z.object({ name: z.string().min(1).max(64), enable: z.boolean().default(true) }).strict(),
   })
-  .strict()
-  .refine((c) => c.name === c.parameters.name, { message: "the plugin requires the cmq trigger name to equal the topic name", path: ["name"] });
+  .strict();
 
 const TimerSchema = z
   .object({
@@ -131,15 +113,29 @@ const TimerSchema = z
   })
   .strict();
 
+export const APIGW_REFUSED =
+  "API Gateway triggers can no longer be created (SCF: none new since 2024-07-01): give the function `url: true`, its routes are in code";
+
 const EventSchema = z
-  .object({ apigw: ApigwSchema.optional(), cmq: CmqSchema.optional(), timer: TimerSchema.optional() })
+  .object({
+    apigw: z.unknown().superRefine((_v, ctx) => ctx.addIssue({ code: z.ZodIssueCode.custom, message: APIGW_REFUSED })).optional(),
+    cmq: CmqSchema.optional(),
+    timer: TimerSchema.optional(),
+  })
   .strict()
-  .refine((e) => Object.keys(e).length === 1, { message: "each event is exactly one of apigw, cmq or timer" });
+  .refine((e) => Object.keys(e).length === 1, { message: "each event is exactly one of cmq or timer" });
+
+/** `url: true`, or `url: {}` (a Function URL with the defaults). */
+const UrlSchema = z.union([z.boolean(), z.object({}).strict().transform(() => true)], {
+  errorMap: () => ({ message: "url is true (the function gets a Function URL) or an empty object" }),
+});
 
 const FunctionSchema = z
   .object({
     handler: z.string().regex(/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, "a handler looks like index.main_handler"),
     description: z.string().max(1000).optional(),
+    role: z.string().min(1).optional(),
+    url: UrlSchema.optional(),
     runtime: z.enum(RUNTIMES).optional(),
     memorySize: MEMORY.optional(),
     timeout: TIMEOUT.optional(),
@@ -158,12 +154,15 @@ const ConfigSchema = z
         runtime: z.enum(RUNTIMES),
         region: z.string().regex(/^[a-z]{2}-[a-z]+(-[a-z]+)?$/, "a region like ap-guangzhou").default("ap-guangzhou"),
         stage: NAME.default("dev"),
+        namespace: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, "an SCF namespace: letters, digits, _ and -").default("default"),
+        role: z.string().min(1).optional(),
         memorySize: MEMORY.default(128),
         timeout: TIMEOUT.default(3),
         environment: ENVIRONMENT.optional(),
       })
       .passthrough(),
-    plugins: z.array(z.string()).refine((p) => p.includes("serverless-tencent-scf"), "plugins must include serverless-tencent-scf"),
+    // Not used: the file is never handed to the framework. Any list is accepted.
+    plugins: z.array(z.string()).optional(),
     package: z.object({ individually: z.boolean().optional() }).passthrough().optional(),
     functions: z.record(NAME, FunctionSchema).refine((f) => Object.keys(f).length > 0, "at least one function"),
   })
@@ -250,7 +249,6 @@ export function parseServerlessConfig(text: string, opts: { file: string; env?: 
   }
   const cfg = parsed.data;
   const providerVars = cfg.provider.environment?.variables ?? {};
-  const routes = new Map<string, { fn: string; path: Array<string | number> }>();
   const functions: FunctionConfig[] = [];
 
   for (const [name, fn] of Object.entries(cfg.functions)) {
@@ -264,24 +262,7 @@ export function parseServerlessConfig(text: string, opts: { file: string; env?: 
     const seen = new Set<string>();
     for (const [i, ev] of fn.events.entries()) {
       const evAt = [...at, "events", i];
-      if (ev.apigw) {
-        const p = ev.apigw.parameters;
-        const key = `${p.httpMethod} ${p.path.replace(/\{[^}]+\}/g, "{}")}`;
-        const clash = routes.get(key) ?? (p.httpMethod === "ANY" ? undefined : routes.get(`ANY ${p.path.replace(/\{[^}]+\}/g, "{}")}`));
-        if (clash) fail([...evAt, "apigw", "parameters", "path"], `${p.httpMethod} ${p.path} is already routed to ${clash.fn} (line ${lineOf(clash.path)})`);
-        routes.set(key, { fn: name, path: [...evAt, "apigw", "parameters", "path"] });
-        add(ev.apigw.name, [...evAt, "apigw", "name"]);
-        triggers.push({
-          kind: "apigw",
-          name: ev.apigw.name,
-          enabled: true,
-          method: p.httpMethod,
-          path: p.path,
-          stage: p.stageName,
-          ...(p.serviceId ? { serviceId: p.serviceId } : {}),
-          line: lineOf(evAt),
-        });
-      } else if (ev.cmq) {
+      if (ev.cmq) {
         add(ev.cmq.name, [...evAt, "cmq", "name"]);
         triggers.push({ kind: "cmq", name: ev.cmq.name, enabled: ev.cmq.parameters.enable, topic: ev.cmq.parameters.name, line: lineOf(evAt) });
       } else if (ev.timer) {
@@ -308,6 +289,9 @@ export function parseServerlessConfig(text: string, opts: { file: string; env?: 
       name,
       scfName,
       handler: fn.handler,
+      description: fn.description ?? "",
+      role: fn.role ?? cfg.provider.role,
+      url: fn.url === true || triggers.some((t) => t.kind === "cmq"),
       entryFile: join(codeDir, `${fn.handler.slice(0, dot)}.js`),
       handlerExport: fn.handler.slice(dot + 1),
       artifact,
@@ -325,7 +309,15 @@ export function parseServerlessConfig(text: string, opts: { file: string; env?: 
     }
   }
 
-  return { file, service: cfg.service, stage: cfg.provider.stage, region: cfg.provider.region, runtime: cfg.provider.runtime, functions };
+  return {
+    file,
+    service: cfg.service,
+    stage: cfg.provider.stage,
+    region: cfg.provider.region,
+    runtime: cfg.provider.runtime,
+    namespace: cfg.provider.namespace,
+    functions,
+  };
 }
 
 function formatPath(path: ReadonlyArray<string | number>): string {

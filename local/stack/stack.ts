@@ -1,21 +1,21 @@
 // The local stack: the Batch emulator (its own process), one process pool per function (the built bundles),
-// the gateway, the topic bus and the timers, all wired from serverless.yml.
+// one local Function URL per function that has one, the topic bus and the timers, all wired from serverless.yml.
 import { existsSync, mkdirSync } from "node:fs";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { emulatorOptionsFromEnv } from "../emulator/options";
 import { type EmulatorProcess, startEmulatorProcess } from "../emulator/process";
 import { ensureDemoEnv, nodeProgress } from "./demo-env";
-import { apigwEvent, cmqEvent, type HttpEventShape, LOCAL_APPID, sampleNodeEventBody, timerEvent } from "./events";
+import { cmqEvent, functionUrlEvent, type HttpEventShape, LOCAL_APPID, sampleNodeEventBody, timerEvent } from "./events";
 import { FunctionPool, type InvokeOutcome } from "./function-pool";
-import { createGateway, routesOf, sendJson } from "./gateway";
+import { createFunctionUrlServer, sendJson } from "./gateway";
 import { type InvocationSource, Invoker } from "./invoker";
 import { ensureLocalApiKey, type LocalKey } from "./local-state";
 import { type FunctionConfig, loadServerlessConfig, type StackConfig, type Trigger } from "./serverless-config";
 import { startTimers } from "./timers";
-import { createTopicBus, type TopicBus } from "./topic-bus";
+import { createTopicBus, pushTokenFrom, type TopicBus } from "./topic-bus";
 
 export interface StackOptions {
   /** Repository root (where serverless.yml and dist/ live). */
@@ -23,7 +23,7 @@ export interface StackOptions {
   env: NodeJS.ProcessEnv;
   /** Human-readable lines (the stack's own messages and the functions' output). */
   print(line: string): void;
-  /** Gateway port; 0 = a free port. Default PORT or 3000. */
+  /** Port of the first function URL (the next ones take port+1, …); 0 = free ports. Default PORT or 3000. */
   port?: number;
   /** Skip the demo env (the invoke CLI's one-off stack). */
   demoEnv?: boolean;
@@ -32,7 +32,13 @@ export interface StackOptions {
 
 export interface Stack {
   config: StackConfig;
-  gatewayUrl: string;
+  /**
+   * Function name → its local Function URL (`http://127.0.0.1:<port>`), for every function with a
+   * URL, in serverless.yml order. Each listener also serves the stack's own API under /_local/.
+   */
+  functionUrls: Record<string, string>;
+  /** Where the stack's own API is printed: the first function URL (any of them serves /_local/). */
+  localApiUrl: string;
   /** The emulator, in a process of its own. */
   emulator: EmulatorProcess;
   emulatorDataDir: string;
@@ -56,6 +62,9 @@ export interface Stack {
 }
 
 export class StackError extends Error {}
+
+/** What `invoke` sends a URL-only function by default: a Function URL GET of its main collection. */
+const DEFAULT_HTTP_PATHS: Readonly<Record<string, string>> = { jobs: "/jobs", envs: "/envs", "cost-report": "/costs" };
 
 /**
  * Values the stack uses for serverless.yml's `${env:…}` when the environment does not set them,
@@ -94,13 +103,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     output: (line) => print(`emulator: ${line}`),
   });
 
+  // The secret path segment of the topic's pushes (node-abnormal checks it as CMQ_PUSH_TOKEN).
+  const pushToken = pushTokenFrom(env);
   const pools = new Map<string, FunctionPool>();
   const maxInstances = Number(env.LOCAL_MAX_INSTANCES || 4);
   for (const fn of config.functions) {
     pools.set(
       fn.name,
       new FunctionPool(fn, {
-        env: functionEnv(fn, { region, emulatorUrl: emulator.url, cred, cosDir: join(emulatorDataDir, "cos"), parent: env }),
+        env: functionEnv(fn, { region, emulatorUrl: emulator.url, cred, cosDir: join(emulatorDataDir, "cos"), parent: env, cmqPushToken: pushToken }),
         region,
         appId: String(LOCAL_APPID),
         uin: "100000000001",
@@ -117,9 +128,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     deadLetterFile: join(dataDir, "dead-letter.jsonl"),
     log: (line) => print(`stack: ${line}`),
   });
-  bus = createTopicBus(config.functions, invoker, (line) => print(`stack: ${line}`));
+  const functionUrls: Record<string, string> = {};
+  bus = createTopicBus(config.functions, { invoker, urlOf: (fn) => functionUrls[fn], token: pushToken, log: (line) => print(`stack: ${line}`) });
   const closers: Array<() => Promise<void>> = [];
-  let gateway: Server | undefined;
   let timers: ReturnType<typeof startTimers> | undefined;
   let demoEnvId: string | undefined;
   const port = createTencentBatch({ region, endpoint: emulator.url, credentials: () => cred, retry: { maxAttempts: 3, baseMs: 100, capMs: 500 } });
@@ -128,16 +139,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const defaultEvent = (name: string, triggerName?: string): unknown => {
     const fn = fnByName(name);
     if (!fn) throw new StackError(`no function ${name}`);
+    if (triggerName === "url" || (!triggerName && fn.triggers.length === 0 && fn.url)) return httpDefaultEvent(fn);
     const trigger: Trigger | undefined = triggerName ? fn.triggers.find((t) => t.name === triggerName) : fn.triggers[0];
-    if (!trigger) throw new StackError(triggerName ? `${name} has no trigger ${triggerName}` : `${name} has no trigger; send an event`);
+    if (!trigger) throw new StackError(triggerName ? `${name} has no trigger ${triggerName}${fn.url ? " (url: its Function URL)" : ""}` : `${name} has no trigger; send an event`);
     if (trigger.kind === "timer") return timerEvent({ triggerName: trigger.name, message: trigger.message, time: new Date() });
     if (trigger.kind === "cmq") {
       return cmqEvent({ topic: trigger.topic, subscription: fn.name, msgBody: sampleNodeEventBody({ envId: demoEnvId ?? "env-00000000", nodeId: "node-00000000", region }) });
     }
-    const path = trigger.path.replace(/\{([^}]+)\}/g, (_m, p: string) => (p === "JobId" ? "job-00000000" : p === "EnvId" ? (demoEnvId ?? "env-00000000") : "example"));
+    return httpDefaultEvent(fn);
+  };
+  /** A Function URL GET of the function's main collection, carrying the local key. */
+  const httpDefaultEvent = (fn: FunctionConfig): unknown => {
     const headers: Record<string, string> = { accept: "application/json", host: "127.0.0.1", "user-agent": "batch-scf-local-invoke" };
     if (localKey) headers.authorization = `Bearer ${localKey.key}`;
-    return apigwEvent({ method: trigger.method === "ANY" ? "GET" : trigger.method, path, rawQuery: "", headers, body: Buffer.alloc(0), sourceIp: "127.0.0.1", requestId: "local-invoke" }, trigger, {});
+    return functionUrlEvent({ method: "GET", path: DEFAULT_HTTP_PATHS[fn.name] ?? "/", rawQuery: "", headers, body: Buffer.alloc(0), sourceIp: "127.0.0.1", requestId: "local-invoke" });
   };
   const invoke = async (name: string, event?: unknown, o: { trigger?: string } = {}): Promise<InvokeOutcome> => {
     const fn = fnByName(name);
@@ -157,26 +172,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   try {
     await Promise.all([...pools.values()].map((p) => p.warm()));
-    const shape: HttpEventShape = env.LOCAL_HTTP_EVENT === "function-url" ? "function-url" : "apigw";
-    gateway = createGateway({
-      functions: config.functions,
-      invoker,
-      defaultShape: shape,
-      log: (line) => print(`stack: ${line}`),
-      local: (req, res, url, body) => localApi(req, res, url, body),
-    });
-    const gw = gateway;
-    await new Promise<void>((ok, fail) => {
-      gw.once("error", fail);
-      gw.listen(opts.port ?? Number(env.PORT ?? 3000), "127.0.0.1", () => ok());
-    });
-    closers.push(
-      () =>
-        new Promise<void>((r) => {
-          gw.close(() => r());
-          gw.closeAllConnections();
-        }),
-    );
+    const shape: HttpEventShape = env.LOCAL_HTTP_EVENT === "apigw" ? "apigw" : "function-url";
+    const basePort = opts.port ?? Number(env.PORT ?? 3000);
+    for (const [i, fn] of config.functions.filter((f) => f.url).entries()) {
+      const server = createFunctionUrlServer({ fn, invoker, defaultShape: shape, log: (line) => print(`stack: ${line}`), local: (req, res, url, body) => localApi(req, res, url, body) });
+      closers.push(
+        () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
+      );
+      await new Promise<void>((ok, fail) => {
+        server.once("error", fail);
+        server.listen(basePort === 0 ? 0 : basePort + i, "127.0.0.1", () => ok());
+      });
+      functionUrls[fn.name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    if (Object.keys(functionUrls).length === 0) throw new StackError("no function has a URL (url: true): the stack would have no listener for its own API");
     if (opts.timers !== false) timers = startTimers(config.functions, invoker);
     if (opts.demoEnv !== false) {
       const topic = config.functions.find((f) => f.name === "node-abnormal")?.triggers.find((t) => t.kind === "cmq") ?? config.functions.flatMap((f) => f.triggers).find((t) => t.kind === "cmq");
@@ -188,7 +201,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     throw e;
   }
 
-  const gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  const localApiUrl = Object.values(functionUrls)[0]!;
   const timerHandle = timers ?? { list: () => [], stop: () => {} };
 
   function functionNode(): Record<string, string | null> {
@@ -200,9 +213,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const method = req.method ?? "GET";
     if (parts.length === 0 && method === "GET") {
       return sendJson(res, 200, {
-        gateway: gatewayUrl,
+        functionUrls,
         emulator: emulator.url,
-        routes: routesOf(config.functions).map((r) => `${r.trigger.method} ${r.trigger.path} → ${r.fn.name}`),
         topics: Object.fromEntries(bus?.topics() ?? []),
         timers: timerHandle.list().map((t) => ({ function: t.function, trigger: t.trigger.name, cron: t.trigger.cronExpression, next: t.next?.toISOString() })),
         demoEnvId,
@@ -218,7 +230,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return sendJson(res, 202, { published: true, subscribers: bus?.subscribers(decodeURIComponent(parts[1])) ?? [] });
     }
     if (parts[0] === "functions" && parts.length === 1 && method === "GET") {
-      return sendJson(res, 200, config.functions.map((f) => ({ name: f.name, scfName: f.scfName, handler: f.handler, timeout: f.timeout, memorySize: f.memorySize, triggers: f.triggers.map((t) => (t.kind === "timer" ? { ...t, cron: undefined } : t)) })));
+      return sendJson(res, 200, config.functions.map((f) => ({ name: f.name, scfName: f.scfName, handler: f.handler, timeout: f.timeout, memorySize: f.memorySize, url: functionUrls[f.name] ?? null, triggers: f.triggers.map((t) => (t.kind === "timer" ? { ...t, cron: undefined } : t)) })));
     }
     if (parts[0] === "functions" && parts[1] && parts[2] === "invoke" && parts.length === 3 && method === "POST") {
       const name = decodeURIComponent(parts[1]);
@@ -247,7 +259,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let closed: Promise<void> | undefined;
   return {
     config,
-    gatewayUrl,
+    functionUrls,
+    localApiUrl,
     emulator,
     emulatorDataDir,
     emulatorSecretId: cred.secretId,
@@ -292,7 +305,7 @@ function isTimerEvent(ev: unknown): boolean {
 /** The environment SCF would give the function, pointed at the local emulator. */
 export function functionEnv(
   fn: FunctionConfig,
-  o: { region: string; emulatorUrl: string; cred: { secretId: string; secretKey: string }; cosDir: string; parent: NodeJS.ProcessEnv },
+  o: { region: string; emulatorUrl: string; cred: { secretId: string; secretKey: string }; cosDir: string; parent: NodeJS.ProcessEnv; cmqPushToken?: string },
 ): Record<string, string> {
   const out: Record<string, string> = {};
   // Just enough of the host for a Node process to run; nothing else leaks in.
@@ -316,5 +329,7 @@ export function functionEnv(
     BATCH_ENDPOINT: o.emulatorUrl,
     LOCAL_COS_DIR: o.cosDir,
   });
+  // A topic subscriber checks the pushes' path token (deployed: set by the deploy).
+  if (o.cmqPushToken && fn.triggers.some((t) => t.kind === "cmq")) out.CMQ_PUSH_TOKEN = o.cmqPushToken;
   return out;
 }

@@ -2,14 +2,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { apigwEvent, cmqEvent, functionUrlEvent, type HttpRequestInfo, httpResponseFrom, parseQuery, timerEvent } from "../../local/stack/events";
-import { findRoute, routesOf } from "../../local/stack/gateway";
-import type { ApigwTrigger, FunctionConfig } from "../../local/stack/serverless-config";
+import { type ApigwRoute, apigwEvent, apigwRouteOf, cmqEvent, cmqPushBody, functionUrlEvent, type HttpRequestInfo, httpResponseFrom, parseQuery, timerEvent } from "../../local/stack/events";
+import { parseCmqPush } from "../../shared/triggers/cmq-push";
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "..", "fixtures", name), "utf8")) as Record<string, unknown>;
 const keys = (o: unknown) => Object.keys(o as object).sort();
 
-const jobsGet: ApigwTrigger = { kind: "apigw", name: "jobs_get", enabled: true, method: "GET", path: "/jobs/{JobId}", stage: "release", line: 1 };
+const jobsGet: ApigwRoute = { path: "/jobs/{JobId}", stage: "release" };
 const req = (over: Partial<HttpRequestInfo> = {}): HttpRequestInfo => ({
   method: "GET",
   path: "/jobs/job-n4ohivif",
@@ -77,6 +76,13 @@ describe("CMQ and timer events", () => {
     expect(ev.Records[0]!.CMQ.msgId).toMatch(/^\d+$/);
   });
 
+  it("pushes a topic message with the documented HTTP push body (JSON format), which node-abnormal reads back", () => {
+    const doc = fixture("cmq-http-push.json");
+    const body = cmqPushBody({ topic: "batch-node-events", subscription: "node-abnormal", msgBody: doc.msgBody as string, msgId: "6942316962", now: new Date(1529073799_000) });
+    expect(body).toEqual(doc);
+    expect(parseCmqPush(JSON.stringify(body)).messages[0]).toMatchObject({ msgId: "6942316962", topicName: "batch-node-events" });
+  });
+
   it("builds the Timer event with a second-precision UTC Time", () => {
     const ev = timerEvent({ triggerName: "daily-cost", message: "", time: new Date("2019-02-21T11:49:00.123Z") });
     expect(ev).toEqual({ ...fixture("timer.json"), Time: "2019-02-21T11:49:00Z" });
@@ -100,34 +106,14 @@ describe("integrated response", () => {
   });
 });
 
-describe("routing", () => {
-  const fn = (name: string, ...t: Array<[string, string]>): FunctionConfig => ({
-    name,
-    scfName: name,
-    handler: "index.main_handler",
-    entryFile: "/x.js",
-    handlerExport: "main_handler",
-    artifact: "/x.zip",
-    runtime: "Nodejs18.15",
-    memorySize: 128,
-    timeout: 3,
-    environment: {},
-    line: 1,
-    triggers: t.map(([method, path], i) => ({ kind: "apigw", name: `r${i}`, enabled: true, method, path, stage: "release", line: 1 })),
-  });
-  const routes = routesOf([fn("jobs", ["GET", "/jobs/{JobId}"], ["POST", "/jobs"]), fn("other", ["GET", "/jobs/openapi"], ["ANY", "/any/{x}"])]);
-  const hit = (method: string, path: string) => {
-    const r = findRoute(routes, method, path);
-    return r && "route" in r ? { fn: r.route.fn.name, params: r.params, path: r.path } : r;
-  };
-
-  it("prefers literal segments, fills path parameters, accepts ANY and a stage prefix", () => {
-    expect(hit("GET", "/jobs/openapi")).toEqual({ fn: "other", params: {}, path: "/jobs/openapi" });
-    expect(hit("GET", "/jobs/job-1")).toEqual({ fn: "jobs", params: { JobId: "job-1" }, path: "/jobs/job-1" });
-    expect(hit("DELETE", "/any/a%20b")).toEqual({ fn: "other", params: { x: "a b" }, path: "/any/a b".replace(" ", "%20") });
-    expect(hit("POST", "/release/jobs")).toEqual({ fn: "jobs", params: {}, path: "/jobs" });
-    expect(hit("POST", "/test/jobs")).toBeUndefined();
-    expect(hit("PUT", "/jobs")).toEqual({ allowed: ["POST"] });
-    expect(hit("GET", "/nope")).toBeUndefined();
+describe("API Gateway shape on a local Function URL", () => {
+  it("takes requestContext.path and the stage from the request: no route table exists", () => {
+    expect(apigwRouteOf("/release/jobs/job-1")).toEqual({ route: { path: "/jobs/job-1", stage: "release" }, path: "/jobs/job-1" });
+    expect(apigwRouteOf("/test")).toEqual({ route: { path: "/", stage: "test" }, path: "/" });
+    expect(apigwRouteOf("/jobs")).toEqual({ route: { path: "/jobs", stage: "release" }, path: "/jobs" });
+    expect(apigwRouteOf("/releases/x").route.stage).toBe("release");
+    const ev = apigwEvent(req({ method: "DELETE" }), apigwRouteOf("/jobs/job-1").route);
+    expect(ev.requestContext).toMatchObject({ path: "/jobs/job-1", httpMethod: "DELETE", stage: "release" });
+    expect(ev.pathParameters).toEqual({});
   });
 });

@@ -1,13 +1,14 @@
 // The stack's runtime with small stand-in bundles: function processes (env, crash, timeout,
-// init error), the gateway's HTTP ⇄ event mapping, async retries and the dead-letter file.
+// init error), a local Function URL's HTTP ⇄ event mapping, the topic bus's HTTP pushes, async
+// retries and the dead-letter file.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FunctionPool } from "../../local/stack/function-pool";
-import { createGateway, sendJson } from "../../local/stack/gateway";
+import { createFunctionUrlServer, sendJson } from "../../local/stack/gateway";
 import { Invoker } from "../../local/stack/invoker";
 import type { FunctionConfig, Trigger } from "../../local/stack/serverless-config";
 import { functionEnv } from "../../local/stack/stack";
@@ -43,7 +44,7 @@ exports.main_handler = async (event, context) => {
     headers: { "Content-Type": "application/json", "X-Custom": "yes" },
     body: JSON.stringify({
       event,
-      env: { FROM_YML: process.env.FROM_YML, PARENT_SECRET: process.env.PARENT_SECRET, TRIGGER_SRC: process.env.TRIGGER_SRC, BATCH_ENDPOINT: process.env.BATCH_ENDPOINT, SCF_FUNCTIONNAME: process.env.SCF_FUNCTIONNAME },
+      env: { FROM_YML: process.env.FROM_YML, PARENT_SECRET: process.env.PARENT_SECRET, TRIGGER_SRC: process.env.TRIGGER_SRC, BATCH_ENDPOINT: process.env.BATCH_ENDPOINT, SCF_FUNCTIONNAME: process.env.SCF_FUNCTIONNAME, CMQ_PUSH_TOKEN: process.env.CMQ_PUSH_TOKEN },
       context: { request_id: context.request_id, time_limit_in_ms: context.time_limit_in_ms, remaining: context.getRemainingTimeInMillis() },
     }),
   };
@@ -61,6 +62,9 @@ function fnConfig(name: string, entryFile: string, triggers: Trigger[], timeout 
     name,
     scfName: `svc-test-${name}`,
     handler: "index.main_handler",
+    description: "",
+    role: undefined,
+    url: true,
     entryFile,
     handlerExport: "main_handler",
     artifact: `${entryFile}.zip`,
@@ -76,11 +80,7 @@ function fnConfig(name: string, entryFile: string, triggers: Trigger[], timeout 
 const echo = fnConfig(
   "echo",
   bundle("echo", ECHO),
-  [
-    { kind: "apigw", name: "get", enabled: true, method: "GET", path: "/items/{ItemId}", stage: "release", line: 1 },
-    { kind: "apigw", name: "post", enabled: true, method: "POST", path: "/items", stage: "release", line: 2 },
-    { kind: "cmq", name: "events", enabled: true, topic: "events", line: 3 },
-  ],
+  [{ kind: "cmq", name: "events", enabled: true, topic: "events", line: 3 }],
   1,
 );
 const callback = fnConfig("callback", bundle("callback", `exports.main_handler = (event, context, cb) => { setTimeout(() => cb(null, { got: event.n * 2 }), 5); };`), []);
@@ -88,6 +88,7 @@ const broken = fnConfig("broken", bundle("broken", `throw new Error("cannot load
 const flaky = fnConfig("flaky", echo.entryFile, [{ kind: "cmq", name: "flaky-events", enabled: true, topic: "flaky", line: 1 }]);
 flaky.environment.FORCE_MODE = "flaky";
 
+const PUSH_TOKEN = "local-push-token-0123456789";
 const output: string[] = [];
 const notes: string[] = [];
 const pools = new Map<string, FunctionPool>();
@@ -95,7 +96,7 @@ for (const fn of [echo, callback, broken, flaky]) {
   pools.set(
     fn.name,
     new FunctionPool(fn, {
-      env: functionEnv(fn, { region: "ap-guangzhou", emulatorUrl: "http://127.0.0.1:1", cred: { secretId: "id", secretKey: "key" }, cosDir: join(dir, "cos"), parent: { ...process.env, PARENT_SECRET: "leak" } }),
+      env: functionEnv(fn, { region: "ap-guangzhou", emulatorUrl: "http://127.0.0.1:1", cred: { secretId: "id", secretKey: "key" }, cosDir: join(dir, "cos"), parent: { ...process.env, PARENT_SECRET: "leak" }, cmqPushToken: PUSH_TOKEN }),
       region: "ap-guangzhou",
       appId: "1250000000",
       uin: "1",
@@ -107,16 +108,24 @@ for (const fn of [echo, callback, broken, flaky]) {
 }
 const deadLetterFile = join(dir, "dead-letter.jsonl");
 const invoker = new Invoker(pools, { retries: 2, retryBaseMs: 20, deadLetterFile, log: (l) => notes.push(l) });
-let server: Server;
+const servers: Server[] = [];
+const urls: Record<string, string> = {};
 let base: string;
 
 beforeAll(async () => {
-  server = createGateway({ functions: [echo], invoker, defaultShape: "apigw", log: (l) => notes.push(l), local: async (_q, res) => sendJson(res, 404, {}) });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const fn of [echo, flaky]) {
+    const server = createFunctionUrlServer({ fn, invoker, defaultShape: "function-url", log: (l) => notes.push(l), local: async (_q, res) => sendJson(res, 200, { local: fn.name }) });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    servers.push(server);
+    urls[fn.name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  base = urls.echo!;
 });
 afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
   await invoker.close(100);
   await Promise.all([...pools.values()].map((p) => p.close()));
   rmSync(dir, { recursive: true, force: true });
@@ -134,39 +143,42 @@ interface EchoEvent {
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 
-describe("gateway → function process", () => {
-  it("delivers an API Gateway event to the bundle and returns its integrated response", async () => {
+describe("local Function URL → function process", () => {
+  it("delivers every path and method unchanged as a Function URL event and returns the integrated response", async () => {
     const res = await fetch(`${base}/items/it-1?verbose&tag=a&tag=b`, { headers: { Authorization: "Bearer abc", "X-Mixed-Case": "v" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-custom")).toBe("yes");
     const requestId = res.headers.get("x-api-requestid");
     const out = (await res.json()) as { event: EchoEvent; env: Record<string, string | undefined>; context: Record<string, number | string> };
-    expect(out.event.requestContext).toMatchObject({ path: "/items/{ItemId}", httpMethod: "GET", stage: "release", requestId });
-    expect(out.event.pathParameters).toEqual({ ItemId: "it-1" });
+    expect(Object.keys(out.event).sort()).toEqual(["body", "headers", "httpMethod", "path", "queryString"]);
+    expect(out.event.path).toBe("/items/it-1");
     expect(out.event.queryString).toEqual({ verbose: true, tag: ["a", "b"] });
-    expect(out.event.headers).toMatchObject({ authorization: "Bearer abc", "x-mixed-case": "v" });
+    expect(out.event.headers).toMatchObject({ authorization: "Bearer abc", "x-mixed-case": "v", "x-scf-remote-addr": "127.0.0.1" });
     expect(out.context).toMatchObject({ request_id: requestId, time_limit_in_ms: 1000 });
     expect(out.context.remaining).toBeGreaterThan(0);
-    // The function's environment: serverless.yml + SCF's variables, nothing else of the parent's.
-    expect(out.env).toEqual({ FROM_YML: "yes", BATCH_ENDPOINT: "http://127.0.0.1:1", SCF_FUNCTIONNAME: "svc-test-echo" });
+    // The function's environment: serverless.yml + SCF's variables (and, as a topic subscriber,
+    // the push token), nothing else of the parent's.
+    expect(out.env).toEqual({ FROM_YML: "yes", BATCH_ENDPOINT: "http://127.0.0.1:1", SCF_FUNCTIONNAME: "svc-test-echo", CMQ_PUSH_TOKEN: PUSH_TOKEN });
     expect(output.some((l) => l.includes('"msg":"handled"'))).toBe(true);
+    for (const [method, path] of [["DELETE", "/items"], ["PUT", "/anything/at/all"], ["GET", "/"]] as const) {
+      const r = await fetch(`${base}${path}`, { method });
+      expect(r.status, `${method} ${path}`).toBe(200);
+      expect(((await r.json()) as { event: EchoEvent }).event).toMatchObject({ httpMethod: method, path });
+    }
+    expect(invoker.records({ function: "echo", source: "function-url" }).length).toBeGreaterThanOrEqual(4);
   });
 
-  it("switches to the Function URL shape on x-local-event-shape", async () => {
-    const res = await post("/release/items", { hello: 1 }, { "x-local-event-shape": "function-url" });
+  it("switches to the API Gateway shape on x-local-event-shape: apigw, path and stage from the request", async () => {
+    const res = await post("/release/items", { hello: 1 }, { "x-local-event-shape": "apigw" });
     expect(res.status).toBe(200);
     const { event } = (await res.json()) as { event: EchoEvent };
-    expect(Object.keys(event).sort()).toEqual(["body", "headers", "httpMethod", "path", "queryString"]);
+    expect(event.requestContext).toMatchObject({ path: "/items", httpMethod: "POST", stage: "release", requestId: res.headers.get("x-api-requestid") });
     expect(event.path).toBe("/items");
     expect(JSON.parse(event.body)).toEqual({ hello: 1 });
-    expect(event.headers["x-scf-remote-addr"]).toBe("127.0.0.1");
   });
 
-  it("answers 404 for unrouted paths and methods", async () => {
-    expect((await fetch(`${base}/nothing`)).status).toBe(404);
-    const res = await fetch(`${base}/items`, { method: "DELETE" });
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as { message: string }).message).toMatch(/routed methods: POST/);
+  it("serves the stack's own API under /_local on the function's URL", async () => {
+    expect(await (await fetch(`${base}/_local/anything`)).json()).toEqual({ local: "echo" });
   });
 
   it("answers 502 when the function throws or answers something that is not an integrated response", async () => {
@@ -219,13 +231,62 @@ describe("invocations", () => {
     expect(env(plain)).toBeUndefined();
   });
 
-  it("retries a failing async (topic) delivery like SCF (1 + 2 retries), then keeps it in the dead-letter file", async () => {
-    const bus = createTopicBus([echo, flaky], invoker, (l) => notes.push(l));
-    const before = invoker.records({ function: "echo", source: "cmq" }).length;
-    bus.publish("events", '{"Events":[]}');
-    await eventually(() => invoker.records({ function: "echo", source: "cmq" }).length === before + 1, 5000);
-    expect(invoker.records({ function: "echo", source: "cmq" }).at(-1)).toMatchObject({ ok: true, attempt: 1 });
+  const busFor = (fns: FunctionConfig[], urlOf: (fn: string) => string | undefined = (fn) => urls[fn]) =>
+    createTopicBus(fns, { invoker, urlOf, token: PUSH_TOKEN, log: (l) => notes.push(l) });
 
+  it("pushes a topic message over HTTP, as a CMQ HTTP subscription does: POST <url>/cmq/<token>, the JSON push body", async () => {
+    const got: Array<{ method?: string; url?: string; headers: Record<string, unknown>; body: string }> = [];
+    const capture = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        got.push({ method: req.method, url: req.url, headers: req.headers, body });
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise<void>((r) => capture.listen(0, "127.0.0.1", () => r()));
+    try {
+      const bus = busFor([echo], () => `http://127.0.0.1:${(capture.address() as AddressInfo).port}`);
+      bus.publish("events", '{"Events":[]}');
+      await eventually(() => got.length === 1, 5000);
+      expect(got[0]).toMatchObject({ method: "POST", url: `/cmq/${PUSH_TOKEN}`, headers: { "content-type": "text/plain", "x-cmq-message-id": expect.stringMatching(/^\d+$/) } });
+      const body = JSON.parse(got[0]!.body) as Record<string, unknown>;
+      expect(body).toEqual({ TopicOwner: 1250000000, topicName: "events", subscriptionName: "echo", msgId: got[0]!.headers["x-cmq-message-id"], msgBody: '{"Events":[]}', publishTime: expect.any(Number) });
+      expect(Math.abs((body.publishTime as number) - Date.now() / 1000)).toBeLessThan(60);
+    } finally {
+      capture.close();
+    }
+  });
+
+  it("delivers through the subscriber's own URL: the function gets a Function URL event, recorded as a cmq delivery", async () => {
+    const before = invoker.records({ function: "echo", source: "cmq" }).length;
+    busFor([echo, flaky]).publish("events", '{"Events":[]}');
+    await eventually(() => invoker.records({ function: "echo", source: "cmq" }).length === before + 1, 5000);
+    expect(invoker.records({ function: "echo", source: "cmq" }).at(-1)).toMatchObject({ ok: true, attempt: 1, trigger: "events" });
+  });
+
+  it("retries a push that is not answered 200 (1 + 2 attempts), then keeps it in the dead-letter file, the token never written", async () => {
+    let calls = 0;
+    const refusing = createServer((_req, res) => {
+      calls++;
+      res.writeHead(503).end("busy");
+    });
+    await new Promise<void>((r) => refusing.listen(0, "127.0.0.1", () => r()));
+    try {
+      const bus = busFor([echo], () => `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`);
+      bus.publish("events", '{"Events":[]}');
+      await eventually(() => notes.some((n) => n.startsWith("dead-letter: echo did not handle cmq message") && n.includes("(HTTP push)")), 5000);
+      expect(calls).toBe(3);
+      const lines = readFileSync(deadLetterFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.at(-1)).toMatchObject({ function: "echo", source: "cmq", trigger: "events", attempts: 3, errors: ["HTTP 503: busy", "HTTP 503: busy", "HTTP 503: busy"], event: { topicName: "events", msgBody: '{"Events":[]}' } });
+      expect(readFileSync(deadLetterFile, "utf8")).not.toContain(PUSH_TOKEN);
+      expect(notes.join("\n")).not.toContain(PUSH_TOKEN);
+    } finally {
+      refusing.close();
+    }
+  });
+
+  it("retries an async invocation like SCF (1 + 2 retries), then keeps it in the dead-letter file", async () => {
     await invoker.async("echo", { mode: "throw" }, { source: "cmq", trigger: "events", what: "cmq message 42 on topic events" });
     const failed = invoker.records({ function: "echo" }).filter((r) => r.error?.includes("boom") && r.source === "cmq");
     expect(failed.map((r) => r.attempt)).toEqual([1, 2, 3]);
@@ -235,9 +296,8 @@ describe("invocations", () => {
   });
 
   it("delivers to the subscriber with a retry when the first attempt fails", async () => {
-    const bus = createTopicBus([flaky], invoker, (l) => notes.push(l));
-    bus.publish("flaky", '{"Events":[]}');
-    // FORCE_MODE=flaky: the function fails on its first call, whatever the event.
+    busFor([flaky]).publish("flaky", '{"Events":[]}');
+    // FORCE_MODE=flaky: the function fails on its first call, whatever the event (its URL answers 502).
     await eventually(() => invoker.records({ function: "flaky" }).some((r) => r.ok), 5000);
     expect(invoker.records({ function: "flaky" }).map((r) => [r.attempt, r.ok])).toEqual([
       [1, false],
@@ -247,7 +307,7 @@ describe("invocations", () => {
   });
 
   it("drops a message for a topic nobody subscribes to, and says so", () => {
-    const bus = createTopicBus([echo], invoker, (l) => notes.push(l));
+    const bus = busFor([echo]);
     bus.publish("nobody", "{}");
     expect(notes.at(-1)).toBe("topic nobody: no subscriber, message dropped");
     expect(bus.counts()).toEqual({ nobody: 1 });

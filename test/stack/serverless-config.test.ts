@@ -16,7 +16,6 @@ const fn = (name: string) => {
   if (!f) throw new Error(`no function ${name}`);
   return f;
 };
-const routes = (name: string) => fn(name).triggers.flatMap((t) => (t.kind === "apigw" ? [`${t.method} ${t.path}`] : []));
 
 /** Parses a variant of the real file with one change; returns the error. */
 function brokenBy(edit: (text: string) => string, env: NodeJS.ProcessEnv = ENV): ServerlessConfigError {
@@ -59,30 +58,44 @@ describe("serverless.yml", () => {
     }
   }, 30_000);
 
-  it("routes every jobs and envs endpoint of the API", () => {
-    expect(routes("jobs")).toEqual([
-      "POST /jobs",
-      "GET /jobs",
-      "GET /jobs/{JobId}",
-      "POST /jobs/{JobId}/terminate",
-      "DELETE /jobs/{JobId}",
-      "POST /jobs/{JobId}/retry",
-      "GET /jobs/{JobId}/instances",
-      "GET /jobs/{JobId}/logs",
-      "GET /openapi.json",
+  it("gives jobs, envs and cost-report a Function URL (their routes are in code), and node-abnormal one for its topic's pushes", () => {
+    expect(config.functions.map((f) => [f.name, f.url])).toEqual([
+      ["jobs", true],
+      ["envs", true],
+      ["node-abnormal", true],
+      ["cost-report", true],
     ]);
-    expect(routes("envs")).toEqual([
-      "GET /envs",
-      "POST /envs",
-      "GET /envs/{EnvId}",
-      "POST /envs/{EnvId}/scale",
-      "DELETE /envs/{EnvId}",
-      "POST /envs/{EnvId}/nodes/terminate",
-      "GET /openapi/envs.json",
-    ]);
-    // The cost report on demand is served by cost-report itself (same report as its timer).
-    expect(routes("cost-report")).toEqual(["GET /costs"]);
-    for (const t of [...fn("jobs").triggers, ...fn("envs").triggers]) expect(t).toMatchObject({ kind: "apigw", stage: "release" });
+    // No trigger for the HTTP functions: a Function URL is no event.
+    expect(fn("jobs").triggers).toEqual([]);
+    expect(fn("envs").triggers).toEqual([]);
+    expect(fn("cost-report").triggers.map((t) => t.kind)).toEqual(["timer"]);
+    expect(TEXT).not.toMatch(/^\s*- apigw:/m);
+    expect(TEXT).not.toMatch(/^plugins:/m);
+  });
+
+  it("reads what the deploy needs: namespace, role, description", () => {
+    expect(config.namespace).toBe("default");
+    expect(config.stage).toBe("prod");
+    for (const f of config.functions) {
+      expect(f.role).toBe("SCF_BatchRole"); // provider.role
+      expect(f.description.length).toBeGreaterThan(0);
+      expect(f.scfName).toBe(`batch-scf-prod-${f.name}`);
+    }
+    const own = parseServerlessConfig(TEXT.replace("  role: SCF_BatchRole", "  role: SCF_BatchRole\n  namespace: batch").replace("    handler: index.main_handler\n    description: HTTP API to submit", "    handler: index.main_handler\n    role: JobsRole\n    description: HTTP API to submit"), { file: FILE, env: ENV });
+    expect(own.namespace).toBe("batch");
+    expect(own.functions.find((f) => f.name === "jobs")).toMatchObject({ role: "JobsRole" });
+    expect(own.functions.find((f) => f.name === "envs")).toMatchObject({ role: "SCF_BatchRole" });
+  });
+
+  it("accepts url as an empty object, a cmq event without url (it implies one), any plugins, no description", () => {
+    const variant = parseServerlessConfig(
+      `${TEXT.replace("    url: true\n    environment:\n      variables:\n        # name:key", "    url: {}\n    environment:\n      variables:\n        # name:key").replace("    description: HTTP API to submit and follow Batch jobs\n", "")}\nplugins:\n  - something-else\n`,
+      { file: FILE, env: ENV },
+    );
+    expect(variant.functions.find((f) => f.name === "jobs")).toMatchObject({ url: true, description: "" });
+    const noUrl = parseServerlessConfig(TEXT.replace("    # Serves GET /costs besides its daily timer.\n    url: true\n", ""), { file: FILE, env: ENV });
+    expect(noUrl.functions.find((f) => f.name === "cost-report")?.url).toBe(false);
+    expect(noUrl.functions.find((f) => f.name === "node-abnormal")?.url).toBe(true);
   });
 
   it("subscribes node-abnormal to the batch-node-events topic, with a sweep every 5 minutes", () => {
@@ -119,10 +132,16 @@ describe("serverless.yml", () => {
     ["L where cron has no L", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 L * * ? *"'), lineOf('cronExpression: "0 0 17'), /hour field "L": .*only allowed in the day and weekday fields/],
     ["a handler without an export", (t: string) => t.replace("handler: index.main_handler", "handler: index"), lineOf("handler: index.main_handler"), /functions\.jobs\.handler: a handler looks like index\.main_handler/],
     ["a missing artifact", (t: string) => t.replace("artifact: dist/envs.zip", "artifact: dist/envs"), lineOf("artifact: dist/envs.zip"), /functions\.envs\.package\.artifact: the artifact is the built zip/],
-    ["a route served twice", (t: string) => t.replace("path: /openapi/envs.json,", "path: /jobs,"), lineOf("path: /openapi/envs.json,"), /GET \/jobs is already routed to jobs \(line \d+\)/],
+    [
+      "an apigw event (SCF creates none any more)",
+      (t: string) => t.replace("    url: true\n    environment:\n      variables:\n        API_KEYS", "    url: true\n    events:\n      - apigw:\n          name: envs_list\n          parameters: { stageName: release, httpMethod: GET, path: /envs }\n    environment:\n      variables:\n        API_KEYS"),
+      lineOf("artifact: dist/envs.zip") + 5,
+      /functions\.envs\.events\[0\]\.apigw: API Gateway triggers can no longer be created \(SCF: none new since 2024-07-01\): give the function `url: true`, its routes are in code/,
+    ],
+    ["url that is neither true nor an object", (t: string) => t.replace("artifact: dist/envs.zip\n    # Serves /envs…, /openapi/envs.json (routes in functions/envs/handler.ts).\n    url: true", "artifact: dist/envs.zip\n    # Serves /envs…, /openapi/envs.json (routes in functions/envs/handler.ts).\n    url: yes-please"), lineOf("artifact: dist/envs.zip") + 2, /functions\.envs\.url: url is true \(the function gets a Function URL\) or an empty object/],
+    ["a namespace SCF would refuse", (t: string) => t.replace("  role: SCF_BatchRole", "  role: SCF_BatchRole\n  namespace: no spaces allowed"), lineOf("role: SCF_BatchRole") + 1, /provider\.namespace: an SCF namespace/],
     ["an unknown trigger type", (t: string) => t.replace("- cmq:", "- ckafka:"), lineOf("- cmq:"), /functions\.node-abnormal\.events\[0\]: Unrecognized key\(s\) in object: 'ckafka'/],
-    ["a cmq trigger named unlike its topic", (t: string) => t.replace("name: batch-node-events\n          parameters", "name: node-events\n          parameters"), lineOf("- cmq:") + 1, /the plugin requires the cmq trigger name to equal the topic name/],
-    ["a non-integrated response", (t: string) => t.replace("path: /envs, integratedResponse: true", "path: /envs, integratedResponse: false"), lineOf("path: /envs, integratedResponse"), /integratedResponse must be true/],
+    ["a cmq event without a topic", (t: string) => t.replace("            name: batch-node-events\n            enable: true", "            enable: true"), lineOf("- cmq:") + 3, /functions\.node-abnormal\.events\[0\]\.cmq\.parameters\.name: Required/],
     ["an unknown runtime", (t: string) => t.replace("runtime: Nodejs18.15", "runtime: Nodejs20.x"), lineOf("runtime: Nodejs18.15"), /provider\.runtime: Invalid enum value/],
     ["a timeout over 900 s", (t: string) => t.replace("timeout: 900", "timeout: 901"), lineOf("timeout: 900"), /functions\.cost-report\.timeout: SCF timeout is 1\.\.900 s/],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: serverless.yml variable syntax, not a template
