@@ -5,7 +5,7 @@
 import { ApiError, type EmuContext } from "../context";
 import { checkKnownKeys, fail, isObj, type Obj, optStr, reqObj } from "../validate";
 import { type CodeInfo, decodeZip, ZIP_LIMITS } from "./code";
-import { findFunction, getFunction, refuseWhileBusy, startChange } from "./lifecycle";
+import { findFunction, getFunction, refuseWhileBusy, revertible, startChange } from "./lifecycle";
 import { type ScfFunctionRecord, type ScfFunctionRef, scfFunctionKey } from "./records";
 import * as rules from "./rules";
 import { functionView } from "./views";
@@ -60,6 +60,7 @@ function createFunction(ctx: EmuContext, req: Obj): Obj {
     description: rules.description(req.Description) ?? "",
     type: rules.functionType(req.Type),
     environment: rules.environment(req.Environment) ?? [],
+    tags: rules.tags(req.Tags),
     codeSha256: code.sha256,
     codeSize: code.size,
     status: "Creating",
@@ -94,10 +95,11 @@ function updateFunctionCode(ctx: EmuContext, req: Obj): Obj {
   refuseWhileBusy(fn, "FailedOperation.UpdateFunctionCode");
   const code = inlineCode(req, true);
   const handler = rules.handler(req.Handler);
+  const before = revertible(fn);
   fn.codeSha256 = code.sha256;
   fn.codeSize = code.size;
   if (handler !== undefined) fn.handler = handler;
-  startChange(ctx, fn, "update");
+  startChange(ctx, fn, "update", before);
   return {};
 }
 
@@ -116,8 +118,9 @@ function updateFunctionConfiguration(ctx: EmuContext, req: Obj): Obj {
     environment: rules.environment(req.Environment),
     role: optStr(req.Role, "Role"),
   };
+  const before = revertible(fn);
   for (const [k, v] of Object.entries(change)) if (v !== undefined) Object.assign(fn, { [k]: v });
-  startChange(ctx, fn, "update");
+  startChange(ctx, fn, "update", before);
   return {};
 }
 

@@ -1,8 +1,11 @@
 // A function's status over time: Creating/Updating last `timings.scfCreateMs`/`scfUpdateMs`,
 // then Active, or CreateFailed/UpdateFailed when a fail-next hook was taken. Status is settled
 // lazily whenever a function is read, so it is right after a restart without any tick.
+// A failed update gives back the code and configuration the function had before it: SCF's
+// status docs say a function whose update failed keeps serving its content from before the
+// update (product/583/37883), so GetFunction and GetFunctionAddress show that content too.
 import { ApiError, type EmuContext } from "../context";
-import { type ScfFunctionRecord, type ScfFunctionRef, type ScfPhase, scfFailNextKey, scfFunctionKey } from "./records";
+import { SCF_REVERTIBLE, type ScfFunctionRecord, type ScfFunctionRef, type ScfPhase, type ScfRevertible, scfFailNextKey, scfFunctionKey } from "./records";
 
 const BUSY = ["Creating", "Updating", "Deleting"] as const;
 
@@ -16,7 +19,9 @@ export function settle(ctx: EmuContext, fn: ScfFunctionRecord): ScfFunctionRecor
   const failure = fn.pendingFailure;
   fn.status = failure ? (creating ? "CreateFailed" : "UpdateFailed") : "Active";
   fn.statusReasons = failure ? [failure] : [];
+  if (failure && fn.revertTo) Object.assign(fn, fn.revertTo);
   fn.pendingFailure = undefined;
+  fn.revertTo = undefined;
   fn.statusSince = now;
   ctx.store.put("scfFunction", fn);
   return fn;
@@ -43,8 +48,14 @@ export function refuseWhileBusy(fn: ScfFunctionRecord, code: string): void {
     throw new ApiError(code, `The function's status is ${fn.status}; retry when it is Active.`);
 }
 
-/** Enters Creating/Updating, taking a fail-next hook for this phase if one is set. */
-export function startChange(ctx: EmuContext, fn: ScfFunctionRecord, phase: ScfPhase): void {
+/** A copy of what an update may change, taken before it changes anything. */
+export function revertible(fn: ScfFunctionRecord): ScfRevertible {
+  const copy = structuredClone(fn);
+  return Object.fromEntries(SCF_REVERTIBLE.map((k) => [k, copy[k]])) as ScfRevertible;
+}
+
+/** Enters Creating/Updating, taking a fail-next hook for this phase if one is set; `before` is what a failed update restores. */
+export function startChange(ctx: EmuContext, fn: ScfFunctionRecord, phase: ScfPhase, before?: ScfRevertible): void {
   const hookKey = scfFailNextKey({ ...fn, phase });
   const hook = ctx.store.keyed.scfFailNext.get(hookKey);
   if (hook) ctx.store.remove("scfFailNext", hookKey);
@@ -52,6 +63,7 @@ export function startChange(ctx: EmuContext, fn: ScfFunctionRecord, phase: ScfPh
   fn.statusSince = ctx.now();
   fn.statusReasons = [];
   fn.pendingFailure = hook?.failure;
+  fn.revertTo = hook && phase === "update" ? before : undefined;
   fn.modifiedAt = ctx.now();
   ctx.store.put("scfFunction", fn);
 }

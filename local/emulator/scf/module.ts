@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ApiError, type EmulatorModule, type TestRoute } from "../context";
 import { functionActions } from "./functions";
 import { settle } from "./lifecycle";
+import { listFunctions } from "./list-functions";
 import { triggerActions } from "./triggers";
 import { adminView } from "./views";
 
@@ -39,6 +40,6 @@ const testRoutes: TestRoute[] = [
 ];
 
 export const scfModule: EmulatorModule = {
-  actions: { ...functionActions, ...triggerActions },
+  actions: { ...functionActions, ListFunctions: listFunctions, ...triggerActions },
   testRoutes,
 };

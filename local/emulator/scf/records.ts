@@ -35,6 +35,8 @@ export interface ScfFunctionRecord {
   description: string;
   type: "Event" | "HTTP";
   environment: Array<{ Key: string; Value: string }>;
+  /** CreateFunction's Tags (set at creation only: the emulator has no tag actions). */
+  tags: Array<{ Key: string; Value: string }>;
   /** Lower-case hex sha256 of the decoded zip; the zip itself is not kept. */
   codeSha256: string;
   codeSize: number;
@@ -44,10 +46,16 @@ export interface ScfFunctionRecord {
   statusReasons: ScfFailure[];
   /** A fail-next hook taken by the change in progress: it ends in CreateFailed/UpdateFailed with this. */
   pendingFailure?: ScfFailure | undefined;
+  /** With pendingFailure on an update: what the function was before it, restored on UpdateFailed. */
+  revertTo?: ScfRevertible | undefined;
   addedAt: number;
   modifiedAt: number;
   triggers: ScfTriggerRecord[];
 }
+
+/** What an update changes, and a failed update gives back. */
+export const SCF_REVERTIBLE = ["runtime", "handler", "memorySize", "timeout", "role", "description", "environment", "codeSha256", "codeSize"] as const;
+export type ScfRevertible = Pick<ScfFunctionRecord, (typeof SCF_REVERTIBLE)[number]>;
 
 export type ScfPhase = "create" | "update";
 

@@ -113,3 +113,13 @@ export function qualifier(v: unknown, allowed: readonly string[] = ["$LATEST"]):
   if (!allowed.includes(s)) fail("ResourceNotFound.Version", "Qualifier", `${s} does not exist; the emulator knows ${allowed.join(" and ")} only`);
   return s;
 }
+
+/** Tags as [{Key, Value}], keys unique. */
+export function tags(v: unknown): Array<{ Key: string; Value: string }> {
+  const out = (optArr(v, "Tags") ?? []).map((t, i) => {
+    if (!isObj(t)) fail("InvalidParameterValue", `Tags.${i}`, "must be {Key, Value}");
+    return { Key: reqStr(t.Key, `Tags.${i}.Key`, { max: 255 }), Value: optStr(t.Value, `Tags.${i}.Value`, { max: 255 }) ?? "" };
+  });
+  if (new Set(out.map((t) => t.Key)).size !== out.length) fail("InvalidParameterValue", "Tags", "lists a Key twice");
+  return out;
+}

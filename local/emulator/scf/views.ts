@@ -51,7 +51,28 @@ export function functionView(fn: ScfFunctionRecord): Obj {
     ModTime: scfTime(fn.modifiedAt),
     AddTime: scfTime(fn.addedAt),
     Type: fn.type,
+    Tags: tagsView(fn),
     AvailableStatus: "Available",
+  };
+}
+
+const tagsView = (fn: ScfFunctionRecord) => (fn.tags ?? []).map((t) => ({ ...t }));
+
+/** ListFunctionsResponse.Functions' Function shape. */
+export function listedView(fn: ScfFunctionRecord): Obj {
+  return {
+    FunctionName: fn.name,
+    FunctionId: fn.functionId,
+    Namespace: fn.namespace,
+    Runtime: fn.runtime,
+    Status: fn.status,
+    StatusDesc: fn.statusReasons[0]?.ErrorMessage ?? "",
+    StatusReasons: fn.statusReasons.map((r) => ({ ...r })),
+    Description: fn.description,
+    Tags: tagsView(fn),
+    Type: fn.type,
+    AddTime: scfTime(fn.addedAt),
+    ModTime: scfTime(fn.modifiedAt),
   };
 }
 
@@ -67,6 +88,7 @@ export function adminView(fn: ScfFunctionRecord): Obj {
     Environment: Object.fromEntries(fn.environment.map((v) => [v.Key, v.Value])),
     CodeSha256: fn.codeSha256,
     CodeSize: fn.codeSize,
+    Tags: Object.fromEntries(tagsView(fn).map((t) => [t.Key, t.Value])),
     Triggers: fn.triggers.map((t) => ({ Type: t.type, TriggerName: t.name, TriggerDesc: t.desc, Enable: t.enable, CustomArgument: t.customArgument })),
   };
 }
