@@ -60,6 +60,9 @@ export function describe(c: Change): string {
   }
 }
 
+/** Before a change: wait out a change in progress; a past failure is what this change repairs. */
+const READY = { failedOk: true } as const;
+
 export interface ApplyOptions {
   owner: string;
   print(line: string): void;
@@ -76,21 +79,21 @@ export async function applyPlan(cloud: Cloud, changes: readonly Change[], opts: 
         await cloud.settle(c.fn.name);
         break;
       case "update-code":
-        await cloud.settle(c.fn.name);
+        await cloud.settle(c.fn.name, READY);
         await cloud.updateCode(c.fn.name, c.fn.settings.Handler, zip(c.fn.code.path));
         await cloud.settle(c.fn.name);
         break;
       case "update-config":
-        await cloud.settle(c.fn.name);
+        await cloud.settle(c.fn.name, READY);
         await cloud.updateConfig(c.fn.name, c.settings);
         await cloud.settle(c.fn.name);
         break;
       case "delete-trigger":
-        await cloud.settle(c.function);
+        await cloud.settle(c.function, READY);
         await cloud.deleteTrigger(c.function, c.trigger);
         break;
       case "add-trigger":
-        await cloud.settle(c.function);
+        await cloud.settle(c.function, READY);
         await cloud.createTrigger(c.function, c.trigger);
         break;
       case "create-topic":
@@ -103,7 +106,7 @@ export async function applyPlan(cloud: Cloud, changes: readonly Change[], opts: 
         await subscribe(cloud, c, opts);
         break;
       case "delete-function":
-        await cloud.settle(c.function).catch(() => undefined);
+        await cloud.settle(c.function, READY);
         await cloud.deleteFunction(c.function);
         break;
     }

@@ -123,14 +123,19 @@ export function createCloud(opts: CloudOptions) {
     };
   }
 
-  /** Waits until the function is Active; a failed create/update is an error naming its reasons. */
-  async function settle(name: string): Promise<ActualFunction> {
+  /**
+   * Waits until the function is Active; a failed create/update is an error naming its reasons.
+   * `failedOk`: before a change, a function a past change left CreateFailed/UpdateFailed is ready
+   * for the next change (SCF accepts it), so only a change in progress is waited out.
+   */
+  async function settle(name: string, opts: { failedOk?: boolean } = {}): Promise<ActualFunction> {
     const deadline = Date.now() + settleTimeoutMs;
     for (;;) {
       const f = await getFunction(name);
       if (!f) throw new DeployError(`${name}: the function disappeared while the deploy waited for it`);
       if (f.status === "Active") return f;
       if (/Failed$/.test(f.status)) {
+        if (opts.failedOk) return f;
         const why = f.statusReasons.map((r) => [r.ErrorCode, r.ErrorMessage].filter(Boolean).join(": ")).join("; ") || "no reason given";
         throw new DeployError(`${name} is ${f.status}: ${why}. Fix the cause and run the deploy again: it converges.`);
       }
@@ -147,7 +152,7 @@ export function createCloud(opts: CloudOptions) {
         return;
       } catch (e) {
         if (!BUSY.has(codeOf(e)) || attempt >= 3) throw e;
-        await settle(name);
+        await settle(name, { failedOk: true });
       }
     }
   }

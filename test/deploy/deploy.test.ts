@@ -155,6 +155,7 @@ describe("changes", () => {
     const applied = await deploy([], { DRY_RUN: "true" });
     expect(applied.writes).toEqual(["UpdateFunctionConfiguration"]);
     expect((await fn("node-abnormal"))!.Environment.DRY_RUN).toBe("true");
+    expect((await deploy()).writes).toEqual(["UpdateFunctionConfiguration"]);
   });
 
   it("a changed cron replaces that trigger and nothing else", async () => {
