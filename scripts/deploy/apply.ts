@@ -46,7 +46,7 @@ export function describe(c: Change): string {
     case "add-trigger":
       return c.trigger.Type === "timer"
         ? `+ add trigger ${c.function} timer ${c.trigger.TriggerName} "${c.trigger.TriggerDesc}"${c.trigger.CustomArgument ? ` argument ${JSON.stringify(c.trigger.CustomArgument)}` : ""}${c.trigger.Enable ? "" : " (disabled)"}`
-        : `+ add trigger ${c.function} Function URL (http, public; the function checks its API keys)`;
+        : `+ add trigger ${c.function} Function URL (http, public; the function authenticates every request itself)`;
     case "delete-trigger":
       return `- delete trigger ${c.function} ${c.trigger.Type} ${c.trigger.TriggerName} (${c.reason})`;
     case "create-topic":
