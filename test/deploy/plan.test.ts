@@ -1,0 +1,137 @@
+// The deploy's pure decision core: desired vs actual → changes.
+import { describe, expect, it } from "vitest";
+import type { Actual, ActualFunction, Desired, DesiredFunction } from "../../scripts/deploy/model";
+import { maskEndpoint, planDeploy, planRemove, pushEndpoint } from "../../scripts/deploy/plan";
+
+const URL_DESC = JSON.stringify({ AuthType: "NONE", NetConfig: { EnableIntranet: false, EnableExtranet: true } });
+const URL = "https://1250000000-abcdefghij.ap-guangzhou.tencentscf.com";
+const TOKEN = "t".repeat(43);
+
+function want(change: (f: DesiredFunction) => void = () => {}): DesiredFunction {
+  const f: DesiredFunction = {
+    key: "na",
+    name: "svc-prod-na",
+    line: 1,
+    code: { shown: "dist/na.zip", path: "/x/dist/na.zip", sha256: "ab".repeat(32), bytes: 10 },
+    settings: { Runtime: "Nodejs18.15", Handler: "index.main_handler", MemorySize: 256, Timeout: 30, Role: "SCF_BatchRole", Description: "d", Environment: { LOG_LEVEL: "info" } },
+    triggers: [
+      { Type: "timer", TriggerName: "sweep", TriggerDesc: "0 */5 * * * * *", CustomArgument: "", Enable: true },
+      { Type: "http", TriggerName: "url-trigger", TriggerDesc: URL_DESC, CustomArgument: "", Enable: true },
+    ],
+    subscriptions: [{ topic: "events", name: "svc-prod-na" }],
+    needsPushToken: true,
+  };
+  change(f);
+  return f;
+}
+
+function have(change: (f: ActualFunction) => void = () => {}): ActualFunction {
+  const f: ActualFunction = {
+    name: "svc-prod-na",
+    status: "Active",
+    statusReasons: [],
+    settings: {
+      Runtime: "Nodejs18.15",
+      Handler: "index.main_handler",
+      MemorySize: 256,
+      Timeout: 30,
+      Role: "qcs::cam::uin/100000000001:roleName/SCF_BatchRole",
+      Description: "d",
+      Environment: { LOG_LEVEL: "info", CMQ_PUSH_TOKEN: TOKEN },
+    },
+    codeSha256: Buffer.from("ab".repeat(32), "hex").toString("base64"),
+    triggers: [
+      { Type: "timer", TriggerName: "sweep", TriggerDesc: "0 */5 * * * * *", CustomArgument: "", Enable: true },
+      { Type: "http", TriggerName: "url-trigger", TriggerDesc: JSON.stringify({ ...JSON.parse(URL_DESC), NetConfig: { EnableIntranet: false, EnableExtranet: true, ExtranetUrl: URL } }), CustomArgument: "", Enable: true },
+    ],
+    tags: {},
+  };
+  change(f);
+  return f;
+}
+
+const desired = (...functions: DesiredFunction[]): Desired => ({ file: "/x/serverless.yml", service: "svc", stage: "prod", region: "ap-guangzhou", namespace: "default", owner: "svc-prod", functions });
+function account(fns: ActualFunction[], endpoint: string | undefined = pushEndpoint(URL, TOKEN)): Actual {
+  return {
+    functions: new Map(fns.map((f) => [f.name, f])),
+    topics: new Map([["events", true]]),
+    subscriptions: new Map(endpoint ? [["events/svc-prod-na", { topic: "events", name: "svc-prod-na", protocol: "http", endpoint, format: "JSON" }]] : []),
+    orphans: [],
+  };
+}
+const kinds = (p: ReturnType<typeof planDeploy>) => p.changes.map((c) => c.kind);
+
+describe("planDeploy", () => {
+  it("nothing to change when the account matches: base64 CodeSha256, the role's full name, the URL's ExtranetUrl", () => {
+    const p = planDeploy(desired(want()), account([have()]), { newToken: "new" });
+    expect(p.changes).toEqual([]);
+    expect(p.unchanged).toEqual(["svc-prod-na"]);
+  });
+
+  it("keeps the push token the function already has; generates none when it has one", () => {
+    const p = planDeploy(desired(want((f) => (f.settings.MemorySize = 512))), account([have()]), { newToken: "new" });
+    const c = p.changes[0];
+    expect(c?.kind === "update-config" && c.settings.Environment.CMQ_PUSH_TOKEN).toBe(TOKEN);
+    expect(c?.kind === "update-config" && c.fields).toEqual(["MemorySize 256 → 512"]);
+  });
+
+  it("names changed variables, never their values", () => {
+    const p = planDeploy(desired(want((f) => (f.settings.Environment = { API_KEYS: "app:secretsecretsecret", LOG_LEVEL: "debug" }))), account([have()]), { newToken: "new" });
+    const c = p.changes[0];
+    expect(c?.kind === "update-config" && c.fields).toEqual(["Environment (+API_KEYS ~LOG_LEVEL)"]);
+    expect(JSON.stringify(c?.kind === "update-config" && c.fields)).not.toContain("secret");
+  });
+
+  it("replaces a changed timer, deletes a trigger the file lost (legacy ones flagged), keeps the Function URL", () => {
+    const p = planDeploy(
+      desired(want((f) => (f.triggers[0] = { ...f.triggers[0]!, TriggerDesc: "0 */10 * * * * *" } as DesiredFunction["triggers"][number]))),
+      account([have((f) => f.triggers.push({ Type: "apigw", TriggerName: "old", TriggerDesc: "{}", CustomArgument: "", Enable: true }))]),
+      { newToken: "new" },
+    );
+    expect(p.changes.map((c) => (c.kind === "delete-trigger" ? `${c.kind} ${c.trigger.TriggerName} ${c.reason}` : c.kind === "add-trigger" ? `${c.kind} ${c.trigger.TriggerName}` : c.kind))).toEqual([
+      "delete-trigger sweep changed",
+      "delete-trigger old not in the file (SCF can no longer create this type: it cannot come back)",
+      "add-trigger sweep",
+    ]);
+  });
+
+  it("a Function URL whose settings changed is replaced, and the plan warns that its URL changes", () => {
+    const p = planDeploy(desired(want()), account([have((f) => (f.triggers[1]!.TriggerDesc = JSON.stringify({ AuthType: "CAM", NetConfig: { EnableExtranet: true } })))]), { newToken: "new" });
+    expect(kinds(p)).toEqual(["delete-trigger", "add-trigger", "delete-subscription", "add-subscription"]);
+    expect(p.notes.join()).toMatch(/URL changes/);
+  });
+
+  it("re-subscribes when the endpoint's token differs; an http:// fallback endpoint counts as the same", () => {
+    expect(kinds(planDeploy(desired(want()), account([have()], pushEndpoint(URL, "other")), { newToken: "new" }))).toEqual(["delete-subscription", "add-subscription"]);
+    expect(kinds(planDeploy(desired(want()), account([have()], pushEndpoint(URL, TOKEN, "http")), { newToken: "new" }))).toEqual([]);
+  });
+
+  it("creates function, triggers, topic and subscription in a clean account, with a new token", () => {
+    const a = account([], "");
+    a.topics.set("events", false);
+    const p = planDeploy(desired(want()), a, { newToken: "fresh" });
+    expect(kinds(p)).toEqual(["create-function", "add-trigger", "add-trigger", "create-topic", "add-subscription"]);
+    const c = p.changes[0];
+    expect(c?.kind === "create-function" && c.settings.Environment.CMQ_PUSH_TOKEN).toBe("fresh");
+  });
+
+  it("deletes an orphan (a function this file created and no longer names), and only that", () => {
+    const a = account([have()]);
+    a.orphans.push(have((f) => (f.name = "svc-prod-gone")));
+    expect(planDeploy(desired(want()), a, { newToken: "x" }).changes).toEqual([{ kind: "delete-function", function: "svc-prod-gone", reason: "no longer in serverless.yml" }]);
+  });
+});
+
+describe("planRemove", () => {
+  it("subscriptions first, then each function's triggers and the function; functions the account lacks are skipped", () => {
+    const p = planRemove(desired(want(), want((f) => {
+      f.name = "svc-prod-absent";
+      f.subscriptions = [{ topic: "events", name: "svc-prod-absent" }];
+    })), account([have()]));
+    expect(kinds(p)).toEqual(["delete-subscription", "delete-trigger", "delete-trigger", "delete-function"]);
+  });
+});
+
+it("maskEndpoint hides the token", () => {
+  expect(maskEndpoint(pushEndpoint(URL, TOKEN))).toBe(`${URL}/cmq/***`);
+});
