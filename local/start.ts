@@ -4,6 +4,7 @@
 // every listener is up.
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cronOffsetHours } from "./stack/cron";
 import { ServerlessConfigError } from "./stack/serverless-config";
 import { type Stack, startStack } from "./stack/stack";
 
@@ -47,7 +48,7 @@ const lines = [
   "",
   "  topics (pushed over HTTP to the subscriber's URL, POST /cmq/<token>):",
   ...[...stack.bus.topics()].map(([t, fns]) => `    ${t} → ${fns.join(", ")}`),
-  "  timers (UTC):",
+  `  timers (cron on UTC+${cronOffsetHours(process.env)}, as SCF reads it; times shown in UTC):`,
   ...stack.timers.list().map((t) => `    ${t.trigger.name} "${t.trigger.cronExpression}" → ${t.function}, next ${t.next?.toISOString() ?? "never"}`),
   `  stack API  ${api}/_local   (on every function URL)`,
   `  invoke:    POST ${api}/_local/functions/<name>/invoke   or   npm run invoke -- <name> [--event file.json]`,

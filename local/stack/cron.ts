@@ -259,6 +259,15 @@ function dayMatches(s: CronSchedule, d: Date): boolean {
  */
 export const SCF_CRON_UTC_OFFSET_HOURS = 8;
 
+/** The local timers' clock: LOCAL_CRON_UTC_OFFSET_HOURS (-12..14, e.g. 0 for UTC), else SCF's. */
+export function cronOffsetHours(env: NodeJS.ProcessEnv): number {
+  const raw = env.LOCAL_CRON_UTC_OFFSET_HOURS;
+  if (raw === undefined || raw === "") return SCF_CRON_UTC_OFFSET_HOURS;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < -12 || n > 14) throw new CronError(`LOCAL_CRON_UTC_OFFSET_HOURS must be hours from UTC, -12..14; got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /** The first fire time strictly after `after` on a clock `offsetHours` from UTC (SCF: +8). */
 export function nextFireAt(s: CronSchedule, after: Date, offsetHours: number): Date | undefined {
   const shift = offsetHours * 3_600_000;

@@ -14,6 +14,7 @@ import { createFunctionUrlServer, sendJson } from "./gateway";
 import { type InvocationSource, Invoker } from "./invoker";
 import { ensureLocalApiKey, type LocalKey } from "./local-state";
 import { type FunctionConfig, loadServerlessConfig, type StackConfig, type Trigger } from "./serverless-config";
+import { cronOffsetHours } from "./cron";
 import { startTimers } from "./timers";
 import { createTopicBus, pushTokenFrom, type TopicBus } from "./topic-bus";
 
@@ -190,7 +191,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       functionUrls[fn.name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }
     if (Object.keys(functionUrls).length === 0) throw new StackError("no function has a URL (url: true): the stack would have no listener for its own API");
-    if (opts.timers !== false) timers = startTimers(config.functions, invoker);
+    if (opts.timers !== false) timers = startTimers(config.functions, invoker, undefined, cronOffsetHours(env));
     if (opts.demoEnv !== false) {
       const topic = config.functions.find((f) => f.name === "node-abnormal")?.triggers.find((t) => t.kind === "cmq") ?? config.functions.flatMap((f) => f.triggers).find((t) => t.kind === "cmq");
       const nodes = Number(env.DEMO_ENV_NODES || 2);

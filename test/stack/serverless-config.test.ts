@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { nextFire } from "../../local/stack/cron";
+import { nextFireAt, SCF_CRON_UTC_OFFSET_HOURS } from "../../local/stack/cron";
 import { loadServerlessConfig, parseServerlessConfig, ServerlessConfigError } from "../../local/stack/serverless-config";
 import { buildFunction, FUNCTIONS, ROOT } from "../../scripts/bundle";
 
@@ -105,13 +105,13 @@ describe("serverless.yml", () => {
     ]);
   });
 
-  it("runs cost-report daily at 01:00 Asia/Shanghai (17:00 UTC)", () => {
+  it("runs cost-report daily at 01:00 Asia/Shanghai on SCF's cron clock (UTC+8)", () => {
     const t = fn("cost-report").triggers.find((x) => x.kind === "timer");
     if (t?.kind !== "timer") throw new Error("cost-report has no timer");
-    expect(t.cronExpression).toBe("0 0 17 * * * *");
+    expect(t.cronExpression).toBe("0 0 1 * * * *");
     expect(t.enabled).toBe(true);
     expect(t.message).toBe("");
-    const next = nextFire(t.cron, new Date("2024-06-30T18:00:00Z"))!;
+    const next = nextFireAt(t.cron, new Date("2024-06-30T18:00:00Z"), SCF_CRON_UTC_OFFSET_HOURS)!;
     expect(next.toISOString()).toBe("2024-07-01T17:00:00.000Z");
     expect(new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" }).format(next)).toBe("01:00");
   });
@@ -126,10 +126,10 @@ describe("serverless.yml", () => {
   });
 
   it.each([
-    ["an invalid cron (hour 24)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 24 * * * *"'), lineOf('cronExpression: "0 0 17'), /cronExpression: invalid cron "0 0 24 \* \* \* \*": hour field "24": 24 is out of range 0-23/],
-    ["a 5-field cron", (t: string) => t.replace('"0 0 17 * * * *"', '"0 17 * * *"'), lineOf('cronExpression: "0 0 17'), /expected 7 fields/],
-    ["a cron that never fires (31 FEB)", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 0 31 2 ? *"'), lineOf('cronExpression: "0 0 17'), /cronExpression: invalid cron "0 0 0 31 2 \? \*": never fires/],
-    ["L where cron has no L", (t: string) => t.replace('"0 0 17 * * * *"', '"0 0 L * * ? *"'), lineOf('cronExpression: "0 0 17'), /hour field "L": .*only allowed in the day and weekday fields/],
+    ["an invalid cron (hour 24)", (t: string) => t.replace('"0 0 1 * * * *"', '"0 0 24 * * * *"'), lineOf('cronExpression: "0 0 1 '), /cronExpression: invalid cron "0 0 24 \* \* \* \*": hour field "24": 24 is out of range 0-23/],
+    ["a 5-field cron", (t: string) => t.replace('"0 0 1 * * * *"', '"0 1 * * *"'), lineOf('cronExpression: "0 0 1 '), /expected 7 fields/],
+    ["a cron that never fires (31 FEB)", (t: string) => t.replace('"0 0 1 * * * *"', '"0 0 0 31 2 ? *"'), lineOf('cronExpression: "0 0 1 '), /cronExpression: invalid cron "0 0 0 31 2 \? \*": never fires/],
+    ["L where cron has no L", (t: string) => t.replace('"0 0 1 * * * *"', '"0 0 L * * ? *"'), lineOf('cronExpression: "0 0 1 '), /hour field "L": .*only allowed in the day and weekday fields/],
     ["a handler without an export", (t: string) => t.replace("handler: index.main_handler", "handler: index"), lineOf("handler: index.main_handler"), /functions\.jobs\.handler: a handler looks like index\.main_handler/],
     ["a missing artifact", (t: string) => t.replace("artifact: dist/envs.zip", "artifact: dist/envs"), lineOf("artifact: dist/envs.zip"), /functions\.envs\.package\.artifact: the artifact is the built zip/],
     [
