@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { computeCostReport } from "../functions/cost-report/compute";
 import { collectCostInputs } from "../functions/cost-report/collect";
 import { NO_BUDGETS } from "../functions/cost-report/budgets";
-import { buildPriceTable } from "../functions/cost-report/prices";
+import { buildPriceTable } from "../shared/prices";
 import { buildCostReport } from "../functions/cost-report/report";
 import { defaultWindow } from "../functions/cost-report/window";
 import { DEFAULT_RATES } from "../shared/batch/limiter";

@@ -1,8 +1,9 @@
-// The price table: documented BS1 prices by default, overridable per instance type and
-// per region (COST_PRICES), with optional tiers by hours used. A type with no price is
-// reported as unpriced, never as free.
+// The price table, a product fact that cost-report (what was spent) and envs (what a node
+// or a scale-up costs) both read: documented BS1 prices by default, overridable per
+// instance type and per region (COST_PRICES), with optional tiers by hours used. A type
+// with no price is reported as unpriced, never as free.
 import { z } from "zod";
-import { parseJsonVar } from "../../shared/config";
+import { parseJsonVar } from "./config";
 
 const money = z.number().finite().nonnegative();
 

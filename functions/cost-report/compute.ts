@@ -17,7 +17,7 @@ import {
   REPORT_VERSION,
   type Summary,
 } from "./model";
-import { intervalCost, type PriceTable, type Rate, rateFor } from "./prices";
+import { intervalCost, type PriceTable, type Rate, rateFor } from "../../shared/prices";
 import { daysOf, isoSeconds, monthOf, type ReportWindow } from "./window";
 
 export interface ComputeOptions {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { checkCosPath } from "../../shared/batch/rules";
 import { parseEnv } from "../../shared/config";
 import { type Budgets, budgetsFromEnv } from "./budgets";
-import { type PriceTable, priceTableFromEnv } from "./prices";
+import { type PriceTable, priceTableFromEnv } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./window";
 
 const optional = z

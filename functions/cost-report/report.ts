@@ -7,7 +7,7 @@ import { collectCostInputs } from "./collect";
 import { computeCostReport } from "./compute";
 import type { CostReport } from "./model";
 import type { CostConfig } from "./config";
-import type { PriceTable } from "./prices";
+import type { PriceTable } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, monthOf, type ReportWindow } from "./window";
 
 export interface CostReportDeps {

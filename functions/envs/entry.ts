@@ -5,7 +5,7 @@ import { batchFromEnv } from "../../shared/batch/tencent-adapter";
 import { loadEnvPolicy } from "../../shared/env-policy";
 import { httpEntry, type MainHandler, parseApiKeys } from "../../shared/http";
 import { createLogger, type Logger } from "../../shared/log";
-import { priceTableFromEnv } from "../cost-report/prices";
+import { priceTableFromEnv } from "../../shared/prices";
 import { makeHandler } from "./handler";
 
 export { makeHandler } from "./handler";

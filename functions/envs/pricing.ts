@@ -3,7 +3,7 @@
 // env's creation info and matched on cores and memory when the env allows several types.
 import { z } from "zod";
 import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/batch/rules";
-import { type PriceTable, type Rate, rateFor } from "../cost-report/prices";
+import { type PriceTable, type Rate, rateFor } from "../../shared/prices";
 
 export type { PriceTable };
 

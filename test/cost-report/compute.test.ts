@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { NO_BUDGETS, type Budgets } from "../../functions/cost-report/budgets";
 import { type ComputeOptions, computeCostReport } from "../../functions/cost-report/compute";
 import type { CostInputs } from "../../functions/cost-report/model";
-import { buildPriceTable, PriceTableSchema } from "../../functions/cost-report/prices";
+import { buildPriceTable, PriceTableSchema } from "../../shared/prices";
 import { DAY0, env, H, inputs, job, SHANGHAI_DAY } from "./inputs";
 
 const NOW = DAY0 + 30 * H; // the morning after the window

@@ -10,7 +10,7 @@ import { NO_BUDGETS } from "../../functions/cost-report/budgets";
 import { makeCostsHttpHandler } from "../../functions/cost-report/http";
 import { buildCostReport } from "../../functions/cost-report/report";
 import type { CostReport } from "../../functions/cost-report/model";
-import { buildPriceTable } from "../../functions/cost-report/prices";
+import { buildPriceTable } from "../../shared/prices";
 import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
 import { localDate } from "../../functions/cost-report/window";
 import type { Alert } from "../../shared/alerts";

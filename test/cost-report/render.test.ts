@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NO_BUDGETS } from "../../functions/cost-report/budgets";
 import { computeCostReport } from "../../functions/cost-report/compute";
-import { buildPriceTable } from "../../functions/cost-report/prices";
+import { buildPriceTable } from "../../shared/prices";
 import { renderHtml } from "../../functions/cost-report/render-html";
 import { renderCsv, renderJobsCsv, renderMarkdown, summaryLine } from "../../functions/cost-report/render-text";
 import { DAY0, env, H, inputs, job, SHANGHAI_DAY } from "./inputs";

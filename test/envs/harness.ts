@@ -4,7 +4,7 @@ import type { BatchPort } from "../../shared/batch/port";
 import { EnvPolicySchema, type EnvPolicy } from "../../shared/env-policy";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
-import { priceTableFromEnv } from "../../functions/cost-report/prices";
+import { priceTableFromEnv } from "../../shared/prices";
 import { makeHandler } from "../../functions/envs/handler";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import functionUrl from "../fixtures/function-url.json";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildPriceTable } from "../../functions/cost-report/prices";
+import { buildPriceTable } from "../../shared/prices";
 import { planScale, type PlanInput, scaleDownOrder } from "../../functions/envs/planner";
 import { type Activity, type ComputeEnv, ComputeEnvSchema, type ComputeNode } from "../../shared/batch/models";
 import { DEFAULT_RULE, type EnvRule } from "../../shared/env-policy";

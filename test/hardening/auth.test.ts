@@ -3,7 +3,7 @@
 // key, malformed Authorization → 401; a key without the route's scope → 403; no usable API_KEYS
 // → 503 for everything (fail closed). Batch is never called for a refused request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { priceTableFromEnv } from "../../functions/cost-report/prices";
+import { priceTableFromEnv } from "../../shared/prices";
 import { handlerFromEnv as envsFromEnv } from "../../functions/envs/entry";
 import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
 import { handlerFromEnv as jobsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler as makeCostHandler } from "../../functions/cost-report/handler";
-import { buildPriceTable } from "../../functions/cost-report/prices";
+import { buildPriceTable } from "../../shared/prices";
 import { MAX_WINDOW_DAYS } from "../../functions/cost-report/window";
 import { DEFAULT_REMEDIATION } from "../../functions/node-abnormal/config";
 import { makeHandler as makeNodeAbnormal } from "../../functions/node-abnormal/handler";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler as makeCostHandler } from "../../functions/cost-report/handler";
 import type { CostReport } from "../../functions/cost-report/model";
-import { buildPriceTable } from "../../functions/cost-report/prices";
+import { buildPriceTable } from "../../shared/prices";
 import { makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
 import { DEFAULT_REMEDIATION } from "../../functions/node-abnormal/config";
 import { makeHandler as makeNodeAbnormal } from "../../functions/node-abnormal/handler";

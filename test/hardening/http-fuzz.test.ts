@@ -8,7 +8,7 @@
 // `npm test` runs a small sample; FUZZ_RUNS=10000 runs the full fuzz (see the report).
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { priceTableFromEnv } from "../../functions/cost-report/prices";
+import { priceTableFromEnv } from "../../shared/prices";
 import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
 import { makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
 import { EnvPolicySchema } from "../../shared/env-policy";

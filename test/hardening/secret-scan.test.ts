@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler as makeCostHandler } from "../../functions/cost-report/handler";
-import { buildPriceTable, priceTableFromEnv } from "../../functions/cost-report/prices";
+import { buildPriceTable, priceTableFromEnv } from "../../shared/prices";
 import { handlerFromEnv as envsFromEnv } from "../../functions/envs/entry";
 import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
 import { handlerFromEnv as jobsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
