@@ -5,7 +5,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { checkCosPath, parseCosPath } from "./batch/rules";
+import { checkCosPath, parseCosPath } from "./schemas/paths";
 import { AppError } from "./errors";
 
 export interface ReportStore {

@@ -4,7 +4,7 @@
 // thousands of nodes fit in SCF's memory. What cannot be read becomes a data gap.
 import type { Activity, ComputeEnv, ComputeEnvView, JobView, TaskInstanceView } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
-import { regionOfZone } from "../../shared/batch/rules";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { collectAll } from "../../shared/batch/tencent-adapter";
 import type { Logger } from "../../shared/log";
 import type { ActivityInput, CostInputs, DataGap, EnvInput, InstanceInput, JobInput } from "./model";

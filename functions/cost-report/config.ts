@@ -1,6 +1,6 @@
 // The cost-report function's configuration, parsed from the environment once per container.
 import { z } from "zod";
-import { checkCosPath } from "../../shared/batch/rules";
+import { checkCosPath } from "../../shared/schemas/paths";
 import { parseEnv } from "../../shared/config";
 import { type Budgets, budgetsFromEnv } from "./budgets";
 import { type PriceTable, priceTableFromEnv } from "../../shared/prices";

@@ -1,7 +1,7 @@
 // Node lifetimes from an env's CREATE/DESTROY activities plus its current nodes, so a
 // node destroyed before the run still counts. Where the history cannot tell, the lower
 // bound is used and a data gap says so.
-import { INSTANCE_TYPES } from "../../shared/batch/rules";
+import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import type { DataGap, EnvInput } from "./model";
 
 export interface NodeLife {

@@ -5,18 +5,12 @@
 // ClientToken. Pure: a body, the function's region and a header in; a request or 400 issues out.
 import { z } from "zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
-import {
-  BS1_ZONES,
-  CLOUD_INIT_IMAGES,
-  CREATE_ENV_EVENTS,
-  checkInstanceZone,
-  checkRemotePath,
-  IMAGE_ID,
-  INSTANCE_TYPES,
-  LIMITS,
-  normalizeEventName,
-  regionOfZone,
-} from "../../shared/batch/rules";
+import { CLOUD_INIT_IMAGES, IMAGE_ID } from "../../shared/schemas/image";
+import { BS1_ZONES, checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
+import { LIMITS } from "../../shared/schemas/limits";
+import { CREATE_ENV_EVENTS, normalizeEventName } from "../../shared/schemas/notifications";
+import { checkRemotePath } from "../../shared/schemas/paths";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
 
 const ZONE = /^[a-z]{2}-[a-z]+(-[a-z]+)?-\d+$/;

@@ -8,7 +8,7 @@
 //   → cooldownSeconds since the env's latest activity → enough destroyable nodes to shrink.
 // Bounds apply in the direction of the change: a env already above maxNodes may still shrink.
 import type { Activity, ComputeEnv, ComputeNode } from "../../shared/batch/models";
-import { LIMITS } from "../../shared/batch/rules";
+import { LIMITS } from "../../shared/schemas/limits";
 import type { EnvRule } from "../../shared/env-policy";
 import { money, nodeCostPerHour } from "./pricing";
 import { coresPerNewNode, guardrailCoresPerNode, isBusy, isLive, nodeView, type PricingContext, parseTime, unknownCoresReason } from "./view";

@@ -2,7 +2,7 @@
 // the documented BS1 prices). Nodes do not name their instance type, so it is read from the
 // env's creation info and matched on cores and memory when the env allows several types.
 import { z } from "zod";
-import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/batch/rules";
+import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { type PriceTable, type Rate, rateFor } from "../../shared/prices";
 
 export type { PriceTable };

@@ -1,6 +1,7 @@
 // Request and answer schemas of the envs API: the checks, and the OpenAPI document's source.
 import { z } from "zod";
-import { ENV_ID, LIMITS, NODE_ID } from "../../shared/batch/rules";
+import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
+import { LIMITS } from "../../shared/schemas/limits";
 import { queryBool, queryInt, queryList } from "../../shared/http";
 
 const reason = z.string().min(1).max(200).describe("why: written to the audit line");

@@ -4,7 +4,9 @@
 // Rules that span fields (paths, regions, EnvId xor ComputeEnv, the DAG) live in ./validate.
 import { z } from "zod";
 import { JOB_STATES } from "../../shared/batch/models";
-import { IMAGE_ID, JOB_ID, LIMITS } from "../../shared/batch/rules";
+import { JOB_ID } from "../../shared/schemas/ids";
+import { IMAGE_ID } from "../../shared/schemas/image";
+import { LIMITS } from "../../shared/schemas/limits";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 
 /** DescribeTask lists at most 1,000 instances a call. */

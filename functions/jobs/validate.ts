@@ -1,17 +1,12 @@
 // The product's rules for a SubmitJob request (batch-facts §2-§6), as a pure function: the
 // body in, the exact request to send (or every broken rule with its field path) out.
-import {
-  CLOUD_INIT_IMAGES,
-  checkCfsPath,
-  checkCosPath,
-  checkInstanceZone,
-  ENV_ID,
-  type EventName,
-  LIMITS,
-  normalizeEventName,
-  regionOfZone,
-  SUBMIT_JOB_EVENTS,
-} from "../../shared/batch/rules";
+import { ENV_ID } from "../../shared/schemas/ids";
+import { CLOUD_INIT_IMAGES } from "../../shared/schemas/image";
+import { checkInstanceZone } from "../../shared/schemas/instance-types";
+import { LIMITS } from "../../shared/schemas/limits";
+import { type EventName, normalizeEventName, SUBMIT_JOB_EVENTS } from "../../shared/schemas/notifications";
+import { checkCfsPath, checkCosPath } from "../../shared/schemas/paths";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
 import { type SubmitJobBody, SubmitJobBodySchema } from "./schemas";
 

@@ -7,7 +7,7 @@
 import type { Alerter } from "../../shared/alerts";
 import { collectAll } from "../../shared/batch/tencent-adapter";
 import type { BatchPort } from "../../shared/batch/port";
-import { ENV_ID } from "../../shared/batch/rules";
+import { ENV_ID } from "../../shared/schemas/ids";
 import type { EnvPolicy } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";

@@ -12,7 +12,10 @@
 // - Secrets in the request (Authentications[].SecretKey, LoginSettings.Password) are stored
 //   and echoed back as "******".
 import { randomBytes } from "node:crypto";
-import { CREATE_ENV_EVENTS, ENV_ID, INSTANCE_TYPES, LIMITS, NODE_ID } from "../../shared/batch/rules";
+import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
+import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
+import { LIMITS } from "../../shared/schemas/limits";
+import { CREATE_ENV_EVENTS } from "../../shared/schemas/notifications";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
 import { type ActivityRecord, type EnvRecord, iso, type NodeRecord, type NodeStateName } from "./state";
 import {

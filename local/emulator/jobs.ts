@@ -26,7 +26,11 @@
 //   COMPUTE_NODE_CREATED/RUNNING/DELETING to the job's Notifications.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ENV_ID, IMAGE_ID, JOB_ID, LIMITS, regionOfZone, SUBMIT_JOB_EVENTS } from "../../shared/batch/rules";
+import { ENV_ID, JOB_ID } from "../../shared/schemas/ids";
+import { IMAGE_ID } from "../../shared/schemas/image";
+import { LIMITS } from "../../shared/schemas/limits";
+import { SUBMIT_JOB_EVENTS } from "../../shared/schemas/notifications";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
 import { findEnv, idleNodes } from "./envs";
 import { killGroup, Runner, taskEnv } from "./runner";

@@ -5,7 +5,7 @@
 // (CFS is mounted over NFS, so both schemes name the same file system.)
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { parseCosPath } from "../../shared/batch/rules";
+import { parseCosPath } from "../../shared/schemas/paths";
 import { ApiError } from "./context";
 
 const CODE = "InvalidParameterValue.RemoteStoragePath";

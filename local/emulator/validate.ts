@@ -2,16 +2,12 @@
 // the code Tencent documents for it and a message naming the field path and the rule, so a
 // caller sees the same failure the real API would give (codes from batch errors.go).
 import { createHash } from "node:crypto";
-import {
-  checkInstanceZone,
-  checkRemotePath,
-  type EventName,
-  IMAGE_ID,
-  INSTANCE_TYPES,
-  LIMITS,
-  normalizeEventName,
-  regionOfZone,
-} from "../../shared/batch/rules";
+import { IMAGE_ID } from "../../shared/schemas/image";
+import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
+import { LIMITS } from "../../shared/schemas/limits";
+import { type EventName, normalizeEventName } from "../../shared/schemas/notifications";
+import { checkRemotePath } from "../../shared/schemas/paths";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { ApiError, type EmuContext } from "./context";
 import type { NotificationConfig } from "./state";
 

@@ -5,7 +5,7 @@
 // spellings. A message that can never be parsed is reported, not thrown: retrying it
 // would fail the same way forever.
 import { z } from "zod";
-import { type EventName, normalizeEventName } from "../batch/rules";
+import { type EventName, normalizeEventName } from "../schemas/notifications";
 
 export const IdLikeSchema = z.union([z.string(), z.number().transform(String)]).nullish();
 

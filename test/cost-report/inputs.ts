@@ -1,7 +1,7 @@
 // Builds cost-core inputs the way the collector would from Batch replies: a node that is
 // gone exists only as CREATE/DESTROY activities; a live node is also a current node.
 import type { ActivityInput, CostInputs, EnvInput, InstanceInput, JobInput } from "../../functions/cost-report/model";
-import { INSTANCE_TYPES } from "../../shared/batch/rules";
+import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 
 export const H = 3_600_000;
 /** 2019-02-20 00:00 in Asia/Shanghai: the default window of the timer fixture starts here. */

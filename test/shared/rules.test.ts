@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { checkCfsPath, checkCosPath, checkInstanceZone, normalizeEventName, regionOfZone } from "../../shared/batch/rules";
+import { checkInstanceZone } from "../../shared/schemas/instance-types";
+import { normalizeEventName } from "../../shared/schemas/notifications";
+import { checkCfsPath, checkCosPath } from "../../shared/schemas/paths";
+import { regionOfZone } from "../../shared/schemas/zone";
 
 describe("COS path rules (batch-facts §4)", () => {
   it.each([
