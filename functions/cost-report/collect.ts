@@ -5,7 +5,7 @@
 import type { Activity, ComputeEnv, ComputeEnvView, JobView, TaskInstanceView } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
 import { regionOfZone } from "../../shared/schemas/zone";
-import { collectAll } from "../../shared/batch/tencent-adapter";
+import { collectAll } from "../../shared/batch/paging";
 import type { Logger } from "../../shared/log";
 import type { ActivityInput, CostInputs, DataGap, EnvInput, InstanceInput, JobInput } from "./model";
 

@@ -2,7 +2,8 @@
 // A timer event writes the report files; an HTTP event (API Gateway or Function URL) is
 // GET /costs, the same report on demand.
 import { createAlerter } from "../../shared/alerts";
-import { createTencentBatch, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/tencent-adapter";
+import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
+import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { type MainHandler, parseApiKeys } from "../../shared/http";
 import { createLogger } from "../../shared/log";
 import { createReportStore } from "../../shared/report-store";

@@ -1,9 +1,10 @@
 // The envs function's operations over the Batch port: read Batch, ask the pure cores
 // (view, planner, create) what to do, do it, and write one audit line per change.
 import type { BatchPort, Filter } from "../../shared/batch/port";
+import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
-import { AppError, isAppError } from "../../shared/errors";
+import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { planCreateEnv } from "./create";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
@@ -39,39 +40,11 @@ export interface ListQuery {
 const TERMINABLE = new Set(["CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL"]);
 const BATCH_PAGE = 100;
 
-/** Messages for the API's preconditions, so a 409 says what to do. */
-const CLEAR: Record<string, string> = {
-  "UnsupportedOperation.ComputeEnvAcceptOtherRequest": "the env is busy with another request (or being deleted); retry shortly",
-  "UnsupportedOperation.AcceptOtherRequest": "Batch is busy with another request on this env; retry shortly",
-  "UnsupportedOperation.ComputeEnvOperation": "the env cannot do this now: it is being deleted, or still has nodes that are not destroyed",
-  "UnsupportedOperation.ComputeNodeForbidTerminate": "a chosen node cannot be terminated in its state (only CREATED, CREATION_FAILED, RUNNING, ABNORMAL)",
-  "UnsupportedOperation.ComputeNodeIsTerminating": "a chosen node is already being terminated",
-  "UnsupportedOperation.NotEnoughComputeNodesToTerminate": "too few nodes can be destroyed now (others are still starting); retry when they run",
-  "ResourceNotFound.ComputeEnv": "no such compute environment in this region",
-  "ResourceNotFound.ComputeNode": "a chosen node does not exist in this env",
-  "LimitExceeded.CpuQuota": "the account's CPU quota does not allow that many cores",
-  "LimitExceeded.ComputeEnvQuota": "the account's quota of compute environments is used up",
-};
-
-function clarify(e: unknown): unknown {
-  if (!isAppError(e) || !e.tencentCode) return e;
-  const hint = CLEAR[e.tencentCode];
-  if (!hint) return e;
-  return new AppError(e.code, `${hint} (${e.message})`, {
-    status: e.status,
-    expose: e.expose,
-    tencentCode: e.tencentCode,
-    ...(e.requestId ? { requestId: e.requestId } : {}),
-    ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),
-    cause: e,
-  });
-}
-
 async function batch<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (e) {
-    throw clarify(e);
+    throw withHint(e);
   }
 }
 

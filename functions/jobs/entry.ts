@@ -1,8 +1,9 @@
 // SCF entry of the jobs function (API Gateway and Function URL triggers). Dependencies are built
 // once per container, on the first request; credentials are read per Batch call.
 import type { BatchPort } from "../../shared/batch/port";
-import { batchFromEnv } from "../../shared/batch/tencent-adapter";
-import { httpEntry, type KeyRing, type MainHandler, makeHttpHandler, parseApiKeys } from "../../shared/http";
+import { batchFromEnv } from "../../shared/batch/config";
+import { httpEntry, type KeyRing, type MainHandler, makeHttpHandler } from "../../shared/http";
+import { httpConfigFromEnv } from "../../shared/http/config";
 import type { Logger } from "../../shared/log";
 import { jobsRoutes } from "./routes";
 import { createJobsService } from "./service";
@@ -23,8 +24,9 @@ export function makeHandler(deps: JobsHandlerDeps): MainHandler {
 
 /** Builds the handler from the environment; throws AppError config_invalid naming the variable. */
 export function handlerFromEnv(env: NodeJS.ProcessEnv, logger: Logger): MainHandler {
-  const { batch, region, basePath } = batchFromEnv(env, logger);
-  return makeHandler({ batch, region, keys: parseApiKeys(env.API_KEYS), logger, basePath });
+  const { batch, region } = batchFromEnv(env, logger);
+  const { keys, basePath } = httpConfigFromEnv(env);
+  return makeHandler({ batch, region, keys, logger, basePath });
 }
 
 export const main_handler: MainHandler = httpEntry("jobs", handlerFromEnv);

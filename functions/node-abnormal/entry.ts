@@ -3,7 +3,8 @@
 // timer sweep.
 // Dependencies are built once per container, on the first invocation.
 import { createAlerter } from "../../shared/alerts";
-import { createTencentBatch, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/tencent-adapter";
+import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
+import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { loadEnvPolicy } from "../../shared/env-policy";
 import { createLogger } from "../../shared/log";
 import { loadConfig } from "./config";

@@ -5,7 +5,7 @@
 // throws after every env had its pass, so SCF retries (passes are state-based: a retry
 // redoes nothing that already happened).
 import type { Alerter } from "../../shared/alerts";
-import { collectAll } from "../../shared/batch/tencent-adapter";
+import { collectAll } from "../../shared/batch/paging";
 import type { BatchPort } from "../../shared/batch/port";
 import { ENV_ID } from "../../shared/schemas/ids";
 import type { EnvPolicy } from "../../shared/env-policy";

@@ -219,5 +219,34 @@ export type TaskInstanceLog = z.infer<typeof TaskInstanceLogSchema>;
 
 export const RequestIdOnlySchema = z.object({ RequestId: str }).passthrough();
 
+/** SubmitJob / CreateComputeEnv: the id of what was created. */
+export const SubmittedJobSchema = loose({ JobId: str.min(1), RequestId: str });
+export const CreatedEnvSchema = loose({ EnvId: str.min(1), RequestId: str });
+
+const RedirectInfoSchema = loose({
+  StdoutRedirectPath: optStr,
+  StderrRedirectPath: optStr,
+  StdoutRedirectFileName: optStr,
+  StderrRedirectFileName: optStr,
+});
+
+/** DescribeJobSubmitInfo: the request as submitted; the jobs API reads each task's RedirectInfo. */
+export const JobSubmitInfoSchema = loose({
+  JobId: optStr,
+  Tasks: z.array(loose({ TaskName: str, RedirectInfo: RedirectInfoSchema.nullish() })).nullish(),
+  RequestId: str,
+});
+
+/** DescribeComputeEnvCreateInfo: the request as created; envs and cost-report read its instance types. */
+export const ComputeEnvCreateInfoSchema = loose({
+  EnvId: optStr,
+  EnvData: loose({
+    InstanceType: optStr,
+    InstanceTypes: z.array(str).nullish(),
+    InstanceTypeOptions: loose({ CPU: num, Memory: num }).nullish(),
+  }).nullish(),
+  RequestId: str,
+});
+
 export const page = <T extends z.ZodTypeAny>(key: string, item: T) =>
   z.object({ [key]: z.array(item), TotalCount: num, RequestId: str }).passthrough();

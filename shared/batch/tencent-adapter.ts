@@ -1,20 +1,30 @@
-// The Batch port over the real SDK. Only the batch client is imported (never the
-// package root: it requires all 262 services and costs ~600 ms of cold start).
+// The Batch port over the SDK's batch client: rate limits, retries, error mapping (./errors) and
+// a zod parse of every reply. Only the batch client is imported (never the package root: it
+// requires all 262 services and costs ~600 ms of cold start). Configuration from the
+// environment is ./config; paging helpers are ./paging.
 import { randomUUID } from "node:crypto";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
-import { z } from "zod";
-import { parseEnv, parseJsonVar } from "../config";
+import type {
+  DescribeComputeEnvCreateInfoResponse,
+  DescribeJobSubmitInfoResponse,
+} from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_models";
+import type { z } from "zod";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
+import { batchError } from "./errors";
 import { createLimiter, DEFAULT_RATES, type Limiter } from "./limiter";
 import {
   ActivitySchema,
+  ComputeEnvCreateInfoSchema,
   ComputeEnvSchema,
   ComputeEnvViewSchema,
+  CreatedEnvSchema,
   JobDetailSchema,
+  JobSubmitInfoSchema,
   JobViewSchema,
   page,
   RequestIdOnlySchema,
+  SubmittedJobSchema,
   TaskDetailSchema,
   TaskInstanceLogSchema,
 } from "./models";
@@ -41,21 +51,32 @@ export interface TencentBatchOptions {
   timeoutSeconds?: number;
   limiter?: Limiter;
   logger?: Logger;
+  /** The SDK client to call; default: the batch client built from the options above (tests may pass another). */
+  client?: BatchSdkClient;
 }
 
-/** Credentials as SCF provides them to a function (no underscore inside SECRETID). */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials {
-  const secretId = env.TENCENTCLOUD_SECRETID ?? "";
-  const secretKey = env.TENCENTCLOUD_SECRETKEY ?? "";
-  if (!secretId || !secretKey) {
-    throw new AppError("credentials_missing", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY must be set", {
-      status: 500,
-      expose: false,
-    });
-  }
-  const token = env.TENCENTCLOUD_SESSIONTOKEN;
-  return token ? { secretId, secretKey, token } : { secretId, secretKey };
-}
+/** The Batch actions this project calls (the SDK client's method names). */
+export type BatchAction =
+  | "SubmitJob"
+  | "DescribeJob"
+  | "DescribeJobs"
+  | "DescribeJobSubmitInfo"
+  | "TerminateJob"
+  | "DeleteJob"
+  | "RetryJobs"
+  | "DescribeTask"
+  | "DescribeTaskLogs"
+  | "CreateComputeEnv"
+  | "DescribeComputeEnv"
+  | "DescribeComputeEnvCreateInfo"
+  | "DescribeComputeEnvs"
+  | "ModifyComputeEnv"
+  | "DeleteComputeEnv"
+  | "TerminateComputeNodes"
+  | "DescribeComputeEnvActivities";
+
+/** What the adapter needs of an SDK client: the actions it calls, each `(request) => Promise<reply>`. */
+export type BatchSdkClient = { [A in BatchAction]?: (req: never) => Promise<unknown> };
 
 export function parseEndpoint(endpoint: string | undefined): { endpoint: string; protocol: string } {
   if (!endpoint) return { endpoint: "batch.tencentcloudapi.com", protocol: "https://" };
@@ -64,74 +85,20 @@ export function parseEndpoint(endpoint: string | undefined): { endpoint: string;
   return { endpoint: m[2]!, protocol: `${m[1]}://` };
 }
 
-const STATUS_BY_PREFIX: Array<[string, number]> = [
-  ["RequestLimitExceeded", 429],
-  ["ResourceNotFound", 404],
-  ["InvalidParameter", 400],
-  ["InvalidFilter", 400],
-  ["InvalidZone", 400],
-  ["UnknownParameter", 400],
-  ["MissingParameter", 400],
-  ["AllowedOneAttributeInEnvIdAndComputeEnv", 400],
-  ["ResourceInUse", 409],
-  ["UnsupportedOperation", 409],
-  ["LimitExceeded", 422],
-  ["InternalError", 503],
-  ["AuthFailure", 502],
-  ["UnauthorizedOperation", 502],
-];
+type Call = (action: string, req: unknown) => Promise<unknown>;
 
-/** Wraps an SDK failure in an AppError that keeps Tencent's Code and RequestId. */
-export function batchError(action: string, e: unknown): AppError {
-  if (e instanceof AppError) return e;
-  const err = asSdkError(e);
-  const code = err.code || undefined;
-  const requestId = err.requestId || undefined;
-  let status = 502;
-  if (code) {
-    for (const [prefix, s] of STATUS_BY_PREFIX) {
-      if (code.startsWith(prefix)) {
-        status = s;
-        break;
-      }
-    }
-  } else if (typeof err.httpCode === "number") {
-    status = err.httpCode >= 500 ? 503 : 502;
-  } else {
-    status = 503;
-  }
-  // Our own credentials or CAM failing is not the caller's business: no detail leaks.
-  const expose = status < 500 || status === 503;
-  // Without a Tencent code the message is the transport's (it names the endpoint) or our own:
-  // callers get a generic sentence, the log gets the detail.
-  const message = code ? `Batch ${action} failed: ${code}: ${err.message ?? ""}`.trim() : `Batch ${action} failed: no answer from the Batch API`;
-  return new AppError(code ? `batch.${code}` : "batch.unavailable", message, {
-    status,
-    expose,
-    ...(code ? { tencentCode: code } : {}),
-    ...(requestId ? { requestId } : {}),
-    ...(status === 429 || status === 503 ? { retryAfterSeconds: 1 } : {}),
-    cause: e,
+/** The SDK's batch client for the options (credentials asked for on every request: SCF rotates them). */
+export function sdkClient(opts: Pick<TencentBatchOptions, "region" | "credentials" | "endpoint" | "timeoutSeconds">): BatchSdkClient {
+  const { endpoint, protocol } = parseEndpoint(opts.endpoint);
+  return new BatchClient({
+    credential: { getCredential: async () => opts.credentials() },
+    region: opts.region,
+    profile: { httpProfile: { endpoint, protocol, reqTimeout: opts.timeoutSeconds ?? 5 } },
   });
 }
 
-type Call = (action: string, req: unknown) => Promise<unknown>;
-
 export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { call: Call } {
-  const { endpoint, protocol } = parseEndpoint(opts.endpoint);
-  const client = new BatchClient({
-    credential: {
-      // The SDK asks for credentials on every request; SCF rotates them.
-      getCredential: async () => {
-        const c = opts.credentials();
-        return { secretId: c.secretId, secretKey: c.secretKey, token: c.token };
-      },
-    } as never,
-    region: opts.region,
-    profile: {
-      httpProfile: { endpoint, protocol, reqTimeout: opts.timeoutSeconds ?? 5 },
-    },
-  });
+  const client = opts.client ?? sdkClient(opts);
   const limiter = opts.limiter ?? createLimiter(opts.rates ?? DEFAULT_RATES);
   // Bounded so that a call gives up (503) well inside the HTTP functions' 30 s timeout:
   // attempts of ≤ 5 s each, no retry started after 20 s.
@@ -139,7 +106,7 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
   const log = opts.logger;
 
   const call: Call = async (action, req) => {
-    const method = (client as unknown as Record<string, (r: unknown) => Promise<unknown>>)[action];
+    const method = (client as Record<string, unknown>)[action];
     if (typeof method !== "function") throw new AppError("batch.unknown_action", `no such Batch action ${action}`);
     // Missing credentials are our configuration, not a transient fault: fail at once, unexposed.
     opts.credentials();
@@ -147,7 +114,7 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
       return await withRetry(
         async () => {
           await limiter.take(action);
-          return method.call(client, req);
+          return (method as (r: unknown) => Promise<unknown>).call(client, req);
         },
         {
           ...retry,
@@ -169,7 +136,7 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     }
   };
 
-  const parsed = async <S extends z.ZodTypeAny>(action: string, req: unknown, schema: S): Promise<z.infer<S>> => {
+  const parsed = async <S extends z.ZodTypeAny>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> => {
     const res = await call(action, req);
     const r = schema.safeParse(res);
     if (!r.success) {
@@ -183,13 +150,13 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     return r.data;
   };
 
-  const ack = async (action: string, req: unknown) => {
+  const ack = async (action: BatchAction, req: unknown) => {
     const r = await parsed(action, req, RequestIdOnlySchema);
     return { requestId: r.RequestId };
   };
 
   const paged = async <S extends z.ZodTypeAny>(
-    action: string,
+    action: BatchAction,
     key: string,
     item: S,
     req: Record<string, unknown>,
@@ -206,9 +173,8 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     async submitJob(req) {
       // Retries of a submit must never create a second job: always send a ClientToken.
       const withToken = { ...req, ClientToken: req.ClientToken ?? randomUUID() };
-      const r = (await call("SubmitJob", withToken)) as { JobId?: string; RequestId?: string };
-      if (!r?.JobId) throw new AppError("batch.bad_reply", "SubmitJob answered without JobId", { status: 502 });
-      return { jobId: r.JobId, requestId: r.RequestId ?? "" };
+      const r = await parsed("SubmitJob", withToken, SubmittedJobSchema);
+      return { jobId: r.JobId, requestId: r.RequestId };
     },
     getJob: (jobId) => parsed("DescribeJob", { JobId: jobId }, JobDetailSchema),
     listJobs: (q) =>
@@ -218,7 +184,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
         JobViewSchema,
         clean({ JobIds: q.jobIds, Filters: q.filters, Offset: q.offset, Limit: q.limit }),
       ),
-    getJobSubmitInfo: async (jobId) => (await call("DescribeJobSubmitInfo", { JobId: jobId })) as never,
+    // Checked where the functions read it; the SDK's type names the rest of the request as submitted.
+    getJobSubmitInfo: async (jobId) =>
+      (await parsed("DescribeJobSubmitInfo", { JobId: jobId }, JobSubmitInfoSchema)) as DescribeJobSubmitInfoResponse,
     terminateJob: (jobId) => ack("TerminateJob", { JobId: jobId }),
     deleteJob: (jobId) => ack("DeleteJob", { JobId: jobId }),
     retryJobs: (jobIds) => ack("RetryJobs", { JobIds: jobIds }),
@@ -233,12 +201,12 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
       ),
     async createEnv(req) {
       const withToken = { ...req, ClientToken: req.ClientToken ?? randomUUID() };
-      const r = (await call("CreateComputeEnv", withToken)) as { EnvId?: string; RequestId?: string };
-      if (!r?.EnvId) throw new AppError("batch.bad_reply", "CreateComputeEnv answered without EnvId", { status: 502 });
-      return { envId: r.EnvId, requestId: r.RequestId ?? "" };
+      const r = await parsed("CreateComputeEnv", withToken, CreatedEnvSchema);
+      return { envId: r.EnvId, requestId: r.RequestId };
     },
     getEnv: (envId) => parsed("DescribeComputeEnv", { EnvId: envId }, ComputeEnvSchema),
-    getEnvCreateInfo: async (envId) => (await call("DescribeComputeEnvCreateInfo", { EnvId: envId })) as never,
+    getEnvCreateInfo: async (envId) =>
+      (await parsed("DescribeComputeEnvCreateInfo", { EnvId: envId }, ComputeEnvCreateInfoSchema)) as DescribeComputeEnvCreateInfoResponse,
     listEnvs: (q) =>
       paged(
         "DescribeComputeEnvs",
@@ -264,64 +232,4 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
         }),
       ),
   };
-}
-
-/** Walks every page (Limit 100 by default) of a paged port call. */
-export async function collectAll<T>(
-  fetchPage: (offset: number, limit: number) => Promise<Page<T>>,
-  opts: { limit?: number; max?: number } = {},
-): Promise<T[]> {
-  const limit = opts.limit ?? 100;
-  const max = opts.max ?? Number.POSITIVE_INFINITY;
-  const out: T[] = [];
-  for (let offset = 0; out.length < max; offset += limit) {
-    const p = await fetchPage(offset, limit);
-    out.push(...p.items);
-    if (p.items.length < limit || out.length >= p.total) break;
-  }
-  return out;
-}
-
-const RatesSchema = z
-  .record(
-    z.string().refine((a) => a in DEFAULT_RATES, { message: `an action this project calls: ${Object.keys(DEFAULT_RATES).join(", ")}` }),
-    z.number({ invalid_type_error: "must be a number of requests per second" }).positive({ message: "must be above 0" }).max(1000, { message: "must be at most 1000" }),
-  )
-  .optional();
-
-/**
- * The client-side quota per action and per function instance: the documented (conservative)
- * rates, with BATCH_RATES (JSON, e.g. {"SubmitJob": 20}) over them, for accounts whose quotas
- * are confirmed higher. Throws config_invalid naming the variable and the action.
- */
-export function ratesFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, number>> {
-  return { ...DEFAULT_RATES, ...parseJsonVar("BATCH_RATES", env.BATCH_RATES, RatesSchema) };
-}
-
-const BatchEnvSchema = z
-  .object({
-    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
-    BATCH_ENDPOINT: z.string().optional(),
-    API_BASE_PATH: z.string().optional(),
-  })
-  .passthrough();
-
-/**
- * The Batch port of an HTTP function as SCF configures it: region from TENCENTCLOUD_REGION,
- * endpoint override BATCH_ENDPOINT, credentials read per call. Throws config_invalid naming the variable.
- */
-export function batchFromEnv(
-  env: NodeJS.ProcessEnv,
-  logger?: Logger,
-): { batch: ReturnType<typeof createTencentBatch>; region: string; basePath: string | undefined; rates: Readonly<Record<string, number>> } {
-  const cfg = parseEnv(BatchEnvSchema, env);
-  const rates = ratesFromEnv(env);
-  const batch = createTencentBatch({
-    region: cfg.TENCENTCLOUD_REGION,
-    credentials: () => credentialsFromEnv(env),
-    rates,
-    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
-    ...(logger ? { logger } : {}),
-  });
-  return { batch, region: cfg.TENCENTCLOUD_REGION, basePath: cfg.API_BASE_PATH, rates };
 }

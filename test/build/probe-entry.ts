@@ -1,6 +1,7 @@
 // A minimal function over the Batch port, bundled like the real ones, to prove the shimmed
 // SDK works with no node_modules.
-import { credentialsFromEnv, createTencentBatch } from "../../shared/batch/tencent-adapter";
+import { credentialsFromEnv } from "../../shared/batch/config";
+import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 
 export const main_handler = async (event: { action: string }) => {
   const batch = createTencentBatch({

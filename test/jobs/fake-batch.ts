@@ -2,7 +2,7 @@
 // Batch's error codes (through the adapter's own batchError, so statuses match production).
 import type { JobDetail, TaskDetail, TaskInstanceLog } from "../../shared/batch/models";
 import type { BatchPort, Filter, SubmitJobRequest } from "../../shared/batch/port";
-import { batchError } from "../../shared/batch/tencent-adapter";
+import { batchError } from "../../shared/batch/errors";
 
 type Tag = { Key: string; Value: string };
 

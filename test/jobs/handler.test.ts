@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchError } from "../../shared/batch/tencent-adapter";
+import { batchError } from "../../shared/batch/errors";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { makeHandler } from "../../functions/jobs/entry";

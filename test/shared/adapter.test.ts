@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors";
 import { DEFAULT_RATES } from "../../shared/batch/limiter";
-import { batchFromEnv, createTencentBatch, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/tencent-adapter";
+import { batchFromEnv, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
+import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 
 let t: TestEmulator;

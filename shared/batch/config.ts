@@ -1,0 +1,64 @@
+// The Batch client as SCF configures a function: region, endpoint, credentials, client-side rates.
+import { z } from "zod";
+import { parseEnv, parseJsonVar } from "../config";
+import { AppError } from "../errors";
+import type { Logger } from "../log";
+import { DEFAULT_RATES } from "./limiter";
+import { type Credentials, createTencentBatch } from "./tencent-adapter";
+
+/** Credentials as SCF provides them to a function (no underscore inside SECRETID). */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials {
+  const secretId = env.TENCENTCLOUD_SECRETID ?? "";
+  const secretKey = env.TENCENTCLOUD_SECRETKEY ?? "";
+  if (!secretId || !secretKey) {
+    throw new AppError("credentials_missing", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY must be set", {
+      status: 500,
+      expose: false,
+    });
+  }
+  const token = env.TENCENTCLOUD_SESSIONTOKEN;
+  return token ? { secretId, secretKey, token } : { secretId, secretKey };
+}
+
+const RatesSchema = z
+  .record(
+    z.string().refine((a) => a in DEFAULT_RATES, { message: `an action this project calls: ${Object.keys(DEFAULT_RATES).join(", ")}` }),
+    z.number({ invalid_type_error: "must be a number of requests per second" }).positive({ message: "must be above 0" }).max(1000, { message: "must be at most 1000" }),
+  )
+  .optional();
+
+/**
+ * The client-side quota per action and per function instance: the documented (conservative)
+ * rates, with BATCH_RATES (JSON, e.g. {"SubmitJob": 20}) over them, for accounts whose quotas
+ * are confirmed higher. Throws config_invalid naming the variable and the action.
+ */
+export function ratesFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, number>> {
+  return { ...DEFAULT_RATES, ...parseJsonVar("BATCH_RATES", env.BATCH_RATES, RatesSchema) };
+}
+
+const BatchEnvSchema = z
+  .object({
+    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
+    BATCH_ENDPOINT: z.string().optional(),
+  })
+  .passthrough();
+
+/**
+ * The Batch port of a function as SCF configures it: region from TENCENTCLOUD_REGION,
+ * endpoint override BATCH_ENDPOINT, credentials read per call. Throws config_invalid naming the variable.
+ */
+export function batchFromEnv(
+  env: NodeJS.ProcessEnv,
+  logger?: Logger,
+): { batch: ReturnType<typeof createTencentBatch>; region: string; rates: Readonly<Record<string, number>> } {
+  const cfg = parseEnv(BatchEnvSchema, env);
+  const rates = ratesFromEnv(env);
+  const batch = createTencentBatch({
+    region: cfg.TENCENTCLOUD_REGION,
+    credentials: () => credentialsFromEnv(env),
+    rates,
+    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  return { batch, region: cfg.TENCENTCLOUD_REGION, rates };
+}
