@@ -147,6 +147,27 @@ export function monthOf(ms: number, timeZone: string): MonthSpan {
   };
 }
 
+/** The instants a report counts between: its window up to now, and the window's month up to then. */
+export interface ReportSpan {
+  window: ReportWindow;
+  /** Whole seconds, as every time the report reads. */
+  now: number;
+  /** The window's end, or now if earlier (never before the window's start). */
+  countedTo: number;
+  /** The local month of the window's last instant. */
+  month: MonthSpan;
+  /** Month to date runs up to here. */
+  mtdTo: number;
+  days: Day[];
+}
+
+export function reportSpan(window: ReportWindow, now: number): ReportSpan {
+  const whole = Math.floor(now / 1000) * 1000;
+  const countedTo = Math.max(window.from, Math.min(window.to, whole));
+  const month = monthOf(window.to - 1, window.timeZone);
+  return { window, now: whole, countedTo, month, mtdTo: Math.max(month.from, Math.min(countedTo, month.to)), days: daysOf(window) };
+}
+
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
