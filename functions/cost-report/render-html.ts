@@ -1,7 +1,7 @@
 // The report as one self-contained HTML page: inline CSS and an inline SVG chart of daily
 // cost per env; no scripts, no external resources (a CSP forbids them too).
 import type { CostReport } from "./model";
-import { windowLabel } from "./render-text";
+import { localStamp, windowLabel } from "./render-text";
 
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
@@ -12,11 +12,26 @@ const MAX_SERIES = PALETTE.length - 1;
 
 const fmt = (v: number) => v.toFixed(2);
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+export interface AxisTicks {
+  /** 0, step, 2 × step, …: 3 to 5 steps, the last at or above the maximum. */
+  values: number[];
+  /** Each value printed with enough decimals (at least 2) that no two labels are equal. */
+  labels: string[];
+}
+
+/** Ticks at a "nice" step, 1, 2 or 5 × 10^k, the smallest that covers `max` in 5 steps (0 or less: 0 to 1). */
+export function axisTicks(max: number): AxisTicks {
+  const top = max > 0 ? max : 1;
+  // A step within rounding of top / 5 is taken (1e-6 × 1.0000000000000002 still has a step of 2e-7).
+  const target = (top / 5) * (1 - 1e-9);
+  let k = Math.floor(Math.log10(target));
+  let m = [1, 2, 5, 10].find((n) => n * 10 ** k >= target) ?? 10;
+  if (m === 10) [m, k] = [1, k + 1];
+  // m × 10^k, exact for k < 0 too (0.1 × 3 is not 0.3, 3 / 10 is).
+  const at = (i: number) => (k < 0 ? (i * m) / 10 ** -k : i * m * 10 ** k);
+  const steps = Math.ceil(top / at(1) - 1e-9);
+  const values = Array.from({ length: steps + 1 }, (_, i) => at(i));
+  return { values, labels: values.map((v) => v.toFixed(Math.max(2, -k))) };
 }
 
 export interface Series {
@@ -57,7 +72,8 @@ export function renderChart(r: CostReport): string {
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const totals = days.map((_, i) => series.reduce((s, x) => s + (x.values[i] ?? 0), 0));
-  const max = niceMax(Math.max(0, ...totals));
+  const ticks = axisTicks(Math.max(0, ...totals));
+  const max = ticks.values[ticks.values.length - 1]!;
   const slot = plotW / Math.max(1, days.length);
   const barW = Math.max(2, Math.min(48, slot * 0.7));
   const y = (v: number) => top + plotH - (v / max) * plotH;
@@ -66,11 +82,10 @@ export function renderChart(r: CostReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" class="chart">`,
   );
   parts.push(`<title id="chart-title">Daily cost per compute environment (${escapeHtml(r.currency)})</title>`);
-  for (let k = 0; k <= 4; k++) {
-    const v = (max * k) / 4;
+  ticks.values.forEach((v, k) => {
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${fmt(v)}</text>`);
-  }
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${ticks.labels[k]}</text>`);
+  });
   const labelEvery = Math.max(1, Math.ceil(days.length / 12));
   days.forEach((date, i) => {
     const x = left + slot * i + (slot - barW) / 2;
@@ -142,7 +157,7 @@ li.critical{color:#a61b1b}li.warning{color:#8a5a00}
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="muted">Window ${escapeHtml(r.window.from)} – ${escapeHtml(r.window.to)} (${escapeHtml(r.window.timeZone)}); generated ${escapeHtml(r.generatedAt)}; report v${r.version}.</p>
+<p class="muted">Window ${localStamp(r, r.window.from)} – ${localStamp(r, r.window.to)} (${escapeHtml(r.window.timeZone)}); generated ${localStamp(r, r.generatedAt)}; report v${r.version}.</p>
 ${r.partial ? `<p class="partial" id="partial"><b>Partial report.</b> Some data could not be read (see Data gaps); the numbers are lower bounds.</p>` : ""}
 <div class="cards">
 <div class="card" id="total-cost">Cost<b>${fmt(t.cost)} ${c}</b></div>

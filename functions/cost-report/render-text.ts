@@ -1,6 +1,7 @@
 // The report as JSON, CSV (flat columns) and a Markdown summary. Rendering only: every
 // number comes from the report.
 import type { CostReport } from "./model";
+import { zonedIso } from "./window";
 
 export const renderJson = (r: CostReport): string => `${JSON.stringify(r, null, 2)}\n`;
 
@@ -86,6 +87,9 @@ const hours = (v: number) => (Math.round(v * 100) / 100).toString();
 /** Markdown table cells: pipes and newlines would break the table. */
 const md = (s: string) => s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, " ");
 
+/** A stamp of the report (ISO-8601 UTC) in the report's zone, with its offset. */
+export const localStamp = (r: CostReport, iso: string): string => zonedIso(Date.parse(iso), r.window.timeZone);
+
 export function windowLabel(r: CostReport): string {
   const d = r.window.days;
   return d.length === 1 ? `${d[0]}` : `${d[0] ?? r.window.from} – ${d[d.length - 1] ?? r.window.to}`;
@@ -106,84 +110,75 @@ export function renderMarkdown(r: CostReport): string {
   const c = r.currency;
   const t = r.totals;
   const out: string[] = [];
-  out.push(`# Batch cost ${windowLabel(r)}`);
-  out.push("");
-  out.push(`Window ${r.window.from} – ${r.window.to} (${r.window.timeZone}), generated ${r.generatedAt}.`);
-  if (r.window.countedTo !== r.window.to) out.push(`Counted up to ${r.window.countedTo} (the window has not ended yet).`);
+  /** A `## title` section after a blank line (a loop, not a spread: a year of rows is too many arguments). */
+  const section = (title: string, lines: readonly string[]) => {
+    out.push("", `## ${title}`, "");
+    for (const l of lines) out.push(l);
+  };
+  out.push(
+    `# Batch cost ${windowLabel(r)}`,
+    "",
+    `Window ${localStamp(r, r.window.from)} – ${localStamp(r, r.window.to)} (${r.window.timeZone}), generated ${localStamp(r, r.generatedAt)}.`,
+  );
+  if (r.window.countedTo !== r.window.to) out.push(`Counted up to ${localStamp(r, r.window.countedTo)} (the window has not ended yet).`);
   if (r.partial) out.push("", "**Partial report:** some data could not be read; see Data gaps. Numbers below are lower bounds.");
-  out.push("");
-  out.push(`- Cost: **${money(t.cost, c)}** for ${hours(t.coreHours)} core-hours (${hours(t.nodeHours)} node-hours)`);
-  out.push(`- Busy: ${hours(t.busyCoreHours)} core-hours; idle: ${hours(t.idleCoreHours)} core-hours = ${money(t.idleCost, c)} (${t.idlePercent}%)`);
+  out.push(
+    "",
+    `- Cost: **${money(t.cost, c)}** for ${hours(t.coreHours)} core-hours (${hours(t.nodeHours)} node-hours)`,
+    `- Busy: ${hours(t.busyCoreHours)} core-hours; idle: ${hours(t.idleCoreHours)} core-hours = ${money(t.idleCost, c)} (${t.idlePercent}%)`,
+  );
   if (t.wasteCoreHours > 0) out.push(`- Waste on ABNORMAL or failed nodes: ${hours(t.wasteCoreHours)} core-hours = ${money(t.wasteCost, c)}`);
   if (t.unpricedCoreHours > 0)
     out.push(`- Unpriced: ${hours(t.unpricedCoreHours)} core-hours of ${r.assumptions.unpricedInstanceTypes.map(md).join(", ")} (no price in the table; not in the cost)`);
   out.push(`- Month ${r.month.month} to date: ${money(r.month.actualCost, c)}; projected for the month: ${money(r.month.projectedCost, c)}`);
-  out.push("");
-  out.push("## By compute environment");
-  out.push("");
-  out.push("| env | name | nodes | core-hours | busy | idle | idle % | cost | idle cost |");
-  out.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-  for (const e of r.envs) {
-    const s = e.summary;
-    out.push(
-      `| ${md(e.envId)} | ${md(e.envName)} | ${e.nodes.counted} | ${hours(s.coreHours)} | ${hours(s.busyCoreHours)} | ${hours(s.idleCoreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} |`,
+  section("By compute environment", [
+    "| env | name | nodes | core-hours | busy | idle | idle % | cost | idle cost |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...r.envs.map(
+      ({ envId, envName, nodes, summary: s }) =>
+        `| ${md(envId)} | ${md(envName)} | ${nodes.counted} | ${hours(s.coreHours)} | ${hours(s.busyCoreHours)} | ${hours(s.idleCoreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} |`,
+    ),
+  ]);
+  if (r.rows.length > 0)
+    section("By day and instance type", [
+      "| day | env | type | node-hours | core-hours | cost |",
+      "|---|---|---|---:|---:|---:|",
+      ...r.rows.map(
+        (row) =>
+          `| ${row.date} | ${md(row.envId)} | ${md(row.instanceType)} | ${hours(row.nodeHours)} | ${hours(row.coreHours)} | ${row.priced ? row.cost.toFixed(2) : "unpriced"} |`,
+      ),
+    ]);
+  if (r.bySubmitter.length > 0)
+    section("By submitter", [
+      "| submitter | jobs | core-hours | cost |",
+      "|---|---:|---:|---:|",
+      ...r.bySubmitter.map((g) => `| ${md(g.value)} | ${g.jobs} | ${hours(g.coreHours)} | ${g.cost.toFixed(2)} |`),
+    ]);
+  if (r.jobs.length > 0)
+    section(`Top jobs (${Math.min(20, r.jobs.length)} of ${r.jobs.length})`, [
+      "| job | name | submitter | core-hours | cost |",
+      "|---|---|---|---:|---:|",
+      ...r.jobs.slice(0, 20).map((j) => `| ${md(j.jobId)} | ${md(j.jobName)} | ${md(j.submitter)} | ${hours(j.coreHours)} | ${j.cost.toFixed(2)} |`),
+    ]);
+  if (r.budgets.length > 0)
+    section(`Budgets (${r.month.month})`, [
+      "| scope | name | monthly | actual | projected | crossed |",
+      "|---|---|---:|---:|---:|---|",
+      ...r.budgets.map(
+        (b) =>
+          `| ${b.scope} | ${md(b.name)} | ${b.monthly.toFixed(2)} | ${b.actual.toFixed(2)} (${b.actualPercent}%) | ${b.projected.toFixed(2)} (${b.projectedPercent}%) | ${b.crossed.map((x) => `${x.on} ≥ ${x.percent}%`).join(", ") || "–"} |`,
+      ),
+    ]);
+  if (r.alerts.length > 0) section("Alerts", r.alerts.map((a) => `- **${a.severity}** ${md(a.summary)}`));
+  section("Assumptions", [
+    `- Prices: ${md(r.assumptions.priceSource)}; currency ${r.currency}; tiers ${r.assumptions.tiersApplied ? "applied" : "not applied"}`,
+    `- Time zone: ${r.assumptions.timeZone}`,
+    ...Object.entries(r.assumptions.rules).map(([k, v]) => `- ${k}: ${md(v)}`),
+  ]);
+  if (r.assumptions.dataGaps.length > 0)
+    section(
+      "Data gaps",
+      r.assumptions.dataGaps.map((g) => `- \`${g.code}\` (${g.scope === "window" ? "affects this window" : "month to date only"}): ${md(g.message)}`),
     );
-  }
-  if (r.rows.length > 0) {
-    out.push("");
-    out.push("## By day and instance type");
-    out.push("");
-    out.push("| day | env | type | node-hours | core-hours | cost |");
-    out.push("|---|---|---|---:|---:|---:|");
-    for (const row of r.rows)
-      out.push(
-        `| ${row.date} | ${md(row.envId)} | ${md(row.instanceType)} | ${hours(row.nodeHours)} | ${hours(row.coreHours)} | ${row.priced ? row.cost.toFixed(2) : "unpriced"} |`,
-      );
-  }
-  if (r.bySubmitter.length > 0) {
-    out.push("");
-    out.push("## By submitter");
-    out.push("");
-    out.push("| submitter | jobs | core-hours | cost |");
-    out.push("|---|---:|---:|---:|");
-    for (const g of r.bySubmitter) out.push(`| ${md(g.value)} | ${g.jobs} | ${hours(g.coreHours)} | ${g.cost.toFixed(2)} |`);
-  }
-  if (r.jobs.length > 0) {
-    out.push("");
-    out.push(`## Top jobs (${Math.min(20, r.jobs.length)} of ${r.jobs.length})`);
-    out.push("");
-    out.push("| job | name | submitter | core-hours | cost |");
-    out.push("|---|---|---|---:|---:|");
-    for (const j of r.jobs.slice(0, 20)) out.push(`| ${md(j.jobId)} | ${md(j.jobName)} | ${md(j.submitter)} | ${hours(j.coreHours)} | ${j.cost.toFixed(2)} |`);
-  }
-  if (r.budgets.length > 0) {
-    out.push("");
-    out.push(`## Budgets (${r.month.month})`);
-    out.push("");
-    out.push("| scope | name | monthly | actual | projected | crossed |");
-    out.push("|---|---|---:|---:|---:|---|");
-    for (const b of r.budgets)
-      out.push(
-        `| ${b.scope} | ${md(b.name)} | ${b.monthly.toFixed(2)} | ${b.actual.toFixed(2)} (${b.actualPercent}%) | ${b.projected.toFixed(2)} (${b.projectedPercent}%) | ${b.crossed.map((x) => `${x.on} ≥ ${x.percent}%`).join(", ") || "–"} |`,
-      );
-  }
-  if (r.alerts.length > 0) {
-    out.push("");
-    out.push("## Alerts");
-    out.push("");
-    for (const a of r.alerts) out.push(`- **${a.severity}** ${md(a.summary)}`);
-  }
-  out.push("");
-  out.push("## Assumptions");
-  out.push("");
-  out.push(`- Prices: ${md(r.assumptions.priceSource)}; currency ${r.currency}; tiers ${r.assumptions.tiersApplied ? "applied" : "not applied"}`);
-  out.push(`- Time zone: ${r.assumptions.timeZone}`);
-  for (const [k, v] of Object.entries(r.assumptions.rules)) out.push(`- ${k}: ${md(v)}`);
-  if (r.assumptions.dataGaps.length > 0) {
-    out.push("");
-    out.push("## Data gaps");
-    out.push("");
-    for (const g of r.assumptions.dataGaps) out.push(`- \`${g.code}\` (${g.scope === "window" ? "affects this window" : "month to date only"}): ${md(g.message)}`);
-  }
   return `${out.join("\n")}\n`;
 }

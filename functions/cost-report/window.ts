@@ -221,5 +221,13 @@ export function assertTimeZone(timeZone: string): void {
     throw new AppError("config_invalid", `REPORT_TIME_ZONE: "${timeZone}" is not an IANA time zone`, { status: 500, expose: false });
 }
 
+/** ISO-8601 in the zone's wall time with its offset, to the second: `2019-02-20T00:00:00+08:00`. */
+export function zonedIso(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  const off = offsetAt(ms, timeZone) / 60_000;
+  const a = Math.abs(off);
+  return `${localDate(ms, timeZone)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${off < 0 ? "-" : "+"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
 /** ISO-8601 UTC without milliseconds, as Batch writes times. */
 export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
