@@ -1,5 +1,6 @@
-// buildCostReport: gather through the Batch port, then compute. The timer function and
-// the envs function (GET /costs?from=&to=) both call this; rendering is separate.
+// buildCostReport: gather through the Batch port, then compute. This function's timer and
+// its GET /costs?from=&to= (its own Function URL, not the envs function) both call this;
+// rendering is separate.
 import type { BatchPort } from "../../shared/batch/port";
 import type { Logger } from "../../shared/log";
 import { type Budgets, hasTagBudgets, NO_BUDGETS } from "./budgets";
