@@ -1,46 +1,29 @@
 // POST /envs: the CreateComputeEnv request (the SDK's shape), checked against the product's
 // rules before Batch sees it: BS1 only in its two zones, an img-xxxxxxxx image (known
 // cloud-init images pass, others warn), remote storage paths per the path rules, absolute local
-// paths, notification event names in either spelling (sent upper case), and Idempotency-Key →
-// ClientToken. Pure: a body, the function's region and a header in; a request or 400 issues out.
+// paths, notification event names in either spelling (sent upper case), and the idempotency
+// key (shared/idempotency.ts). The shape pass (zod) and the rule pass report together.
+// Pure: a body, the function's region, the caller and a header in; a request or 400 issues out.
 import { z } from "zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
-import { CLOUD_INIT_IMAGES, IMAGE_ID } from "../../shared/schemas/image";
-import { BS1_ZONES, checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
-import { LIMITS } from "../../shared/schemas/limits";
-import { CREATE_ENV_EVENTS, normalizeEventName } from "../../shared/schemas/notifications";
-import { checkRemotePath } from "../../shared/schemas/paths";
-import { regionOfZone } from "../../shared/schemas/zone";
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
-
-const ZONE = /^[a-z]{2}-[a-z]+(-[a-z]+)?-\d+$/;
-const TOPIC_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
-const CLIENT_TOKEN = /^[\x20-\x7e]{1,64}$/;
+import {
+  ClientTokenSchema,
+  IDEMPOTENCY_TAGS,
+  type Idempotency,
+  idempotencyFor,
+  idempotencyKeyOf,
+  idempotencyTags,
+} from "../../shared/idempotency";
+import { ImageIdSchema, unknownImageWarning } from "../../shared/schemas/image";
+import { BS1_ZONES, checkInstanceZone, INSTANCE_TYPES, typesFitting } from "../../shared/schemas/instance-types";
+import { LIMITS } from "../../shared/schemas/limits";
+import { CREATE_ENV_EVENTS, checkEventNames, NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
+import { checkRemotePath, LocalPathSchema } from "../../shared/schemas/paths";
+import { duplicateTagKeys, TagInputSchema } from "../../shared/schemas/tags";
+import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
 
 const obj = z.record(z.string(), z.unknown());
-const absoluteLocalPath = z
-  .string()
-  .min(1)
-  .refine((s) => s.startsWith("/") || /^[A-Za-z]:[\\/]/.test(s), { message: "must be an absolute local path such as /data/ or C:\\data\\" })
-  .refine((s) => !s.includes("\u0000"), { message: "must not contain NUL" });
-
-const EventConfigSchema = z
-  .object({
-    EventName: z.string().min(1),
-    EventVars: z.array(z.object({ Name: z.string().min(1), Value: z.string() }).strict()).default([]),
-  })
-  .strict();
-
-const NotificationSchema = z
-  .object({
-    TopicName: z
-      .string()
-      .min(1)
-      .max(LIMITS.topicName, { message: `a topic name has at most ${LIMITS.topicName} characters` })
-      .regex(TOPIC_NAME, { message: "a topic name starts with a letter and has only letters, digits, - and _" }),
-    EventConfigs: z.array(EventConfigSchema).min(1, { message: "needs at least one event" }),
-  })
-  .strict();
 
 const EnvDataSchema = z
   .object({
@@ -50,7 +33,7 @@ const EnvDataSchema = z
       .object({ CPU: z.number().int().min(1), Memory: z.number().int().min(1), InstanceCategories: z.array(z.string()).optional() })
       .strict()
       .optional(),
-    ImageId: z.string().regex(IMAGE_ID, { message: "an image id looks like img-xxxxxxxx" }).optional(),
+    ImageId: ImageIdSchema.optional(),
     SystemDisk: obj.optional(),
     DataDisks: z.array(obj).optional(),
     VirtualPrivateCloud: obj.optional(),
@@ -73,16 +56,14 @@ const NamedComputeEnvSchema = z
     EnvDescription: z.string().max(LIMITS.envDescription).optional(),
     EnvType: z.literal("MANAGED").optional(),
     EnvData: EnvDataSchema,
-    MountDataDisks: z
-      .array(z.object({ LocalPath: absoluteLocalPath, FileSystemType: z.enum(["EXT3", "EXT4", "NTFS"]).optional() }).strict())
-      .optional(),
+    MountDataDisks: z.array(z.object({ LocalPath: LocalPathSchema, FileSystemType: z.enum(["EXT3", "EXT4", "NTFS"]).optional() }).strict()).optional(),
     Authentications: z.array(z.object({ Scene: z.string().min(1), SecretId: z.string().min(1), SecretKey: z.string().min(1) }).strict()).optional(),
     InputMappings: z
       .array(
         z
           .object({
             SourcePath: z.string().min(1),
-            DestinationPath: absoluteLocalPath,
+            DestinationPath: LocalPathSchema,
             MountOptionParameter: z.string().optional(),
             MountType: z.enum(["COSFS", "GooseFS-Lite"]).optional(),
           })
@@ -93,24 +74,16 @@ const NamedComputeEnvSchema = z
     Notifications: z.array(NotificationSchema).max(10).optional(),
     ActionIfComputeNodeInactive: z.literal("RECREATE").optional(),
     ResourceMaxRetryCount: z.number().int().min(0).max(100).optional(),
-    Tags: z
-      .array(z.object({ Key: z.string().min(1).max(127), Value: z.string().max(255) }).strict())
-      .max(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` })
-      .optional(),
-    NotificationTarget: z.enum(["CMQ", "TDMQ_CMQ"]).optional(),
+    Tags: z.array(TagInputSchema).max(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }).optional(),
+    NotificationTarget: NotificationTargetSchema.optional(),
   })
   .strict();
 
 export const CreateEnvBodySchema = z
   .object({
     ComputeEnv: NamedComputeEnvSchema,
-    Placement: z
-      .object({
-        Zone: z.string().regex(ZONE, { message: "a zone looks like ap-guangzhou-2" }),
-        ProjectId: z.number().int().min(0).optional(),
-      })
-      .strict(),
-    ClientToken: z.string().regex(CLIENT_TOKEN, { message: "at most 64 printable ASCII characters" }).optional(),
+    Placement: z.object({ Zone: ZoneSchema, ProjectId: z.number().int().min(0).optional() }).strict(),
+    ClientToken: ClientTokenSchema.optional(),
   })
   .strict();
 export type CreateEnvBody = z.infer<typeof CreateEnvBodySchema>;
@@ -120,22 +93,51 @@ export interface CreateEnvPlan {
   warnings: FieldIssue[];
   /** The instance types nodes will be of (for cores and cost), in the order Batch tries them. */
   instanceTypes: string[];
+  /** Set when the request carries an idempotency key. */
+  idempotency: Idempotency | undefined;
+}
+
+export interface CreateEnvOptions {
+  /** The API key's name: idempotency keys are scoped to it. */
+  caller: string;
+  /** The Idempotency-Key header. */
+  idempotencyKey?: string | undefined;
 }
 
 /**
- * Validates a POST /envs body for the function's `region`. `idempotencyKey` is the
- * Idempotency-Key header: it becomes ClientToken (a different ClientToken in the body is refused).
- * Throws a 400 AppError listing every offending field path.
+ * Validates a POST /envs body for the function's `region`. The Idempotency-Key header (or the
+ * body's ClientToken, the same if both) becomes the caller-scoped ClientToken and the idempotency
+ * tags. Throws a 400 AppError listing every offending field path.
  */
-export function planCreateEnv(body: unknown, region: string, idempotencyKey?: string): CreateEnvPlan {
-  const parsed = CreateEnvBodySchema.safeParse(body);
-  if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
-  const b = parsed.data;
+export function planCreateEnv(body: unknown, region: string, opts: CreateEnvOptions): CreateEnvPlan {
+  const bodyToken = (body as { ClientToken?: unknown } | null)?.ClientToken;
+  const key = idempotencyKeyOf(opts.idempotencyKey, typeof bodyToken === "string" ? bodyToken : undefined);
+  const rules: FieldIssue[] = [];
+  const warnings: FieldIssue[] = [];
+  let instanceTypes: string[] = [];
+  const parsed = CreateEnvBodySchema.superRefine((b) => {
+    instanceTypes = checkCreateRules(b, region, key.key !== undefined, rules, warnings);
+  }).safeParse(body);
+  const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...key.issues];
+  if (issues.length > 0 || !parsed.success) throw validationError(issues);
+
+  const { ClientToken: _token, ...b } = parsed.data;
+  const idem = idempotencyFor(opts.caller, key.key, b);
+  const ce = b.ComputeEnv;
+  const tags = [...(ce.Tags ?? []), ...(idem ? idempotencyTags(idem) : [])];
+  const request: CreateComputeEnvRequest = {
+    ComputeEnv: { ...ce, ...(tags.length ? { Tags: tags } : {}) } as CreateComputeEnvRequest["ComputeEnv"],
+    Placement: b.Placement,
+    ...(idem ? { ClientToken: idem.token } : {}),
+  };
+  return { request, warnings, instanceTypes, idempotency: idem };
+}
+
+/** The rules that span fields, on a body whose shape may be partly broken; returns the env's instance types. */
+function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean, issues: FieldIssue[], warnings: FieldIssue[]): string[] {
   const ce = b.ComputeEnv;
   const data = ce.EnvData;
   const zone = b.Placement.Zone;
-  const issues: FieldIssue[] = [];
-  const warnings: FieldIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
 
   if (regionOfZone(zone) !== region) add("Placement.Zone", `zone ${zone} is not in the function's region ${region}`);
@@ -159,9 +161,7 @@ export function planCreateEnv(body: unknown, region: string, idempotencyKey?: st
   const opt = data.InstanceTypeOptions;
   let instanceTypes = data.InstanceType ? [data.InstanceType] : [...(data.InstanceTypes ?? [])];
   if (opt) {
-    instanceTypes = Object.entries(INSTANCE_TYPES)
-      .filter(([t, s]) => s.cpu === opt.CPU && s.memGiB === opt.Memory && !checkInstanceZone(t, zone))
-      .map(([t]) => t);
+    instanceTypes = typesFitting(opt.CPU, opt.Memory, zone);
     if (instanceTypes.length === 0)
       warnings.push({
         path: "ComputeEnv.EnvData.InstanceTypeOptions",
@@ -169,51 +169,28 @@ export function planCreateEnv(body: unknown, region: string, idempotencyKey?: st
       });
   }
 
-  if (!data.ImageId) warnings.push({ path: "ComputeEnv.EnvData.ImageId", message: "no image given; Batch picks its default image" });
-  else if (!CLOUD_INIT_IMAGES[data.ImageId])
-    warnings.push({
-      path: "ComputeEnv.EnvData.ImageId",
-      message: `${data.ImageId} is not a known cloud-init image (${Object.keys(CLOUD_INIT_IMAGES).join(", ")}); nodes fail to initialise without cloud-init`,
-    });
+  const image = data.ImageId ? unknownImageWarning(data.ImageId, "nodes fail to initialise without cloud-init") : "no image given; Batch picks its default image";
+  if (image) warnings.push({ path: "ComputeEnv.EnvData.ImageId", message: image });
 
   ce.InputMappings?.forEach((m, i) => {
     const r = checkRemotePath(m.SourcePath, region);
     if (!r.ok) add(`ComputeEnv.InputMappings[${i}].SourcePath`, r.rule);
   });
 
-  const notifications = ce.Notifications?.map((n, i) => {
-    const seen = new Set<string>();
-    return {
-      TopicName: n.TopicName,
-      EventConfigs: n.EventConfigs.map((c, j) => {
-        const path = `ComputeEnv.Notifications[${i}].EventConfigs[${j}].EventName`;
-        const name = normalizeEventName(c.EventName);
-        if (!name || !CREATE_ENV_EVENTS.includes(name)) add(path, `${c.EventName} is not an event of a compute environment; allowed: ${CREATE_ENV_EVENTS.join(", ")}`);
-        else if (seen.has(name)) add(path, `${name} is configured twice for topic ${n.TopicName}`);
-        else seen.add(name);
-        return { EventName: name ?? c.EventName, EventVars: c.EventVars };
-      }),
-    };
+  ce.Notifications?.forEach((n, i) => {
+    const problems = checkEventNames(n.TopicName, n.EventConfigs, CREATE_ENV_EVENTS, (name) => `${name} is not an event of a compute environment; allowed: ${CREATE_ENV_EVENTS.join(", ")}`);
+    for (const x of problems) add(`ComputeEnv.Notifications[${i}].EventConfigs[${x.index}].EventName`, x.message);
   });
 
-  ce.Tags?.forEach((t, i) => {
-    if (ce.Tags?.findIndex((x) => x.Key === t.Key) !== i) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${t.Key} is given twice`);
+  const tags = ce.Tags ?? [];
+  const room = LIMITS.tags - (idempotent ? IDEMPOTENCY_TAGS.length : 0);
+  if (idempotent && tags.length > room)
+    add("ComputeEnv.Tags", `at most ${room} tags of your own with an idempotency key: an env has at most ${LIMITS.tags} and the key adds ${IDEMPOTENCY_TAGS.join(", ")}`);
+  tags.forEach((t, i) => {
+    if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key)) add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
   });
-
-  let clientToken = b.ClientToken;
-  if (idempotencyKey !== undefined) {
-    if (!CLIENT_TOKEN.test(idempotencyKey)) add("Idempotency-Key", "at most 64 printable ASCII characters");
-    else if (clientToken !== undefined && clientToken !== idempotencyKey) add("ClientToken", "differs from the Idempotency-Key header; send one or make them equal");
-    else clientToken = idempotencyKey;
-  }
-
-  if (issues.length > 0) throw validationError(issues);
-  const request: CreateComputeEnvRequest = {
-    ComputeEnv: { ...ce, ...(notifications ? { Notifications: notifications } : {}) } as CreateComputeEnvRequest["ComputeEnv"],
-    Placement: b.Placement,
-    ...(clientToken ? { ClientToken: clientToken } : {}),
-  };
-  return { request, warnings, instanceTypes };
+  for (const i of duplicateTagKeys(tags)) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);
+  return instanceTypes;
 }
 
 /** BS1 zones, for the OpenAPI description. */

@@ -139,10 +139,11 @@ export const CreateAnswerSchema = z.object({
   Zone: z.string(),
   DesiredComputeNodeCount: z.number().int(),
   InstanceTypes: z.array(z.string()),
-  ClientToken: z.string().nullable(),
+  ClientToken: z.string().nullable().describe("the ClientToken sent to Batch: bscf- + 59 hex digits of sha256(caller, Idempotency-Key)"),
   Creator: z.string().describe("the API key's name"),
+  Replayed: z.boolean().describe("true when an earlier request with the same Idempotency-Key created the env (nothing was created)"),
   Warnings: Warnings.describe("e.g. an image that is not a known cloud-init image"),
-  RequestId: z.string(),
+  RequestId: z.string().optional().describe("Batch's RequestId of the CreateComputeEnv call (absent on a replay)"),
 });
 export const DeleteAnswerSchema = z.object({
   EnvId: z.string(),

@@ -5,6 +5,7 @@ import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
+import { isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import type { Logger } from "../../shared/log";
 import { planCreateEnv } from "./create";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
@@ -191,8 +192,29 @@ export function createEnvsService(deps: EnvsDeps) {
     },
 
     async create(body: unknown, opts: { caller: Caller; idempotencyKey?: string | undefined; requestId: string; reason?: string | undefined }) {
-      const planned = planCreateEnv(body, region, opts.idempotencyKey);
+      const planned = planCreateEnv(body, region, { caller: opts.caller.name, idempotencyKey: opts.idempotencyKey });
       const ce = planned.request.ComputeEnv;
+      const answer = (envId: string, requestId: string | undefined, replayed: boolean) => ({
+        EnvId: envId,
+        EnvName: ce.EnvName,
+        Zone: planned.request.Placement.Zone,
+        DesiredComputeNodeCount: ce.DesiredComputeNodeCount,
+        InstanceTypes: planned.instanceTypes,
+        ClientToken: planned.request.ClientToken ?? null,
+        Creator: opts.caller.name,
+        Replayed: replayed,
+        Warnings: planned.warnings,
+        ...(requestId ? { RequestId: requestId } : {}),
+      });
+      const idem = planned.idempotency;
+      if (idem) {
+        const prior = (await batch(port.listEnvs({ filters: [tokenFilter(idem)], limit: 1 }))).items[0];
+        const replayed = replayOf("env", idem, prior && { id: prior.EnvId, tags: prior.Tags ?? [] });
+        if (replayed) {
+          logger.info("idempotent replay", { env_id: replayed, request_id: opts.requestId });
+          return answer(replayed, undefined, true);
+        }
+      }
       const rule = ruleOf({ EnvId: "", EnvName: ce.EnvName });
       const desired = ce.DesiredComputeNodeCount;
       const refuse = (ruleName: string, message: string) =>
@@ -219,7 +241,9 @@ export function createEnvsService(deps: EnvsDeps) {
             `${desired} nodes × ${guard.cores} cores (the largest of ${planned.instanceTypes.join(", ")}) = ${desired * guard.cores} cores; the policy allows at most ${rule.maxCores} (maxCores)`,
           );
       }
-      const created = await batch(port.createEnv(planned.request));
+      const created = await batch(port.createEnv(planned.request)).catch((e: unknown) => {
+        throw idem && isTokenConflict(e) ? keyReused("env", undefined, e) : e;
+      });
       audit({
         who: opts.caller.name,
         what: "create",
@@ -236,17 +260,7 @@ export function createEnvsService(deps: EnvsDeps) {
         requestId: opts.requestId,
         extra: { client_token: planned.request.ClientToken ?? null, batch_request_ids: [created.requestId] },
       });
-      return {
-        EnvId: created.envId,
-        EnvName: ce.EnvName,
-        Zone: planned.request.Placement.Zone,
-        DesiredComputeNodeCount: desired,
-        InstanceTypes: planned.instanceTypes,
-        ClientToken: planned.request.ClientToken ?? null,
-        Creator: opts.caller.name,
-        Warnings: planned.warnings,
-        RequestId: created.requestId,
-      };
+      return answer(created.envId, created.requestId, false);
     },
 
     async remove(envId: string, opts: { caller: Caller; force: boolean; requestId: string; reason?: string | undefined }) {

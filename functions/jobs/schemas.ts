@@ -4,9 +4,12 @@
 // Rules that span fields (paths, regions, EnvId xor ComputeEnv, the DAG) live in ./validate.
 import { z } from "zod";
 import { JOB_STATES } from "../../shared/batch/models";
-import { JOB_ID } from "../../shared/schemas/ids";
-import { IMAGE_ID } from "../../shared/schemas/image";
+import { ClientTokenSchema } from "../../shared/idempotency";
+import { ImageIdSchema } from "../../shared/schemas/image";
 import { LIMITS } from "../../shared/schemas/limits";
+import { NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
+import { TagInputSchema } from "../../shared/schemas/tags";
+import { ZoneSchema } from "../../shared/schemas/zone";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 
 /** DescribeTask lists at most 1,000 instances a call. */
@@ -22,8 +25,6 @@ const int = (min: number, max?: number) => {
 };
 
 const KeyValueSchema = z.object({ Name: nonEmpty(), Value: z.string() }).strict();
-
-export const TagInputSchema = z.object({ Key: nonEmpty(127), Value: str(255) }).strict();
 
 const RedirectInfoSchema = z
   .object({
@@ -70,7 +71,7 @@ const EnvDataSchema = z
     InstanceType: z.string().optional(),
     InstanceTypes: z.array(z.string()).min(1).max(10).optional(),
     InstanceTypeOptions: z.object({ CPU: int(1), Memory: int(1), InstanceCategories: z.array(z.string()).optional() }).passthrough().optional(),
-    ImageId: z.string().regex(IMAGE_ID, { message: "an image id looks like img-xxxxxxxx" }).optional(),
+    ImageId: ImageIdSchema.optional(),
     InstanceChargeType: z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"]).optional(),
   })
   .passthrough();
@@ -126,22 +127,6 @@ export const TaskSchema = z
   })
   .strict();
 
-const EventConfigSchema = z
-  .object({
-    EventName: nonEmpty(),
-    EventVars: z.array(KeyValueSchema).optional(),
-  })
-  .strict();
-
-const NotificationSchema = z
-  .object({
-    TopicName: nonEmpty(LIMITS.topicName).regex(/^[A-Za-z][A-Za-z0-9_-]*$/, {
-      message: "a topic name starts with a letter and has only letters, digits, - and _",
-    }),
-    EventConfigs: z.array(EventConfigSchema).min(1, { message: "needs at least one event" }),
-  })
-  .strict();
-
 /** "1" (the user guide's example) and 1 (the SDK's type) alike. */
 const PrioritySchema = z
   .union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, { message: "must be an integer" })])
@@ -156,7 +141,7 @@ export const JobSchema = z
     Tasks: z.array(TaskSchema).min(1, { message: "needs at least one task" }).max(100),
     Dependences: z.array(z.object({ StartTask: nonEmpty(), EndTask: nonEmpty() }).strict()).optional(),
     Notifications: z.array(NotificationSchema).max(10).optional(),
-    NotificationTarget: z.enum(["CMQ", "TDMQ_CMQ"]).optional(),
+    NotificationTarget: NotificationTargetSchema.optional(),
     TaskExecutionDependOn: z.enum(["PRE_TASK_SUCCEED", "PRE_TASK_AT_LEAST_PARTLY_SUCCEED", "PRE_TASK_FINISHED"]).optional(),
     StateIfCreateCvmFailed: z.enum(["FAILED", "RUNNABLE"]).optional(),
     Tags: z.array(TagInputSchema).optional(),
@@ -167,18 +152,12 @@ export const SubmitJobBodySchema = z
   .object({
     Placement: z
       .object({
-        Zone: z.string().regex(/^[a-z]{2}-[a-z]+(-[a-z]+)?-\d+$/, { message: "must be a zone such as ap-guangzhou-2" }),
+        Zone: ZoneSchema,
         ProjectId: int(0).optional(),
       })
       .strict(),
     Job: JobSchema,
-    ClientToken: z
-      .string()
-      .min(1)
-      .max(255)
-      .regex(/^[\x20-\x7e]+$/, { message: "must be printable ASCII" })
-      .optional()
-      .describe("same as the Idempotency-Key header"),
+    ClientToken: ClientTokenSchema.optional(),
   })
   .strict();
 export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
@@ -223,7 +202,7 @@ export const InstancesQuerySchema = z.object({
   limit: queryInt(1, INSTANCE_PAGE_MAX).describe(`page size, 1-${INSTANCE_PAGE_MAX} (default 100)`),
 });
 
-export const JobIdSchema = z.string().regex(JOB_ID, { message: "a job id looks like job-xxxxxxxx" });
+export { JobIdSchema } from "../../shared/schemas/ids";
 
 // ── responses (for the OpenAPI document) ─────────────────────────────────────────────
 

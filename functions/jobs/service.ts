@@ -2,11 +2,13 @@
 // modules), then makes the fewest Batch calls it can.
 import type { TaskDetail } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
-import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
+import { AppError, type FieldIssue } from "../../shared/errors";
+import { asksIdempotency, type Idempotency, idempotencyFor, idempotencyKeyOf, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import type { Logger } from "../../shared/log";
-import { buildSubmitRequest, idempotencyFor, idempotencyKeyOf, maskSecrets, reservedTagCount } from "./submit";
+import { maskSecrets } from "../../shared/schemas/masking";
 import { INSTANCE_PAGE_MAX } from "./schemas";
-import { IDEMPOTENCY_TAG, REQUEST_HASH_TAG, validateSubmit } from "./validate";
+import { buildSubmitRequest, reservedTagCount } from "./submit";
+import { validateSubmit } from "./validate";
 import {
   checkDeletable,
   checkRetryable,
@@ -54,28 +56,24 @@ export function createJobsService(deps: JobsDeps) {
   }
 
   /** The job an earlier request with this token created, after checking it was the same request. */
-  async function priorJob(token: string, hash: string): Promise<string | undefined> {
-    const found = await batch.listJobs({ filters: [{ Name: `tag:${IDEMPOTENCY_TAG}`, Values: [token] }], limit: 1 });
-    const prior = found.items[0];
-    if (!prior) return undefined;
-    const tags = prior.Tags ?? (await batch.getJob(prior.JobId)).Tags ?? [];
-    const priorHash = tags.find((t) => t.Key === REQUEST_HASH_TAG)?.Value;
-    if (priorHash !== hash) throw keyReused(prior.JobId);
-    return prior.JobId;
+  async function priorJob(idem: Idempotency): Promise<string | undefined> {
+    const prior = (await batch.listJobs({ filters: [tokenFilter(idem)], limit: 1 })).items[0];
+    const tags = prior && (prior.Tags ?? (await batch.getJob(prior.JobId)).Tags ?? []);
+    return replayOf("job", idem, prior && tags ? { id: prior.JobId, tags } : undefined);
   }
 
   return {
     async submit(input: SubmitInput): Promise<SubmitOutcome> {
-      const raw = input.body as { ClientToken?: unknown } | null;
-      const idempotent = !!input.idempotencyKey?.trim() || (typeof raw?.ClientToken === "string" && raw.ClientToken !== "");
-      const { body, warnings } = validateSubmit(input.body, { region: deps.region, reservedTags: reservedTagCount(idempotent) });
-      const key = idempotencyKeyOf(input.idempotencyKey, body);
+      const bodyToken = (input.body as { ClientToken?: unknown } | null)?.ClientToken;
+      const { key, issues } = idempotencyKeyOf(input.idempotencyKey, typeof bodyToken === "string" ? bodyToken : undefined);
+      const reservedTags = reservedTagCount(asksIdempotency(input.idempotencyKey, input.body));
+      const { body, warnings } = validateSubmit(input.body, { region: deps.region, reservedTags, issues });
       const idem = idempotencyFor(input.submitter, key, body);
       const request = buildSubmitRequest(body, input.submitter, idem);
       if (input.dryRun) return { kind: "dry-run", request: maskSecrets(request) as unknown as Record<string, unknown>, warnings };
 
       if (idem) {
-        const prior = await priorJob(idem.token, idem.hash);
+        const prior = await priorJob(idem);
         if (prior) {
           input.log?.info("idempotent replay", { job_id: prior });
           return { kind: "submitted", jobId: prior, replayed: true, warnings };
@@ -86,8 +84,7 @@ export function createJobsService(deps: JobsDeps) {
         input.log?.info("job submitted", { job_id: r.jobId, batch_request_id: r.requestId, idempotent: !!idem });
         return { kind: "submitted", jobId: r.jobId, requestId: r.requestId, replayed: false, warnings };
       } catch (e) {
-        // Batch refuses a reused ClientToken with a different request (InvalidParameter naming it).
-        if (idem && isAppError(e) && e.tencentCode?.startsWith("InvalidParameter") && e.message.includes("ClientToken")) throw keyReused(undefined, e);
+        if (idem && isTokenConflict(e)) throw keyReused("job", undefined, e);
         throw e;
       }
     },
@@ -162,15 +159,3 @@ export function createJobsService(deps: JobsDeps) {
 }
 
 export type JobsService = ReturnType<typeof createJobsService>;
-
-function keyReused(jobId: string | undefined, cause?: unknown): AppError {
-  return new AppError(
-    "idempotency_key_reused",
-    `this Idempotency-Key was already used for a different request${jobId ? ` (job ${jobId})` : ""}; use a new key for a new job`,
-    {
-      status: 409,
-      ...(jobId ? { details: { jobId } } : {}),
-      ...(isAppError(cause) ? { cause, tencentCode: cause.tencentCode, requestId: cause.requestId } : {}),
-    },
-  );
-}

@@ -1,20 +1,22 @@
 // The product's rules for a SubmitJob request (batch-facts §2-§6), as a pure function: the
-// body in, the exact request to send (or every broken rule with its field path) out.
+// body in, the exact request to send (or every broken rule with its field path) out. The shape
+// pass (zod) and the rule pass report together: the rules run on whatever the shape pass could
+// read, so one 400 lists every problem.
+import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
 import { ENV_ID } from "../../shared/schemas/ids";
-import { CLOUD_INIT_IMAGES } from "../../shared/schemas/image";
+import { unknownImageWarning } from "../../shared/schemas/image";
 import { checkInstanceZone } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
-import { type EventName, normalizeEventName, SUBMIT_JOB_EVENTS } from "../../shared/schemas/notifications";
-import { checkCfsPath, checkCosPath } from "../../shared/schemas/paths";
+import { checkEventNames, SUBMIT_JOB_EVENTS } from "../../shared/schemas/notifications";
+import { checkCosFile, checkLocalPath, checkRemotePath, isRemotePath } from "../../shared/schemas/paths";
+import { duplicateTagKeys } from "../../shared/schemas/tags";
 import { regionOfZone } from "../../shared/schemas/zone";
-import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
 import { type SubmitJobBody, SubmitJobBodySchema } from "./schemas";
 
 /** Tag keys this API sets itself; callers may not. */
 export const SUBMITTER_TAG = "submitter";
+/** Covers the idempotency tags (shared/idempotency.ts) and any later ones of this API. */
 export const RESERVED_TAG_PREFIX = "batch-scf/";
-export const IDEMPOTENCY_TAG = "batch-scf/idempotency-key";
-export const REQUEST_HASH_TAG = "batch-scf/request-hash";
 
 export interface ValidSubmit {
   body: SubmitJobBody;
@@ -26,6 +28,8 @@ export interface ValidateOptions {
   region: string;
   /** How many tags this API will add (submitter, and the idempotency pair when a key is given). */
   reservedTags: number;
+  /** Problems found outside the body (the Idempotency-Key header), reported with the body's. */
+  issues?: FieldIssue[];
 }
 
 /** `null` fields mean "not set" (SDK objects serialise unset fields as null). */
@@ -41,12 +45,25 @@ export function stripNulls(v: unknown): unknown {
 
 /** Validates a POST /jobs body; throws a 400 validation_failed naming every broken rule. */
 export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit {
-  const parsed = SubmitJobBodySchema.safeParse(stripNulls(raw));
-  if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
-  const body = parsed.data;
-  const issues: FieldIssue[] = [];
+  const rules: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
+  const parsed = SubmitJobBodySchema.superRefine((body) => checkSubmitRules(body, opts, rules, warnings)).safeParse(stripNulls(raw));
+  const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...(opts.issues ?? [])];
+  if (issues.length > 0 || !parsed.success) throw validationError(issues);
+  return { body: parsed.data, warnings };
+}
+
+/** The rules that span fields, on a body whose shape may be partly broken (zod's dirty value). */
+function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: FieldIssue[], warnings: FieldIssue[]): void {
   const bad = (path: string, message: string) => issues.push({ path, message });
+  const remote = (path: string, at: string) => {
+    const r = checkRemotePath(path, jobRegion);
+    if (!r.ok) bad(at, r.rule);
+  };
+  const local = (path: string, at: string) => {
+    const r = checkLocalPath(path);
+    if (!r.ok) bad(at, r.rule);
+  };
 
   const zone = body.Placement.Zone;
   const jobRegion = regionOfZone(zone);
@@ -64,12 +81,11 @@ export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit
     if ((app.Command === undefined) === (app.Commands === undefined))
       bad(`${p}.Application`, "give exactly one of Command (one node) and Commands (tightly coupled, several nodes)");
     if (app.DeliveryForm === "PACKAGE" && !app.PackagePath) bad(`${p}.Application.PackagePath`, "is required when DeliveryForm is PACKAGE");
-    if (app.PackagePath !== undefined && !/^(cos|cfs|nfs):\/\//i.test(app.PackagePath))
+    if (app.PackagePath !== undefined && !isRemotePath(app.PackagePath))
       bad(`${p}.Application.PackagePath`, "a package path starts with cos://, cfs:// or nfs://");
     else if (app.PackagePath?.startsWith("cos://")) {
-      // A file, so no trailing `/`; its folder follows the COS rules (XML-API domain, same region).
-      const folder = checkCosPath(app.PackagePath.slice(0, app.PackagePath.lastIndexOf("/") + 1), jobRegion);
-      if (!folder.ok) bad(`${p}.Application.PackagePath`, folder.rule);
+      const file = checkCosFile(app.PackagePath, jobRegion);
+      if (!file.ok) bad(`${p}.Application.PackagePath`, file.rule);
     }
 
     if ((task.EnvId === undefined) === (task.ComputeEnv === undefined))
@@ -90,11 +106,8 @@ export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit
         if (problem) bad(`${dp}.InstanceTypes[${k}]`, problem);
         if (d.InstanceTypes?.indexOf(t) !== k) bad(`${dp}.InstanceTypes[${k}]`, `${t} is listed twice`);
       });
-      if (d.ImageId !== undefined && !CLOUD_INIT_IMAGES[d.ImageId])
-        warnings.push({
-          path: `${dp}.ImageId`,
-          message: `${d.ImageId} is not a known cloud-init image (${Object.keys(CLOUD_INIT_IMAGES).join(", ")}); Batch needs cloud-init on the image or the job fails`,
-        });
+      const image = d.ImageId && unknownImageWarning(d.ImageId, "Batch needs cloud-init on the image or the job fails");
+      if (image) warnings.push({ path: `${dp}.ImageId`, message: image });
     }
 
     const ri = task.RedirectInfo;
@@ -115,9 +128,7 @@ export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit
       local(m.SourcePath, `${p}.OutputMappings[${k}].SourcePath`);
       remote(m.DestinationPath, `${p}.OutputMappings[${k}].DestinationPath`);
     });
-    task.ComputeEnv?.MountDataDisks?.forEach((m, k) => {
-      local(m.LocalPath, `${p}.ComputeEnv.MountDataDisks[${k}].LocalPath`);
-    });
+    task.ComputeEnv?.MountDataDisks?.forEach((m, k) => local(m.LocalPath, `${p}.ComputeEnv.MountDataDisks[${k}].LocalPath`));
   });
 
   job.Dependences?.forEach((d, i) => {
@@ -130,19 +141,8 @@ export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit
   if (cycle) bad("Job.Dependences", `the dependences form a cycle: ${cycle.join(" → ")}`);
 
   job.Notifications?.forEach((n, i) => {
-    const seen = new Set<EventName>();
-    n.EventConfigs.forEach((c, j) => {
-      const p = `Job.Notifications[${i}].EventConfigs[${j}].EventName`;
-      const name = normalizeEventName(c.EventName);
-      if (!name || !SUBMIT_JOB_EVENTS.includes(name)) {
-        bad(p, `${c.EventName} is not a job event; allowed (either spelling, e.g. JOB_FAILED or JobFailed): ${SUBMIT_JOB_EVENTS.join(", ")}`);
-        return;
-      }
-      if (seen.has(name)) bad(p, `${name} is configured twice for topic ${n.TopicName}`);
-      seen.add(name);
-      c.EventName = name;
-      c.EventVars ??= [];
-    });
+    const problems = checkEventNames(n.TopicName, n.EventConfigs, SUBMIT_JOB_EVENTS, (name) => `${name} is not a job event; allowed (either spelling, e.g. JOB_FAILED or JobFailed): ${SUBMIT_JOB_EVENTS.join(", ")}`);
+    for (const x of problems) bad(`Job.Notifications[${i}].EventConfigs[${x.index}].EventName`, x.message);
   });
 
   const tags = job.Tags ?? [];
@@ -152,23 +152,8 @@ export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit
   tags.forEach((t, i) => {
     if (t.Key === SUBMITTER_TAG || t.Key.startsWith(RESERVED_TAG_PREFIX))
       bad(`Job.Tags[${i}].Key`, `${t.Key} is reserved: this API sets ${SUBMITTER_TAG} and ${RESERVED_TAG_PREFIX}* itself`);
-    if (tags.findIndex((x) => x.Key === t.Key) !== i) bad(`Job.Tags[${i}].Key`, `tag key ${t.Key} is given twice`);
   });
-
-  if (issues.length > 0) throw validationError(issues);
-  return { body, warnings };
-
-  function remote(path: string, at: string) {
-    let r: { ok: true } | { ok: false; rule: string };
-    if (path.startsWith("cos://")) r = checkCosPath(path, jobRegion);
-    else if (/^(cfs|nfs):\/\//i.test(path)) r = checkCfsPath(path);
-    else r = { ok: false, rule: "remote paths start with cos:// (COS) or cfs:// / nfs:// (CFS, NAS)" };
-    if (!r.ok) bad(at, r.rule);
-  }
-
-  function local(path: string, at: string) {
-    if (!(path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path))) bad(at, `${path} is not an absolute local path (/data/ or C:\\data\\)`);
-  }
+  for (const i of duplicateTagKeys(tags)) bad(`Job.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);
 }
 
 /** A cycle among the tasks as a list of names (first repeated last), or undefined. */

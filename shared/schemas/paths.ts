@@ -1,4 +1,5 @@
 // Storage paths (batch-facts §4): COS folders, CFS/NAS folders, and local paths on a node.
+import { z } from "zod";
 import { regionOfZone } from "./zone";
 
 export type PathCheck = { ok: true } | { ok: false; rule: string };
@@ -70,3 +71,9 @@ export function checkLocalPath(path: string): PathCheck {
   if (path.includes("\u0000")) return { ok: false, rule: "a local path must not contain NUL" };
   return { ok: true };
 }
+
+/** A local path field: absolute, no NUL (checkLocalPath). */
+export const LocalPathSchema = z.string().superRefine((s, ctx) => {
+  const r = checkLocalPath(s);
+  if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
+});

@@ -1,14 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { planCreateEnv } from "../../functions/envs/create";
 import { isAppError } from "../../shared/errors";
+import { clientTokenFor } from "../../shared/idempotency";
 import { createBody } from "./harness";
 
 type Body = { Placement: { Zone: string }; ComputeEnv: Record<string, unknown>; ClientToken?: string };
 const base = (): Body => createBody("render", 2) as unknown as Body;
 
+const plan = (body: unknown, idempotencyKey?: string) => planCreateEnv(body, "ap-guangzhou", { caller: "writer", idempotencyKey });
+
 function issues(body: unknown, key?: string): Array<{ path: string; message: string }> {
   try {
-    planCreateEnv(body, "ap-guangzhou", key);
+    plan(body, key);
   } catch (e) {
     if (isAppError(e) && e.status === 400) return e.issues;
     throw e;
@@ -87,12 +90,30 @@ describe("planCreateEnv: product rules, each naming the field", () => {
   });
 });
 
+describe("planCreateEnv: every broken rule at once", () => {
+  it("reports the shape pass and the rule pass together in one 400", () => {
+    const b = base();
+    b.Placement.Zone = "ap-guangzhou-4";
+    b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "" };
+    Object.assign(b.ComputeEnv, { InputMappings: [{ SourcePath: "cos://data-1250000000.cosgz.myqcloud.com/in/", DestinationPath: "in/" }] });
+    const found = issues(b);
+    expect(found.map((i) => i.path)).toEqual([
+      "ComputeEnv.EnvData.ImageId",
+      "ComputeEnv.InputMappings[0].DestinationPath",
+      "ComputeEnv.EnvData.InstanceType",
+      "ComputeEnv.InputMappings[0].SourcePath",
+    ]);
+    expect(found[0]!.message).toMatch(/img-31tjrtph \(CentOS 7\.2.*img-er9shcln \(Windows Server 2012 R2.*img-pyqx34y1 \(Ubuntu Server 16\.04/);
+    expect(found[3]!.message).toMatch(/XML-API domain/);
+  });
+});
+
 describe("planCreateEnv: what Batch gets", () => {
   it("passes the known cloud-init images silently and warns on others", () => {
-    expect(planCreateEnv(base(), "ap-guangzhou").warnings).toEqual([]);
+    expect(plan(base()).warnings).toEqual([]);
     const b = base();
     b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "img-zzzzzzzz" };
-    expect(planCreateEnv(b, "ap-guangzhou").warnings[0]).toMatchObject({ path: "ComputeEnv.EnvData.ImageId", message: expect.stringMatching(/img-zzzzzzzz is not a known cloud-init image/) });
+    expect(plan(b).warnings[0]).toMatchObject({ path: "ComputeEnv.EnvData.ImageId", message: expect.stringMatching(/img-zzzzzzzz is not a known cloud-init image/) });
   });
 
   it("sends event names upper case, whichever spelling came in", () => {
@@ -100,7 +121,7 @@ describe("planCreateEnv: what Batch gets", () => {
     Object.assign(b.ComputeEnv, {
       Notifications: [{ TopicName: "events", EventConfigs: [{ EventName: "computeNodeCreated" }, { EventName: "COMPUTE_ENV_DELETED", EventVars: [{ Name: "team", Value: "vfx" }] }] }],
     });
-    const n = planCreateEnv(b, "ap-guangzhou").request.ComputeEnv.Notifications;
+    const n = plan(b).request.ComputeEnv.Notifications;
     expect(n).toEqual([
       {
         TopicName: "events",
@@ -124,17 +145,38 @@ describe("planCreateEnv: what Batch gets", () => {
     expect(issues(b)).toEqual([]);
   });
 
-  it("Idempotency-Key becomes ClientToken; a different ClientToken in the body is refused", () => {
-    expect(planCreateEnv(base(), "ap-guangzhou", "retry-42").request.ClientToken).toBe("retry-42");
-    expect(planCreateEnv({ ...base(), ClientToken: "retry-42" }, "ap-guangzhou", "retry-42").request.ClientToken).toBe("retry-42");
+  it("Idempotency-Key (or the body's ClientToken) becomes a ClientToken scoped to the caller, and the idempotency tags; a different ClientToken in the body is refused", () => {
+    // Unified with the jobs API: the key is no longer sent raw (it was, ≤ 64 characters) but hashed with the caller.
+    const token = clientTokenFor("writer", "retry-42");
+    expect(token).toMatch(/^bscf-[0-9a-f]{59}$/);
+    const p = plan(base(), "retry-42");
+    expect(p.request.ClientToken).toBe(token);
+    expect(p.request.ComputeEnv.Tags?.map((t) => t.Key)).toEqual(["batch-scf/idempotency-key", "batch-scf/request-hash"]);
+    expect(p.request.ComputeEnv.Tags?.[0]?.Value).toBe(token);
+    expect(plan({ ...base(), ClientToken: "retry-42" }, "retry-42").request.ClientToken).toBe(token);
+    expect(plan({ ...base(), ClientToken: "retry-42" }).request.ClientToken).toBe(token);
+    expect(planCreateEnv(base(), "ap-guangzhou", { caller: "other", idempotencyKey: "retry-42" }).request.ClientToken).not.toBe(token);
     expect(issues({ ...base(), ClientToken: "other" }, "retry-42").map((i) => i.path)).toEqual(["ClientToken"]);
-    expect(issues(base(), "x".repeat(65)).map((i) => i.path)).toEqual(["Idempotency-Key"]);
-    expect(planCreateEnv(base(), "ap-guangzhou").request.ClientToken).toBeUndefined();
+    expect(issues(base(), "x".repeat(65))).toEqual([]);
+    expect(issues(base(), "x".repeat(256)).map((i) => i.path)).toEqual(["headers.idempotency-key"]);
+    expect(issues(base(), "naïve").map((i) => i.path)).toEqual(["headers.idempotency-key"]);
+    expect(plan(base()).request.ClientToken).toBeUndefined();
+    expect(plan(base()).request.ComputeEnv.Tags).toBeUndefined();
+  });
+
+  it("with a key, leaves room for its two tags and reserves their keys", () => {
+    const b = base();
+    Object.assign(b.ComputeEnv, { Tags: Array.from({ length: 9 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) });
+    expect(issues(b)).toEqual([]);
+    expect(issues(b, "k")).toEqual([{ path: "ComputeEnv.Tags", message: expect.stringMatching(/at most 8 tags of your own/) }]);
+    const reserved = base();
+    Object.assign(reserved.ComputeEnv, { Tags: [{ Key: "batch-scf/request-hash", Value: "x" }, { Key: "batch-scf/remediation", Value: "off" }] });
+    expect(issues(reserved)).toEqual([{ path: "ComputeEnv.Tags[0].Key", message: expect.stringMatching(/reserved/) }]);
   });
 
   it("knows the instance types nodes will have, also from InstanceTypeOptions", () => {
     const b = base();
     b.ComputeEnv.EnvData = { InstanceTypeOptions: { CPU: 12, Memory: 24 }, ImageId: "img-31tjrtph" };
-    expect(planCreateEnv(b, "ap-guangzhou").instanceTypes).toEqual(["BS1.LARGE24"]);
+    expect(plan(b).instanceTypes).toEqual(["BS1.LARGE24"]);
   });
 });

@@ -1,6 +1,7 @@
 // End to end: the envs function (real HTTP layer, real port, real SDK) against the emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchPort } from "../../shared/batch/port";
+import { clientTokenFor } from "../../shared/idempotency";
 import { eventually, startTestEmulator, type TestEmulator } from "../support/emulator";
 import { ADMIN, createBody, envsFunction, READER } from "./harness";
 
@@ -42,11 +43,17 @@ describe("POST /envs", () => {
     const a = await fn.call("POST", "/envs", { body, headers: { "idempotency-key": "create-idem-env-1" } });
     expect(a.status).toBe(201);
     expect(a.headers.location).toBe(`/envs/${a.json.EnvId}`);
-    expect(a.json).toMatchObject({ ClientToken: "create-idem-env-1", Creator: "writer", DesiredComputeNodeCount: 1 });
+    // The key reaches Batch scoped to the caller, as for jobs (it used to be sent raw).
+    expect(a.json).toMatchObject({ ClientToken: clientTokenFor("writer", "create-idem-env-1"), Creator: "writer", DesiredComputeNodeCount: 1, Replayed: false });
     const b = await fn.call("POST", "/envs", { body, headers: { "idempotency-key": "create-idem-env-1" } });
-    expect(b.json.EnvId).toBe(a.json.EnvId);
+    expect(b.status).toBe(201);
+    expect(b.json).toMatchObject({ EnvId: a.json.EnvId, Replayed: true });
     const page = await t.port.listEnvs({ filters: [{ Name: "env-name", Values: ["idem-env"] }] });
     expect(page.total).toBe(1);
+    const other = await fn.call("POST", "/envs", { body: createBody("idem-env", 2), headers: { "idempotency-key": "create-idem-env-1" } });
+    expect(other.status).toBe(409);
+    expect(other.json).toMatchObject({ code: "idempotency_key_reused", envId: a.json.EnvId });
+    expect((await t.port.listEnvs({ filters: [{ Name: "env-name", Values: ["idem-env"] }] })).total).toBe(1);
   });
 
   it("sends notification event names upper case whichever spelling came in", async () => {

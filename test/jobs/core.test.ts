@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { handlerFromEnv } from "../../functions/jobs/entry";
-import { canonicalJson, clientTokenFor } from "../../functions/jobs/submit";
+import { clientTokenFor } from "../../shared/idempotency";
+import { canonicalJson } from "../../shared/schemas/canonical-json";
 import { findCycle } from "../../functions/jobs/validate";
 import { fullLogLocation, jobView, listFilters } from "../../functions/jobs/views";
 import { memoryLogger } from "../../shared/log";

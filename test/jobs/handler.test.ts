@@ -6,6 +6,7 @@ import { makeHandler } from "../../functions/jobs/entry";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import apigwDocumented from "../fixtures/apigw-documented.json";
 import functionUrl from "../fixtures/function-url.json";
+import documentedExample from "../fixtures/submit-job-documented.json";
 import { fakeBatch } from "./fake-batch";
 
 const WRITER = "writer-key-0123456789abcdef";
@@ -14,28 +15,7 @@ const OTHER = "other-key-0123456789abcdefg";
 const KEYS = `app:${WRITER}:jobs:read|jobs:write,dash:${READER}:jobs:read,other:${OTHER}`;
 
 /** batch-facts §2, verbatim. */
-const DOCUMENTED_EXAMPLE = {
-  Placement: { Zone: "ap-guangzhou-2" },
-  Job: {
-    JobName: "TestJob",
-    JobDescription: "for test",
-    Priority: "1",
-    Tasks: [
-      {
-        TaskName: "Task1",
-        Application: {
-          DeliveryForm: "LOCAL",
-          Command: 'python -c "fib=lambda n:1 if n<=2 else fib(n-1)+fib(n-2); print(fib(20))"',
-        },
-        ComputeEnv: { EnvType: "MANAGED", EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-xxxxxxxx" } },
-        RedirectInfo: {
-          StdoutRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
-          StderrRedirectPath: "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs/",
-        },
-      },
-    ],
-  },
-};
+const DOCUMENTED_EXAMPLE = documentedExample as typeof documentedExample & { ClientToken?: string };
 
 type Json = Record<string, unknown>;
 
@@ -221,7 +201,7 @@ describe("validation: each rule fails with 400 and the field path", () => {
     ["COS without trailing /", (b) => { b.Job.Tasks[0]!.RedirectInfo.StderrRedirectPath = "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs"; }, `${T}.RedirectInfo.StderrRedirectPath`, /end with \//],
     ["COS bucket in another region", (b) => { b.Job.Tasks[0]!.RedirectInfo.StdoutRedirectPath = "cos://bucket-1250000000.cos.ap-shanghai.myqcloud.com/logs/"; }, `${T}.RedirectInfo.StdoutRedirectPath`, /region ap-shanghai must equal the job's region ap-guangzhou/],
     ["CFS without trailing /", (b) => { b.Job.Tasks[0]!.InputMappings = [{ SourcePath: "cfs://10.66.140.208/data", DestinationPath: "/data/" }]; }, `${T}.InputMappings[0].SourcePath`, /end with \//],
-    ["NAS with another scheme", (b) => { b.Job.Tasks[0]!.OutputMappings = [{ SourcePath: "/out/", DestinationPath: "smb://10.0.0.1/out/" }]; }, `${T}.OutputMappings[0].DestinationPath`, /cfs:\/\/ \/ nfs:\/\//],
+    ["NAS with another scheme", (b) => { b.Job.Tasks[0]!.OutputMappings = [{ SourcePath: "/out/", DestinationPath: "smb://10.0.0.1/out/" }]; }, `${T}.OutputMappings[0].DestinationPath`, /cos:\/\/, cfs:\/\/ or nfs:\/\//],
     ["local path not absolute", (b) => { b.Job.Tasks[0]!.InputMappings = [{ SourcePath: "nfs://10.0.0.1/in/", DestinationPath: "data/" }]; }, `${T}.InputMappings[0].DestinationPath`, /absolute local path/],
     ["EnvId and ComputeEnv", (b) => { b.Job.Tasks[0]!.EnvId = "env-ptoxdb1t"; }, T, /exactly one of EnvId/],
     ["neither EnvId nor ComputeEnv", (b) => { delete (b.Job.Tasks[0] as Json).ComputeEnv; }, T, /exactly one of EnvId/],
@@ -284,6 +264,31 @@ describe("validation: each rule fails with 400 and the field path", () => {
     body.Job.Tasks[0]!.RedirectInfo.StdoutRedirectPath = "cos://bucket-1250000000.cos.ap-guangzhou.myqcloud.com/logs";
     const r = await call(handler, apigw({ body }));
     expect((r.json.errors as Json[]).map((e) => e.path)).toEqual([`${T}.ComputeEnv.EnvData.InstanceType`, `${T}.RedirectInfo.StdoutRedirectPath`]);
+  });
+
+  it("answers the user guide's example as printed (empty ImageId, the cosgz JSON-API domain in both redirect paths) with one 400 naming all three", async () => {
+    const { handler, fake } = setup();
+    const body = clone(DOCUMENTED_EXAMPLE) as unknown as Parameters<Mutate>[0];
+    const task = body.Job.Tasks[0]!;
+    task.ComputeEnv.EnvData.ImageId = "";
+    task.RedirectInfo.StdoutRedirectPath = "cos://bucket-1250000000.cosgz.myqcloud.com/logs/";
+    task.RedirectInfo.StderrRedirectPath = "cos://bucket-1250000000.cosgz.myqcloud.com/logs/";
+    const r = await call(handler, apigw({ body }));
+    expect(r.statusCode).toBe(400);
+    expect(r.json.errors).toEqual([
+      { path: `${T}.ComputeEnv.EnvData.ImageId`, message: expect.stringMatching(/img-xxxxxxxx.*img-31tjrtph \(CentOS 7\.2.*img-er9shcln \(Windows Server 2012 R2.*img-pyqx34y1 \(Ubuntu Server 16\.04/) },
+      { path: `${T}.RedirectInfo.StdoutRedirectPath`, message: expect.stringMatching(/XML-API domain/) },
+      { path: `${T}.RedirectInfo.StderrRedirectPath`, message: expect.stringMatching(/XML-API domain/) },
+    ]);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it("reports a bad Idempotency-Key together with the body's problems", async () => {
+    const { handler } = setup();
+    const body = clone(DOCUMENTED_EXAMPLE) as unknown as Parameters<Mutate>[0];
+    body.Job.JobName = "j".repeat(61);
+    const r = await call(handler, apigw({ body, headers: { "Idempotency-Key": "k".repeat(256) } }));
+    expect((r.json.errors as Json[]).map((e) => e.path)).toEqual(["Job.JobName", "headers.idempotency-key"]);
   });
 
   it("null fields count as absent (SDK objects serialise unset fields as null)", async () => {
