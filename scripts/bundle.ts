@@ -58,6 +58,10 @@ export async function bundle(
     logLevel: "warning",
     metafile: opts.metafile ?? false,
     plugins: opts.shims === false ? [] : [shimPlugin],
+    // tsconfig's `strict` makes esbuild repeat "use strict" in every lazily wrapped module (~60 per
+    // bundle); one directive for the whole file keeps all of it strict, once.
+    tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
+    banner: { js: '"use strict";' },
     // SCF loads index.main_handler; the ESM `export const main_handler` becomes exports.main_handler.
   });
   return { name: entry, file: outfile, bytes: statSync(outfile).size, ...(r.metafile ? { meta: r.metafile } : {}) };
