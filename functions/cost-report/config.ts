@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { checkCosPath } from "../../shared/schemas/paths";
 import { parseEnv } from "../../shared/config";
+import { RegionSchema } from "../../shared/schemas/region";
 import { type Budgets, budgetsFromEnv } from "./budgets";
 import { type PriceTable, priceTableFromEnv } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./window";
@@ -13,7 +14,7 @@ const optional = z
 
 export const CostEnvSchema = z
   .object({
-  TENCENTCLOUD_REGION: z.string().regex(/^[a-z]{2}-[a-z]+(-[a-z]+)?$/, "a region such as ap-guangzhou"),
+  TENCENTCLOUD_REGION: RegionSchema,
   BATCH_ENDPOINT: optional,
   COST_REPORT_DEST: z
     .string()

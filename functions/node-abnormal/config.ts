@@ -3,6 +3,7 @@
 // remediated and its maxNodes; these say how carefully.
 import { z } from "zod";
 import { parseEnv } from "../../shared/config";
+import { RegionSchema } from "../../shared/schemas/region";
 
 const bool = (def: boolean) =>
   z
@@ -70,7 +71,8 @@ const EnvVarsSchema = z
     BATCH_ENDPOINT: z.string().min(1).optional(),
     // The secret path segment of the topic's HTTP push (push.ts); never logged.
     CMQ_PUSH_TOKEN: z.string().optional(),
-    TENCENTCLOUD_REGION: z.string().min(1, "TENCENTCLOUD_REGION must be set (SCF sets it)").default("ap-guangzhou"),
+    // No fallback: a function pointed at the wrong region would remediate nothing and say nothing.
+    TENCENTCLOUD_REGION: RegionSchema,
   })
   .passthrough();
 

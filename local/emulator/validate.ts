@@ -1,13 +1,16 @@
 // Request validation shared by the emulator's modules. Every check throws an ApiError with
 // the code Tencent documents for it and a message naming the field path and the rule, so a
 // caller sees the same failure the real API would give (codes from batch errors.go).
-import { createHash } from "node:crypto";
 import { IMAGE_ID } from "../../shared/schemas/image";
 import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
 import { type EventName, normalizeEventName } from "../../shared/schemas/notifications";
 import { checkRemotePath } from "../../shared/schemas/paths";
-import { regionOfZone } from "../../shared/schemas/zone";
+import { canonicalJson, sha256hex } from "../../shared/schemas/canonical-json";
+import { maskSecrets } from "../../shared/schemas/masking";
+import { checkLocalPath as localPathRule } from "../../shared/schemas/paths";
+import { TOPIC_NAME, TOPIC_NAME_RULE } from "../../shared/schemas/topic";
+import { regionOfZone, ZONE, ZONE_RULE } from "../../shared/schemas/zone";
 import { ApiError, type EmuContext } from "./context";
 import type { NotificationConfig } from "./state";
 
@@ -223,9 +226,9 @@ export function exclusive(req: Obj, a: string, b: string): void {
 export function placement(v: unknown, path: string, region: string): { Zone: string; ProjectId?: number } {
   const o = reqObj(v, path);
   const zone = reqStr(o.Zone, `${path}.Zone`, {
-    pattern: /^[a-z]{2}-[a-z]+(-[a-z]+)?-\d+$/,
+    pattern: ZONE,
     patternCode: "InvalidParameterValue.UnavailableZone",
-    patternRule: "must be a zone such as ap-guangzhou-2",
+    patternRule: ZONE_RULE,
   });
   if (regionOfZone(zone) !== region) fail("InvalidZone.MismatchRegion", `${path}.Zone`, `zone ${zone} is not in the request's region ${region}`);
   const projectId = optInt(o.ProjectId, `${path}.ProjectId`, { min: 0 });
@@ -246,9 +249,6 @@ export function tags(v: unknown, path: string): Array<{ Key: string; Value: stri
   return out;
 }
 
-/** CMQ topic names: a letter first, then letters, digits, - or _, at most 64 characters. */
-const TOPIC_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
-
 /**
  * Notifications `[{TopicName, EventConfigs:[{EventName, EventVars}]}]`. Event names are accepted
  * in both spellings the docs use (JOB_FAILED, JobFailed) and stored upper case; `allowed` are the
@@ -265,7 +265,7 @@ export function notifications(v: unknown, path: string, allowed: readonly EventN
       tooLongCode: "InvalidParameter.NotificationTopicNameTooLong",
     });
     if (!TOPIC_NAME.test(topic))
-      fail("InvalidParameter.NotificationTopicName", `${p}.TopicName`, "a topic name starts with a letter and has only letters, digits, - and _");
+      fail("InvalidParameter.NotificationTopicName", `${p}.TopicName`, TOPIC_NAME_RULE);
     const configs = optArr(o.EventConfigs, `${p}.EventConfigs`);
     if (!configs || configs.length === 0) fail("MissingParameter", `${p}.EventConfigs`, "needs at least one event");
     const seen = new Set<string>();
@@ -296,8 +296,8 @@ export function notificationTarget(v: unknown, path: string): string | undefined
 /** An absolute local path: `/data/` on Linux or `C:\data\` on Windows. */
 export function checkLocalPath(v: unknown, path: string): string {
   const s = reqStr(v, path);
-  if (!(s.startsWith("/") || /^[A-Za-z]:[\\/]/.test(s))) fail("InvalidParameterValue.LocalPath", path, `${s} is not an absolute local path`);
-  if (s.includes("\u0000")) fail("InvalidParameterValue.LocalPath", path, "must not contain NUL");
+  const r = localPathRule(s);
+  if (!r.ok) fail("InvalidParameterValue.LocalPath", path, r.rule);
   return s;
 }
 
@@ -427,7 +427,10 @@ export function instanceTypes(v: unknown, path: string, zone: string): string[] 
 
 // ── idempotency (ClientToken) ─────────────────────────────────────────────────────────
 
-/** ClientToken: at most 64 printable ASCII characters. */
+/**
+ * ClientToken: at most 64 printable ASCII characters, Batch's own rule. (The functions accept an
+ * Idempotency-Key of up to 255 and send Batch a 64-character token derived from it.)
+ */
 export function clientToken(v: unknown): string | undefined {
   return optStr(v, "ClientToken", {
     max: LIMITS.clientToken,
@@ -441,18 +444,7 @@ export function clientToken(v: unknown): string | undefined {
 /** sha256 of the request with sorted keys, ClientToken left out, region included. */
 export function requestHash(req: Obj, region: string): string {
   const { ClientToken: _ignored, ...rest } = req;
-  return createHash("sha256").update(canonical({ region, request: rest })).digest("hex");
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (isObj(v))
-    return `{${Object.keys(v)
-      .filter((k) => v[k] !== undefined && v[k] !== null)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
+  return sha256hex(canonicalJson({ region, request: rest }));
 }
 
 /**
@@ -474,12 +466,4 @@ export function rememberToken(ctx: EmuContext, action: string, token: string | u
 }
 
 /** A deep copy with secrets (SecretKey, Password) replaced, for what is stored or echoed back. */
-export function redactSecrets<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(redactSecrets) as T;
-  if (isObj(v)) {
-    const out: Obj = {};
-    for (const [k, x] of Object.entries(v)) out[k] = /^(SecretKey|Password)$/i.test(k) && typeof x === "string" ? "******" : redactSecrets(x);
-    return out as T;
-  }
-  return v;
-}
+export const redactSecrets = maskSecrets;

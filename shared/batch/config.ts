@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { parseEnv, parseJsonVar } from "../config";
 import { AppError } from "../errors";
+import { RegionSchema } from "../schemas/region";
 import type { Logger } from "../log";
 import { DEFAULT_RATES } from "./limiter";
 import { type Credentials, createTencentBatch } from "./tencent-adapter";
@@ -38,7 +39,7 @@ export function ratesFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Rec
 
 const BatchEnvSchema = z
   .object({
-    TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, { message: "a region such as ap-guangzhou" }),
+    TENCENTCLOUD_REGION: RegionSchema,
     BATCH_ENDPOINT: z.string().optional(),
   })
   .passthrough();

@@ -2,8 +2,13 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_REMEDIATION, loadConfig } from "../../functions/node-abnormal/config";
 
 describe("node-abnormal configuration", () => {
-  it("uses the defaults when nothing is set", () => {
-    expect(loadConfig({})).toEqual({ remediation: DEFAULT_REMEDIATION, alertWebhookUrl: undefined, batchEndpoint: undefined, region: "ap-guangzhou" });
+  it("uses the defaults when only the region is set", () => {
+    expect(loadConfig({ TENCENTCLOUD_REGION: "ap-guangzhou" })).toEqual({ remediation: DEFAULT_REMEDIATION, alertWebhookUrl: undefined, batchEndpoint: undefined, region: "ap-guangzhou" });
+  });
+
+  it("refuses a missing or malformed TENCENTCLOUD_REGION instead of falling back to ap-guangzhou", () => {
+    expect(() => loadConfig({})).toThrow(/TENCENTCLOUD_REGION/);
+    expect(() => loadConfig({ TENCENTCLOUD_REGION: "guangzhou" })).toThrow(/TENCENTCLOUD_REGION: a region such as ap-guangzhou/);
   });
 
   it("reads every knob from its variable", () => {
@@ -47,6 +52,6 @@ describe("node-abnormal configuration", () => {
     [{ DRY_RUN: "maybe" }, /DRY_RUN/],
     [{ ALERT_WEBHOOK_URL: "not a url" }, /ALERT_WEBHOOK_URL must be a URL/],
   ])("names the variable that is wrong: %j", (env, message) => {
-    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => loadConfig({ TENCENTCLOUD_REGION: "ap-guangzhou", ...env })).toThrow(message);
   });
 });
