@@ -10,7 +10,7 @@ type Bench = { run(): Promise<Record<string, unknown>> };
 const BENCHES: Array<[string, string]> = [
   ["Function bundles: size and init vs a naive SDK bundle", "bundles.bench.ts"],
   ["Emulator requests per second vs a bare Node HTTP server", "emulator.bench.ts"],
-  ["POST /jobs through gateway + function + SDK + emulator vs the SDK calling the emulator directly", "submit.bench.ts"],
+  ["POST /jobs: the jobs function in process vs the bare SDK call it makes, and the local stack's hop", "submit.bench.ts"],
   ["Event storm: Batch calls per env for 1,000 COMPUTE_NODE_ABNORMAL events over 10 envs", "event-storm.bench.ts"],
   ["Cost report at 2,500 nodes × 30 days vs parsing the same input", "cost-report.bench.ts"],
 ];

@@ -1,31 +1,38 @@
 // The load of bench/submit.bench.ts, in a process of its own (clients are elsewhere, not in the
 // stack's event loop): `tsx bench/submit-client.ts <config-json>` prints, for each path, the
-// latencies in ms of paced single requests (`one`), of single requests back to back (`burst`)
-// and of rounds of concurrent requests (`fifty`).
-// The two paths are interleaved (request by request, block by block, round by round), so that
-// the drift of a noisy machine falls on both alike instead of on whichever ran second.
-// "gateway": POST /jobs through the jobs function's local Function URL with a plain keep-alive HTTP client (not fetch,
-// whose own cost would count against the stack); "sdk": the SDK's SubmitJob straight to the
-// emulator, over a keep-alive agent too (node-fetch opens a connection per request without one).
-// Credentials come in BENCH_API_KEY / BENCH_SECRET_ID / BENCH_SECRET_KEY (not argv, which `ps` shows).
+// latencies in ms of paced single requests (`paced`) and of single requests back to back (`burst`).
+// Three paths, interleaved request by request (the order rotates each turn), so that the drift of
+// a noisy machine falls on all alike instead of on whichever ran last:
+// - "sdk": the bare SubmitJob the function makes, through the SDK's batch client bundled with the
+//   functions' shims (bench/submit-sdk-entry.ts), in this process, to the emulator;
+// - "function": the jobs function's built bundle (dist/jobs/index.js) loaded in this process,
+//   given the Function URL event the local listener would build for POST /jobs; it makes that
+//   SubmitJob through its own SDK client to the same emulator;
+// - "stack": POST /jobs to the jobs function's local Function URL listener (a plain keep-alive
+//   HTTP client, not fetch, whose own cost would count against the stack), which hands the event
+//   to the function's own process, which calls the emulator.
+// Endpoint, credentials and API key come in the environment (not argv, which `ps` shows).
 import { Agent, request } from "node:http";
-import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
+import { createRequire } from "node:module";
+import { buildSubmitRequest } from "../functions/jobs/submit";
 
 interface Config {
   /** The jobs function's local Function URL. */
   jobsUrl: string;
-  emulatorUrl: string;
-  sequential: number;
-  sequentialGapMs: number;
+  /** dist/jobs/index.js */
+  jobsBundle: string;
+  /** The baseline bundle of bench/submit-sdk-entry.ts. */
+  sdkBundle: string;
+  warmup: number;
+  paced: number;
+  pacedGapMs: number;
   burst: number;
-  concurrent: number;
-  rounds: number;
-  roundGapMs: number;
 }
 const cfg = JSON.parse(process.argv[2] ?? "{}") as Config;
 const API_KEY = process.env.BENCH_API_KEY ?? "";
-type Path = "sdk" | "gateway";
-const PATHS: readonly Path[] = ["sdk", "gateway"];
+const API_KEY_NAME = process.env.BENCH_API_KEY_NAME ?? "";
+type Path = "sdk" | "function" | "stack";
+const PATHS: readonly Path[] = ["sdk", "function", "stack"];
 
 const body = (path: Path, i: number) => ({
   Placement: { Zone: "ap-guangzhou-2" },
@@ -41,10 +48,15 @@ const body = (path: Path, i: number) => ({
   },
 });
 
+const require = createRequire(import.meta.url);
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+const jobs = require(cfg.jobsBundle) as { main_handler: Handler };
+const sdk = require(cfg.sdkBundle) as { submit(req: unknown): Promise<{ JobId?: string }> };
+
 const agent = new Agent({ keepAlive: true });
-const viaGateway = (i: number) =>
+const viaStack = (i: number) =>
   new Promise<void>((resolve, reject) => {
-    const payload = JSON.stringify(body("gateway", i));
+    const payload = JSON.stringify(body("stack", i));
     const req = request(
       `${cfg.jobsUrl}/jobs`,
       { method: "POST", agent, headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
@@ -62,17 +74,34 @@ const viaGateway = (i: number) =>
     req.end(payload);
   });
 
-const sdk = new BatchClient({
-  credential: { secretId: process.env.BENCH_SECRET_ID, secretKey: process.env.BENCH_SECRET_KEY },
-  region: "ap-guangzhou",
-  profile: { httpProfile: { endpoint: cfg.emulatorUrl.replace(/^http:\/\//, ""), protocol: "http://", agent } },
-});
+// The event local/stack/events.ts functionUrlEvent builds from the same request.
+const inProcess = async (i: number) => {
+  const payload = JSON.stringify(body("function", i));
+  const event = {
+    body: payload,
+    headers: {
+      host: "127.0.0.1",
+      connection: "keep-alive",
+      authorization: `Bearer ${API_KEY}`,
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(payload)),
+      "x-scf-remote-addr": "127.0.0.1",
+    },
+    httpMethod: "POST",
+    path: "/jobs",
+    queryString: {},
+  };
+  const r = await jobs.main_handler(event, { request_id: `bench-${i}` });
+  if (r.statusCode !== 201) throw new Error(`the jobs bundle answered ${r.statusCode}: ${r.body.slice(0, 300)}`);
+};
+
+// The request the function sends for that body (its submitter tag included).
 const direct = async (i: number) => {
-  const r = await sdk.SubmitJob(body("sdk", i) as never);
+  const r = await sdk.submit(buildSubmitRequest(body("sdk", i) as never, API_KEY_NAME, undefined));
   if (!r.JobId) throw new Error("SubmitJob answered without JobId");
 };
 
-const submit: Record<Path, (i: number) => Promise<void>> = { sdk: direct, gateway: viaGateway };
+const submit: Record<Path, (i: number) => Promise<void>> = { sdk: direct, function: inProcess, stack: viaStack };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 async function timed(path: Path): Promise<number> {
@@ -80,40 +109,28 @@ async function timed(path: Path): Promise<number> {
   await submit[path](seq++);
   return performance.now() - t0;
 }
-const samples = () => ({ sdk: [] as number[], gateway: [] as number[] });
+const samples = (): Record<Path, number[]> => ({ sdk: [], function: [], stack: [] });
+/** The paths in turn `i`'s order: each path takes each position equally often. */
+const turn = (i: number) => PATHS.map((_, k) => PATHS[(i + k) % PATHS.length]!);
 
-// Warm-up: connections, the function instances of the concurrent rounds, JIT.
-for (const path of PATHS) {
-  for (let i = 0; i < 5; i++) await timed(path);
-  for (let r = 0; r < 2; r++) {
-    await Promise.all(Array.from({ length: cfg.concurrent }, () => timed(path)));
-    await sleep(cfg.roundGapMs);
-  }
-}
+// Warm-up: connections, the function's first event (its dependencies), JIT.
+for (let i = 0; i < cfg.warmup; i++) for (const path of turn(i)) await timed(path);
 
-// Paced: alternating single requests, each after the same idle gap.
-const one = samples();
-for (let i = 0; i < cfg.sequential; i++) {
-  for (const path of PATHS) {
+// Paced: each request after the same idle gap (an SCF function's usual traffic).
+const paced = samples();
+for (let i = 0; i < cfg.paced; i++) {
+  for (const path of turn(i)) {
     const started = performance.now();
-    one[path].push(await timed(path));
-    await sleep(Math.max(0, cfg.sequentialGapMs - (performance.now() - started)));
+    paced[path].push(await timed(path));
+    await sleep(Math.max(0, cfg.pacedGapMs - (performance.now() - started)));
   }
 }
-await sleep(cfg.roundGapMs);
+await sleep(500);
 
-// Back to back: alternating blocks of 20.
+// Back to back: no idle time.
 const burst = samples();
-for (let b = 0; b < cfg.burst / 20; b++) for (const path of PATHS) for (let i = 0; i < 20; i++) burst[path].push(await timed(path));
-await sleep(cfg.roundGapMs);
+for (let i = 0; i < cfg.burst; i++) for (const path of turn(i)) burst[path].push(await timed(path));
 
-// Concurrent: alternating rounds.
-const fifty = samples();
-for (let r = 0; r < cfg.rounds; r++) {
-  for (const path of PATHS) {
-    fifty[path].push(...(await Promise.all(Array.from({ length: cfg.concurrent }, () => timed(path)))));
-    await sleep(cfg.roundGapMs);
-  }
-}
 agent.destroy();
-process.stdout.write(JSON.stringify({ one, burst, fifty }));
+process.stdout.write(JSON.stringify({ paced, burst }));
+process.exit(0);
