@@ -125,11 +125,12 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       description:
         `BS1 types only in ${BS1_ZONE_LIST}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
         "InputMappings SourcePath cos:// cfs:// nfs:// per the path rules, local paths absolute; notification event names " +
-        "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. Idempotency-Key becomes ClientToken. " +
+        "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. With Idempotency-Key (or a body ClientToken) a retry returns the same EnvId (header Idempotent-Replayed: true); " +
+        "the same key with a different body is 409 idempotency_key_reused. " +
         "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise; " +
         "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
       body: CreateEnvBodySchema,
-      headers: { "Idempotency-Key": "becomes ClientToken (≤ 64 printable ASCII)", "X-Change-Reason": "why, for the audit line" },
+      headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same EnvId", "X-Change-Reason": "why, for the audit line" },
       status: 201,
       response: CreateAnswerSchema,
       errors: [422],
@@ -140,7 +141,8 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
           requestId: req.requestId,
           reason: headerReason(req.headers),
         });
-        return { status: 201, headers: { location: locationOf(req, created.EnvId) }, body: created };
+        const headers = { location: locationOf(req, created.EnvId), ...(created.Replayed ? { "idempotent-replayed": "true" } : {}) };
+        return { status: 201, headers, body: created };
       },
     }),
     route({

@@ -48,6 +48,8 @@ describe("POST /envs", () => {
     const b = await fn.call("POST", "/envs", { body, headers: { "idempotency-key": "create-idem-env-1" } });
     expect(b.status).toBe(201);
     expect(b.json).toMatchObject({ EnvId: a.json.EnvId, Replayed: true });
+    expect(b.headers["idempotent-replayed"]).toBe("true");
+    expect(a.headers["idempotent-replayed"]).toBeUndefined();
     const page = await t.port.listEnvs({ filters: [{ Name: "env-name", Values: ["idem-env"] }] });
     expect(page.total).toBe(1);
     const other = await fn.call("POST", "/envs", { body: createBody("idem-env", 2), headers: { "idempotency-key": "create-idem-env-1" } });
