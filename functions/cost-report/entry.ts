@@ -1,44 +1,51 @@
-// SCF entry: builds the dependencies once per container (lazily, on the first event).
-// A timer event writes the report files; an HTTP event (API Gateway or Function URL) is
-// GET /costs, the same report on demand.
-import { createAlerter } from "../../shared/alerts";
+// The cost-report function: dependencies from the environment (once per container, on the
+// first event; shared/entry.ts says what a bad value does), and the handler over any of them.
+// A timer event (or a direct invoke naming {from, to}) writes the report files; an HTTP event
+// is GET /costs, the same report on demand.
+import { type Alerter, createAlerter } from "../../shared/alerts";
 import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
+import type { BatchPort } from "../../shared/batch/port";
 import { createTencentBatch } from "../../shared/batch/tencent-adapter";
-import { type MainHandler, parseApiKeys } from "../../shared/http";
-import { createLogger } from "../../shared/log";
-import { createReportStore } from "../../shared/report-store";
-import { costConfigFromEnv } from "./config";
-import { type CostRunResult, makeHandler } from "./handler";
-import { makeCostsHttpHandler } from "./http";
+import { lazyEntry } from "../../shared/entry";
+import { type HttpConfig, makeHttpHandler, type ScfHttpResponse } from "../../shared/http";
+import { httpConfigFromEnv } from "../../shared/http/config";
+import type { Logger } from "../../shared/log";
+import { createReportStore, type ReportStore } from "../../shared/report-store";
+import { isHttpEvent } from "../../shared/triggers/http";
+import { type CostConfig, costConfigFromEnv } from "./config";
+import { type CostRunResult, makeHandler as makeTimerHandler } from "./handler";
+import { costsRoutes } from "./routes";
 
-let timerHandler: ((event: unknown, context?: unknown) => Promise<CostRunResult>) | undefined;
-let httpHandler: MainHandler | undefined;
-
-function build(env: NodeJS.ProcessEnv) {
-  const logger = createLogger({ function: "cost-report" });
-  try {
-    const config = costConfigFromEnv(env);
-    // Credentials are read per request: SCF role credentials are temporary.
-    const credentials = () => credentialsFromEnv(env);
-    const batch = createTencentBatch({ region: config.region, endpoint: config.batchEndpoint, credentials, rates: ratesFromEnv(env), logger });
-    timerHandler = makeHandler({
-      config,
-      batch,
-      store: createReportStore({ dest: config.dest, localCosDir: config.localCosDir, credentials }),
-      alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "cost-report" }),
-      logger,
-    });
-    httpHandler = makeCostsHttpHandler({ batch, config, keys: parseApiKeys(env.API_KEYS), logger });
-  } catch (e) {
-    logger.error("cost-report configuration is invalid", { error: (e as Error).message });
-    throw e;
-  }
+export interface CostReportDeps extends HttpConfig {
+  config: CostConfig;
+  batch: BatchPort;
+  store: ReportStore;
+  alerter: Alerter;
+  logger: Logger;
+  clock?: () => Date;
 }
 
-const isHttpEvent = (event: unknown): boolean =>
-  !!event && typeof event === "object" && typeof (event as { httpMethod?: unknown }).httpMethod === "string";
-
-export async function main_handler(event: unknown, context: unknown): Promise<unknown> {
-  if (!timerHandler || !httpHandler) build(process.env);
-  return isHttpEvent(event) ? httpHandler!(event, context) : timerHandler!(event, context);
+/** Reads COST_*, REPORT_TIME_ZONE, TENCENTCLOUD_REGION, …; throws AppError config_invalid naming the variable. */
+export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): CostReportDeps {
+  const config = costConfigFromEnv(env);
+  // Credentials are read per request: SCF role credentials are temporary.
+  const credentials = () => credentialsFromEnv(env);
+  const batch = createTencentBatch({ region: config.region, endpoint: config.batchEndpoint, credentials, rates: ratesFromEnv(env), logger });
+  return {
+    config,
+    batch,
+    store: createReportStore({ dest: config.dest, localCosDir: config.localCosDir, credentials }),
+    alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "cost-report" }),
+    ...httpConfigFromEnv(env),
+    logger,
+  };
 }
+
+export function makeHandler(deps: CostReportDeps) {
+  const timer = makeTimerHandler(deps);
+  const http = makeHttpHandler({ routes: costsRoutes(deps), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
+  return async (event: unknown, context?: unknown): Promise<CostRunResult | ScfHttpResponse> =>
+    isHttpEvent(event) ? http(event, context) : timer(event, context);
+}
+
+export const main_handler = lazyEntry("cost-report", fromEnv, makeHandler);

@@ -1,11 +1,10 @@
 // GET /costs?from=&to=[&format=json|csv|md|html]: the same report on demand, scope envs:read.
-// Served by this function's API Gateway trigger (not the envs function): the report needs this
+// Served at this function's own Function URL (not the envs function): the report needs this
 // function's 900 s timeout and memory at headline scale, and the cost code would push the envs
-// bundle past its 150 KB budget. Same gateway, same API keys, same problem+json errors.
+// bundle past its 150 KB budget. Same API_KEYS grammar and problem+json errors as jobs and envs.
 import { z } from "zod";
 import type { BatchPort } from "../../shared/batch/port";
-import { type KeyRing, type MainHandler, makeHttpHandler, queryStr, type Route, route } from "../../shared/http";
-import type { Logger } from "../../shared/log";
+import { queryStr, type Route, route } from "../../shared/http";
 import type { CostConfig } from "./config";
 import { reportWithConfig } from "./report";
 import { renderHtml } from "./render-html";
@@ -27,17 +26,15 @@ const CostsQuerySchema = z
   })
   .passthrough();
 
-export interface CostsHttpDeps {
+export interface CostsRouteDeps {
   batch: BatchPort;
   config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">;
-  keys: KeyRing;
-  logger: Logger;
   clock?: () => Date;
 }
 
-export function makeCostsHttpHandler(deps: CostsHttpDeps): MainHandler {
+export function costsRoutes(deps: CostsRouteDeps): Route[] {
   const clock = deps.clock ?? (() => new Date());
-  const routes: Route[] = [
+  return [
     route({
       method: "GET",
       path: "/costs",
@@ -52,5 +49,4 @@ export function makeCostsHttpHandler(deps: CostsHttpDeps): MainHandler {
       },
     }),
   ];
-  return makeHttpHandler({ routes, keys: deps.keys, logger: deps.logger });
 }

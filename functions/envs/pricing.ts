@@ -1,30 +1,23 @@
 // What a node costs per hour, from the same price table the cost report uses (COST_PRICES over
 // the documented BS1 prices). Nodes do not name their instance type, so it is read from the
 // env's creation info and matched on cores and memory when the env allows several types.
-import { z } from "zod";
 import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { type PriceTable, type Rate, rateFor } from "../../shared/prices";
 
 export type { PriceTable };
 
-/** The part of DescribeComputeEnvCreateInfo the envs function reads (lenient: Tencent adds fields). */
-export const CreateInfoSchema = z
-  .object({
-    EnvData: z
-      .object({
-        InstanceType: z.string().nullish(),
-        InstanceTypes: z.array(z.string()).nullish(),
-        InstanceTypeOptions: z.object({ CPU: z.number(), Memory: z.number() }).passthrough().nullish(),
-      })
-      .passthrough()
-      .nullish(),
-  })
-  .passthrough();
+/** The part of DescribeComputeEnvCreateInfo the envs function reads (the adapter parsed it). */
+export interface CreateInfo {
+  EnvData?: {
+    InstanceType?: string | null;
+    InstanceTypes?: string[] | null;
+    InstanceTypeOptions?: { CPU: number; Memory: number } | null;
+  } | null;
+}
 
 /** Instance types an env may create nodes of, in the order Batch tries them. */
-export function envInstanceTypes(createInfo: unknown, zone: string): string[] {
-  const r = CreateInfoSchema.safeParse(createInfo);
-  const data = r.success ? r.data.EnvData : undefined;
+export function envInstanceTypes(createInfo: CreateInfo, zone: string): string[] {
+  const data = createInfo.EnvData;
   if (!data) return [];
   if (data.InstanceType) return [data.InstanceType];
   if (data.InstanceTypes && data.InstanceTypes.length > 0) return [...data.InstanceTypes];

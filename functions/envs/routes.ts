@@ -1,22 +1,9 @@
-// The envs function's HTTP routes over the shared HTTP layer: parse → service → answer.
-import type { BatchPort } from "../../shared/batch/port";
-import type { EnvPolicy, EnvRule } from "../../shared/env-policy";
-import { AppError, isAppError } from "../../shared/errors";
-import {
-  hasScope,
-  type KeyRing,
-  locationOf,
-  type MainHandler,
-  makeHttpHandler,
-  openApiRoute,
-  type Principal,
-  type Route,
-  route,
-  toProblem,
-} from "../../shared/http";
-import type { Logger } from "../../shared/log";
+// The envs API's route table: HTTP in (checked by the HTTP layer), service call, HTTP out.
+import { z } from "zod";
+import type { EnvRule } from "../../shared/env-policy";
+import { AppError } from "../../shared/errors";
+import { hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
 import { BS1_ZONE_LIST, CreateEnvBodySchema } from "./create";
-import type { PriceTable } from "./pricing";
 import {
   CreateAnswerSchema,
   DeleteAnswerSchema,
@@ -31,28 +18,9 @@ import {
   TerminateAnswerSchema,
   TerminateBodySchema,
 } from "./schemas";
-import { type Caller, createEnvsService } from "./service";
+import type { Caller, EnvsService } from "./service";
 
-export interface EnvsHandlerDeps {
-  port: BatchPort;
-  policy: EnvPolicy;
-  prices: PriceTable;
-  region: string;
-  keys: KeyRing;
-  logger: Logger;
-  now?: () => number;
-  basePath?: string | undefined;
-}
-
-function envIdOf(params: Record<string, string>): string {
-  const id = params.EnvId ?? "";
-  if (!ENV_ID_PATTERN.test(id))
-    throw new AppError("validation_failed", `EnvId: ${id} is not an env id (env-xxxxxxxx)`, {
-      status: 400,
-      issues: [{ path: "EnvId", message: "an env id looks like env-xxxxxxxx" }],
-    });
-  return id;
-}
+const EnvParamsSchema = z.object({ EnvId: z.string().regex(ENV_ID_PATTERN, { message: "an env id looks like env-xxxxxxxx" }) });
 
 function callerOf(p: Principal): Caller {
   return { name: p.name, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };
@@ -64,21 +32,7 @@ function headerReason(headers: Record<string, string>): string | undefined {
   return r ? r.slice(0, 200) : undefined;
 }
 
-/** A 422 cooldown refusal also says when to retry, as a header (problem.ts sets it for 429/503 only). */
-function withRetryAfter(err: unknown, requestId: string) {
-  if (!isAppError(err) || err.retryAfterSeconds === undefined || err.status !== 422) throw err;
-  const p = toProblem(err, requestId);
-  return {
-    status: p.status,
-    headers: { ...p.headers, "content-type": "application/problem+json", "retry-after": String(err.retryAfterSeconds) },
-    body: p.problem,
-  };
-}
-
-export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
-  const now = deps.now ?? Date.now;
-  const svc = createEnvsService({ port: deps.port, policy: deps.policy, prices: deps.prices, region: deps.region, logger: deps.logger, now });
-
+export function envsRoutes(svc: EnvsService): Route[] {
   const routes: Route[] = [
     route({
       method: "GET",
@@ -112,10 +66,11 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       method: "GET",
       path: "/envs/{EnvId}",
       scope: "envs:read",
+      params: EnvParamsSchema,
       summary: "one compute environment: desired count, nodes by state, each node's age, cores, busy or idle, cost per hour",
       response: EnvDetailSchema,
       errors: [404],
-      handler: async ({ params }) => ({ status: 200, body: await svc.get(envIdOf(params)) }),
+      handler: async ({ params }) => ({ status: 200, body: await svc.get(params.EnvId) }),
     }),
     route({
       method: "POST",
@@ -129,7 +84,8 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
         "the same key with a different body is 409 idempotency_key_reused. " +
         "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise; " +
         "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
-      body: CreateEnvBodySchema,
+      // The service checks the body (planCreateEnv): shape and product rules.
+      serviceBody: CreateEnvBodySchema,
       headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same EnvId", "X-Change-Reason": "why, for the audit line" },
       status: 201,
       response: CreateAnswerSchema,
@@ -149,6 +105,7 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       method: "POST",
       path: "/envs/{EnvId}/scale",
       scope: "envs:write",
+      params: EnvParamsSchema,
       summary: "change the desired node count within the env's policy; ?dryRun=true answers what would change",
       description:
         "Refusals name the rule: 422 allowScaling, minNodes, maxNodes, maxCores, cooldownSeconds (with Retry-After); " +
@@ -159,23 +116,19 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       response: ScaleAnswerSchema,
       errors: [404, 409, 422],
       handler: async ({ params, body, query, req, principal }) => {
-        const envId = envIdOf(params);
-        try {
-          const answer = await svc.scale(
-            envId,
-            body.DesiredComputeNodeCount !== undefined ? { desired: body.DesiredComputeNodeCount } : { delta: body.delta ?? 0 },
-            { dryRun: query.dryRun ?? false, caller: callerOf(principal), reason: body.reason, requestId: req.requestId },
-          );
-          return { status: 200, body: answer };
-        } catch (err) {
-          return withRetryAfter(err, req.requestId);
-        }
+        const answer = await svc.scale(
+          params.EnvId,
+          body.DesiredComputeNodeCount !== undefined ? { desired: body.DesiredComputeNodeCount } : { delta: body.delta ?? 0 },
+          { dryRun: query.dryRun ?? false, caller: callerOf(principal), reason: body.reason, requestId: req.requestId },
+        );
+        return { status: 200, body: answer };
       },
     }),
     route({
       method: "DELETE",
       path: "/envs/{EnvId}",
       scope: "envs:write",
+      params: EnvParamsSchema,
       summary: "delete a compute environment; 409 while it is already being deleted or its nodes run tasks (unless ?force=true)",
       description:
         "Needs one of the rule's scaleScopes (403). A rule with minNodes > 0 refuses deletion with 422 policy.minNodes " +
@@ -186,7 +139,7 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       response: DeleteAnswerSchema,
       errors: [404, 409, 422],
       handler: async ({ params, query, req, principal }) => {
-        const answer = await svc.remove(envIdOf(params), {
+        const answer = await svc.remove(params.EnvId, {
           caller: callerOf(principal),
           force: query.force ?? false,
           requestId: req.requestId,
@@ -199,6 +152,7 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       method: "POST",
       path: "/envs/{EnvId}/nodes/terminate",
       scope: "envs:write",
+      params: EnvParamsSchema,
       summary: "terminate chosen nodes (TerminateComputeNodes); 409 for nodes in a state that cannot be terminated",
       description:
         "Terminating live nodes (CREATED, RUNNING, ABNORMAL) changes capacity, so the scaling guardrails apply: 422 allowScaling, " +
@@ -208,17 +162,13 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
       response: TerminateAnswerSchema,
       errors: [404, 409, 422],
       handler: async ({ params, body, query, req, principal }) => {
-        try {
-          const answer = await svc.terminate(envIdOf(params), body.ComputeNodeIds, {
-            caller: callerOf(principal),
-            dryRun: query.dryRun ?? false,
-            requestId: req.requestId,
-            reason: body.reason,
-          });
-          return { status: 200, body: answer };
-        } catch (err) {
-          return withRetryAfter(err, req.requestId);
-        }
+        const answer = await svc.terminate(params.EnvId, body.ComputeNodeIds, {
+          caller: callerOf(principal),
+          dryRun: query.dryRun ?? false,
+          requestId: req.requestId,
+          reason: body.reason,
+        });
+        return { status: 200, body: answer };
       },
     }),
   ];
@@ -236,5 +186,5 @@ export function makeHandler(deps: EnvsHandlerDeps): MainHandler {
     ),
   );
 
-  return makeHttpHandler({ routes, keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
+  return routes;
 }

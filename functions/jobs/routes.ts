@@ -1,10 +1,9 @@
 // The jobs API's route table: HTTP in, service call, HTTP out.
-import type { z } from "zod";
-import { validationError } from "../../shared/errors";
-import { locationOf, openApiRoute, parseJsonBody, type Route, route } from "../../shared/http";
+import { z } from "zod";
+import { locationOf, openApiRoute, type Route, route } from "../../shared/http";
 import {
   ActionResponseSchema,
-  type DryRunResponseSchema,
+  DryRunResponseSchema,
   GetQuerySchema,
   InstancesQuerySchema,
   InstancesResponseSchema,
@@ -23,11 +22,7 @@ import type { JobsService } from "./service";
 const READ = "jobs:read";
 const WRITE = "jobs:write";
 
-function jobIdOf(params: Record<string, string>): string {
-  const r = JobIdSchema.safeParse(params.JobId);
-  if (!r.success) throw validationError([{ path: "JobId", message: r.error.issues[0]?.message ?? "is invalid" }]);
-  return r.data;
-}
+const JobParamsSchema = z.object({ JobId: JobIdSchema });
 
 export function jobsRoutes(service: JobsService): Route[] {
   const routes: Route[] = [
@@ -40,27 +35,25 @@ export function jobsRoutes(service: JobsService): Route[] {
         "Validates the product's rules, tags the job with `submitter` = the API key's name, and submits it. " +
         "With `Idempotency-Key` (or a body `ClientToken`) a retry returns the same JobId (header `Idempotent-Replayed: true`); " +
         "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
-      // The service validates the body (zod plus the cross-field rules, all reported at once).
-      body: SubmitJobBodySchema,
+      // The service checks the body: shape and cross-field rules in one pass, all reported at once.
+      serviceBody: SubmitJobBodySchema,
       query: SubmitQuerySchema,
       headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same JobId" },
-      response: SubmitResponseSchema,
+      response: SubmitResponseSchema.or(DryRunResponseSchema),
       status: 201,
       errors: [409, 413],
-      rawBody: true,
-      handler: async ({ req, query, principal, log }) => {
+      handler: async ({ req, body: json, query, principal, log }) => {
         const out = await service.submit({
-          body: parseJsonBody(req.body),
+          body: json,
           submitter: principal.name,
           idempotencyKey: req.headers["idempotency-key"],
           dryRun: query.dryRun ?? false,
           log,
         });
         if (out.kind === "dry-run") {
-          const body: z.infer<typeof DryRunResponseSchema> = { DryRun: true, Submitter: principal.name, Request: out.request, Warnings: out.warnings };
-          return { status: 200, body };
+          return { status: 200, body: { DryRun: true as const, Submitter: principal.name, Request: out.request, Warnings: out.warnings } };
         }
-        const body: z.infer<typeof SubmitResponseSchema> = {
+        const body = {
           JobId: out.jobId,
           Submitter: principal.name,
           Replayed: out.replayed,
@@ -87,60 +80,66 @@ export function jobsRoutes(service: JobsService): Route[] {
       method: "GET",
       path: "/jobs/{JobId}",
       scope: READ,
+      params: JobParamsSchema,
       summary: "a job: state, reason, per-task and per-instance states and metrics",
       query: GetQuerySchema,
       response: JobViewResponseSchema,
       errors: [404],
-      handler: async ({ params, query }) => ({ status: 200, body: await service.get(jobIdOf(params), { instances: query.instances ?? true }) }),
+      handler: async ({ params, query }) => ({ status: 200, body: await service.get(params.JobId, { instances: query.instances ?? true }) }),
     }),
     route({
       method: "POST",
       path: "/jobs/{JobId}/terminate",
+      params: JobParamsSchema,
       scope: WRITE,
       summary: "terminate a job (409 while SUBMITTED or once it ended)",
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
-      handler: async ({ params }) => ({ status: 202, body: await service.terminate(jobIdOf(params)) }),
+      handler: async ({ params }) => ({ status: 202, body: await service.terminate(params.JobId) }),
     }),
     route({
       method: "POST",
       path: "/jobs/{JobId}/retry",
+      params: JobParamsSchema,
       scope: WRITE,
       summary: "retry the failed instances of a FAILED job (409 otherwise)",
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
-      handler: async ({ params }) => ({ status: 202, body: await service.retry(jobIdOf(params)) }),
+      handler: async ({ params }) => ({ status: 202, body: await service.retry(params.JobId) }),
     }),
     route({
       method: "DELETE",
       path: "/jobs/{JobId}",
       scope: WRITE,
+      params: JobParamsSchema,
       summary: "delete a job that ended SUCCEED or FAILED (409 otherwise)",
       response: ActionResponseSchema,
       errors: [404, 409],
-      handler: async ({ params }) => ({ status: 200, body: await service.remove(jobIdOf(params)) }),
+      handler: async ({ params }) => ({ status: 200, body: await service.remove(params.JobId) }),
     }),
     route({
       method: "GET",
       path: "/jobs/{JobId}/instances",
+      params: JobParamsSchema,
       scope: READ,
       summary: "a page of one task's instances (the job view lists at most 1,000 per task)",
       query: InstancesQuerySchema,
       response: InstancesResponseSchema,
       errors: [404],
-      handler: async ({ params, query }) => ({ status: 200, body: await service.instances(jobIdOf(params), query) }),
+      handler: async ({ params, query }) => ({ status: 200, body: await service.instances(params.JobId, query) }),
     }),
     route({
       method: "GET",
       path: "/jobs/{JobId}/logs",
+      params: JobParamsSchema,
       scope: READ,
       summary: "the log tail of task instances, and where the full log lives",
       query: LogsQuerySchema,
       response: LogsResponseSchema,
       errors: [404],
-      handler: async ({ params, query }) => ({ status: 200, body: await service.logs(jobIdOf(params), query) }),
+      handler: async ({ params, query }) => ({ status: 200, body: await service.logs(params.JobId, query) }),
     }),
   ];
 

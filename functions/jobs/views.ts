@@ -6,6 +6,9 @@ import { AppError } from "../../shared/errors";
 import { SUBMITTER_TAG } from "./validate";
 
 type Tag = { Key: string; Value: string };
+/** Batch's metrics as the answers document them: counts by state (a field Tencent adds that is no count is left out). */
+const counts = (m: Record<string, unknown> | null | undefined): Record<string, number> | null =>
+  m ? (Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === "number")) as Record<string, number>) : null;
 const submitterOf = (tags: Tag[] | null | undefined) => tags?.find((t) => t.Key === SUBMITTER_TAG)?.Value ?? null;
 
 export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> | undefined) {
@@ -20,8 +23,8 @@ export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> |
     StateReason: job.StateReason ?? null,
     Submitter: submitterOf(job.Tags),
     Tags: job.Tags ?? [],
-    TaskMetrics: job.TaskMetrics ?? null,
-    TaskInstanceMetrics: job.TaskInstanceMetrics ?? null,
+    TaskMetrics: counts(job.TaskMetrics),
+    TaskInstanceMetrics: counts(job.TaskInstanceMetrics),
     Dependences: job.DependenceSet.map((d) => ({ StartTask: d.StartTask, EndTask: d.EndTask })),
     Tasks: job.TaskSet.map((t) => {
       const d = tasks?.get(t.TaskName);
@@ -33,7 +36,7 @@ export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> |
         ...(d
           ? {
               TaskInstanceTotalCount: d.TaskInstanceTotalCount,
-              TaskInstanceMetrics: d.TaskInstanceMetrics ?? null,
+              TaskInstanceMetrics: counts(d.TaskInstanceMetrics),
               Instances: d.TaskInstanceSet.map(instanceView),
               // Never a silent cut: past DescribeTask's page, say so and where the rest is.
               ...(d.TaskInstanceTotalCount > d.TaskInstanceSet.length ? { InstancesTruncated: true } : {}),
@@ -83,7 +86,7 @@ export function listItemView(j: JobView) {
     CreateTime: j.CreateTime ?? null,
     EndTime: j.EndTime ?? null,
     Submitter: submitterOf(j.Tags),
-    TaskMetrics: j.TaskMetrics ?? null,
+    TaskMetrics: counts(j.TaskMetrics),
     Tags: j.Tags ?? [],
   };
 }

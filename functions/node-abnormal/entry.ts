@@ -1,41 +1,48 @@
-// SCF entry: Batch compute-env events, pushed by the CMQ topic to the Function URL
-// (`POST /cmq/<token>`, push.ts) or, on older deployments, as SCF CMQ trigger events; and the
-// timer sweep.
-// Dependencies are built once per container, on the first invocation.
-import { createAlerter } from "../../shared/alerts";
+// The node-abnormal function: dependencies from the environment (once per container, on the
+// first event; shared/entry.ts says what a bad value does), and the handler over any of them.
+// Batch compute-env events arrive pushed by the CMQ topic to the Function URL (`POST
+// /cmq/<token>`, push.ts) or, on older deployments, as SCF CMQ trigger events; a timer sweeps.
+import { type Alerter, createAlerter } from "../../shared/alerts";
 import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
 import { createTencentBatch } from "../../shared/batch/tencent-adapter";
-import { loadEnvPolicy } from "../../shared/env-policy";
-import { createLogger } from "../../shared/log";
-import { loadConfig } from "./config";
-import { makeHandler } from "./handler";
-import { isHttpEvent, makePushHandler } from "./push";
+import { lazyEntry } from "../../shared/entry";
+import { type EnvPolicy, loadEnvPolicy } from "../../shared/env-policy";
+import type { Logger } from "../../shared/log";
+import { isHttpEvent } from "../../shared/triggers/http";
+import { type FunctionConfig, loadConfig } from "./config";
+import { type HandlerDeps, type InvocationContext, makeHandler as makeRemediation } from "./handler";
+import { makePushHandler } from "./push";
 
-type Entry = (event: unknown, context?: { request_id?: string }) => Promise<unknown>;
-let handler: Entry | undefined;
+export interface NodeAbnormalDeps extends Omit<HandlerDeps, "config"> {
+  config: FunctionConfig;
+  alerter: Alerter;
+  policy: EnvPolicy;
+}
 
-function build(): Entry {
-  const config = loadConfig();
-  const logger = createLogger({ function: "node-abnormal" });
-  const core = makeHandler({
+/** Reads REMEDIATION_*, ENV_POLICY, CMQ_PUSH_TOKEN, …; throws AppError config_invalid naming the variable. */
+export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): NodeAbnormalDeps {
+  const config = loadConfig(env);
+  return {
+    config,
     batch: createTencentBatch({
       region: config.region,
-      credentials: () => credentialsFromEnv(),
-      rates: ratesFromEnv(),
+      credentials: () => credentialsFromEnv(env),
+      rates: ratesFromEnv(env),
       ...(config.batchEndpoint ? { endpoint: config.batchEndpoint } : {}),
       logger,
     }),
-    policy: loadEnvPolicy(),
-    config: config.remediation,
+    policy: loadEnvPolicy(env),
     logger,
     alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "node-abnormal" }),
     region: config.region,
-  });
-  const push = makePushHandler({ handler: core, token: config.pushToken, logger });
-  return (event, context) => (isHttpEvent(event) ? push(event, context) : core(event, context));
+  };
 }
 
-export const main_handler = async (event: unknown, context?: { request_id?: string }) => {
-  handler ??= build();
-  return handler(event, context);
-};
+export function makeHandler(deps: NodeAbnormalDeps) {
+  const core = makeRemediation({ ...deps, config: deps.config.remediation });
+  const push = makePushHandler({ handler: core, token: deps.config.pushToken, logger: deps.logger });
+  return async (event: unknown, context?: unknown) =>
+    isHttpEvent(event) ? push(event, context as InvocationContext) : core(event, context as InvocationContext);
+}
+
+export const main_handler = lazyEntry("node-abnormal", fromEnv, makeHandler);

@@ -45,10 +45,6 @@ function pushToken(rawPath: string): string | undefined {
   return segs[1] ?? "";
 }
 
-export function isHttpEvent(event: unknown): boolean {
-  return !!event && typeof event === "object" && typeof (event as { httpMethod?: unknown }).httpMethod === "string";
-}
-
 export function makePushHandler(deps: PushDeps): (event: unknown, context?: InvocationContext) => Promise<ScfHttpResponse> {
   const now = deps.now ?? (() => Number(process.hrtime.bigint()) / 1e6);
   const expected = deps.token ? sha256(deps.token) : undefined;

@@ -8,7 +8,7 @@ import { DEFAULT_RATES } from "./limiter";
 import { type Credentials, createTencentBatch } from "./tencent-adapter";
 
 /** Credentials as SCF provides them to a function (no underscore inside SECRETID). */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials {
+export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   const secretId = env.TENCENTCLOUD_SECRETID ?? "";
   const secretKey = env.TENCENTCLOUD_SECRETKEY ?? "";
   if (!secretId || !secretKey) {
@@ -33,7 +33,7 @@ const RatesSchema = z
  * rates, with BATCH_RATES (JSON, e.g. {"SubmitJob": 20}) over them, for accounts whose quotas
  * are confirmed higher. Throws config_invalid naming the variable and the action.
  */
-export function ratesFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, number>> {
+export function ratesFromEnv(env: NodeJS.ProcessEnv): Readonly<Record<string, number>> {
   return { ...DEFAULT_RATES, ...parseJsonVar("BATCH_RATES", env.BATCH_RATES, RatesSchema) };
 }
 

@@ -4,7 +4,7 @@ import { type KeyRing, parseApiKeys } from "./auth";
 
 export interface HttpConfig {
   keys: KeyRing;
-  basePath: string | undefined;
+  basePath?: string | undefined;
 }
 
 /** Never throws: unusable API_KEYS make the function refuse every request (auth.ts). */

@@ -2,24 +2,25 @@
 // answer, with problem+json errors and one access-log line per request.
 import type { z } from "zod";
 import { AppError, issuesFromZod, validationError } from "../errors";
-import { createLogger, type Logger } from "../log";
+import type { Logger } from "../log";
 import { identify, type KeyRing, type Principal, requireScope } from "./auth";
 import { buildOpenApi, type OpenApiInfo, type OpenApiRoute } from "./openapi";
 import { toProblem } from "./problem";
 import { fallbackRequestId, type HttpRequest, MAX_BODY_BYTES, type Query, type ScfHttpResponse, toHttpRequest } from "./request";
 import { createRouter, type HttpMethod } from "./router";
 
-export interface HttpResult {
+export interface HttpResult<T = unknown> {
   status: number;
   /** JSON-serialised unless it is a string and `content-type` is set. Omit for no body. */
-  body?: unknown;
+  body?: T;
   headers?: Record<string, string>;
 }
 
-export interface RouteContext<B = unknown, Q = Query> {
+export interface RouteContext<B = unknown, Q = Query, P = Record<string, string>> {
   req: HttpRequest;
-  params: Record<string, string>;
-  /** The JSON body checked by the route's `body` schema. */
+  /** The path parameters checked by the route's `params` schema (the raw strings without one). */
+  params: P;
+  /** The JSON body checked by the route's `body` schema (as parsed, unchecked, for a `serviceBody`). */
   body: B;
   /** The query checked by the route's `query` schema (the raw query without one). */
   query: Q;
@@ -28,25 +29,37 @@ export interface RouteContext<B = unknown, Q = Query> {
   log: Logger;
 }
 
-export interface RouteDef<B extends z.ZodTypeAny, Q extends z.ZodTypeAny> extends OpenApiRoute {
+type Out<S, Default> = S extends z.ZodTypeAny ? z.output<S> : Default;
+
+type Schema = z.ZodTypeAny | undefined;
+
+export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, R extends Schema> extends OpenApiRoute {
   method: HttpMethod;
   /** Template with `{Param}` segments: `/jobs/{JobId}`. */
   path: string;
   /** Required scope (e.g. `jobs:read`); undefined = any valid key. */
   scope?: string | undefined;
+  /** The path parameters, an object schema keyed by the template's `{Param}` names. */
+  params?: P | undefined;
   body?: B | undefined;
-  /** The handler parses `req.body` itself (e.g. to collect cross-field rules); `body` then only documents it. */
-  rawBody?: boolean | undefined;
+  /**
+   * Instead of `body`: the body's schema as its service checks it (shape and cross-field rules in
+   * one pass, all broken rules reported together). The layer parses the JSON and hands it over
+   * unchecked (`unknown`); the schema documents it.
+   */
+  serviceBody?: z.ZodTypeAny | undefined;
   query?: Q | undefined;
-  handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<HttpResult> | HttpResult;
+  /** The success answer's body: handlers must return this type, and the handler tests parse answers with it. */
+  response?: R | undefined;
+  handler: (
+    ctx: RouteContext<Out<B, unknown>, Out<Q, Query>, Out<P, Record<string, string>>>,
+  ) => Promise<HttpResult<Out<R, unknown>>> | HttpResult<Out<R, unknown>>;
 }
 
-export type Route = RouteDef<z.ZodTypeAny, z.ZodTypeAny>;
+export type Route = RouteDef<z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny>;
 
-/** Declares a route with its handler typed from the body/query schemas. */
-export function route<B extends z.ZodTypeAny = z.ZodUnknown, Q extends z.ZodType<unknown, z.ZodTypeDef, unknown> = z.ZodType<Query>>(
-  def: RouteDef<B, Q>,
-): Route {
+/** Declares a route with its handler typed from the params/body/query/response schemas. */
+export function route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined, R extends Schema = undefined>(def: RouteDef<B, Q, P, R>): Route {
   return def as unknown as Route;
 }
 
@@ -84,14 +97,13 @@ export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
       const m = router.match(req.method, req.rawPath, req.stage);
       requireScope(principal, m.route.scope);
       const log = opts.logger.child({ request_id: requestId, principal: principal.name });
-      result = await m.route.handler({
-        req,
-        params: m.params,
-        body: m.route.body && !m.route.rawBody ? parseBody(m.route.body, req.body) : undefined,
-        query: m.route.query ? parseQuery(m.route.query, req.query) : req.query,
-        principal,
-        log,
-      });
+      const r = m.route;
+      // In the order callers have always been answered: JSON, body, query, path parameters.
+      const json = r.body || r.serviceBody ? parseJsonBody(req.body) : undefined;
+      const body = r.body ? check(r.body, json, "") : json;
+      const query = r.query ? check(r.query, req.query, "query") : req.query;
+      const params = r.params ? check(r.params, m.params, "") : m.params;
+      result = await r.handler({ req, params, body, query, principal, log });
     } catch (err) {
       if (!requestId) requestId = fallbackRequestId(event, context);
       const p = toProblem(err, requestId);
@@ -162,15 +174,9 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-function parseBody(schema: z.ZodTypeAny, text: string): unknown {
-  const r = schema.safeParse(parseJsonBody(text));
-  if (!r.success) throw validationError(issuesFromZod(r.error.issues));
-  return r.data;
-}
-
-function parseQuery(schema: z.ZodTypeAny, query: Query): unknown {
-  const r = schema.safeParse(query);
-  if (!r.success) throw validationError(issuesFromZod(r.error.issues, "query"));
+function check(schema: z.ZodTypeAny, value: unknown, prefix: string): unknown {
+  const r = schema.safeParse(value);
+  if (!r.success) throw validationError(issuesFromZod(r.error.issues, prefix));
   return r.data;
 }
 
@@ -199,27 +205,4 @@ export function openApiRoute(
       return { status: 200, body: doc };
     },
   });
-}
-
-/**
- * The SCF entry of an HTTP function: builds the handler from the environment on the first
- * request. A configuration that cannot be built answers every request with a generic 500
- * problem (the log names the variable and the rule) instead of throwing, so the gateway gets a
- * well-formed answer and nothing is served unconfigured.
- */
-export function httpEntry(name: string, build: (env: NodeJS.ProcessEnv, logger: Logger) => MainHandler): MainHandler {
-  let handler: MainHandler | undefined;
-  return async (event, context) => {
-    if (!handler) {
-      const logger = createLogger({ function: name });
-      try {
-        handler = build(process.env, logger);
-      } catch (e) {
-        logger.error(`configuration invalid: the ${name} function cannot serve`, { err: e });
-        const p = toProblem(e, "config");
-        return { isBase64Encoded: false, statusCode: p.status, headers: { "content-type": "application/problem+json" }, body: JSON.stringify(p.problem) };
-      }
-    }
-    return handler(event, context);
-  };
 }

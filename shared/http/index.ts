@@ -1,16 +1,16 @@
-// The HTTP layer shared by the HTTP functions (jobs, envs): one thin adapter from SCF's
+// The HTTP layer shared by the HTTP functions (jobs, envs, cost-report's GET /costs): one thin adapter from SCF's
 // API Gateway / Function URL events to a neutral request, a router, API-key auth and
 // problem+json errors. Usage:
 //
 //   const routes = [
 //     route({ method: "GET", path: "/envs/{EnvId}", scope: "envs:read", summary: "one env",
-//             query: z.object({ verbose: queryBool() }), response: EnvSchema,
+//             params: z.object({ EnvId: EnvIdSchema }), query: z.object({ verbose: queryBool() }), response: EnvSchema,
 //             handler: async ({ params, query, principal, log }) => ({ status: 200, body: … }) }),
 //     route({ method: "POST", path: "/envs", scope: "envs:write", body: CreateSchema, status: 201,
 //             handler: async ({ body }) => ({ status: 201, body: … }) }),
 //   ];
 //   routes.push(openApiRoute({ title: "envs", version: "1" }, () => routes));
-//   export const main_handler = makeHttpHandler({ routes, keys: parseApiKeys(env.API_KEYS), logger });
+//   const handler = makeHttpHandler({ routes, ...httpConfigFromEnv(env), logger });   // config.ts
 //
 // What it guarantees:
 // - Events: both trigger shapes (shared/triggers/http.ts); headers lower-cased; query values a
@@ -22,8 +22,11 @@
 //   401 `unauthorized` + WWW-Authenticate; unknown path → 404 `not_found`; wrong method → 405
 //   `method_not_allowed` + Allow; key without the route's scope → 403 `forbidden`; body not JSON →
 //   400 `malformed_json`; body/query failing the route's zod schema → 400 `validation_failed` with
-//   errors[].path (`Job.Tasks[0].TaskName`, `query.limit`). A route with `rawBody: true` parses
-//   `req.body` itself (parseJsonBody gives the same 400s) and its `body` schema only documents it.
+//   errors[].path (`Job.Tasks[0].TaskName`, `query.limit`, `JobId`), checked in that order: body,
+//   query, path parameters (`params`). A route with a `serviceBody` schema gets the parsed JSON
+//   unchecked (its service checks shape and rules in one pass); the schema documents it.
+// - Answers: a route's `response` schema types what its handler returns (z.infer) and documents
+//   it (OpenAPI); handler tests parse real answers with it (test/support/http-answers.ts).
 // - Paths: matched as given, then without a leading stage segment (the event's stage, or
 //   release/test/prepub), then without `basePath` (see router.ts).
 // - API_KEYS grammar and scopes: see auth.ts (`name:key` or `name:key:scope1|scope2`; no scopes
@@ -31,15 +34,16 @@
 // - Errors: application/problem+json {type, title, status, code, detail, instance (request id),
 //   errors[], tencentCode?, tencentRequestId?} from AppError; AppError.details become extension
 //   members; non-exposed and unknown errors → a generic body naming only the request id;
-//   Retry-After on 429/503 AppErrors with retryAfterSeconds.
+//   Retry-After whenever an AppError carries retryAfterSeconds (throttling, a policy cooldown).
+// - Bad configuration: see shared/entry.ts (one policy for every function).
 // - One access-log line per request (method, path, status, ms, principal, request_id,
 //   source_ip, code): never headers or bodies.
+export { type HttpConfig, httpConfigFromEnv } from "./config";
 export { type KeyRing, type Principal, hasScope, identify, parseApiKeys, requireScope, authenticate } from "./auth";
 export {
   type HttpHandlerOptions,
   type HttpResult,
   type MainHandler,
-  httpEntry,
   makeHttpHandler,
   openApiRoute,
   parseJsonBody,

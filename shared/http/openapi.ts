@@ -143,7 +143,9 @@ export interface OpenApiRoute {
   summary?: string | undefined;
   description?: string | undefined;
   operationId?: string | undefined;
+  params?: z.ZodTypeAny | undefined;
   body?: z.ZodTypeAny | undefined;
+  serviceBody?: z.ZodTypeAny | undefined;
   query?: z.ZodTypeAny | undefined;
   headers?: Record<string, string> | undefined;
   response?: z.ZodTypeAny | undefined;
@@ -193,8 +195,9 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly OpenApiRoute[])
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const params: unknown[] = [];
+    const pathProps = ((r.params && toJsonSchema(r.params).properties) ?? {}) as Record<string, JsonSchema>;
     for (const m of r.path.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g))
-      params.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
+      params.push({ name: m[1], in: "path", required: true, schema: pathProps[m[1]!] ?? { type: "string" } });
     if (r.query) {
       const q = toJsonSchema(r.query);
       const props = (q.properties ?? {}) as Record<string, JsonSchema>;
@@ -223,13 +226,14 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly OpenApiRoute[])
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
       };
     }
+    const body = r.body ?? r.serviceBody;
     const op: Record<string, unknown> = {
       operationId: r.operationId ?? operationId(r.method, r.path),
       ...(r.summary ? { summary: r.summary } : {}),
       ...(r.description ? { description: r.description } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(r.body) } } } }
+      ...(body
+        ? { requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(body) } } } }
         : {}),
       responses,
       security: [{ bearer: r.scope ? [r.scope] : [] }],

@@ -100,7 +100,7 @@ export function toProblem(err: unknown, requestId: string): ProblemAnswer {
 }
 
 function retryAfter(err: unknown): Record<string, string> {
-  if (err instanceof AppError && (err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined)
+  if (err instanceof AppError && err.retryAfterSeconds !== undefined)
     return { "retry-after": String(Math.max(1, Math.ceil(err.retryAfterSeconds))) };
   return {};
 }

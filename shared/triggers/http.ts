@@ -92,3 +92,8 @@ export function parseHttpEvent(event: unknown): HttpTriggerEvent | undefined {
   const f = FunctionUrlEventSchema.safeParse(event);
   return f.success ? { kind: "function-url", ...f.data } : undefined;
 }
+
+/** Whether an event came from an HTTP trigger (either shape) rather than a timer or CMQ trigger. */
+export function isHttpEvent(event: unknown): boolean {
+  return !!event && typeof event === "object" && typeof (event as { httpMethod?: unknown }).httpMethod === "string";
+}

@@ -7,7 +7,7 @@ export const main_handler = async (event: { action: string }) => {
   const batch = createTencentBatch({
     region: process.env.TENCENTCLOUD_REGION ?? "ap-guangzhou",
     endpoint: process.env.BATCH_ENDPOINT,
-    credentials: () => credentialsFromEnv(),
+    credentials: () => credentialsFromEnv(process.env),
     retry: { maxAttempts: 2, baseMs: 1, capMs: 1 },
   });
   if (event.action === "list") return batch.listEnvs({ limit: 100 });

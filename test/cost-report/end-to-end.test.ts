@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler } from "../../functions/cost-report/handler";
 import { NO_BUDGETS } from "../../functions/cost-report/budgets";
-import { makeCostsHttpHandler } from "../../functions/cost-report/http";
+import { costsRoutes } from "../../functions/cost-report/routes";
 import { buildCostReport } from "../../functions/cost-report/report";
 import type { CostReport } from "../../functions/cost-report/model";
 import { buildPriceTable } from "../../shared/prices";
 import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
 import { localDate } from "../../functions/cost-report/window";
 import type { Alert } from "../../shared/alerts";
-import { parseApiKeys } from "../../shared/http";
+import { makeHttpHandler, parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { createFsReportStore, localPathOf } from "../../shared/report-store";
 import { chromiumPath, chromiumRequired, countColor, decodePng, screenshot } from "../support/chromium";
@@ -173,12 +173,14 @@ describe("cost-report when the node list cannot be read", () => {
 describe("GET /costs on demand (the cost-report function's HTTP trigger)", () => {
   const apigw = JSON.parse(readFileSync(new URL("../fixtures/apigw-captured-style.json", import.meta.url), "utf8")) as Record<string, unknown>;
   const get = (query: Record<string, unknown>, key = "reader-key-0123456789") =>
-    makeCostsHttpHandler({
-      batch: t.port,
-      config: { prices: buildPriceTable(), budgets: NO_BUDGETS, idleAlertHours: 0, timeZone: TZ },
+    makeHttpHandler({
+      routes: costsRoutes({
+        batch: t.port,
+        config: { prices: buildPriceTable(), budgets: NO_BUDGETS, idleAlertHours: 0, timeZone: TZ },
+        clock: () => new Date(now),
+      }),
       keys: parseApiKeys("reader:reader-key-0123456789:envs:read,writer:writer-key-0123456789:jobs:write"),
       logger: memoryLogger(),
-      clock: () => new Date(now),
     })({
       ...apigw,
       headers: { ...(apigw.headers as object), authorization: `Bearer ${key}` },

@@ -1,9 +1,9 @@
 // The SCF entry: configuration from the environment, read once; a bad policy stops the function
 // naming the field; secrets never reach a log line.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handlerFromEnv, main_handler } from "../../functions/envs/entry";
+import { fromEnv, main_handler, makeHandler } from "../../functions/envs/entry";
 import { isAppError } from "../../shared/errors";
-import { memoryLogger } from "../../shared/log";
+import { type Logger, memoryLogger } from "../../shared/log";
 import functionUrl from "../fixtures/function-url.json";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { API_KEYS, createBody, WRITER } from "./harness";
@@ -33,7 +33,9 @@ function event(method: string, path: string, body?: unknown) {
   return e;
 }
 
-describe("handlerFromEnv", () => {
+const handlerFromEnv = (env: NodeJS.ProcessEnv, logger: Logger) => makeHandler(fromEnv(env, logger));
+
+describe("fromEnv + makeHandler", () => {
   it("stops on a bad policy with the variable and the field that is wrong", () => {
     const cases: Array<[string, RegExp]> = [
       [JSON.stringify({ default: { maxNodes: -1 } }), /ENV_POLICY\.default\.maxNodes/],

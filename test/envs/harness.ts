@@ -5,7 +5,7 @@ import { EnvPolicySchema, type EnvPolicy } from "../../shared/env-policy";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { priceTableFromEnv } from "../../shared/prices";
-import { makeHandler } from "../../functions/envs/handler";
+import { makeHandler } from "../../functions/envs/entry";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import functionUrl from "../fixtures/function-url.json";
 import type { TestEmulator } from "../support/emulator";

@@ -4,13 +4,15 @@
 // → 503 for everything (fail closed). Batch is never called for a refused request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { priceTableFromEnv } from "../../shared/prices";
-import { handlerFromEnv as envsFromEnv } from "../../functions/envs/entry";
-import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
-import { handlerFromEnv as jobsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
+import { fromEnv as envsDepsFromEnv, makeHandler as makeEnvsHandler } from "../../functions/envs/entry";
+import { fromEnv as jobsDepsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
+
+const jobsFromEnv = (env: NodeJS.ProcessEnv, logger: Logger) => makeJobsHandler(jobsDepsFromEnv(env, logger));
+const envsFromEnv = (env: NodeJS.ProcessEnv, logger: Logger) => makeEnvsHandler(envsDepsFromEnv(env, logger));
 import { emulatorOptionsFromEnv } from "../../local/emulator/options";
 import { EnvPolicySchema } from "../../shared/env-policy";
 import { type MainHandler, parseApiKeys } from "../../shared/http";
-import { memoryLogger } from "../../shared/log";
+import { type Logger, memoryLogger } from "../../shared/log";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { EVENT_SHAPES, type EventShape, expectWellFormed, httpEvent } from "../support/fuzz";
 import { emulatorRoute, fastPort } from "./support";

@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { priceTableFromEnv } from "../../shared/prices";
-import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
+import { makeHandler as makeEnvsHandler } from "../../functions/envs/entry";
 import { makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
 import { EnvPolicySchema } from "../../shared/env-policy";
 import { type MainHandler, parseApiKeys } from "../../shared/http";

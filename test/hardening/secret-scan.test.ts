@@ -10,9 +10,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler as makeCostHandler } from "../../functions/cost-report/handler";
 import { buildPriceTable, priceTableFromEnv } from "../../shared/prices";
-import { handlerFromEnv as envsFromEnv } from "../../functions/envs/entry";
-import { makeHandler as makeEnvsHandler } from "../../functions/envs/handler";
-import { handlerFromEnv as jobsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
+import { fromEnv as envsDepsFromEnv, makeHandler as makeEnvsHandler } from "../../functions/envs/entry";
+import { fromEnv as jobsDepsFromEnv, makeHandler as makeJobsHandler } from "../../functions/jobs/entry";
+
+const jobsFromEnv = (env: NodeJS.ProcessEnv, logger: Logger) => makeJobsHandler(jobsDepsFromEnv(env, logger));
+const envsFromEnv = (env: NodeJS.ProcessEnv, logger: Logger) => makeEnvsHandler(envsDepsFromEnv(env, logger));
 import { DEFAULT_REMEDIATION } from "../../functions/node-abnormal/config";
 import { makeHandler as makeNodeAbnormal } from "../../functions/node-abnormal/handler";
 import { type Emulator, startEmulator } from "../../local/emulator/server";

@@ -1,11 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { handlerFromEnv } from "../../functions/jobs/entry";
+import { fromEnv, makeHandler } from "../../functions/jobs/entry";
+
+const handlerFromEnv = (env: NodeJS.ProcessEnv, logger: Logger) => makeHandler(fromEnv(env, logger));
 import { clientTokenFor } from "../../shared/idempotency";
 import { canonicalJson } from "../../shared/schemas/canonical-json";
 import { findCycle } from "../../functions/jobs/validate";
 import { fullLogLocation, jobView, listFilters } from "../../functions/jobs/views";
-import { memoryLogger } from "../../shared/log";
+import { type Logger, memoryLogger } from "../../shared/log";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 
 describe("ClientToken derivation", () => {
