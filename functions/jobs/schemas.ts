@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { JOB_STATES } from "../../shared/batch/models";
 import { ClientTokenSchema } from "../../shared/idempotency";
+import { JOB_ID } from "../../shared/schemas/ids";
 import { ImageIdSchema } from "../../shared/schemas/image";
 import { LIMITS } from "../../shared/schemas/limits";
 import { NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
@@ -202,7 +203,7 @@ export const InstancesQuerySchema = z.object({
   limit: queryInt(1, INSTANCE_PAGE_MAX).describe(`page size, 1-${INSTANCE_PAGE_MAX} (default 100)`),
 });
 
-export { JobIdSchema } from "../../shared/schemas/ids";
+export const JobIdSchema = z.string().regex(JOB_ID, { message: "a job id looks like job-xxxxxxxx" });
 
 // ── responses (for the OpenAPI document) ─────────────────────────────────────────────
 

@@ -128,7 +128,9 @@ function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: Fi
       local(m.SourcePath, `${p}.OutputMappings[${k}].SourcePath`);
       remote(m.DestinationPath, `${p}.OutputMappings[${k}].DestinationPath`);
     });
-    task.ComputeEnv?.MountDataDisks?.forEach((m, k) => local(m.LocalPath, `${p}.ComputeEnv.MountDataDisks[${k}].LocalPath`));
+    task.ComputeEnv?.MountDataDisks?.forEach((m, k) => {
+      local(m.LocalPath, `${p}.ComputeEnv.MountDataDisks[${k}].LocalPath`);
+    });
   });
 
   job.Dependences?.forEach((d, i) => {
