@@ -6,9 +6,12 @@ import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { priceTableFromEnv } from "../../shared/prices";
 import { makeHandler } from "../../functions/envs/entry";
+import { envsRoutes } from "../../functions/envs/routes";
+import { createEnvsService } from "../../functions/envs/service";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import functionUrl from "../fixtures/function-url.json";
 import type { TestEmulator } from "../support/emulator";
+import { answerChecker } from "../support/http-answers";
 
 export const WRITER = "writer-key-0123456789abcdef";
 export const READER = "reader-key-0123456789abcdef";
@@ -42,6 +45,10 @@ export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?
     logger,
     ...(opts.now ? { now: opts.now } : {}),
   });
+  // Every success answer is parsed with its route's response schema (the OpenAPI document's).
+  const answers = answerChecker(
+    envsRoutes(createEnvsService({ port: opts.port ?? t.port, policy, prices: priceTableFromEnv(undefined), region: "ap-guangzhou", logger, now: Date.now })),
+  );
   async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {
     const base = structuredClone(o.apigw ? apigwCaptured : functionUrl) as Record<string, unknown> & {
       headers: Record<string, string>;
@@ -60,6 +67,7 @@ export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?
     delete base.headers.authorization;
     if (key !== null) base.headers.authorization = `Bearer ${key}`;
     const r = await handler(base, { request_id: `req-${Math.random().toString(36).slice(2)}` });
+    answers.check(base, r);
     return { status: r.statusCode, headers: r.headers, json: r.body ? (JSON.parse(r.body) as Answer["json"]) : {} };
   }
   const audits = () => logger.lines.filter((l) => l.msg === "audit");

@@ -3,10 +3,13 @@ import { batchError } from "../../shared/batch/errors";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { makeHandler } from "../../functions/jobs/entry";
+import { jobsRoutes } from "../../functions/jobs/routes";
+import { createJobsService } from "../../functions/jobs/service";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import apigwDocumented from "../fixtures/apigw-documented.json";
 import functionUrl from "../fixtures/function-url.json";
 import documentedExample from "../fixtures/submit-job-documented.json";
+import { answerChecker } from "../support/http-answers";
 import { fakeBatch } from "./fake-batch";
 
 const WRITER = "writer-key-0123456789abcdef";
@@ -47,8 +50,12 @@ function apigw(r: Req) {
   return e;
 }
 
+/** Every success answer below is parsed with its route's response schema (the OpenAPI document's). */
+const answers = answerChecker(jobsRoutes(createJobsService({ batch: fakeBatch().port, region: "ap-guangzhou" })));
+
 async function call(h: ReturnType<typeof setup>["handler"], event: unknown) {
   const res = await h(event);
+  answers.check(event, res);
   return { ...res, json: (res.body ? JSON.parse(res.body) : undefined) as Json };
 }
 
@@ -541,5 +548,17 @@ describe("GET /openapi.json and the access log", () => {
     const all = JSON.stringify(s.logger.lines);
     expect(all).not.toContain(WRITER);
     expect(all).not.toContain("very-secret");
+  });
+});
+
+describe("answers and the OpenAPI document", () => {
+  // Last in this file: every success answer above went through answers.check.
+  it("every success answer above parsed with its route's response schema, and a drifted one would not", async () => {
+    expect(answers.checked).toBeGreaterThan(20);
+    const { handler } = setup();
+    const event = apigw({ body: DOCUMENTED_EXAMPLE });
+    const res = await handler(event);
+    const drifted = { ...res, body: JSON.stringify({ ...JSON.parse(res.body), JobId: 42 }) };
+    expect(() => answers.check(event, drifted)).toThrow(/POST \/jobs answered 201 outside its response schema: .*JobId/);
   });
 });

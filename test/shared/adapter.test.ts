@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors";
 import { DEFAULT_RATES } from "../../shared/batch/limiter";
 import { batchFromEnv, credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
-import { createTencentBatch } from "../../shared/batch/tencent-adapter";
+import { type BatchSdkClient, createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 
 let t: TestEmulator;
@@ -47,6 +47,36 @@ describe("the Batch adapter", () => {
     } finally {
       await fetch(`${t.emu.url}/_emulator/faults`, { method: "DELETE" });
     }
+  });
+});
+
+describe("the Batch adapter over an injected SDK client", () => {
+  const over = (client: BatchSdkClient) =>
+    createTencentBatch({ region: "ap-guangzhou", credentials: () => ({ secretId: "AKIDx", secretKey: "y" }), rates: {}, retry: { baseMs: 1, capMs: 1 }, client });
+
+  it("calls the client it is given and parses its replies", async () => {
+    const seen: unknown[] = [];
+    const port = over({
+      SubmitJob: async (req: unknown) => {
+        seen.push(req);
+        return { JobId: "job-injected", RequestId: "req-1" };
+      },
+      DescribeJobSubmitInfo: async () => ({ JobId: "job-injected", Tasks: [{ TaskName: "T", RedirectInfo: { StdoutRedirectPath: "cos://b/" } }], RequestId: "req-2" }),
+    });
+    expect(await port.submitJob({ Placement: { Zone: "ap-guangzhou-2" }, Job: { Tasks: [] } } as never)).toEqual({ jobId: "job-injected", requestId: "req-1" });
+    expect(seen[0]).toMatchObject({ ClientToken: expect.any(String) });
+    expect((await port.getJobSubmitInfo("job-injected")).Tasks?.[0]?.RedirectInfo?.StdoutRedirectPath).toBe("cos://b/");
+  });
+
+  it.each([
+    ["SubmitJob", (p: ReturnType<typeof over>) => p.submitJob({} as never), { RequestId: "r" }],
+    ["CreateComputeEnv", (p: ReturnType<typeof over>) => p.createEnv({} as never), { EnvId: "", RequestId: "r" }],
+    ["DescribeJobSubmitInfo", (p: ReturnType<typeof over>) => p.getJobSubmitInfo("job-a"), { Tasks: [{ RedirectInfo: null }], RequestId: "r" }],
+    ["DescribeComputeEnvCreateInfo", (p: ReturnType<typeof over>) => p.getEnvCreateInfo("env-a"), { EnvData: { InstanceTypes: "S1.SMALL1" }, RequestId: "r" }],
+  ] as const)("answers 502 batch.bad_reply (unexposed) when %s replies an unexpected shape", async (action, run, reply) => {
+    const err = (await run(over({ [action]: async () => reply })).catch((e: unknown) => e)) as AppError;
+    expect(err).toMatchObject({ code: "batch.bad_reply", status: 502, expose: false });
+    expect(err.message).toContain(action);
   });
 });
 
