@@ -6,6 +6,7 @@ import { isAppError } from "../../shared/errors";
 import { type Logger, memoryLogger } from "../../shared/log";
 import functionUrl from "../fixtures/function-url.json";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { logged } from "../support/stdout";
 import { API_KEYS, createBody, WRITER } from "./harness";
 
 let t: TestEmulator;
@@ -80,22 +81,13 @@ describe("fromEnv + makeHandler", () => {
 
 describe("main_handler", () => {
   it("refuses to serve with a bad policy (500, the field in the log), then builds once the environment is fixed", async () => {
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      Object.assign(process.env, baseEnv(), { ENV_POLICY: JSON.stringify({ default: { cooldownSeconds: -5 } }) });
-      const refused = await main_handler(event("GET", "/envs"), { request_id: "r-3" });
-      expect(refused.statusCode).toBe(500);
-      expect(refused.headers["content-type"]).toBe("application/problem+json");
-      expect(refused.body).not.toContain("cooldownSeconds");
-    } finally {
-      process.stdout.write = write;
-    }
-    expect(lines.join("")).toContain("ENV_POLICY.default.cooldownSeconds");
+    Object.assign(process.env, baseEnv(), { ENV_POLICY: JSON.stringify({ default: { cooldownSeconds: -5 } }) });
+    const { result: refused, log } = await logged(() => main_handler(event("GET", "/envs"), { request_id: "r-3" }));
+    expect(refused?.statusCode).toBe(500);
+    expect(refused?.headers["content-type"]).toBe("application/problem+json");
+    expect(JSON.parse(refused?.body ?? "{}")).toMatchObject({ code: "config_invalid", instance: "r-3" });
+    expect(refused?.body).not.toContain("cooldownSeconds");
+    expect(log).toContain("ENV_POLICY.default.cooldownSeconds");
 
     Object.assign(process.env, baseEnv());
     const r = await main_handler(event("GET", "/envs"), { request_id: "r-4" });

@@ -11,6 +11,7 @@ import { AppError, isAppError } from "../../shared/errors";
 import cmqEvent from "../fixtures/cmq-batch-node-event.json";
 import functionUrl from "../fixtures/function-url.json";
 import timer from "../fixtures/timer.json";
+import { logged } from "../support/stdout";
 
 const SECRET = "entry-test-secret-key-0123456789";
 const GOOD: NodeJS.ProcessEnv = {
@@ -27,23 +28,6 @@ afterEach(() => {
   for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
   Object.assign(process.env, saved);
 });
-
-/** Runs `fn` with stdout captured; the log lines come back with its result. */
-async function logged<T>(fn: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; log: string }> {
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { result: await fn(), error: undefined, log: lines.join("") };
-  } catch (error) {
-    return { result: undefined, error, log: lines.join("") };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 const httpEvent = (path: string) => ({ ...structuredClone(functionUrl), httpMethod: "GET", path, queryString: {} });
 
