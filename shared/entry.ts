@@ -7,7 +7,7 @@
 // event tries again (nothing half-built is kept).
 import { AppError, isAppError } from "./errors";
 import { toProblem } from "./http/problem";
-import { fallbackRequestId, type ScfHttpResponse } from "./http/request";
+import { fallbackRequestId, type ScfHttpResponse, toScfResponse } from "./http/request";
 import { createLogger, type Logger } from "./log";
 import { isHttpEvent } from "./triggers/http";
 
@@ -37,10 +37,5 @@ export function lazyEntry<D, R>(
 function unconfigured(e: unknown, requestId: string): ScfHttpResponse {
   const code = isAppError(e) && e.code === "config_invalid" ? e.code : "internal_error";
   const p = toProblem(new AppError(code, `the function's configuration is invalid; quote request id ${requestId} when reporting it`, { expose: true }), requestId);
-  return {
-    isBase64Encoded: false,
-    statusCode: 500,
-    headers: { "cache-control": "no-store", "content-type": "application/problem+json", "x-request-id": requestId },
-    body: JSON.stringify(p.problem),
-  };
+  return toScfResponse({ status: 500, headers: { "content-type": "application/problem+json" }, body: p.problem }, requestId);
 }

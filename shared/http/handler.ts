@@ -6,7 +6,7 @@ import type { Logger } from "../log";
 import { identify, type KeyRing, type Principal, requireScope } from "./auth";
 import { buildOpenApi, type OpenApiInfo, type OpenApiRoute } from "./openapi";
 import { toProblem } from "./problem";
-import { fallbackRequestId, type HttpRequest, MAX_BODY_BYTES, type Query, type ScfHttpResponse, toHttpRequest } from "./request";
+import { fallbackRequestId, type HttpRequest, MAX_BODY_BYTES, type Query, type ScfHttpResponse, toHttpRequest, toScfResponse } from "./request";
 import { createRouter, type HttpMethod } from "./router";
 
 export interface HttpResult<T = unknown> {
@@ -75,8 +75,6 @@ export interface HttpHandlerOptions {
 
 export type MainHandler = (event: unknown, context?: unknown) => Promise<ScfHttpResponse>;
 
-const BASE_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
-
 export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
   const router = createRouter(opts.routes, { basePath: opts.basePath });
   // Not performance.now(): its first use loads perf_hooks, ~1 ms of every cold start.
@@ -127,19 +125,6 @@ export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
   };
 }
 
-function toScfResponse(r: HttpResult, requestId: string): ScfHttpResponse {
-  const headers: Record<string, string> = { ...BASE_HEADERS, "x-request-id": requestId };
-  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
-  let body = "";
-  if (r.body !== undefined) {
-    if (typeof r.body === "string" && headers["content-type"]) body = r.body;
-    else {
-      body = JSON.stringify(r.body);
-      headers["content-type"] ??= "application/json";
-    }
-  }
-  return { isBase64Encoded: false, statusCode: r.status, headers, body };
-}
 
 /** Deeper bodies are refused before parsing: recursive validation of them would exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;

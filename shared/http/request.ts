@@ -99,6 +99,23 @@ export function toHttpRequest(event: unknown, context?: unknown, maxBodyBytes = 
   };
 }
 
+const BASE_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
+
+/** The answer for a result: JSON unless the body is a string with its own content-type. */
+export function toScfResponse(r: { status: number; body?: unknown; headers?: Record<string, string> }, requestId: string): ScfHttpResponse {
+  const headers: Record<string, string> = { ...BASE_HEADERS, "x-request-id": requestId };
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+  let body = "";
+  if (r.body !== undefined) {
+    if (typeof r.body === "string" && headers["content-type"]) body = r.body;
+    else {
+      body = JSON.stringify(r.body);
+      headers["content-type"] ??= "application/json";
+    }
+  }
+  return { isBase64Encoded: false, statusCode: r.status, headers, body };
+}
+
 function tooLarge(max: number): AppError {
   return new AppError("payload_too_large", `the body exceeds ${max} bytes`, { status: 413 });
 }
