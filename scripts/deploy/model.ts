@@ -122,7 +122,7 @@ export class DeployError extends Error {
 /** The Function URL trigger: public, answered by the function's own API-key auth. */
 export const URL_TRIGGER_DESC = { AuthType: "NONE", NetConfig: { EnableIntranet: false, EnableExtranet: true } } as const;
 
-export function desiredFrom(config: StackConfig & { namespace?: string }, opts: { region?: string | undefined; namespace?: string | undefined } = {}): Desired {
+export function desiredFrom(config: StackConfig, opts: { region?: string | undefined; namespace?: string | undefined } = {}): Desired {
   const owner = `${config.service}-${config.stage}`;
   return {
     file: config.file,
@@ -135,7 +135,7 @@ export function desiredFrom(config: StackConfig & { namespace?: string }, opts: 
   };
 }
 
-function desiredFunction(fn: FunctionConfig & { url?: boolean; description?: string; role?: string | undefined }, file: string): DesiredFunction {
+function desiredFunction(fn: FunctionConfig, file: string): DesiredFunction {
   const shownFile = relative(process.cwd(), file) || file;
   const environment: Record<string, string> = {};
   for (const [k, v] of Object.entries(fn.environment)) {
@@ -168,7 +168,7 @@ function desiredFunction(fn: FunctionConfig & { url?: boolean; description?: str
       MemorySize: fn.memorySize,
       Timeout: fn.timeout,
       Role: fn.role || undefined,
-      Description: fn.description ?? "",
+      Description: fn.description,
       Environment: environment,
     },
     triggers,

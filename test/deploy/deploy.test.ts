@@ -112,7 +112,7 @@ describe("deploy into a clean account", () => {
         expect(got?.CustomArgument ?? "").toBe(tr.message);
       }
       const url = f.Triggers.find((x) => x.Type === "http");
-      expect(url !== undefined, c.name).toBe((c as { url?: boolean }).url === true || c.triggers.some((x) => x.kind === "cmq"));
+      expect(url !== undefined, c.name).toBe(c.url || c.triggers.some((x) => x.kind === "cmq"));
       expect(f.Triggers).toHaveLength(c.triggers.filter((x) => x.kind === "timer").length + (url ? 1 : 0));
     }
     expect((await fn("jobs"))!.Triggers.map((x) => x.Type)).toEqual(["http"]);
