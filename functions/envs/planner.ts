@@ -192,15 +192,6 @@ export function planScale(input: PlanInput): PlanResult {
   // Which nodes go, for a scale-down: those beyond the new count among the ones that count.
   const excess = Math.max(0, live.length - next);
   const order = scaleDownOrder(live);
-  if (direction === "down" && order.length < excess) {
-    const starting = live.length - order.length;
-    return refuse(
-      409,
-      "not_enough_destroyable_nodes",
-      "destroyableNodes",
-      `scaling ${id} to ${next} needs ${excess} nodes destroyed, but only ${order.length} are CREATED, RUNNING or ABNORMAL (${starting} still starting); retry once they run`,
-    );
-  }
   const chosen = direction === "down" ? order.slice(0, excess) : [];
   const chosenIds = new Set(chosen.map((n) => n.ComputeNodeId));
   const kept = live.filter((n) => !chosenIds.has(n.ComputeNodeId));
@@ -224,6 +215,15 @@ export function planScale(input: PlanInput): PlanResult {
 
   const cooling = cooldownRefusal(id, rule, input.activities, input.now);
   if (cooling) return { ok: false, refusal: cooling };
+  if (direction === "down" && order.length < excess) {
+    const starting = live.length - order.length;
+    return refuse(
+      409,
+      "not_enough_destroyable_nodes",
+      "destroyableNodes",
+      `scaling ${id} to ${next} needs ${excess} nodes destroyed, but only ${order.length} are CREATED, RUNNING or ABNORMAL (${starting} still starting); retry once they run`,
+    );
+  }
 
   const busy = chosen.filter(isBusy).map((n) => n.ComputeNodeId);
   const warnings: Warning[] = [];

@@ -80,6 +80,9 @@ describe("planScale: refusals name the rule", () => {
     ["inside the cooldown", input(e, { desired: 3 }, {}, { activities: [activity(60), activity(2)] }), 422, "cooldownSeconds"],
     ["env being deleted", input(env([node("DELETING")], 0, { NextAction: "DELETING" }), { desired: 1 }), 409, "state"],
     ["nodes still starting", input(env([node("RUNNING"), node("CREATING"), node("SUBMITTED")]), { desired: 0 }), 409, "destroyableNodes"],
+    // The cooldown is checked before destroyable nodes (as documented): a shrink while nodes are still starting
+    // inside the cooldown says when to come back (422 + Retry-After), not "retry once they run".
+    ["nodes still starting, inside the cooldown", input(env([node("RUNNING"), node("CREATING"), node("SUBMITTED")]), { desired: 0 }, {}, { activities: [activity(2)] }), 422, "cooldownSeconds"],
   ];
   it.each(cases)("%s", (_name, i, status, rule) => {
     const r = planScale(i);
