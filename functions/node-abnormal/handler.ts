@@ -12,6 +12,7 @@ import type { EnvPolicy } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { type ParsedCmq, parseCmqEvent } from "../../shared/triggers/cmq";
+import { isTimerEvent } from "../../shared/triggers/timer";
 import type { RemediationConfig } from "./config";
 import { asAppError, type EnvPassResult, type RemediationBatch, remediateEnv } from "./remediate";
 
@@ -253,9 +254,6 @@ function withoutRepeats(alerter: Alerter, windowMs: number, now: () => number, l
   };
 }
 
-function isTimerEvent(event: unknown): boolean {
-  return !!event && typeof event === "object" && (event as { Type?: unknown }).Type === "Timer";
-}
 
 async function envsWithAbnormalNodes(batch: Pick<BatchPort, "listEnvs">): Promise<string[]> {
   const envs = await collectAll((offset, limit) => batch.listEnvs({ offset, limit }));

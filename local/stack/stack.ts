@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { isTimerEvent } from "../../shared/triggers/timer";
 import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { emulatorOptionsFromEnv } from "../emulator/options";
 import { type EmulatorProcess, startEmulatorProcess } from "../emulator/process";
@@ -299,9 +300,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 }
 
-function isTimerEvent(ev: unknown): boolean {
-  return !!ev && typeof ev === "object" && typeof (ev as { Type?: unknown }).Type === "string" && (ev as { Type: string }).Type.toLowerCase() === "timer";
-}
 
 /** The environment SCF would give the function, pointed at the local emulator. */
 export function functionEnv(
