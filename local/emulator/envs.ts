@@ -17,6 +17,7 @@ import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
 import { CREATE_ENV_EVENTS } from "../../shared/schemas/notifications";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
+import { freeSlots, isBusy } from "./occupancy";
 import { type ActivityRecord, type EnvRecord, iso, type NodeRecord, type NodeStateName } from "./state";
 import {
   authentications,
@@ -56,31 +57,9 @@ const DEFAULT_RESOURCE_MAX_RETRY = 7;
 const DESTROYABLE: readonly NodeStateName[] = ["CREATED", "RUNNING", "ABNORMAL"];
 const TERMINABLE: readonly NodeStateName[] = ["CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL"];
 
-// ── helpers the jobs module uses (keep stable) ────────────────────────────────────────
-
 /** The env with this id in any region, or undefined (actions check the region themselves). */
 export function findEnv(ctx: EmuContext, envId: string): EnvRecord | undefined {
   return ctx.store.envs.get(envId);
-}
-
-/** Nodes that can take a task instance now: RUNNING and not busy. */
-export function idleNodes(env: EnvRecord): NodeRecord[] {
-  return env.nodes.filter((n) => n.state === "RUNNING" && !n.busyWith);
-}
-
-/** Places a task instance (`${jobId}/${taskName}/${index}`) on a node: TaskInstanceNumAvailable becomes 0. */
-export function occupyNode(ctx: EmuContext, env: EnvRecord, node: NodeRecord, busyWith: string): void {
-  if (!env.nodes.includes(node)) throw new Error(`node ${node.id} is not in env ${env.id}`);
-  node.busyWith = busyWith;
-  ctx.store.saveEnv(env);
-}
-
-/** Frees a node after its task instance ended; a node already gone is ignored. */
-export function releaseNode(ctx: EmuContext, env: EnvRecord, nodeId: string): void {
-  const node = env.nodes.find((n) => n.id === nodeId);
-  if (!node || node.busyWith === undefined) return;
-  node.busyWith = undefined;
-  ctx.store.saveEnv(env);
 }
 
 // ── wire shapes ───────────────────────────────────────────────────────────────────────
@@ -93,7 +72,7 @@ function nodeView(n: NodeRecord): Obj {
     Cpu: n.cpu,
     Mem: n.memGiB,
     ResourceCreatedTime: iso(n.createdAt),
-    TaskInstanceNumAvailable: n.busyWith ? 0 : 1,
+    TaskInstanceNumAvailable: freeSlots(n),
     AgentVersion: n.state === "RUNNING" || n.state === "ABNORMAL" ? "1.0.0" : "",
     PrivateIpAddresses: [n.privateIp],
     PublicIpAddresses: [],
@@ -445,7 +424,7 @@ function describeComputeEnvCreateInfos(ctx: EmuContext, req: Obj): Obj {
 
 /** Destroyable nodes for a scale-down: idle before busy, not-yet-running before running. */
 function scaleDownOrder(env: EnvRecord): NodeRecord[] {
-  const rank = (n: NodeRecord) => (n.busyWith ? 10 : 0) + (n.state === "ABNORMAL" ? 0 : n.state === "CREATED" ? 1 : 2);
+  const rank = (n: NodeRecord) => (isBusy(n) ? 10 : 0) + (n.state === "ABNORMAL" ? 0 : n.state === "CREATED" ? 1 : 2);
   return env.nodes.filter((n) => DESTROYABLE.includes(n.state)).sort((a, b) => rank(a) - rank(b) || b.createdAt - a.createdAt);
 }
 

@@ -3,7 +3,7 @@
 // TDMQ (its CMQ topics and subscriptions).
 import type { EmulatorModule } from "./context";
 import { envModule } from "./envs";
-import { jobModule } from "./jobs";
+import { jobModule } from "./jobs/module";
 import { scfModule } from "./scf/module";
 import { tdmqModule } from "./tdmq/module";
 

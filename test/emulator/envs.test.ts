@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 import type { CreateComputeEnvRequest, DescribeComputeEnvResponse } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_models";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { idleNodes, occupyNode } from "../../local/emulator/envs";
+import { idleNodes, occupyNode } from "../../local/emulator/occupancy";
 import { eventually, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
