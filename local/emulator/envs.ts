@@ -15,43 +15,15 @@ import { randomBytes } from "node:crypto";
 import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
 import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
+import { maskSecrets } from "../../shared/schemas/masking";
 import { CREATE_ENV_EVENTS } from "../../shared/schemas/notifications";
+import { authentications, envData, inputMappings, instanceTypes, mountDataDisks, notifications, notificationTarget, placement, tags } from "./batch-fields";
 import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
+import { clientToken, rememberToken, replayedResult } from "./idempotency";
 import { freeSlots, isBusy } from "./occupancy";
+import { exclusive, matchesFilters, optFilter, optFilters, page, paging, tagFilterValues } from "./paging";
 import { type ActivityRecord, type EnvRecord, iso, type NodeRecord, type NodeStateName } from "./state";
-import {
-  authentications,
-  checkKnownKeys,
-  clientToken,
-  envData,
-  exclusive,
-  fail,
-  inputMappings,
-  instanceTypes,
-  matchesFilters,
-  mountDataDisks,
-  notifications,
-  notificationTarget,
-  type Obj,
-  optArr,
-  optFilter,
-  optFilters,
-  optIdList,
-  optInt,
-  optObj,
-  optStr,
-  page,
-  paging,
-  placement,
-  redactSecrets,
-  rememberToken,
-  replayedResult,
-  reqInt,
-  reqObj,
-  reqStr,
-  tagFilterValues,
-  tags,
-} from "./validate";
+import { checkKnownKeys, fail, type Obj, optArr, optIdList, optInt, optObj, optStr, reqInt, reqObj, reqStr } from "./validate";
 
 const DEFAULT_RESOURCE_MAX_RETRY = 7;
 const DESTROYABLE: readonly NodeStateName[] = ["CREATED", "RUNNING", "ABNORMAL"];
@@ -340,7 +312,7 @@ function createComputeEnv(ctx: EmuContext, req: Obj): Obj {
   const replayed = replayedResult(ctx, "CreateComputeEnv", token, req);
   if (replayed) return { EnvId: replayed };
 
-  const stored = redactSecrets(req);
+  const stored = maskSecrets(req);
   const env: EnvRecord = {
     id: ctx.ids.next("env"),
     name,

@@ -1,8 +1,10 @@
 // What a stored task spec means to the scheduler: read back from the request SubmitJob
 // validated, once per spec object (a pure reading, so it is kept beside the spec).
-import { DEFAULT_STDERR_FILE, DEFAULT_STDOUT_FILE, expandFileName } from "../storage";
+
+import { envData } from "../batch-fields";
 import type { JobRecord, TaskRecord } from "../state";
-import { envData, isObj, type Obj } from "../validate";
+import { DEFAULT_STDERR_FILE, DEFAULT_STDOUT_FILE, expandFileName } from "../storage";
+import { isObj, type Obj } from "../validate";
 
 const DEFAULT_TIMEOUT_S = 86_400;
 export const FAILED_ACTIONS = ["TERMINATE", "INTERRUPT", "FAST_INTERRUPT"] as const;

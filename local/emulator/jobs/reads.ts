@@ -2,21 +2,9 @@
 import { JOB_ID } from "../../../shared/schemas/ids";
 import { regionOfZone } from "../../../shared/schemas/zone";
 import { ApiError, type EmuContext } from "../context";
+import { exclusive, matchesFilters, optFilters, page, paging, tagFilterValues } from "../paging";
 import { type InstanceRecord, iso, type JobRecord, type TaskRecord } from "../state";
-import {
-  checkKnownKeys,
-  exclusive,
-  fail,
-  matchesFilters,
-  type Obj,
-  optArr,
-  optFilters,
-  optIdList,
-  optInt,
-  page,
-  paging,
-  tagFilterValues,
-} from "../validate";
+import { checkKnownKeys, fail, type Obj, optArr, optIdList, optInt } from "../validate";
 import { getJob, getTask, jobIdOf } from "./lookup";
 import { planOf, redirectsOf, str, type TaskPlan } from "./plan";
 import { INSTANCE_STATES, JOB_STATES, metrics } from "./states";

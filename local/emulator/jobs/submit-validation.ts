@@ -3,35 +3,14 @@
 import { ENV_ID } from "../../../shared/schemas/ids";
 import { IMAGE_ID } from "../../../shared/schemas/image";
 import { LIMITS } from "../../../shared/schemas/limits";
+import { maskSecrets } from "../../../shared/schemas/masking";
 import { SUBMIT_JOB_EVENTS } from "../../../shared/schemas/notifications";
+import { authentications, checkLocalPath, checkRemoteStoragePath, envData, inputMappings, mountDataDisks, notifications, notificationTarget, outputMappings, placement, tags } from "../batch-fields";
 import type { EmuContext } from "../context";
 import { findEnv } from "../envs";
 import type { NotificationConfig } from "../state";
 import { DEFAULT_STDERR_FILE, DEFAULT_STDOUT_FILE, expandFileName, localPathFor } from "../storage";
-import {
-  authentications,
-  checkKnownKeys,
-  checkLocalPath,
-  checkRemoteStoragePath,
-  envData,
-  fail,
-  inputMappings,
-  mountDataDisks,
-  notifications,
-  notificationTarget,
-  type Obj,
-  optArr,
-  optBool,
-  optInt,
-  optObj,
-  optStr,
-  outputMappings,
-  placement,
-  redactSecrets,
-  reqObj,
-  reqStr,
-  tags,
-} from "../validate";
+import { checkKnownKeys, fail, type Obj, optArr, optBool, optInt, optObj, optStr, reqObj, reqStr } from "../validate";
 import { FAILED_ACTIONS } from "./plan";
 
 const MAX_INSTANCES_PER_TASK = 5_000;
@@ -129,7 +108,7 @@ export function validateJob(ctx: EmuContext, req: Obj): ValidJob {
     notifications: notes,
     tasks,
     dependences,
-    submitted: redactSecrets({ ...job, Priority: priority }),
+    submitted: maskSecrets({ ...job, Priority: priority }),
   };
 }
 
@@ -167,7 +146,7 @@ function validateTask(ctx: EmuContext, raw: unknown, p: string, zone: string, na
   optInt(t.MaxConcurrentNum, `${p}.MaxConcurrentNum`, { min: 1, belowCode: "InvalidParameterValue" });
   optBool(t.RestartComputeNode, `${p}.RestartComputeNode`);
   optInt(t.ResourceMaxRetryCount, `${p}.ResourceMaxRetryCount`, { min: 0, max: 100 });
-  return { name, spec: redactSecrets(t), instances };
+  return { name, spec: maskSecrets(t), instances };
 }
 
 /** Application: DeliveryForm, exactly one of Command and Commands, a package path, Docker. */

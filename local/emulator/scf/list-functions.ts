@@ -1,7 +1,8 @@
 // ListFunctions: a namespace's functions, found by part of the name (SearchKey) or description,
 // filtered by Status/Runtime/Type or tag-<key>, ordered and paged as the SDK model describes.
 import type { EmuContext } from "../context";
-import { checkKnownKeys, fail, isObj, type Obj, optArr, optStr, page, paging } from "../validate";
+import { page, paging } from "../paging";
+import { checkKnownKeys, fail, isObj, type Obj, optArr, optStr } from "../validate";
 import { settle } from "./lifecycle";
 import type { ScfFunctionRecord } from "./records";
 import * as rules from "./rules";

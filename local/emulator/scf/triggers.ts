@@ -1,7 +1,8 @@
 // SCF trigger actions: CreateTrigger, DeleteTrigger, ListTriggers. Triggers live inside their
 // function's record; creating or deleting one does not change the function's status.
 import { ApiError, type EmuContext } from "../context";
-import { checkKnownKeys, fail, isObj, type Obj, optArr, optStr, page, paging, reqStr } from "../validate";
+import { page, paging } from "../paging";
+import { checkKnownKeys, fail, isObj, type Obj, optArr, optStr, reqStr } from "../validate";
 import { functionRef } from "./functions";
 import { getFunction, refuseWhileBusy } from "./lifecycle";
 import { type ScfTriggerRecord, scfFunctionKey } from "./records";

@@ -2,7 +2,8 @@
 // ModifyCmqSubscriptionAttribute (Endpoint and Protocol are not among its parameters, so they
 // cannot change), DeleteCmqSubscribe.
 import { ApiError, type EmuContext } from "../context";
-import { checkKnownKeys, fail, type Obj, optStr, page, paging } from "../validate";
+import { page, paging } from "../paging";
+import { checkKnownKeys, fail, type Obj, optStr } from "../validate";
 import { type CmqSubscriptionRecord, cmqSubscriptionKey } from "./records";
 import * as rules from "./rules";
 import { CMQ_APPID, findTopic, subscriptionsOf } from "./topics";
