@@ -28,12 +28,35 @@ function jobOf(tasks: Record<string, string | Partial<Task>>, job: Partial<Submi
     ...req.Job,
     ...job,
     Tasks: Object.entries(tasks).map(([name, t]) => {
-      const extra = typeof t === "string" ? { Application: { DeliveryForm: "LOCAL", Command: t } } : t;
+      const extra = typeof t === "string" ? local(t) : t;
       return { ...structuredClone(base), TaskName: name, ...extra };
     }),
   };
   return req;
 }
+
+/** A LOCAL task running `command`, with other fields. */
+const local = (command: string, extra: Partial<Task> = {}): Partial<Task> => ({ Application: { DeliveryForm: "LOCAL", Command: command }, ...extra });
+
+/** Dependences written `"A>B"` (B runs after A). */
+const deps = (...edges: string[]) => edges.map((e) => ({ StartTask: e.split(">")[0]!, EndTask: e.split(">")[1]! }));
+
+/** Notifications to batch-events for these events (no EventVars). */
+const eventConfigs = (...names: string[]) => names.map((EventName) => ({ EventName, EventVars: [] as Array<{ Name: string; Value: string }> }));
+const notify = (...names: string[]) => [{ TopicName: "batch-events", EventConfigs: eventConfigs(...names) }];
+
+/** The request's tasks moved from their anonymous env to the named env `envId`. */
+function onEnvId<R extends Req>(r: R, envId: string): R {
+  for (const task of r.Job.Tasks) {
+    delete task.ComputeEnv;
+    task.EnvId = envId;
+  }
+  return r;
+}
+
+/** An SDK client of the emulator at `endpoint` (host:port). */
+const clientAt = (endpoint: string, region = "ap-guangzhou") =>
+  new BatchClient({ credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY }, region, profile: { httpProfile: { endpoint, protocol: "http://" } } });
 
 interface SdkError {
   code: string;
@@ -46,6 +69,17 @@ const failure = (p: Promise<unknown>): Promise<SdkError> =>
     },
     (e: SdkError) => e,
   );
+const errCode = async (p: Promise<unknown>) => (await failure(p)).code;
+
+/** Runs `fn` against an emulator of its own, stopped afterwards. */
+async function withEmulator(opts: Parameters<typeof startTestEmulator>[0], fn: (em: TestEmulator) => Promise<void>): Promise<void> {
+  const em = await startTestEmulator(opts);
+  try {
+    await fn(em);
+  } finally {
+    await em.stop();
+  }
+}
 
 let t: TestEmulator;
 beforeAll(async () => {
@@ -59,19 +93,14 @@ async function submit(req: Req, em: TestEmulator = t): Promise<string> {
   return r.JobId!;
 }
 
-async function finished(jobId: string, em: TestEmulator = t, timeoutMs = 10_000) {
+/** The job once its state is among `states`. */
+async function inState(jobId: string, states: string | string[], em: TestEmulator = t) {
   return eventually(async () => {
     const d = await em.sdk.DescribeJob({ JobId: jobId });
-    return d.JobState === "SUCCEED" || d.JobState === "FAILED" || d.JobState === "FAILED_INTERRUPTED" ? d : undefined;
-  }, timeoutMs);
-}
-
-async function inState(jobId: string, state: string, em: TestEmulator = t) {
-  return eventually(async () => {
-    const d = await em.sdk.DescribeJob({ JobId: jobId });
-    return d.JobState === state ? d : undefined;
+    return [states].flat().includes(d.JobState ?? "") ? d : undefined;
   });
 }
+const finished = (jobId: string, em: TestEmulator = t) => inState(jobId, ["SUCCEED", "FAILED", "FAILED_INTERRUPTED"], em);
 
 const instance = async (jobId: string, taskName: string, index = 0, em: TestEmulator = t) => {
   const d = await em.sdk.DescribeTask({ JobId: jobId, TaskName: taskName });
@@ -168,7 +197,7 @@ describe("task instances as local processes", () => {
   });
 
   it("keeps only the last 2048 bytes of a stream for DescribeTaskLogs, the whole stream in the redirect", async () => {
-    const req = jobOf({ Big: { Application: { DeliveryForm: "LOCAL", Command: `python -c "print('a' * 3000 + 'END')"` }, RedirectInfo: { StdoutRedirectPath: COS } } });
+    const req = jobOf({ Big: local(`python -c "print('a' * 3000 + 'END')"`, { RedirectInfo: { StdoutRedirectPath: COS } }) });
     const id = await submit(req);
     await finished(id);
     const tail = await t.sdk.DescribeTaskLogs({ JobId: id, TaskName: "Big" });
@@ -191,7 +220,7 @@ describe("task instances as local processes", () => {
 
   it("re-runs a failed instance MaxRetryCount times", async () => {
     const flaky = "if [ -f tried ]; then echo second; else touch tried; echo first; exit 7; fi";
-    const id = await submit(jobOf({ Flaky: { Application: { DeliveryForm: "LOCAL", Command: flaky }, MaxRetryCount: 1 } }));
+    const id = await submit(jobOf({ Flaky: local(flaky, { MaxRetryCount: 1 }) }));
     expect((await finished(id)).JobState).toBe("SUCCEED");
     expect(await stdout(id, "Flaky")).toBe("second\n");
 
@@ -202,7 +231,7 @@ describe("task instances as local processes", () => {
 
   it("kills an instance that outlives its Timeout", async () => {
     const started = Date.now();
-    const id = await submit(jobOf({ Slow: { Application: { DeliveryForm: "LOCAL", Command: "echo started; sleep 30" }, Timeout: 1 } }));
+    const id = await submit(jobOf({ Slow: local("echo started; sleep 30", { Timeout: 1 }) }));
     const job = await finished(id);
     expect(job.JobState).toBe("FAILED");
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -215,11 +244,7 @@ describe("task instances as local processes", () => {
   it("runs at most MaxConcurrentNum instances of a task at once", async () => {
     const lock = join(mkdtempSync(join(tmpdir(), "conc-")), "lock");
     // Fails when another instance holds the lock: only sequential instances all succeed.
-    const exclusive = (extra: Partial<Task>) => ({
-      TaskInstanceNum: 3,
-      Application: { DeliveryForm: "LOCAL", Command: `mkdir "${lock}" || exit 9; sleep 0.2; rmdir "${lock}"` },
-      ...extra,
-    });
+    const exclusive = (extra: Partial<Task>) => local(`mkdir "${lock}" || exit 9; sleep 0.2; rmdir "${lock}"`, { TaskInstanceNum: 3, ...extra });
     const one = await submit(jobOf({ Seq: exclusive({ MaxConcurrentNum: 1 }) }));
     expect((await finished(one)).JobState).toBe("SUCCEED");
     const all = await submit(jobOf({ Par: exclusive({}) }));
@@ -227,37 +252,24 @@ describe("task instances as local processes", () => {
   });
 
   it("keeps a failed instance as FAILED_INTERRUPTED with FailedAction INTERRUPT until TerminateJob", async () => {
-    const id = await submit(jobOf({ Keep: { Application: { DeliveryForm: "LOCAL", Command: "exit 1" }, FailedAction: "INTERRUPT" } }));
+    const id = await submit(jobOf({ Keep: local("exit 1", { FailedAction: "INTERRUPT" }) }));
     const job = await finished(id);
     expect(job.JobState).toBe("FAILED_INTERRUPTED");
     expect((await instance(id, "Keep")).TaskInstanceState).toBe("FAILED_INTERRUPTED");
-    expect((await failure(t.sdk.DeleteJob({ JobId: id }))).code).toBe("ResourceInUse.Job");
+    expect(await errCode(t.sdk.DeleteJob({ JobId: id }))).toBe("ResourceInUse.Job");
     await t.sdk.TerminateJob({ JobId: id });
     expect((await inState(id, "FAILED")).TaskSet?.[0]?.TaskState).toBe("FAILED");
     expect((await instance(id, "Keep")).TaskInstanceState).toBe("FAILED");
     await t.port.deleteJob(id);
-    expect((await failure(t.sdk.DescribeJob({ JobId: id }))).code).toBe("ResourceNotFound.Job");
+    expect(await errCode(t.sdk.DescribeJob({ JobId: id }))).toBe("ResourceNotFound.Job");
   });
 });
 
 describe("dependences (DAG)", () => {
   it("runs tasks in dependence order", async () => {
     const order = join(mkdtempSync(join(tmpdir(), "dag-")), "order.txt");
-    const step = (name: string, delay = 0) => ({
-      Application: { DeliveryForm: "LOCAL", Command: `sleep ${delay}; echo ${name} >> "$ORDER"` },
-      EnvVars: [{ Name: "ORDER", Value: order }],
-    });
-    const req = jobOf(
-      { A: step("A"), B: step("B", 0.2), C: step("C"), D: step("D") },
-      {
-        Dependences: [
-          { StartTask: "A", EndTask: "B" },
-          { StartTask: "A", EndTask: "C" },
-          { StartTask: "B", EndTask: "D" },
-          { StartTask: "C", EndTask: "D" },
-        ],
-      },
-    );
+    const step = (name: string, delay = 0) => local(`sleep ${delay}; echo ${name} >> "$ORDER"`, { EnvVars: [{ Name: "ORDER", Value: order }] });
+    const req = jobOf({ A: step("A"), B: step("B", 0.2), C: step("C"), D: step("D") }, { Dependences: deps("A>B", "A>C", "B>D", "C>D") });
     const id = await submit(req);
     const job = await finished(id);
     expect(job.JobState).toBe("SUCCEED");
@@ -269,7 +281,7 @@ describe("dependences (DAG)", () => {
   });
 
   it("fails a task whose dependence failed (PRE_TASK_SUCCEED) without running it; independent tasks still run", async () => {
-    const req = jobOf({ A: "exit 1", B: "echo ran", C: "echo independent" }, { Dependences: [{ StartTask: "A", EndTask: "B" }] });
+    const req = jobOf({ A: "exit 1", B: "echo ran", C: "echo independent" }, { Dependences: deps("A>B") });
     const id = await submit(req);
     const job = await finished(id);
     expect(job.JobState).toBe("FAILED");
@@ -283,8 +295,8 @@ describe("dependences (DAG)", () => {
 
   it("runs the next task after a partial success with PRE_TASK_AT_LEAST_PARTLY_SUCCEED", async () => {
     const req = jobOf(
-      { A: { TaskInstanceNum: 2, Application: { DeliveryForm: "LOCAL", Command: '[ "$BATCH_TASK_INSTANCE_INDEX" = 0 ]' } }, B: "echo ran" },
-      { Dependences: [{ StartTask: "A", EndTask: "B" }], TaskExecutionDependOn: "PRE_TASK_AT_LEAST_PARTLY_SUCCEED" },
+      { A: local('[ "$BATCH_TASK_INSTANCE_INDEX" = 0 ]', { TaskInstanceNum: 2 }), B: "echo ran" },
+      { Dependences: deps("A>B"), TaskExecutionDependOn: "PRE_TASK_AT_LEAST_PARTLY_SUCCEED" },
     );
     const id = await submit(req);
     const job = await finished(id);
@@ -294,7 +306,7 @@ describe("dependences (DAG)", () => {
   });
 
   it("runs the next task after any ending with PRE_TASK_FINISHED", async () => {
-    const req = jobOf({ A: "exit 1", B: "echo ran" }, { Dependences: [{ StartTask: "A", EndTask: "B" }], TaskExecutionDependOn: "PRE_TASK_FINISHED" });
+    const req = jobOf({ A: "exit 1", B: "echo ran" }, { Dependences: deps("A>B"), TaskExecutionDependOn: "PRE_TASK_FINISHED" });
     const id = await submit(req);
     await finished(id);
     expect(await stdout(id, "B")).toBe("ran\n");
@@ -305,10 +317,10 @@ describe("TerminateJob, DeleteJob, RetryJobs", () => {
   it("terminates a running job: its process is killed and everything ends FAILED", async () => {
     const mark = join(mkdtempSync(join(tmpdir(), "term-")), "late");
     const id = await submit(
-      jobOf({ Long: { Application: { DeliveryForm: "LOCAL", Command: `echo up; sleep 2; touch "${mark}"` } }, Never: "echo never" }, { Dependences: [{ StartTask: "Long", EndTask: "Never" }] }),
+      jobOf({ Long: `echo up; sleep 2; touch "${mark}"`, Never: "echo never" }, { Dependences: deps("Long>Never") }),
     );
     await inState(id, "RUNNING");
-    expect((await failure(t.sdk.DeleteJob({ JobId: id }))).code).toBe("ResourceInUse.Job");
+    expect(await errCode(t.sdk.DeleteJob({ JobId: id }))).toBe("ResourceInUse.Job");
     await t.port.terminateJob(id);
     const job = await inState(id, "FAILED");
     expect(job.TaskSet!.map((x) => x.TaskState)).toEqual(["FAILED", "FAILED"]);
@@ -316,7 +328,7 @@ describe("TerminateJob, DeleteJob, RetryJobs", () => {
     await new Promise((r) => setTimeout(r, 2_300));
     expect(existsSync(mark)).toBe(false);
     await t.sdk.DeleteJob({ JobId: id });
-    expect((await failure(t.port.getJob(id))).code).toBe("batch.ResourceNotFound.Job");
+    expect(await errCode(t.port.getJob(id))).toBe("batch.ResourceNotFound.Job");
   });
 
   it("leaves a SUCCEED job alone", async () => {
@@ -332,15 +344,12 @@ describe("TerminateJob, DeleteJob, RetryJobs", () => {
     const env = [{ Name: "DIR", Value: dir }];
     const req = jobOf(
       {
-        A: { Application: { DeliveryForm: "LOCAL", Command: 'echo A >> "$DIR/runs"' }, EnvVars: env },
-        B: { Application: { DeliveryForm: "LOCAL", Command: 'echo B >> "$DIR/runs"; test -f "$DIR/ready"' }, EnvVars: env },
-        C: { Application: { DeliveryForm: "LOCAL", Command: 'echo C >> "$DIR/runs"' }, EnvVars: env },
+        A: local('echo A >> "$DIR/runs"', { EnvVars: env }),
+        B: local('echo B >> "$DIR/runs"; test -f "$DIR/ready"', { EnvVars: env }),
+        C: local('echo C >> "$DIR/runs"', { EnvVars: env }),
       },
       {
-        Dependences: [
-          { StartTask: "A", EndTask: "B" },
-          { StartTask: "B", EndTask: "C" },
-        ],
+        Dependences: deps("A>B", "B>C"),
       },
     );
     const id = await submit(req);
@@ -350,11 +359,11 @@ describe("TerminateJob, DeleteJob, RetryJobs", () => {
 
     const ok = await submit(jobOf({ A: "true" }));
     await inState(ok, "SUCCEED");
-    expect((await failure(t.sdk.RetryJobs({ JobIds: [id, ok] }))).code).toBe("UnsupportedOperation");
-    expect((await failure(t.sdk.RetryJobs({ JobIds: ["job-zzzzzzzz"] }))).code).toBe("ResourceNotFound.Job");
-    expect((await failure(t.sdk.RetryJobs({ JobIds: ["job-1"] }))).code).toBe("InvalidParameter.JobIdMalformed");
+    expect(await errCode(t.sdk.RetryJobs({ JobIds: [id, ok] }))).toBe("UnsupportedOperation");
+    expect(await errCode(t.sdk.RetryJobs({ JobIds: ["job-zzzzzzzz"] }))).toBe("ResourceNotFound.Job");
+    expect(await errCode(t.sdk.RetryJobs({ JobIds: ["job-1"] }))).toBe("InvalidParameter.JobIdMalformed");
     const many = Array.from({ length: 101 }, (_, i) => `job-${String(i).padStart(8, "0")}`);
-    expect((await failure(t.sdk.RetryJobs({ JobIds: many }))).code).toBe("InvalidParameterValue.LimitExceeded");
+    expect(await errCode(t.sdk.RetryJobs({ JobIds: many }))).toBe("InvalidParameterValue.LimitExceeded");
 
     writeFileSync(join(dir, "ready"), "");
     await t.port.retryJobs([id]);
@@ -391,30 +400,13 @@ describe("SubmitJob validation", () => {
       "a dependence cycle",
       (r) => {
         r.Job.Tasks.push({ ...structuredClone(task(r)), TaskName: "Task2" });
-        r.Job.Dependences = [
-          { StartTask: "Task1", EndTask: "Task2" },
-          { StartTask: "Task2", EndTask: "Task1" },
-        ];
+        r.Job.Dependences = deps("Task1>Task2", "Task2>Task1");
       },
       "InvalidParameterValue.DependenceUnfeasible",
     ],
     ["a task depending on itself", (r) => (r.Job.Dependences = [{ StartTask: "Task1", EndTask: "Task1" }]), "InvalidParameterValue.DependenceUnfeasible"],
-    [
-      "an unknown EnvId",
-      (r) => {
-        delete task(r).ComputeEnv;
-        task(r).EnvId = "env-abcdefgh";
-      },
-      "ResourceNotFound.ComputeEnv",
-    ],
-    [
-      "a malformed EnvId",
-      (r) => {
-        delete task(r).ComputeEnv;
-        task(r).EnvId = "env-1";
-      },
-      "InvalidParameter.EnvIdMalformed",
-    ],
+    ["an unknown EnvId", (r) => onEnvId(r, "env-abcdefgh"), "ResourceNotFound.ComputeEnv"],
+    ["a malformed EnvId", (r) => onEnvId(r, "env-1"), "InvalidParameter.EnvIdMalformed"],
     ["an unknown InstanceType", (r) => (task(r).ComputeEnv!.EnvData!.InstanceType = "X9.HUGE"), "InvalidParameterValue.InstanceType"],
     ["BS1 outside the BS1 zones", (r) => {
       r.Placement.Zone = "ap-guangzhou-3";
@@ -439,21 +431,12 @@ describe("SubmitJob validation", () => {
     ["11 tags", (r) => (r.Job.Tags = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: "v" }))), "InvalidParameterValue.LimitExceeded", "Job.Tags"],
     [
       "an event name that is no job event",
-      (r) => (r.Job.Notifications = [{ TopicName: "batch-events", EventConfigs: [{ EventName: "COMPUTE_ENV_CREATED", EventVars: [] }] }]),
+      (r) => (r.Job.Notifications = notify("COMPUTE_ENV_CREATED")),
       "InvalidParameterValue",
     ],
     [
       "an event configured twice",
-      (r) =>
-        (r.Job.Notifications = [
-          {
-            TopicName: "batch-events",
-            EventConfigs: [
-              { EventName: "JOB_FAILED", EventVars: [] },
-              { EventName: "JobFailed", EventVars: [] },
-            ],
-          },
-        ]),
+      (r) => (r.Job.Notifications = notify("JOB_FAILED", "JobFailed")),
       "InvalidParameter.NotificationEventNameDuplicate",
     ],
     ["MaxRetryCount below 0", (r) => (task(r).MaxRetryCount = -1), "InvalidParameterValue.MaxRetryCount", "Job.Tasks.0.MaxRetryCount"],
@@ -476,15 +459,7 @@ describe("SubmitJob validation", () => {
   it("accepts Priority as a number or a numeric string, both event spellings and node events", async () => {
     const req = documented();
     req.Job.Priority = 100;
-    req.Job.Notifications = [
-      {
-        TopicName: "batch-events",
-        EventConfigs: [
-          { EventName: "JobSucceed", EventVars: [] },
-          { EventName: "COMPUTE_NODE_CREATED", EventVars: [] },
-        ],
-      },
-    ];
+    req.Job.Notifications = notify("JobSucceed", "COMPUTE_NODE_CREATED");
     const id = await submit(req);
     expect((await t.sdk.DescribeJob({ JobId: id })).Priority).toBe(100);
   });
@@ -508,7 +483,7 @@ describe("reading jobs and tasks", () => {
   let tagged: string;
   let seven: string;
   beforeAll(async () => {
-    const req = jobOf({ Wide: { TaskInstanceNum: 7, Application: { DeliveryForm: "LOCAL", Command: 'echo "i$BATCH_TASK_INSTANCE_INDEX"; [ "$BATCH_TASK_INSTANCE_INDEX" != 6 ]' } } });
+    const req = jobOf({ Wide: local('echo "i$BATCH_TASK_INSTANCE_INDEX"; [ "$BATCH_TASK_INSTANCE_INDEX" != 6 ]', { TaskInstanceNum: 7 }) });
     req.Job.JobName = "reader-job";
     req.Job.Tags = [{ Key: "team", Value: "render" }];
     tagged = await submit(req);
@@ -517,23 +492,19 @@ describe("reading jobs and tasks", () => {
   });
 
   it("answers unknown and malformed ids with the documented codes", async () => {
-    expect((await failure(t.sdk.DescribeJob({ JobId: "job-zzzzzzzz" }))).code).toBe("ResourceNotFound.Job");
-    expect((await failure(t.sdk.DescribeJob({ JobId: "nope" }))).code).toBe("InvalidParameter.JobIdMalformed");
-    expect((await failure(t.sdk.TerminateJob({ JobId: "job-zzzzzzzz" }))).code).toBe("ResourceNotFound.Job");
-    expect((await failure(t.sdk.DeleteJob({ JobId: "bad" }))).code).toBe("InvalidParameter.JobIdMalformed");
-    expect((await failure(t.sdk.DescribeJobSubmitInfo({ JobId: "job-zzzzzzzz" }))).code).toBe("ResourceNotFound.Job");
-    expect((await failure(t.sdk.DescribeTask({ JobId: tagged, TaskName: "Nope" }))).code).toBe("ResourceNotFound.Task");
-    expect((await failure(t.sdk.DescribeTaskLogs({ JobId: tagged, TaskName: "Nope" }))).code).toBe("ResourceNotFound.Task");
-    expect((await failure(t.sdk.DescribeTaskLogs({ JobId: tagged, TaskName: "Wide", TaskInstanceIndexes: [9] }))).code).toBe("ResourceNotFound.TaskInstance");
+    expect(await errCode(t.sdk.DescribeJob({ JobId: "job-zzzzzzzz" }))).toBe("ResourceNotFound.Job");
+    expect(await errCode(t.sdk.DescribeJob({ JobId: "nope" }))).toBe("InvalidParameter.JobIdMalformed");
+    expect(await errCode(t.sdk.TerminateJob({ JobId: "job-zzzzzzzz" }))).toBe("ResourceNotFound.Job");
+    expect(await errCode(t.sdk.DeleteJob({ JobId: "bad" }))).toBe("InvalidParameter.JobIdMalformed");
+    expect(await errCode(t.sdk.DescribeJobSubmitInfo({ JobId: "job-zzzzzzzz" }))).toBe("ResourceNotFound.Job");
+    expect(await errCode(t.sdk.DescribeTask({ JobId: tagged, TaskName: "Nope" }))).toBe("ResourceNotFound.Task");
+    expect(await errCode(t.sdk.DescribeTaskLogs({ JobId: tagged, TaskName: "Nope" }))).toBe("ResourceNotFound.Task");
+    expect(await errCode(t.sdk.DescribeTaskLogs({ JobId: tagged, TaskName: "Wide", TaskInstanceIndexes: [9] }))).toBe("ResourceNotFound.TaskInstance");
   });
 
   it("keeps jobs to their region", async () => {
-    const shanghai = new BatchClient({
-      credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY },
-      region: "ap-shanghai",
-      profile: { httpProfile: { endpoint: `127.0.0.1:${t.emu.port}`, protocol: "http://" } },
-    });
-    expect((await failure(shanghai.DescribeJob({ JobId: tagged }))).code).toBe("ResourceNotFound.Job");
+    const shanghai = clientAt(`127.0.0.1:${t.emu.port}`, "ap-shanghai");
+    expect(await errCode(shanghai.DescribeJob({ JobId: tagged }))).toBe("ResourceNotFound.Job");
     expect((await shanghai.DescribeJobs({ Filters: [{ Name: "job-id", Values: [tagged] }] })).TotalCount).toBe(0);
   });
 
@@ -560,7 +531,7 @@ describe("reading jobs and tasks", () => {
   });
 
   it("refuses bad DescribeJobs requests", async () => {
-    const code = async (req: Record<string, unknown>) => (await failure(t.sdk.DescribeJobs(req))).code;
+    const code = (req: Record<string, unknown>) => errCode(t.sdk.DescribeJobs(req));
     expect(await code({ JobIds: [tagged], Filters: [{ Name: "job-name", Values: ["x"] }] })).toBe("InvalidParameter.InvalidParameterCombination");
     expect(await code({ Limit: 101 })).toBe("InvalidParameterValue.LimitExceeded");
     expect(await code({ Offset: -1 })).toBe("InvalidParameterValue.Negative");
@@ -579,7 +550,7 @@ describe("reading jobs and tasks", () => {
     expect(failed.TaskInstanceSet!.map((i) => i.TaskInstanceIndex)).toEqual([6]);
     const paged = await t.port.getTask(seven, "Wide", { offset: 5, limit: 10 });
     expect(paged.TaskInstanceSet.map((i) => i.TaskInstanceIndex)).toEqual([5, 6]);
-    expect((await failure(t.sdk.DescribeTask({ JobId: seven, TaskName: "Wide", Limit: 1001 }))).code).toBe("InvalidParameterValue.LimitExceeded");
+    expect(await errCode(t.sdk.DescribeTask({ JobId: seven, TaskName: "Wide", Limit: 1001 }))).toBe("InvalidParameterValue.LimitExceeded");
   });
 
   it("answers DescribeTaskLogs 5 at a time by default, at most 10, by index or by offset", async () => {
@@ -590,7 +561,7 @@ describe("reading jobs and tasks", () => {
     expect(rest.items.map((l) => Buffer.from(l.StdoutLog ?? "", "base64").toString())).toEqual(["i5\n", "i6\n"]);
     const byIndex = await t.port.getTaskLogs(seven, "Wide", { indexes: [3, 1] });
     expect(byIndex.items.map((l) => l.TaskInstanceIndex)).toEqual([3, 1]);
-    const code = async (req: Record<string, unknown>) => (await failure(t.sdk.DescribeTaskLogs({ JobId: seven, TaskName: "Wide", ...req }))).code;
+    const code = (req: Record<string, unknown>) => errCode(t.sdk.DescribeTaskLogs({ JobId: seven, TaskName: "Wide", ...req }));
     expect(await code({ TaskInstanceIndexes: [0], Offset: 0 })).toBe("InvalidParameter.InvalidParameterCombination");
     expect(await code({ Limit: 11 })).toBe("InvalidParameterValue.LimitExceeded");
     expect(await code({ Offset: -1 })).toBe("InvalidParameterValue.Negative");
@@ -606,15 +577,8 @@ describe("events", () => {
         TopicName: "batch-events",
         EventConfigs: [
           { EventName: "JOB_RUNNING", EventVars: [{ Name: "team", Value: "render" }] },
-          { EventName: "JobFailed", EventVars: [] },
-          { EventName: "JOB_SUCCEED", EventVars: [] },
-          { EventName: "TASK_RUNNING", EventVars: [] },
-          { EventName: "TASK_SUCCEED", EventVars: [] },
-          { EventName: "TASK_FAILED", EventVars: [] },
-          { EventName: "TASK_INSTANCE_RUNNING", EventVars: [] },
-          { EventName: "TASK_INSTANCE_SUCCEED", EventVars: [] },
-          { EventName: "TASK_INSTANCE_FAILED", EventVars: [] },
-          { EventName: "COMPUTE_NODE_RUNNING", EventVars: [] },
+          ...eventConfigs("JobFailed", "JOB_SUCCEED", "TASK_RUNNING", "TASK_SUCCEED", "TASK_FAILED", "TASK_INSTANCE_RUNNING", "TASK_INSTANCE_SUCCEED"),
+          ...eventConfigs("TASK_INSTANCE_FAILED", "COMPUTE_NODE_RUNNING"),
         ],
       },
     ];
@@ -647,26 +611,21 @@ describe("events", () => {
 });
 
 describe("tasks on a named compute environment", () => {
+  const createEnv = async (name: string, nodes: number) =>
+    (
+      await t.sdk.CreateComputeEnv({
+        Placement: { Zone: "ap-guangzhou-2" },
+        ComputeEnv: { EnvName: name, DesiredComputeNodeCount: nodes, EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
+      })
+    ).EnvId!;
+
   async function envWithOneNode(name: string): Promise<{ envId: string; nodeId: string; instanceId: string }> {
-    const { EnvId } = await t.sdk.CreateComputeEnv({
-      Placement: { Zone: "ap-guangzhou-2" },
-      ComputeEnv: { EnvName: name, DesiredComputeNodeCount: 1, EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
-    });
-    const node = await eventually(async () => {
-      const env = await t.sdk.DescribeComputeEnv({ EnvId: EnvId! });
-      return env.ComputeNodeSet?.find((n) => n.ComputeNodeState === "RUNNING");
-    });
-    return { envId: EnvId!, nodeId: node.ComputeNodeId!, instanceId: node.ComputeNodeInstanceId! };
+    const envId = await createEnv(name, 1);
+    const node = await eventually(async () => (await t.sdk.DescribeComputeEnv({ EnvId: envId })).ComputeNodeSet?.find((n) => n.ComputeNodeState === "RUNNING"));
+    return { envId, nodeId: node.ComputeNodeId!, instanceId: node.ComputeNodeInstanceId! };
   }
 
-  const onEnv = (envId: string, tasks: Record<string, string>, job: Partial<SubmitJobRequest["Job"]> = {}) => {
-    const req = jobOf(tasks, job);
-    for (const task of req.Job.Tasks) {
-      delete task.ComputeEnv;
-      task.EnvId = envId;
-    }
-    return req;
-  };
+  const onEnv = (envId: string, tasks: Record<string, string>, job: Partial<SubmitJobRequest["Job"]> = {}) => onEnvId(jobOf(tasks, job), envId);
 
   it("runs one instance per idle node, higher Priority first", async () => {
     const { envId, instanceId } = await envWithOneNode("prio-env");
@@ -689,13 +648,10 @@ describe("tasks on a named compute environment", () => {
   });
 
   it("fails a waiting job whose compute environment was deleted (ResourceNotFound.ComputeEnv)", async () => {
-    const { EnvId } = await t.sdk.CreateComputeEnv({
-      Placement: { Zone: "ap-guangzhou-2" },
-      ComputeEnv: { EnvName: "gone-env", DesiredComputeNodeCount: 0, EnvData: { InstanceType: "S1.SMALL1", ImageId: "img-31tjrtph" } },
-    });
-    const id = await submit(onEnv(EnvId!, { Wait: "echo never" }));
+    const envId = await createEnv("gone-env", 0);
+    const id = await submit(onEnv(envId, { Wait: "echo never" }));
     await inState(id, "RUNNABLE");
-    await t.sdk.DeleteComputeEnv({ EnvId: EnvId! });
+    await t.sdk.DeleteComputeEnv({ EnvId: envId });
     const job = await finished(id);
     expect(job.JobState).toBe("FAILED");
     expect(job.TaskSet).toEqual([expect.objectContaining({ TaskName: "Wait", TaskState: "FAILED" })]);
@@ -720,21 +676,16 @@ describe("tasks on a named compute environment", () => {
 
 describe("emulator modes", () => {
   it("refuses TerminateJob while the job is SUBMITTED", async () => {
-    const slow = await startTestEmulator({ timings: { tickMs: 60_000 } });
-    try {
+    await withEmulator({ timings: { tickMs: 60_000 } }, async (slow) => {
       const id = await submit(documented(), slow);
       expect((await slow.sdk.DescribeJob({ JobId: id })).JobState).toBe("SUBMITTED");
-      const err = await failure(slow.sdk.TerminateJob({ JobId: id }));
-      expect(err.code).toBe("UnsupportedOperation");
-      expect((await failure(slow.sdk.DeleteJob({ JobId: id }))).code).toBe("ResourceInUse.Job");
-    } finally {
-      await slow.stop();
-    }
+      expect(await errCode(slow.sdk.TerminateJob({ JobId: id }))).toBe("UnsupportedOperation");
+      expect(await errCode(slow.sdk.DeleteJob({ JobId: id }))).toBe("ResourceInUse.Job");
+    });
   });
 
   it("completes instances without running anything when EMULATOR_EXEC is off", async () => {
-    const off = await startTestEmulator({ exec: false });
-    try {
+    await withEmulator({ exec: false }, async (off) => {
       const req = documented();
       req.Job.Tasks[0]!.Application.Command = "exit 1";
       const id = await submit(req, off);
@@ -742,9 +693,7 @@ describe("emulator modes", () => {
       expect(job.JobState).toBe("SUCCEED");
       expect((await instance(id, "Task1", 0, off)).ExitCode).toBe(0);
       expect(existsSync(join(off.dataDir, "cos"))).toBe(false);
-    } finally {
-      await off.stop();
-    }
+    });
   });
 
   it("kills a task's process group left running by a kill -9 of the emulator before re-queueing it", async () => {
@@ -776,11 +725,7 @@ describe("emulator modes", () => {
         out += b.toString();
       });
       const url = await eventually(() => /ready on (http:\/\/\S+)/.exec(out)?.[1], 15_000);
-      const sdk = new BatchClient({
-        credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY },
-        region: "ap-guangzhou",
-        profile: { httpProfile: { endpoint: url.replace("http://", ""), protocol: "http://" } },
-      });
+      const sdk = clientAt(url.replace("http://", ""));
       const { JobId: id } = await sdk.SubmitJob(jobOf({ Orphan: "sleep 30" }));
       const where = await eventually(async () => {
         const i = (await (await fetch(`${url}/_emulator/jobs/${id}/tasks/Orphan/instances/0`)).json()) as Record<string, unknown>;
@@ -791,14 +736,11 @@ describe("emulator modes", () => {
       await new Promise((r) => child.once("exit", r));
       expect(alive(pgid)).toBe(true); // the orphan outlived the emulator
 
-      const second = await startTestEmulator({ dataDir });
-      try {
-        const g = pgid;
+      const g = pgid;
+      await withEmulator({ dataDir }, async () => {
         await eventually(() => !alive(g), 3_000);
         expect(alive(g)).toBe(false);
-      } finally {
-        await second.stop();
-      }
+      });
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       if (pgid !== undefined && alive(pgid)) process.kill(-pgid, "SIGKILL");
@@ -810,7 +752,7 @@ describe("emulator modes", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "batch-restart-"));
     try {
       const first = await startTestEmulator({ dataDir });
-      const req = jobOf({ Resume: { Application: { DeliveryForm: "LOCAL", Command: "echo run >> runs.txt; sleep 0.5; wc -l < runs.txt" }, RedirectInfo: { StdoutRedirectPath: COS } } });
+      const req = jobOf({ Resume: local("echo run >> runs.txt; sleep 0.5; wc -l < runs.txt", { RedirectInfo: { StdoutRedirectPath: COS } }) });
       const id = await submit(req, first);
       const where = await eventually(async () => {
         const i = await emulatorGet(`/jobs/${id}/tasks/Resume/instances/0`, first);
@@ -818,15 +760,11 @@ describe("emulator modes", () => {
       });
       await first.stop();
 
-      const second = await startTestEmulator({ dataDir });
-      try {
-        const job = await finished(id, second);
-        expect(job.JobState).toBe("SUCCEED");
+      await withEmulator({ dataDir }, async (second) => {
+        expect((await finished(id, second)).JobState).toBe("SUCCEED");
         expect((await stdout(id, "Resume", 0, second)).trim()).toBe("2");
         expect(readFileSync(String(where.stdoutFile), "utf8").trim()).toBe("2");
-      } finally {
-        await second.stop();
-      }
+      });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
