@@ -7,7 +7,7 @@
 //   of the request, key order ignored); a retry finds the resource by the token tag: the same
 //   hash is a replay (the original id, `Idempotent-Replayed: true`), another one is 409
 //   `idempotency_key_reused`. Batch's own ClientToken check backs this up when the tags are gone.
-import { z } from "zod";
+import * as z from "./zod";
 import { AppError, type FieldIssue, isAppError, validationError } from "./errors";
 import { requestHash, sha256hex } from "./schemas/canonical-json";
 
@@ -104,4 +104,4 @@ export function keyOrThrow(header: string | undefined, bodyToken: string | undef
 }
 
 /** A body's ClientToken: the caller's key, as the Idempotency-Key header (not Batch's token). */
-export const ClientTokenSchema = z.string().regex(KEY, { message: IDEMPOTENCY_KEY_RULE }).describe("same as the Idempotency-Key header");
+export const ClientTokenSchema = z.string().check(z.regex(KEY, { message: IDEMPOTENCY_KEY_RULE }), z.describe("same as the Idempotency-Key header"));

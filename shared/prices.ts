@@ -2,26 +2,23 @@
 // or a scale-up costs) both read: documented BS1 prices by default, overridable per
 // instance type and per region (COST_PRICES), with optional tiers by hours used. A type
 // with no price is reported as unpriced, never as free.
-import { z } from "zod";
+import * as z from "./zod";
 import { parseJsonVar } from "./config";
 
-const money = z.number().finite().nonnegative();
+const money = z.number().check(z.nonnegative());
 
 const TierSchema = z.object({
   /** Hours of the node's life after which this tier's price applies (0, 96, 360 …). */
-  fromHours: z.number().finite().nonnegative(),
-  perHour: money.optional(),
-  perCoreHour: money.optional(),
+  fromHours: z.number().check(z.nonnegative()),
+  perHour: z.optional(money),
+  perCoreHour: z.optional(money),
 });
 
-export const PriceSpecSchema = z
-  .object({
-    perHour: money.optional(),
-    perCoreHour: money.optional(),
-    tiers: z.array(TierSchema).min(1).optional(),
-  })
-  .strict()
-  .superRefine((spec, ctx) => {
+export const PriceSpecSchema = z.strictObject({
+    perHour: z.optional(money),
+    perCoreHour: z.optional(money),
+    tiers: z.optional(z.array(TierSchema).check(z.minLength(1))),
+  }).check(z.superRefine((spec, ctx) => {
     const given = [spec.perHour, spec.perCoreHour, spec.tiers].filter((v) => v !== undefined).length;
     if (given !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of perHour, perCoreHour, tiers" });
     if (!spec.tiers) return;
@@ -33,19 +30,17 @@ export const PriceSpecSchema = z
       if (prev && t.fromHours <= prev.fromHours)
         ctx.addIssue({ code: "custom", path: ["tiers", i, "fromHours"], message: "tiers must start at increasing hours" });
     });
-  });
+  }));
 export type PriceSpec = z.infer<typeof PriceSpecSchema>;
 
-const TypeTableSchema = z.record(z.string().min(1), PriceSpecSchema);
+const TypeTableSchema = z.record(z.string().check(z.minLength(1)), PriceSpecSchema);
 
-export const PriceTableSchema = z
-  .object({
-    currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as CNY").default("CNY"),
-    types: TypeTableSchema.default({}),
+export const PriceTableSchema = z.strictObject({
+    currency: z._default(z.string().check(z.regex(/^[A-Z]{3}$/, "an ISO 4217 code such as CNY")), "CNY"),
+    types: z._default(TypeTableSchema, {}),
     /** Per region (`ap-guangzhou`), per instance type: wins over `types`. */
-    regions: z.record(z.string().regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, "a region such as ap-guangzhou"), TypeTableSchema).default({}),
-  })
-  .strict();
+    regions: z._default(z.record(z.string().check(z.regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, "a region such as ap-guangzhou")), TypeTableSchema), {}),
+  });
 export type PriceTableInput = z.input<typeof PriceTableSchema>;
 
 export interface PriceTable {
@@ -76,7 +71,7 @@ export function buildPriceTable(override?: z.infer<typeof PriceTableSchema>): Pr
 
 /** COST_PRICES as JSON; errors name the variable and the field. */
 export function priceTableFromEnv(raw: string | undefined): PriceTable {
-  const parsed = parseJsonVar("COST_PRICES", raw, PriceTableSchema.optional());
+  const parsed = parseJsonVar("COST_PRICES", raw, z.optional(PriceTableSchema));
   return buildPriceTable(parsed);
 }
 

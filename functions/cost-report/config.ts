@@ -1,5 +1,5 @@
 // The cost-report function's configuration, parsed from the environment once per container.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import { checkCosPath } from "../../shared/schemas/paths";
 import { parseEnv } from "../../shared/config";
 import { RegionSchema } from "../../shared/schemas/region";
@@ -7,35 +7,25 @@ import { type Budgets, budgetsFromEnv } from "./budgets";
 import { type PriceTable, priceTableFromEnv } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./window";
 
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const optional = z.pipe(z.optional(z
+  .string()), z.transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())));
 
-export const CostEnvSchema = z
-  .object({
+export const CostEnvSchema = z.looseObject({
   TENCENTCLOUD_REGION: RegionSchema,
   BATCH_ENDPOINT: optional,
   COST_REPORT_DEST: z
-    .string()
-    .trim()
-    .superRefine((v, ctx) => {
+    .string().check(z.trim(), z.superRefine((v, ctx) => {
       const c = checkCosPath(v);
       if (!c.ok) ctx.addIssue({ code: "custom", message: c.rule });
-    }),
+    })),
   COST_PRICES: optional,
   COST_BUDGETS: optional,
-  ALERT_WEBHOOK_URL: optional.pipe(z.string().regex(/^https?:\/\/[^\s/]+/, "an http(s) URL").optional()),
-  IDLE_ALERT_HOURS: optional.pipe(z.coerce.number().finite().min(0).max(24 * 31).optional()),
-  REPORT_TIME_ZONE: optional.pipe(
-    z
-      .string()
-      .refine(isValidTimeZone, "an IANA time zone such as Asia/Shanghai")
-      .optional(),
-  ),
+  ALERT_WEBHOOK_URL: z.pipe(optional, z.optional(z.string().check(z.regex(/^https?:\/\/[^\s/]+/, "an http(s) URL")))),
+  IDLE_ALERT_HOURS: z.pipe(optional, z.optional(z.coerce.number<string>().check(z.gte(0), z.lte(24 * 31)))),
+  REPORT_TIME_ZONE: z.pipe(optional, z.optional(z
+      .string().check(z.refine(isValidTimeZone, "an IANA time zone such as Asia/Shanghai")))),
   LOCAL_COS_DIR: optional,
-  })
-  .passthrough();
+  });
 
 export interface CostConfig {
   region: string;

@@ -2,7 +2,7 @@
 // Served at this function's own Function URL (not the envs function): the report needs this
 // function's 900 s timeout and memory at headline scale, and the cost code would push the envs
 // bundle past its 150 KB budget. Same API_KEYS grammar and problem+json errors as jobs and envs.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import type { BatchPort } from "../../shared/batch/port";
 import { queryStr, type Route, route } from "../../shared/http";
 import type { CostConfig } from "./config";
@@ -18,13 +18,11 @@ const FORMATS = {
   html: { type: "text/html; charset=utf-8", render: renderHtml },
 } as const;
 
-const CostsQuerySchema = z
-  .object({
+const CostsQuerySchema = z.looseObject({
     from: queryStr(64),
     to: queryStr(64),
-    format: z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), z.enum(["json", "csv", "md", "html"]).optional()),
-  })
-  .passthrough();
+    format: z.pipe(z.transform((v) => (Array.isArray(v) ? v[v.length - 1] : v)), z.optional(z.enum(["json", "csv", "md", "html"]))),
+  });
 
 export interface CostsRouteDeps {
   batch: BatchPort;

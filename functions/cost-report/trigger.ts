@@ -1,19 +1,17 @@
 // What started the run: a timer (report the local day before its Time, or the `{from,to}`
 // in its Message for a backfill) or a direct invoke naming `{from, to}`. Lenient: a bad
 // Message is logged and the default window used; it is never a reason to fail and retry.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import { type ReportWindow, defaultWindow, windowFromQuery } from "./window";
 
-export const TimerEventSchema = z
-  .object({
-    Type: z.string().refine((t) => t.toLowerCase() === "timer", "Type is Timer"),
-    TriggerName: z.string().nullish(),
-    Time: z.string().nullish(),
-    Message: z.unknown().optional(),
-  })
-  .passthrough();
+export const TimerEventSchema = z.looseObject({
+    Type: z.string().check(z.refine((t) => t.toLowerCase() === "timer", "Type is Timer")),
+    TriggerName: z.nullish(z.string()),
+    Time: z.nullish(z.string()),
+    Message: z.optional(z.unknown()),
+  });
 
-const RangeSchema = z.object({ from: z.string(), to: z.string() }).passthrough();
+const RangeSchema = z.looseObject({ from: z.string(), to: z.string() });
 
 export interface TriggerWindow {
   window: ReportWindow;

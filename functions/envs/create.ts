@@ -4,7 +4,7 @@
 // paths, notification event names in either spelling (sent upper case), and the idempotency
 // key (shared/idempotency.ts). The shape pass (zod) and the rule pass report together.
 // Pure: a body, the function's region, the caller and a header in; a request or 400 issues out.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
 import {
@@ -25,67 +25,55 @@ import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
 
 const obj = z.record(z.string(), z.unknown());
 
-const EnvDataSchema = z
-  .object({
-    InstanceType: z.string().min(1).optional(),
-    InstanceTypes: z.array(z.string().min(1)).min(1).max(10).optional(),
-    InstanceTypeOptions: z
-      .object({ CPU: z.number().int().min(1), Memory: z.number().int().min(1), InstanceCategories: z.array(z.string()).optional() })
-      .strict()
-      .optional(),
-    ImageId: ImageIdSchema.optional(),
-    SystemDisk: obj.optional(),
-    DataDisks: z.array(obj).optional(),
-    VirtualPrivateCloud: obj.optional(),
-    VirtualPrivateClouds: z.array(obj).optional(),
-    InternetAccessible: obj.optional(),
-    InstanceName: z.string().optional(),
-    LoginSettings: obj.optional(),
-    SecurityGroupIds: z.array(z.string()).optional(),
-    EnhancedService: obj.optional(),
-    InstanceChargeType: z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"]).optional(),
-    InstanceMarketOptions: obj.optional(),
-    Zones: z.array(z.string()).optional(),
-  })
-  .strict();
+const EnvDataSchema = z.strictObject({
+    InstanceType: z.optional(z.string().check(z.minLength(1))),
+    InstanceTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(10))),
+    InstanceTypeOptions: z.optional(z.strictObject({ CPU: z.integer().check(z.gte(1)), Memory: z.integer().check(z.gte(1)), InstanceCategories: z.optional(z.array(z.string())) })),
+    ImageId: z.optional(ImageIdSchema),
+    SystemDisk: z.optional(obj),
+    DataDisks: z.optional(z.array(obj)),
+    VirtualPrivateCloud: z.optional(obj),
+    VirtualPrivateClouds: z.optional(z.array(obj)),
+    InternetAccessible: z.optional(obj),
+    InstanceName: z.optional(z.string()),
+    LoginSettings: z.optional(obj),
+    SecurityGroupIds: z.optional(z.array(z.string())),
+    EnhancedService: z.optional(obj),
+    InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
+    InstanceMarketOptions: z.optional(obj),
+    Zones: z.optional(z.array(z.string())),
+  });
 
-const NamedComputeEnvSchema = z
-  .object({
-    EnvName: z.string().min(1).max(LIMITS.envName, { message: `an env name has at most ${LIMITS.envName} characters` }),
-    DesiredComputeNodeCount: z.number().int().min(0).max(LIMITS.desiredNodesMax),
-    EnvDescription: z.string().max(LIMITS.envDescription).optional(),
-    EnvType: z.literal("MANAGED").optional(),
+const NamedComputeEnvSchema = z.strictObject({
+    EnvName: z.string().check(z.minLength(1), z.maxLength(LIMITS.envName, { message: `an env name has at most ${LIMITS.envName} characters` })),
+    DesiredComputeNodeCount: z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax)),
+    EnvDescription: z.optional(z.string().check(z.maxLength(LIMITS.envDescription))),
+    EnvType: z.optional(z.literal("MANAGED")),
     EnvData: EnvDataSchema,
-    MountDataDisks: z.array(z.object({ LocalPath: LocalPathSchema, FileSystemType: z.enum(["EXT3", "EXT4", "NTFS"]).optional() }).strict()).optional(),
-    Authentications: z.array(z.object({ Scene: z.string().min(1), SecretId: z.string().min(1), SecretKey: z.string().min(1) }).strict()).optional(),
-    InputMappings: z
+    MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: LocalPathSchema, FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
+    Authentications: z.optional(z.array(z.strictObject({ Scene: z.string().check(z.minLength(1)), SecretId: z.string().check(z.minLength(1)), SecretKey: z.string().check(z.minLength(1)) }))),
+    InputMappings: z.optional(z
       .array(
-        z
-          .object({
-            SourcePath: z.string().min(1),
+        z.strictObject({
+            SourcePath: z.string().check(z.minLength(1)),
             DestinationPath: LocalPathSchema,
-            MountOptionParameter: z.string().optional(),
-            MountType: z.enum(["COSFS", "GooseFS-Lite"]).optional(),
-          })
-          .strict(),
-      )
-      .optional(),
-    AgentRunningMode: z.object({ Scene: z.string(), User: z.string(), Session: z.string() }).strict().optional(),
-    Notifications: z.array(NotificationSchema).max(10).optional(),
-    ActionIfComputeNodeInactive: z.literal("RECREATE").optional(),
-    ResourceMaxRetryCount: z.number().int().min(0).max(100).optional(),
-    Tags: z.array(TagInputSchema).max(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }).optional(),
-    NotificationTarget: NotificationTargetSchema.optional(),
-  })
-  .strict();
+            MountOptionParameter: z.optional(z.string()),
+            MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
+          }),
+      )),
+    AgentRunningMode: z.optional(z.strictObject({ Scene: z.string(), User: z.string(), Session: z.string() })),
+    Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
+    ActionIfComputeNodeInactive: z.optional(z.literal("RECREATE")),
+    ResourceMaxRetryCount: z.optional(z.integer().check(z.gte(0), z.lte(100))),
+    Tags: z.optional(z.array(TagInputSchema).check(z.maxLength(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }))),
+    NotificationTarget: z.optional(NotificationTargetSchema),
+  });
 
-export const CreateEnvBodySchema = z
-  .object({
+export const CreateEnvBodySchema = z.strictObject({
     ComputeEnv: NamedComputeEnvSchema,
-    Placement: z.object({ Zone: ZoneSchema, ProjectId: z.number().int().min(0).optional() }).strict(),
-    ClientToken: ClientTokenSchema.optional(),
-  })
-  .strict();
+    Placement: z.strictObject({ Zone: ZoneSchema, ProjectId: z.optional(z.integer().check(z.gte(0))) }),
+    ClientToken: z.optional(ClientTokenSchema),
+  });
 export type CreateEnvBody = z.infer<typeof CreateEnvBodySchema>;
 
 export interface CreateEnvPlan {
@@ -115,9 +103,9 @@ export function planCreateEnv(body: unknown, region: string, opts: CreateEnvOpti
   const rules: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
   let instanceTypes: string[] = [];
-  const parsed = CreateEnvBodySchema.superRefine((b) => {
+  const parsed = CreateEnvBodySchema.check(z.superRefine((b) => {
     instanceTypes = checkCreateRules(b, region, key.key !== undefined, rules, warnings);
-  }).safeParse(body);
+  })).safeParse(body);
   const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...key.issues];
   if (issues.length > 0 || !parsed.success) throw validationError(issues);
 

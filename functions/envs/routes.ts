@@ -1,5 +1,5 @@
 // The envs API's route table: HTTP in (checked by the HTTP layer), service call, HTTP out.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import type { EnvRule } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import { hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
@@ -20,7 +20,7 @@ import {
 } from "./schemas";
 import type { Caller, EnvsService } from "./service";
 
-const EnvParamsSchema = z.object({ EnvId: z.string().regex(ENV_ID_PATTERN, { message: "an env id looks like env-xxxxxxxx" }) });
+const EnvParamsSchema = z.object({ EnvId: z.string().check(z.regex(ENV_ID_PATTERN, { message: "an env id looks like env-xxxxxxxx" })) });
 
 function callerOf(p: Principal): Caller {
   return { name: p.name, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };

@@ -1,5 +1,5 @@
 // The jobs API's route table: HTTP in, service call, HTTP out.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import { locationOf, openApiRoute, type Route, route } from "../../shared/http";
 import {
   ActionResponseSchema,
@@ -39,7 +39,7 @@ export function jobsRoutes(service: JobsService): Route[] {
       serviceBody: SubmitJobBodySchema,
       query: SubmitQuerySchema,
       headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same JobId" },
-      response: SubmitResponseSchema.or(DryRunResponseSchema),
+      response: z.union([SubmitResponseSchema, DryRunResponseSchema]),
       status: 201,
       errors: [409, 413],
       handler: async ({ req, body: json, query, principal, log }) => {

@@ -3,6 +3,7 @@
 // pass (zod) and the rule pass report together: the rules run on whatever the shape pass could
 // read, so one 400 lists every problem.
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
+import * as z from "../../shared/zod";
 import { ENV_ID } from "../../shared/schemas/ids";
 import { unknownImageWarning } from "../../shared/schemas/image";
 import { checkInstanceZone } from "../../shared/schemas/instance-types";
@@ -47,7 +48,7 @@ export function stripNulls(v: unknown): unknown {
 export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit {
   const rules: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
-  const parsed = SubmitJobBodySchema.superRefine((body) => checkSubmitRules(body, opts, rules, warnings)).safeParse(stripNulls(raw));
+  const parsed = SubmitJobBodySchema.check(z.superRefine((body) => checkSubmitRules(body, opts, rules, warnings))).safeParse(stripNulls(raw));
   const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...(opts.issues ?? [])];
   if (issues.length > 0 || !parsed.success) throw validationError(issues);
   return { body: parsed.data, warnings };

@@ -1,22 +1,17 @@
 // The remediation knobs, parsed once per container from environment variables. They are
 // the function's own (not in the env policy): the env policy says whether an env may be
 // remediated and its maxNodes; these say how carefully.
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import { parseEnv } from "../../shared/config";
 import { RegionSchema } from "../../shared/schemas/region";
 
 const bool = (def: boolean) =>
-  z
-    .enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])
-    .optional()
-    .transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v)));
+  z.pipe(z.optional(z
+    .enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])), z.transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v))));
 
 const int = (def: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim()))
-    .pipe(z.coerce.number().int().min(min).max(max));
+  z.pipe(z.pipe(z.optional(z
+    .string()), z.transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim()))), z.pipe(z.coerce.number<string>(), z.integer().check(z.gte(min), z.lte(max))));
 
 export const RemediationConfigSchema = z.object({
   /** Log the plan and change nothing. */
@@ -24,21 +19,21 @@ export const RemediationConfigSchema = z.object({
   /** `replace`: terminate, then restore desired. `surge`: raise desired first, then terminate. */
   mode: z.enum(["replace", "surge"]),
   /** Nodes younger than this (ResourceCreatedTime) are still starting: left alone. */
-  graceSeconds: z.number().int().min(0),
+  graceSeconds: z.integer().check(z.gte(0)),
   /** Short-circuit when unhealthy nodes exceed max(okUnhealthyCount, maxUnhealthyPercent% × desired). */
-  maxUnhealthyPercent: z.number().min(0).max(100),
+  maxUnhealthyPercent: z.number().check(z.gte(0), z.lte(100)),
   /** Unhealthy nodes that never count as a mass failure (cluster-autoscaler's ok-total-unready-count). */
-  okUnhealthyCount: z.number().int().min(0),
+  okUnhealthyCount: z.integer().check(z.gte(0)),
   /** Seconds after a node termination on an env before the next replacement there. */
-  cooldownSeconds: z.number().int().min(0),
+  cooldownSeconds: z.integer().check(z.gte(0)),
   /** Replacements (terminations) per env in any rolling hour; past it, stop and alert. */
-  maxReplacementsPerHour: z.number().int().min(0),
+  maxReplacementsPerHour: z.integer().check(z.gte(0)),
   /** A node going abnormal within this long of its creation by a replacement is a retry. */
-  retryWindowSeconds: z.number().int().min(0),
+  retryWindowSeconds: z.integer().check(z.gte(0)),
   /** Events older than our last read of the env by more than this are stale (clock skew, second precision). */
-  eventSkewSeconds: z.number().int().min(0),
+  eventSkewSeconds: z.integer().check(z.gte(0)),
   /** The same alert (kind and env) is sent once per this many seconds per container; repeats are logged only. */
-  alertRepeatSeconds: z.number().int().min(0),
+  alertRepeatSeconds: z.integer().check(z.gte(0)),
 });
 export type RemediationConfig = z.infer<typeof RemediationConfigSchema>;
 
@@ -55,10 +50,9 @@ export const DEFAULT_REMEDIATION: RemediationConfig = {
   alertRepeatSeconds: 600,
 };
 
-const EnvVarsSchema = z
-  .object({
+const EnvVarsSchema = z.looseObject({
     DRY_RUN: bool(DEFAULT_REMEDIATION.dryRun),
-    REMEDIATION_MODE: z.enum(["replace", "surge"]).default(DEFAULT_REMEDIATION.mode),
+    REMEDIATION_MODE: z._default(z.enum(["replace", "surge"]), DEFAULT_REMEDIATION.mode),
     REMEDIATION_GRACE_SECONDS: int(DEFAULT_REMEDIATION.graceSeconds, 0, 86_400),
     REMEDIATION_MAX_UNHEALTHY_PERCENT: int(DEFAULT_REMEDIATION.maxUnhealthyPercent, 0, 100),
     REMEDIATION_OK_UNHEALTHY_COUNT: int(DEFAULT_REMEDIATION.okUnhealthyCount, 0, 2000),
@@ -67,14 +61,13 @@ const EnvVarsSchema = z
     REMEDIATION_RETRY_WINDOW_SECONDS: int(DEFAULT_REMEDIATION.retryWindowSeconds, 0, 86_400),
     EVENT_SKEW_SECONDS: int(DEFAULT_REMEDIATION.eventSkewSeconds, 0, 3600),
     ALERT_REPEAT_SECONDS: int(DEFAULT_REMEDIATION.alertRepeatSeconds, 0, 86_400),
-    ALERT_WEBHOOK_URL: z.string().url("ALERT_WEBHOOK_URL must be a URL").optional(),
-    BATCH_ENDPOINT: z.string().min(1).optional(),
+    ALERT_WEBHOOK_URL: z.optional(z.url("ALERT_WEBHOOK_URL must be a URL")),
+    BATCH_ENDPOINT: z.optional(z.string().check(z.minLength(1))),
     // The secret path segment of the topic's HTTP push (push.ts); never logged.
-    CMQ_PUSH_TOKEN: z.string().optional(),
+    CMQ_PUSH_TOKEN: z.optional(z.string()),
     // No fallback: a function pointed at the wrong region would remediate nothing and say nothing.
     TENCENTCLOUD_REGION: RegionSchema,
-  })
-  .passthrough();
+  });
 
 export interface FunctionConfig {
   remediation: RemediationConfig;

@@ -1,5 +1,7 @@
 // Fault injection per action: an error code, at a rate or for a count, and/or latency.
 import { z } from "zod";
+// the same English messages as the functions' schemas (classic zod would word them its own way)
+import "../../shared/zod";
 import { ApiError } from "./context";
 
 export const FaultSpecSchema = z.object({

@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+// the same English messages as the functions' schemas (classic zod would word them its own way)
+import "../../shared/zod";
 import { type CronSchedule, parseCron } from "./cron";
 
 export class ServerlessConfigError extends Error {
@@ -118,7 +120,7 @@ export const APIGW_REFUSED =
 
 const EventSchema = z
   .object({
-    apigw: z.unknown().superRefine((_v, ctx) => ctx.addIssue({ code: z.ZodIssueCode.custom, message: APIGW_REFUSED })).optional(),
+    apigw: z.unknown().superRefine((_v, ctx) => ctx.addIssue({ code: "custom", message: APIGW_REFUSED })).optional(),
     cmq: CmqSchema.optional(),
     timer: TimerSchema.optional(),
   })
@@ -127,7 +129,7 @@ const EventSchema = z
 
 /** `url: true`, or `url: {}` (a Function URL with the defaults). */
 const UrlSchema = z.union([z.boolean(), z.object({}).strict().transform(() => true)], {
-  errorMap: () => ({ message: "url is true (the function gets a Function URL) or an empty object" }),
+  error: "url is true (the function gets a Function URL) or an empty object",
 });
 
 const FunctionSchema = z
@@ -245,7 +247,7 @@ export function parseServerlessConfig(text: string, opts: { file: string; env?: 
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return fail(issue.path, issue.message);
+    return fail(issue.path as Array<string | number>, issue.message);
   }
   const cfg = parsed.data;
   const providerVars = cfg.provider.environment?.variables ?? {};

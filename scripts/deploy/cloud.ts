@@ -5,6 +5,8 @@
 import { Client as ScfClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/scf/v20180416/scf_client";
 import { Client as TdmqClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client";
 import { z } from "zod";
+// the same English messages as the functions' schemas (classic zod would word them its own way)
+import "../../shared/zod";
 import { type Credentials, parseEndpoint } from "../../shared/batch/tencent-adapter";
 import { asSdkError, isRetryable, type RetryOptions, withRetry } from "../../shared/batch/retry";
 import { type ActualFunction, type ActualSubscription, type ActualTrigger, DeployError, type FunctionSettings, type TriggerSpec } from "./model";

@@ -1,5 +1,6 @@
 // The Batch client as SCF configures a function: region, endpoint, credentials, client-side rates.
-import { z } from "zod";
+import * as z from "../zod";
+import { typeError } from "../zod";
 import { parseEnv, parseJsonVar } from "../config";
 import { AppError } from "../errors";
 import { RegionSchema } from "../schemas/region";
@@ -21,12 +22,11 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   return token ? { secretId, secretKey, token } : { secretId, secretKey };
 }
 
-const RatesSchema = z
+const RatesSchema = z.optional(z
   .record(
-    z.string().refine((a) => a in DEFAULT_RATES, { message: `an action this project calls: ${Object.keys(DEFAULT_RATES).join(", ")}` }),
-    z.number({ invalid_type_error: "must be a number of requests per second" }).positive({ message: "must be above 0" }).max(1000, { message: "must be at most 1000" }),
-  )
-  .optional();
+    z.string().check(z.refine((a) => a in DEFAULT_RATES, { message: `an action this project calls: ${Object.keys(DEFAULT_RATES).join(", ")}` })),
+    z.number(typeError("must be a number of requests per second")).check(z.positive({ message: "must be above 0" }), z.lte(1000, { message: "must be at most 1000" })),
+  ));
 
 /**
  * The client-side quota per action and per function instance: the documented (conservative)
@@ -37,12 +37,10 @@ export function ratesFromEnv(env: NodeJS.ProcessEnv): Readonly<Record<string, nu
   return { ...DEFAULT_RATES, ...parseJsonVar("BATCH_RATES", env.BATCH_RATES, RatesSchema) };
 }
 
-const BatchEnvSchema = z
-  .object({
+const BatchEnvSchema = z.looseObject({
     TENCENTCLOUD_REGION: RegionSchema,
-    BATCH_ENDPOINT: z.string().optional(),
-  })
-  .passthrough();
+    BATCH_ENDPOINT: z.optional(z.string()),
+  });
 
 /**
  * The Batch port of a function as SCF configures it: region from TENCENTCLOUD_REGION,

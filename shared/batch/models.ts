@@ -1,14 +1,14 @@
 // Lenient zod schemas for what the Batch API (2017-03-12) answers.
 // Replies cross a boundary, so they are parsed; they are loose (unknown fields pass)
 // because Tencent adds fields over time and a new field must never break a function.
-import { z } from "zod";
+import * as z from "../zod";
 
 /** An object schema that keeps unknown fields (Tencent adds fields over time). */
-const loose = <T extends z.ZodRawShape>(shape: T) => z.object(shape).passthrough();
+const loose = <T extends z.core.$ZodLooseShape>(shape: T) => z.looseObject(shape);
 const str = z.string();
-const optStr = z.string().nullish();
+const optStr = z.nullish(z.string());
 const num = z.number();
-const count = z.number().nullish().transform((v) => v ?? 0);
+const count = z.pipe(z.nullish(z.number()), z.transform((v) => v ?? 0));
 
 export const JOB_STATES = [
   "SUBMITTED",
@@ -50,9 +50,9 @@ export const ACTIVITY_STATES = ["SUBMITTED", "PROCESSING", "SUCCEED", "FAILED"] 
 export const TagSchema = z.object({ Key: str, Value: str });
 export type Tag = z.infer<typeof TagSchema>;
 
-export const PlacementSchema = loose({ Zone: str, ProjectId: z.number().nullish() });
+export const PlacementSchema = loose({ Zone: str, ProjectId: z.nullish(z.number()) });
 
-export const MetricsSchema = loose({
+export const MetricsSchema = z.looseObject(loose({
   SubmittedCount: count,
   PendingCount: count,
   RunnableCount: count,
@@ -61,10 +61,10 @@ export const MetricsSchema = loose({
   SucceedCount: count,
   FailedInterruptedCount: count,
   FailedCount: count,
-}).passthrough();
+}).shape);
 export type Metrics = z.infer<typeof MetricsSchema>;
 
-export const ComputeNodeSchema = z.object({
+export const ComputeNodeSchema = z.looseObject({
   ComputeNodeId: str,
   ComputeNodeInstanceId: optStr,
   ComputeNodeState: str,
@@ -73,14 +73,14 @@ export const ComputeNodeSchema = z.object({
   ResourceCreatedTime: optStr,
   TaskInstanceNumAvailable: count,
   AgentVersion: optStr,
-  PrivateIpAddresses: z.array(str).nullish(),
-  PublicIpAddresses: z.array(str).nullish(),
+  PrivateIpAddresses: z.nullish(z.array(str)),
+  PublicIpAddresses: z.nullish(z.array(str)),
   ResourceType: optStr,
   ResourceOrigin: optStr,
-}).passthrough();
+});
 export type ComputeNode = z.infer<typeof ComputeNodeSchema>;
 
-export const ComputeNodeMetricsSchema = z.object({
+export const ComputeNodeMetricsSchema = z.looseObject({
   SubmittedCount: count,
   CreatingCount: count,
   CreationFailedCount: count,
@@ -88,10 +88,10 @@ export const ComputeNodeMetricsSchema = z.object({
   RunningCount: count,
   DeletingCount: count,
   AbnormalCount: count,
-}).passthrough();
+});
 export type ComputeNodeMetrics = z.infer<typeof ComputeNodeMetricsSchema>;
 
-export const ComputeEnvSchema = z.object({
+export const ComputeEnvSchema = z.looseObject({
   EnvId: str,
   EnvName: str,
   Placement: PlacementSchema,
@@ -103,12 +103,12 @@ export const ComputeEnvSchema = z.object({
   ResourceType: optStr,
   NextAction: optStr,
   AttachedComputeNodeCount: count,
-  Tags: z.array(TagSchema).nullish(),
+  Tags: z.nullish(z.array(TagSchema)),
   RequestId: str,
-}).passthrough();
+});
 export type ComputeEnv = z.infer<typeof ComputeEnvSchema>;
 
-export const ComputeEnvViewSchema = z.object({
+export const ComputeEnvViewSchema = z.looseObject({
   EnvId: str,
   EnvName: str,
   Placement: PlacementSchema,
@@ -119,11 +119,11 @@ export const ComputeEnvViewSchema = z.object({
   ResourceType: optStr,
   NextAction: optStr,
   AttachedComputeNodeCount: count,
-  Tags: z.array(TagSchema).nullish(),
-}).passthrough();
+  Tags: z.nullish(z.array(TagSchema)),
+});
 export type ComputeEnvView = z.infer<typeof ComputeEnvViewSchema>;
 
-export const ActivitySchema = z.object({
+export const ActivitySchema = z.looseObject({
   ActivityId: str,
   ComputeNodeId: str,
   ComputeNodeActivityType: str,
@@ -134,55 +134,53 @@ export const ActivitySchema = z.object({
   StartTime: optStr,
   EndTime: optStr,
   InstanceId: optStr,
-}).passthrough();
+});
 export type Activity = z.infer<typeof ActivitySchema>;
 
-export const TaskViewSchema = z.object({
+export const TaskViewSchema = z.looseObject({
   TaskName: str,
   TaskState: str,
   CreateTime: optStr,
   EndTime: optStr,
-}).passthrough();
+});
 
-export const JobDetailSchema = z.object({
+export const JobDetailSchema = z.looseObject({
   JobId: str,
   JobName: optStr,
   Zone: optStr,
-  Priority: z.number().nullish(),
+  Priority: z.nullish(z.number()),
   JobState: str,
   CreateTime: optStr,
   EndTime: optStr,
-  TaskSet: z.array(TaskViewSchema).nullish().transform((v) => v ?? []),
-  DependenceSet: z
-    .array(loose({ StartTask: str, EndTask: str }))
-    .nullish()
-    .transform((v) => v ?? []),
-  TaskMetrics: MetricsSchema.nullish(),
-  TaskInstanceMetrics: MetricsSchema.nullish(),
+  TaskSet: z.pipe(z.nullish(z.array(TaskViewSchema)), z.transform((v) => v ?? [])),
+  DependenceSet: z.pipe(z.nullish(z
+    .array(loose({ StartTask: str, EndTask: str }))), z.transform((v) => v ?? [])),
+  TaskMetrics: z.nullish(MetricsSchema),
+  TaskInstanceMetrics: z.nullish(MetricsSchema),
   StateReason: optStr,
-  Tags: z.array(TagSchema).nullish(),
+  Tags: z.nullish(z.array(TagSchema)),
   NextAction: optStr,
   RequestId: str,
-}).passthrough();
+});
 export type JobDetail = z.infer<typeof JobDetailSchema>;
 
-export const JobViewSchema = z.object({
+export const JobViewSchema = z.looseObject({
   JobId: str,
   JobName: optStr,
   JobState: str,
-  Priority: z.number().nullish(),
-  Placement: PlacementSchema.nullish(),
+  Priority: z.nullish(z.number()),
+  Placement: z.nullish(PlacementSchema),
   CreateTime: optStr,
   EndTime: optStr,
-  TaskMetrics: MetricsSchema.nullish(),
-  Tags: z.array(TagSchema).nullish(),
-}).passthrough();
+  TaskMetrics: z.nullish(MetricsSchema),
+  Tags: z.nullish(z.array(TagSchema)),
+});
 export type JobView = z.infer<typeof JobViewSchema>;
 
-export const TaskInstanceViewSchema = z.object({
+export const TaskInstanceViewSchema = z.looseObject({
   TaskInstanceIndex: num,
   TaskInstanceState: str,
-  ExitCode: z.number().nullish(),
+  ExitCode: z.nullish(z.number()),
   StateReason: optStr,
   ComputeNodeInstanceId: optStr,
   CreateTime: optStr,
@@ -190,10 +188,10 @@ export const TaskInstanceViewSchema = z.object({
   RunningTime: optStr,
   EndTime: optStr,
   StateDetailedReason: optStr,
-}).passthrough();
+});
 export type TaskInstanceView = z.infer<typeof TaskInstanceViewSchema>;
 
-export const TaskDetailSchema = z.object({
+export const TaskDetailSchema = z.looseObject({
   JobId: str,
   TaskName: str,
   TaskState: str,
@@ -201,12 +199,12 @@ export const TaskDetailSchema = z.object({
   EndTime: optStr,
   TaskInstanceTotalCount: num,
   TaskInstanceSet: z.array(TaskInstanceViewSchema),
-  TaskInstanceMetrics: MetricsSchema.nullish(),
+  TaskInstanceMetrics: z.nullish(MetricsSchema),
   RequestId: str,
-}).passthrough();
+});
 export type TaskDetail = z.infer<typeof TaskDetailSchema>;
 
-export const TaskInstanceLogSchema = z.object({
+export const TaskInstanceLogSchema = z.looseObject({
   TaskInstanceIndex: num,
   StdoutLog: optStr,
   StderrLog: optStr,
@@ -214,14 +212,14 @@ export const TaskInstanceLogSchema = z.object({
   StderrRedirectPath: optStr,
   StdoutRedirectFileName: optStr,
   StderrRedirectFileName: optStr,
-}).passthrough();
+});
 export type TaskInstanceLog = z.infer<typeof TaskInstanceLogSchema>;
 
-export const RequestIdOnlySchema = z.object({ RequestId: str }).passthrough();
+export const RequestIdOnlySchema = z.looseObject({ RequestId: str });
 
 /** SubmitJob / CreateComputeEnv: the id of what was created. */
-export const SubmittedJobSchema = loose({ JobId: str.min(1), RequestId: str });
-export const CreatedEnvSchema = loose({ EnvId: str.min(1), RequestId: str });
+export const SubmittedJobSchema = loose({ JobId: str.check(z.minLength(1)), RequestId: str });
+export const CreatedEnvSchema = loose({ EnvId: str.check(z.minLength(1)), RequestId: str });
 
 const RedirectInfoSchema = loose({
   StdoutRedirectPath: optStr,
@@ -233,20 +231,20 @@ const RedirectInfoSchema = loose({
 /** DescribeJobSubmitInfo: the request as submitted; the jobs API reads each task's RedirectInfo. */
 export const JobSubmitInfoSchema = loose({
   JobId: optStr,
-  Tasks: z.array(loose({ TaskName: str, RedirectInfo: RedirectInfoSchema.nullish() })).nullish(),
+  Tasks: z.nullish(z.array(loose({ TaskName: str, RedirectInfo: z.nullish(RedirectInfoSchema) }))),
   RequestId: str,
 });
 
 /** DescribeComputeEnvCreateInfo: the request as created; envs and cost-report read its instance types. */
 export const ComputeEnvCreateInfoSchema = loose({
   EnvId: optStr,
-  EnvData: loose({
+  EnvData: z.nullish(loose({
     InstanceType: optStr,
-    InstanceTypes: z.array(str).nullish(),
-    InstanceTypeOptions: loose({ CPU: num, Memory: num }).nullish(),
-  }).nullish(),
+    InstanceTypes: z.nullish(z.array(str)),
+    InstanceTypeOptions: z.nullish(loose({ CPU: num, Memory: num })),
+  })),
   RequestId: str,
 });
 
-export const page = <T extends z.ZodTypeAny>(key: string, item: T) =>
-  z.object({ [key]: z.array(item), TotalCount: num, RequestId: str }).passthrough();
+export const page = <T extends z.core.$ZodType>(key: string, item: T) =>
+  z.looseObject({ [key]: z.array(item), TotalCount: num, RequestId: str });

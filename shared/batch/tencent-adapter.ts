@@ -8,7 +8,7 @@ import type {
   DescribeComputeEnvCreateInfoResponse,
   DescribeJobSubmitInfoResponse,
 } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_models";
-import type { z } from "zod";
+import * as z from "../zod";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { batchError } from "./errors";
@@ -136,9 +136,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     }
   };
 
-  const parsed = async <S extends z.ZodTypeAny>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> => {
+  const parsed = async <S extends z.core.$ZodType>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> => {
     const res = await call(action, req);
-    const r = schema.safeParse(res);
+    const r = z.safeParse(schema, res);
     if (!r.success) {
       const issue = r.error.issues[0];
       throw new AppError(
@@ -155,7 +155,7 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     return { requestId: r.RequestId };
   };
 
-  const paged = async <S extends z.ZodTypeAny>(
+  const paged = async <S extends z.core.$ZodType>(
     action: BatchAction,
     key: string,
     item: S,

@@ -1,6 +1,6 @@
 // makeHttpHandler: SCF event → request → auth → route → zod-checked body/query → handler →
 // answer, with problem+json errors and one access-log line per request.
-import type { z } from "zod";
+import * as z from "../zod";
 import { AppError, issuesFromZod, validationError } from "../errors";
 import type { Logger } from "../log";
 import { identify, type KeyRing, type Principal, requireScope } from "./auth";
@@ -29,9 +29,9 @@ export interface RouteContext<B = unknown, Q = Query, P = Record<string, string>
   log: Logger;
 }
 
-type Out<S, Default> = S extends z.ZodTypeAny ? z.output<S> : Default;
+type Out<S, Default> = S extends z.core.$ZodType ? z.output<S> : Default;
 
-type Schema = z.ZodTypeAny | undefined;
+type Schema = z.core.$ZodType | undefined;
 
 export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, R extends Schema> extends OpenApiRoute {
   method: HttpMethod;
@@ -47,7 +47,7 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, 
    * one pass, all broken rules reported together). The layer parses the JSON and hands it over
    * unchecked (`unknown`); the schema documents it.
    */
-  serviceBody?: z.ZodTypeAny | undefined;
+  serviceBody?: z.core.$ZodType | undefined;
   query?: Q | undefined;
   /** The success answer's body: handlers must return this type, and the handler tests parse answers with it. */
   response?: R | undefined;
@@ -56,7 +56,7 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, 
   ) => Promise<HttpResult<Out<R, unknown>>> | HttpResult<Out<R, unknown>>;
 }
 
-export type Route = RouteDef<z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny>;
+export type Route = RouteDef<z.core.$ZodType, z.core.$ZodType, z.core.$ZodType, z.core.$ZodType>;
 
 /** Declares a route with its handler typed from the params/body/query/response schemas. */
 export function route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined, R extends Schema = undefined>(def: RouteDef<B, Q, P, R>): Route {
@@ -159,8 +159,8 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-function check(schema: z.ZodTypeAny, value: unknown, prefix: string): unknown {
-  const r = schema.safeParse(value);
+function check(schema: z.core.$ZodType, value: unknown, prefix: string): unknown {
+  const r = z.safeParse(schema, value);
   if (!r.success) throw validationError(issuesFromZod(r.error.issues, prefix));
   return r.data;
 }

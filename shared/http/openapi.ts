@@ -1,122 +1,126 @@
-// OpenAPI 3.1 from the route table. zod 3 has no JSON Schema export, so this is a small
-// converter for the types the routes use; anything it does not know becomes `{}` (any value).
-import { z } from "zod";
+// OpenAPI 3.1 from the route table: a small converter from the zod 4 schemas the routes use
+// (their `_zod.def`) to JSON Schema; anything it does not know becomes `{}` (any value). Smaller in
+// the bundle than zod's own toJSONSchema, and it documents a refinement as the type it checks and
+// a transform as the value it reads, as the API has always been documented. Only `/openapi.json`
+// runs it.
+import * as z from "../zod";
+import { isIntegerCheck } from "../zod";
 
 export type JsonSchema = Record<string, unknown>;
+type Schema = z.core.$ZodType;
+type Def = Record<string, unknown> & { type: string; checks?: Array<{ _zod: { def: Record<string, unknown> & { check: string } } }> };
 
-/** Converts a zod 3 schema to JSON Schema (2020-12, as OpenAPI 3.1 uses). `io` picks input or output for pipes. */
-export function toJsonSchema(schema: z.ZodTypeAny, io: "input" | "output" = "input"): JsonSchema {
+const defOf = (s: Schema) => s._zod.def as unknown as Def;
+
+/** Converts a zod schema to JSON Schema (2020-12, as OpenAPI 3.1 uses). `io` picks input or output for pipes. */
+export function toJsonSchema(schema: Schema, io: "input" | "output" = "input"): JsonSchema {
   const out = convert(schema, io);
-  const description = schema.description;
+  const description = z.globalRegistry.get(schema)?.description;
   return description && out.description === undefined ? { ...out, description } : out;
 }
 
-function convert(s: z.ZodTypeAny, io: "input" | "output"): JsonSchema {
-  const def = s._def as { typeName?: string };
-  switch (def.typeName) {
-    case z.ZodFirstPartyTypeKind.ZodString: {
-      const out: JsonSchema = { type: "string" };
-      for (const c of (s as z.ZodString)._def.checks) {
-        if (c.kind === "min") out.minLength = c.value;
-        else if (c.kind === "max") out.maxLength = c.value;
-        else if (c.kind === "length") out.minLength = out.maxLength = c.value;
-        else if (c.kind === "regex") out.pattern = c.regex.source;
-        else if (c.kind === "email") out.format = "email";
-        else if (c.kind === "url") out.format = "uri";
-        else if (c.kind === "uuid") out.format = "uuid";
-        else if (c.kind === "datetime") out.format = "date-time";
+/** The schema a pipe is documented as: a preprocess by its target, a transform by what it reads. */
+function pipeSide(d: Def, io: "input" | "output"): Schema {
+  const into = d.in as Schema;
+  const out = d.out as Schema;
+  if (defOf(into).type === "transform") return out;
+  if (defOf(out).type === "transform") return into;
+  return io === "input" ? into : out;
+}
+
+/** minLength/maxLength (strings) or minItems/maxItems (arrays) from the length checks. */
+function lengths(d: Def, min: string, max: string, out: JsonSchema): JsonSchema {
+  for (const { _zod } of d.checks ?? []) {
+    const c = _zod.def;
+    if (c.check === "min_length") out[min] = c.minimum;
+    else if (c.check === "max_length") out[max] = c.maximum;
+    else if (c.check === "length_equals") out[min] = out[max] = c.length;
+    else if (c.check === "string_format" && c.format === "regex") out.pattern = (c.pattern as RegExp).source;
+  }
+  return out;
+}
+
+const INT_FORMATS = new Set(["safeint", "int32", "uint32"]);
+const FORMATS: Record<string, string> = { email: "email", url: "uri", uuid: "uuid", datetime: "date-time" };
+
+function convert(s: Schema, io: "input" | "output"): JsonSchema {
+  const d = defOf(s);
+  const inner = () => toJsonSchema(d.innerType as Schema, io);
+  switch (d.type) {
+    case "string": {
+      const format = FORMATS[d.format as string];
+      return lengths(d, "minLength", "maxLength", { type: "string", ...(format ? { format } : {}) });
+    }
+    case "number": {
+      const out: JsonSchema = { type: INT_FORMATS.has(d.format as string) ? "integer" : "number" };
+      for (const check of d.checks ?? []) {
+        const c = check._zod.def;
+        if (isIntegerCheck(check) || (c.check === "number_format" && INT_FORMATS.has(c.format as string))) out.type = "integer";
+        else if (c.check === "greater_than") out[c.inclusive ? "minimum" : "exclusiveMinimum"] = c.value;
+        else if (c.check === "less_than") out[c.inclusive ? "maximum" : "exclusiveMaximum"] = c.value;
+        else if (c.check === "multiple_of") out.multipleOf = c.value;
       }
       return out;
     }
-    case z.ZodFirstPartyTypeKind.ZodNumber: {
-      const out: JsonSchema = { type: "number" };
-      for (const c of (s as z.ZodNumber)._def.checks) {
-        if (c.kind === "int") out.type = "integer";
-        else if (c.kind === "min") out[c.inclusive ? "minimum" : "exclusiveMinimum"] = c.value;
-        else if (c.kind === "max") out[c.inclusive ? "maximum" : "exclusiveMaximum"] = c.value;
-        else if (c.kind === "multipleOf") out.multipleOf = c.value;
-      }
-      return out;
-    }
-    case z.ZodFirstPartyTypeKind.ZodBigInt:
+    case "bigint":
       return { type: "integer" };
-    case z.ZodFirstPartyTypeKind.ZodBoolean:
+    case "boolean":
       return { type: "boolean" };
-    case z.ZodFirstPartyTypeKind.ZodNull:
+    case "null":
       return { type: "null" };
-    case z.ZodFirstPartyTypeKind.ZodDate:
+    case "date":
       return { type: "string", format: "date-time" };
-    case z.ZodFirstPartyTypeKind.ZodLiteral: {
-      const v = (s as z.ZodLiteral<unknown>)._def.value;
+    case "literal": {
+      const values = d.values as unknown[];
+      if (values.length !== 1) return { enum: values };
+      const v = values[0];
       return { const: v, ...(typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? { type: typeName(v) } : {}) };
     }
-    case z.ZodFirstPartyTypeKind.ZodEnum:
-      return { type: "string", enum: [...(s as z.ZodEnum<[string, ...string[]]>)._def.values] };
-    case z.ZodFirstPartyTypeKind.ZodNativeEnum:
-      return { enum: Object.values((s as z.ZodNativeEnum<z.EnumLike>)._def.values) };
-    case z.ZodFirstPartyTypeKind.ZodArray: {
-      const d = (s as z.ZodArray<z.ZodTypeAny>)._def;
-      return {
-        type: "array",
-        items: toJsonSchema(d.type, io),
-        ...(d.minLength ? { minItems: d.minLength.value } : {}),
-        ...(d.maxLength ? { maxItems: d.maxLength.value } : {}),
-        ...(d.exactLength ? { minItems: d.exactLength.value, maxItems: d.exactLength.value } : {}),
-      };
+    case "enum": {
+      const values = Object.values(d.entries as Record<string, unknown>);
+      return values.every((v) => typeof v === "string") ? { type: "string", enum: values } : { enum: values };
     }
-    case z.ZodFirstPartyTypeKind.ZodTuple: {
-      const items = (s as z.ZodTuple)._def.items as z.ZodTypeAny[];
+    case "array":
+      return lengths(d, "minItems", "maxItems", { type: "array", items: toJsonSchema(d.element as Schema, io) });
+    case "tuple": {
+      const items = d.items as Schema[];
       return { type: "array", prefixItems: items.map((i) => toJsonSchema(i, io)), minItems: items.length };
     }
-    case z.ZodFirstPartyTypeKind.ZodObject: {
-      const o = s as z.AnyZodObject;
+    case "object": {
       const properties: Record<string, JsonSchema> = {};
       const required: string[] = [];
-      for (const [k, v] of Object.entries(o.shape as Record<string, z.ZodTypeAny>)) {
+      for (const [k, v] of Object.entries(d.shape as Record<string, Schema>)) {
         properties[k] = toJsonSchema(v, io);
         if (!isOptional(v, io)) required.push(k);
       }
       const out: JsonSchema = { type: "object", properties };
       if (required.length > 0) out.required = required;
-      const unknownKeys = o._def.unknownKeys as string;
-      const catchall = o._def.catchall as z.ZodTypeAny;
-      if (unknownKeys === "strict") out.additionalProperties = false;
-      else if (!(catchall instanceof z.ZodNever)) out.additionalProperties = toJsonSchema(catchall, io);
+      const catchall = d.catchall as Schema | undefined;
+      const rest = catchall && defOf(catchall).type;
+      if (rest === "never") out.additionalProperties = false;
+      else if (catchall && rest !== "unknown") out.additionalProperties = toJsonSchema(catchall, io);
       return out;
     }
-    case z.ZodFirstPartyTypeKind.ZodRecord:
-      return { type: "object", additionalProperties: toJsonSchema((s as z.ZodRecord)._def.valueType, io) };
-    case z.ZodFirstPartyTypeKind.ZodUnion:
-    case z.ZodFirstPartyTypeKind.ZodDiscriminatedUnion: {
-      const options = (s._def as { options: z.ZodTypeAny[] | Map<unknown, z.ZodTypeAny> }).options;
-      const list = Array.isArray(options) ? options : [...options.values()];
-      return { anyOf: list.map((o) => toJsonSchema(o, io)) };
-    }
-    case z.ZodFirstPartyTypeKind.ZodIntersection: {
-      const d = (s as z.ZodIntersection<z.ZodTypeAny, z.ZodTypeAny>)._def;
-      return { allOf: [toJsonSchema(d.left, io), toJsonSchema(d.right, io)] };
-    }
-    case z.ZodFirstPartyTypeKind.ZodOptional:
-      return toJsonSchema((s as z.ZodOptional<z.ZodTypeAny>)._def.innerType, io);
-    case z.ZodFirstPartyTypeKind.ZodNullable:
-      return { anyOf: [toJsonSchema((s as z.ZodNullable<z.ZodTypeAny>)._def.innerType, io), { type: "null" }] };
-    case z.ZodFirstPartyTypeKind.ZodDefault: {
-      const d = (s as z.ZodDefault<z.ZodTypeAny>)._def;
-      return { ...toJsonSchema(d.innerType, io), default: d.defaultValue() };
-    }
-    case z.ZodFirstPartyTypeKind.ZodCatch:
-    case z.ZodFirstPartyTypeKind.ZodReadonly:
-    case z.ZodFirstPartyTypeKind.ZodBranded:
-      return toJsonSchema((s._def as { innerType?: z.ZodTypeAny; type?: z.ZodTypeAny }).innerType ?? (s._def as { type: z.ZodTypeAny }).type, io);
-    case z.ZodFirstPartyTypeKind.ZodEffects:
-      // Refinements and transforms are documented as the type they check; preprocess as its target.
-      return toJsonSchema((s as z.ZodEffects<z.ZodTypeAny>)._def.schema, io);
-    case z.ZodFirstPartyTypeKind.ZodPipeline: {
-      const d = (s as z.ZodPipeline<z.ZodTypeAny, z.ZodTypeAny>)._def;
-      return toJsonSchema(io === "input" ? d.in : d.out, io);
-    }
-    case z.ZodFirstPartyTypeKind.ZodLazy:
-      return toJsonSchema((s as z.ZodLazy<z.ZodTypeAny>)._def.getter(), io);
+    case "record":
+      return { type: "object", additionalProperties: toJsonSchema(d.valueType as Schema, io) };
+    case "union":
+      return { anyOf: (d.options as Schema[]).map((o) => toJsonSchema(o, io)) };
+    case "intersection":
+      return { allOf: [toJsonSchema(d.left as Schema, io), toJsonSchema(d.right as Schema, io)] };
+    case "nullable":
+      return { anyOf: [inner(), { type: "null" }] };
+    case "default":
+      return { ...inner(), default: d.defaultValue };
+    case "optional":
+    case "nonoptional":
+    case "catch":
+    case "readonly":
+    case "prefault":
+      return inner();
+    case "pipe":
+      return toJsonSchema(pipeSide(d, io), io);
+    case "lazy":
+      return toJsonSchema((d.getter as () => Schema)(), io);
     default:
       return {};
   }
@@ -126,12 +130,12 @@ function typeName(v: string | number | boolean): string {
   return typeof v === "number" ? (Number.isInteger(v) ? "integer" : "number") : typeof v;
 }
 
-function isOptional(s: z.ZodTypeAny, io: "input" | "output"): boolean {
-  if (s instanceof z.ZodOptional) return true;
-  if (s instanceof z.ZodDefault) return io === "input";
-  if (s instanceof z.ZodEffects) return isOptional(s._def.schema, io);
-  if (s instanceof z.ZodPipeline) return isOptional(io === "input" ? s._def.in : s._def.out, io);
-  return s.isOptional();
+function isOptional(s: Schema, io: "input" | "output"): boolean {
+  const d = defOf(s);
+  if (d.type === "optional") return true;
+  if (d.type === "default") return io === "input";
+  if (d.type === "pipe") return isOptional(pipeSide(d, io), io);
+  return z.safeParse(s, undefined).success;
 }
 
 // ── the document ──────────────────────────────────────────────────────────────────────
@@ -143,12 +147,12 @@ export interface OpenApiRoute {
   summary?: string | undefined;
   description?: string | undefined;
   operationId?: string | undefined;
-  params?: z.ZodTypeAny | undefined;
-  body?: z.ZodTypeAny | undefined;
-  serviceBody?: z.ZodTypeAny | undefined;
-  query?: z.ZodTypeAny | undefined;
+  params?: Schema | undefined;
+  body?: Schema | undefined;
+  serviceBody?: Schema | undefined;
+  query?: Schema | undefined;
   headers?: Record<string, string> | undefined;
-  response?: z.ZodTypeAny | undefined;
+  response?: Schema | undefined;
   status?: number | undefined;
   errors?: number[] | undefined;
 }

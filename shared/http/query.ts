@@ -1,43 +1,47 @@
 // zod helpers for query parameters. The platform gives each value as a string, an array of
 // strings (repeated key) or `true` (bare `?flag`); these read one value and convert it, so a
 // route's query schema documents (OpenAPI) and checks the parameter in one place.
-import { z } from "zod";
+import * as z from "../zod";
+import { typeError } from "../zod";
+
+/** zod 3's preprocess: `fn` runs on the raw value, then `schema` checks what it returns. */
+const preprocess = <S extends z.core.$ZodType>(fn: (v: unknown) => unknown, schema: S) => z.pipe(z.transform(fn), schema);
 
 const one = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
 
 /** `?dryRun`, `?dryRun=true|1|yes` → true; `false|0|no` → false. */
 export const queryBool = () =>
-  z.preprocess((v) => {
+  preprocess((v) => {
     const x = one(v);
     if (x === true || x === undefined) return x;
     const s = String(x).toLowerCase();
     if (s === "" || s === "true" || s === "1" || s === "yes") return true;
     if (s === "false" || s === "0" || s === "no") return false;
     return x;
-  }, z.boolean({ invalid_type_error: "must be true or false" }).optional());
+  }, z.optional(z.boolean(typeError("must be true or false"))));
 
 /** An integer in [min, max]. */
 export const queryInt = (min: number, max: number) =>
-  z.preprocess(
+  preprocess(
     (v) => {
       const x = one(v);
       if (x === undefined) return undefined;
       return typeof x === "string" && /^-?\d+$/.test(x.trim()) ? Number(x) : x;
     },
-    z.number({ invalid_type_error: "must be an integer" }).int().min(min).max(max).optional(),
+    z.optional(z.integer(typeError("must be an integer")).check(z.gte(min), z.lte(max))),
   );
 
 /** One string (the last one when repeated). */
 export const queryStr = (max = 256) =>
-  z.preprocess((v) => {
+  preprocess((v) => {
     const x = one(v);
     return x === true ? "" : x;
-  }, z.string().max(max).optional());
+  }, z.optional(z.string().check(z.maxLength(max))));
 
 /** All values of a repeated (or comma-separated) parameter. */
 export const queryList = (max = 256) =>
-  z.preprocess((v) => {
+  preprocess((v) => {
     if (v === undefined) return undefined;
     const arr = Array.isArray(v) ? v : [v === true ? "" : String(v)];
     return arr.flatMap((s) => String(s).split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
-  }, z.array(z.string().max(max)).optional());
+  }, z.optional(z.array(z.string().check(z.maxLength(max)))));

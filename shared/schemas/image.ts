@@ -1,6 +1,6 @@
 // Node images (batch-facts §1): Batch initialises nodes with cloud-init, so an image without it
 // fails. The guide names three images known to ship it; others are allowed with a warning.
-import { z } from "zod";
+import * as z from "../zod";
 
 export const IMAGE_ID = /^img-[a-z0-9]{8}$/;
 
@@ -18,7 +18,7 @@ export const KNOWN_IMAGES = Object.entries(CLOUD_INIT_IMAGES)
 
 export const IMAGE_ID_RULE = `an image id looks like img-xxxxxxxx; images known to ship cloud-init: ${KNOWN_IMAGES}`;
 
-export const ImageIdSchema = z.string().regex(IMAGE_ID, { message: IMAGE_ID_RULE });
+export const ImageIdSchema = z.string().check(z.regex(IMAGE_ID, { message: IMAGE_ID_RULE }));
 
 /** The warning for a well-formed image that is not known to ship cloud-init; undefined for a known one. */
 export function unknownImageWarning(imageId: string, consequence: string): string | undefined {

@@ -1,6 +1,6 @@
 // Batch's event names (batch-facts §6) and which action may subscribe to which. The docs spell
 // them two ways (`JOB_FAILED`, `JobFailed`); events carry the upper-case one.
-import { z } from "zod";
+import * as z from "../zod";
 import { TopicNameSchema } from "./topic";
 
 export const JOB_EVENTS = [
@@ -73,16 +73,13 @@ export function checkEventNames(
   return problems;
 }
 
-const KeyValueSchema = z.object({ Name: z.string().min(1, { message: "must not be empty" }), Value: z.string() }).strict();
+const KeyValueSchema = z.strictObject({ Name: z.string().check(z.minLength(1, { message: "must not be empty" })), Value: z.string() });
 
 /** One topic and its events; event names are checked (and upper-cased) by checkEventNames. */
-export const NotificationSchema = z
-  .object({
+export const NotificationSchema = z.strictObject({
     TopicName: TopicNameSchema,
     EventConfigs: z
-      .array(z.object({ EventName: z.string().min(1, { message: "must not be empty" }), EventVars: z.array(KeyValueSchema).default([]) }).strict())
-      .min(1, { message: "needs at least one event" }),
-  })
-  .strict();
+      .array(z.strictObject({ EventName: z.string().check(z.minLength(1, { message: "must not be empty" })), EventVars: z._default(z.array(KeyValueSchema), []) })).check(z.minLength(1, { message: "needs at least one event" })),
+  });
 
 export const NotificationTargetSchema = z.enum(["CMQ", "TDMQ_CMQ"]);

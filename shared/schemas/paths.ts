@@ -1,5 +1,5 @@
 // Storage paths (batch-facts §4): COS folders, CFS/NAS folders, and local paths on a node.
-import { z } from "zod";
+import * as z from "../zod";
 import { regionOfZone } from "./zone";
 
 export type PathCheck = { ok: true } | { ok: false; rule: string };
@@ -73,7 +73,7 @@ export function checkLocalPath(path: string): PathCheck {
 }
 
 /** A local path field: absolute, no NUL (checkLocalPath). */
-export const LocalPathSchema = z.string().superRefine((s, ctx) => {
+export const LocalPathSchema = z.string().check(z.superRefine((s, ctx) => {
   const r = checkLocalPath(s);
   if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
-});
+}));

@@ -1,5 +1,5 @@
 // CMQ topic names: a letter first, then letters, digits, - or _, at most 64 characters.
-import { z } from "zod";
+import * as z from "../zod";
 import { LIMITS } from "./limits";
 
 export const TOPIC_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -7,7 +7,4 @@ export const TOPIC_NAME_RULE = "a topic name starts with a letter and has only l
 export const TOPIC_NAME_TOO_LONG = `a topic name has at most ${LIMITS.topicName} characters`;
 
 export const TopicNameSchema = z
-  .string()
-  .min(1, { message: "must not be empty" })
-  .max(LIMITS.topicName, { message: TOPIC_NAME_TOO_LONG })
-  .regex(TOPIC_NAME, { message: TOPIC_NAME_RULE });
+  .string().check(z.minLength(1, { message: "must not be empty" }), z.maxLength(LIMITS.topicName, { message: TOPIC_NAME_TOO_LONG }), z.regex(TOPIC_NAME, { message: TOPIC_NAME_RULE }));

@@ -8,27 +8,25 @@
 // - SIMPLIFIED: the body is the published message itself, its msgId in x-cmq-message-id.
 // Key case differs between the doc's table and its sample, so camelCase and PascalCase are both
 // read. The published message is what Batch sends (batch-facts §6); its parsing is cmq.ts's.
-import { z } from "zod";
+import * as z from "../zod";
 import { IdLikeSchema, messageFrom, type ParsedCmq } from "./cmq";
 
-export const CmqPushBodySchema = z
-  .object({
+export const CmqPushBodySchema = z.looseObject({
     TopicOwner: IdLikeSchema,
     topicOwner: IdLikeSchema,
-    TopicName: z.string().nullish(),
-    topicName: z.string().nullish(),
-    SubscriptionName: z.string().nullish(),
-    subscriptionName: z.string().nullish(),
+    TopicName: z.nullish(z.string()),
+    topicName: z.nullish(z.string()),
+    SubscriptionName: z.nullish(z.string()),
+    subscriptionName: z.nullish(z.string()),
     MsgId: IdLikeSchema,
     msgId: IdLikeSchema,
-    MsgBody: z.unknown(),
-    msgBody: z.unknown(),
-    MsgTag: z.union([z.array(z.string()), z.string()]).nullish(),
-    msgTag: z.union([z.array(z.string()), z.string()]).nullish(),
+    MsgBody: z.optional(z.unknown()),
+    msgBody: z.optional(z.unknown()),
+    MsgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
+    msgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
     PublishTime: IdLikeSchema,
     publishTime: IdLikeSchema,
-  })
-  .passthrough();
+  });
 
 export interface ParsedCmqPush extends ParsedCmq {
   format: "json" | "simplified";

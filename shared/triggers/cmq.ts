@@ -4,32 +4,28 @@
 // readers get it encoded); one message may carry many events; event names come in two
 // spellings. A message that can never be parsed is reported, not thrown: retrying it
 // would fail the same way forever.
-import { z } from "zod";
+import * as z from "../zod";
 import { type EventName, normalizeEventName } from "../schemas/notifications";
 
-export const IdLikeSchema = z.union([z.string(), z.number().transform(String)]).nullish();
+export const IdLikeSchema = z.nullish(z.union([z.string(), z.pipe(z.number(), z.transform(String))]));
 
-export const CmqRecordSchema = z
-  .object({
-    CMQ: z
-      .object({
-        type: z.string().nullish(),
+export const CmqRecordSchema = z.looseObject({
+    CMQ: z.looseObject({
+        type: z.nullish(z.string()),
         topicOwner: IdLikeSchema,
-        topicName: z.string().nullish(),
-        subscriptionName: z.string().nullish(),
-        publishTime: z.string().nullish(),
+        topicName: z.nullish(z.string()),
+        subscriptionName: z.nullish(z.string()),
+        publishTime: z.nullish(z.string()),
         msgId: IdLikeSchema,
         requestId: IdLikeSchema,
         // A string (as documented), or an already-parsed value from a local bus.
-        msgBody: z.unknown(),
-        msgTag: z.union([z.array(z.string()), z.string()]).nullish(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+        msgBody: z.optional(z.unknown()),
+        msgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
+      }),
+  });
 export type CmqRecord = z.infer<typeof CmqRecordSchema>;
 
-export const CmqEventSchema = z.object({ Records: z.array(z.unknown()).min(1) }).passthrough();
+export const CmqEventSchema = z.looseObject({ Records: z.array(z.unknown()).check(z.minLength(1)) });
 
 /** `true` for an SCF CMQ topic event (`{ Records: [{ CMQ: … }] }`). */
 export function isCmqEvent(event: unknown): boolean {
@@ -38,30 +34,26 @@ export function isCmqEvent(event: unknown): boolean {
 }
 
 /** The `Batch` part of an event: node events carry these; unknown fields pass. */
-export const BatchEventDetailSchema = z
-  .object({
-    EnvId: z.string().nullish(),
-    EnvName: z.string().nullish(),
-    ComputeNodeId: z.string().nullish(),
-    ComputeNodeInstanceId: z.string().nullish(),
-    ComputeNodeState: z.string().nullish(),
-    ResourceCreatedTime: z.string().nullish(),
-    Cpu: z.number().nullish(),
-    Mem: z.number().nullish(),
-    JobId: z.string().nullish(),
-  })
-  .passthrough();
+export const BatchEventDetailSchema = z.looseObject({
+    EnvId: z.nullish(z.string()),
+    EnvName: z.nullish(z.string()),
+    ComputeNodeId: z.nullish(z.string()),
+    ComputeNodeInstanceId: z.nullish(z.string()),
+    ComputeNodeState: z.nullish(z.string()),
+    ResourceCreatedTime: z.nullish(z.string()),
+    Cpu: z.nullish(z.number()),
+    Mem: z.nullish(z.number()),
+    JobId: z.nullish(z.string()),
+  });
 
-export const BatchEventSchema = z
-  .object({
-    EventVersion: z.string().nullish(),
-    EventTime: z.string().nullish(),
-    Region: z.string().nullish(),
-    EventName: z.string().min(1),
-    EventVars: z.array(z.unknown()).nullish(),
-    Batch: BatchEventDetailSchema.nullish(),
-  })
-  .passthrough();
+export const BatchEventSchema = z.looseObject({
+    EventVersion: z.nullish(z.string()),
+    EventTime: z.nullish(z.string()),
+    Region: z.nullish(z.string()),
+    EventName: z.string().check(z.minLength(1)),
+    EventVars: z.nullish(z.array(z.unknown())),
+    Batch: z.nullish(BatchEventDetailSchema),
+  });
 
 export interface BatchEvent {
   /** Upper-case name (`COMPUTE_NODE_ABNORMAL`), or the raw name when it is no known event. */

@@ -2,80 +2,71 @@
 // Captured events differ from the documented ones (header case, `identity: {}`, query values
 // that are a string, an array or `true`), and Tencent adds fields: unknown fields pass, and
 // the shapes are never `.strict()`. Business payloads are validated later, by the routes.
-import { z } from "zod";
+import * as z from "../zod";
 
 /** A query value as the platform parses it: `?a=1` → "1", `?a=1&a=2` → ["1","2"], `?a` → true. */
 export const QueryValueSchema = z.union([
   z.string(),
-  z.array(z.union([z.string(), z.number(), z.boolean()]).transform(String)),
+  z.array(z.pipe(z.union([z.string(), z.number(), z.boolean()]), z.transform(String))),
   z.boolean(),
-  z.number().transform(String),
+  z.pipe(z.number(), z.transform(String)),
   z.null(),
 ]);
 export type QueryValue = string | string[] | true;
 
 const HeaderValueSchema = z.union([
   z.string(),
-  z.number().transform(String),
-  z.boolean().transform(String),
-  z.array(z.union([z.string(), z.number()]).transform(String)).transform((v) => v.join(", ")),
+  z.pipe(z.number(), z.transform(String)),
+  z.pipe(z.boolean(), z.transform(String)),
+  z.pipe(z.array(z.pipe(z.union([z.string(), z.number()]), z.transform(String))), z.transform((v) => v.join(", "))),
   z.null(),
 ]);
 
-const HeadersSchema = z.record(z.string(), HeaderValueSchema).nullish();
-const QuerySchema = z.record(z.string(), QueryValueSchema).nullish();
+const HeadersSchema = z.nullish(z.record(z.string(), HeaderValueSchema));
+const QuerySchema = z.nullish(z.record(z.string(), QueryValueSchema));
 
 /** The body: a string; some gateways hand over an already-parsed JSON value, re-serialised here. */
-const BodySchema = z
-  .unknown()
-  .transform((v) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v)));
+const BodySchema = z.pipe(z
+  .unknown(), z.transform((v) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v))));
 
-const Base64FlagSchema = z
-  .union([z.boolean(), z.string(), z.null()])
-  .optional()
-  .transform((v) => v === true || (typeof v === "string" && v.toLowerCase() === "true"));
+const Base64FlagSchema = z.pipe(z.optional(z
+  .union([z.boolean(), z.string(), z.null()])), z.transform((v) => v === true || (typeof v === "string" && v.toLowerCase() === "true")));
 
-export const ApiGatewayRequestContextSchema = z
-  .object({
-    serviceId: z.string().nullish(),
-    path: z.string().nullish(),
-    httpMethod: z.string().nullish(),
-    requestId: z.string().nullish(),
-    sourceIp: z.string().nullish(),
-    stage: z.string().nullish(),
-    identity: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .passthrough();
+export const ApiGatewayRequestContextSchema = z.looseObject({
+    serviceId: z.nullish(z.string()),
+    path: z.nullish(z.string()),
+    httpMethod: z.nullish(z.string()),
+    requestId: z.nullish(z.string()),
+    sourceIp: z.nullish(z.string()),
+    stage: z.nullish(z.string()),
+    identity: z.nullish(z.record(z.string(), z.unknown())),
+  });
 
 /** API Gateway trigger (batch-facts §8, reference §3.3). */
-export const ApiGatewayEventSchema = z
-  .object({
+export const ApiGatewayEventSchema = z.looseObject({
     requestContext: ApiGatewayRequestContextSchema,
-    httpMethod: z.string().min(1),
+    httpMethod: z.string().check(z.minLength(1)),
     path: z.string(),
     headers: HeadersSchema,
     body: BodySchema,
     isBase64Encoded: Base64FlagSchema,
-    pathParameters: z.record(z.string(), z.unknown()).nullish(),
+    pathParameters: z.nullish(z.record(z.string(), z.unknown())),
     queryString: QuerySchema,
     queryStringParameters: QuerySchema,
-    headerParameters: z.record(z.string(), z.unknown()).nullish(),
-    stageVariables: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .passthrough();
+    headerParameters: z.nullish(z.record(z.string(), z.unknown())),
+    stageVariables: z.nullish(z.record(z.string(), z.unknown())),
+  });
 export type ApiGatewayEvent = z.infer<typeof ApiGatewayEventSchema>;
 
 /** Function URL trigger: the API Gateway shape without requestContext and friends. */
-export const FunctionUrlEventSchema = z
-  .object({
-    httpMethod: z.string().min(1),
+export const FunctionUrlEventSchema = z.looseObject({
+    httpMethod: z.string().check(z.minLength(1)),
     path: z.string(),
     headers: HeadersSchema,
     body: BodySchema,
     isBase64Encoded: Base64FlagSchema,
     queryString: QuerySchema,
-  })
-  .passthrough();
+  });
 export type FunctionUrlEvent = z.infer<typeof FunctionUrlEventSchema>;
 
 export type HttpTriggerEvent =

@@ -2,6 +2,7 @@
 // OpenAPI document is built from: an answer that drifts from the document fails the test that
 // received it, naming the field.
 import { createRouter, type Route, type ScfHttpResponse } from "../../shared/http";
+import * as z from "../../shared/zod";
 
 export function answerChecker(routes: readonly Route[]) {
   const router = createRouter(routes);
@@ -13,11 +14,11 @@ export function answerChecker(routes: readonly Route[]) {
       const e = event as { httpMethod: string; path: string; requestContext?: { stage?: string } };
       const { route } = router.match(e.httpMethod, e.path, e.requestContext?.stage);
       if (!route.response) return;
-      const r = route.response.safeParse(JSON.parse(res.body));
+      const r = z.safeParse(route.response, JSON.parse(res.body));
       if (!r.success) {
         // A union (POST /jobs: submitted or dry run) names each branch's fields.
         const issues = r.error.issues
-          .flatMap((i) => (i.code === "invalid_union" ? i.unionErrors.flatMap((u) => u.issues) : [i]))
+          .flatMap((i) => (i.code === "invalid_union" ? i.errors.flat() : [i]))
           .map((i) => `${i.path.join(".")}: ${i.message}`)
           .join("; ");
         throw new Error(`${e.httpMethod} ${route.path} answered ${res.statusCode} outside its response schema: ${issues}`);

@@ -2,6 +2,8 @@
 //   POST /_emulator/scf/fail-next  the next create/update of a function ends in *Failed (one-shot)
 //   GET  /_emulator/scf/functions  every function, flat, with its code's sha256
 import { z } from "zod";
+// the same English messages as the functions' schemas (classic zod would word them its own way)
+import "../../../shared/zod";
 import { ApiError, type EmulatorModule, type TestRoute } from "../context";
 import { functionActions } from "./functions";
 import { settle } from "./lifecycle";
