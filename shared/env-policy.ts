@@ -9,19 +9,19 @@ import { AppError } from "./errors";
 const SCOPE = z.string().check(z.regex(/^[a-z-]+:(read|write|admin|\*)$/, "a scope looks like envs:write"));
 
 export const EnvRuleSchema = z.strictObject({
-    minNodes: z.integer().check(z.gte(0), z.lte(2000)),
-    maxNodes: z.integer().check(z.gte(0), z.lte(2000)),
-    /** Cores the env may hold at most (nodes × cores per node). */
-    maxCores: z.optional(z.integer().check(z.gte(0))),
-    /** Seconds between two scaling actions on one env, read from the env's activities. */
-    cooldownSeconds: z.integer().check(z.gte(0), z.lte(86_400)),
-    /** Whether the envs function may change the desired count at all. */
-    allowScaling: z.boolean(),
-    /** API-key scopes allowed to scale this env (any one suffices). */
-    scaleScopes: z.array(SCOPE).check(z.minLength(1)),
-    /** Remediation (node-abnormal) may act on this env. A tag `batch-scf/remediation=off` on the env also opts out. */
-    remediation: z.boolean(),
-  });
+  minNodes: z.integer().check(z.gte(0), z.lte(2000)),
+  maxNodes: z.integer().check(z.gte(0), z.lte(2000)),
+  /** Cores the env may hold at most (nodes × cores per node). */
+  maxCores: z.optional(z.integer().check(z.gte(0))),
+  /** Seconds between two scaling actions on one env, read from the env's activities. */
+  cooldownSeconds: z.integer().check(z.gte(0), z.lte(86_400)),
+  /** Whether the envs function may change the desired count at all. */
+  allowScaling: z.boolean(),
+  /** API-key scopes allowed to scale this env (any one suffices). */
+  scaleScopes: z.array(SCOPE).check(z.minLength(1)),
+  /** Remediation (node-abnormal) may act on this env. A tag `batch-scf/remediation=off` on the env also opts out. */
+  remediation: z.boolean(),
+});
 export type EnvRule = z.infer<typeof EnvRuleSchema>;
 
 export const DEFAULT_RULE: EnvRule = {
@@ -33,28 +33,36 @@ export const DEFAULT_RULE: EnvRule = {
   remediation: true,
 };
 
-const OverrideSchema = z.strictObject(z.extend(z.partial(EnvRuleSchema), {
-    /** Exact EnvId, e.g. env-abc12345. */
-    envId: z.optional(z.string().check(z.regex(/^env-[a-z0-9]{8}$/, "envId looks like env-xxxxxxxx"))),
-    /** Glob on EnvName: `*` matches any run of characters, e.g. `render-*`. */
-    envName: z.optional(z.string().check(z.minLength(1), z.maxLength(60))),
-  }).shape).check(z.refine((o) => (o.envId ? 1 : 0) + (o.envName ? 1 : 0) === 1, {
-    message: "each override names exactly one of envId or envName",
-  }));
+const OverrideSchema = z
+  .strictObject(
+    z.extend(z.partial(EnvRuleSchema), {
+      /** Exact EnvId, e.g. env-abc12345. */
+      envId: z.optional(z.string().check(z.regex(/^env-[a-z0-9]{8}$/, "envId looks like env-xxxxxxxx"))),
+      /** Glob on EnvName: `*` matches any run of characters, e.g. `render-*`. */
+      envName: z.optional(z.string().check(z.minLength(1), z.maxLength(60))),
+    }).shape,
+  )
+  .check(
+    z.refine((o) => (o.envId ? 1 : 0) + (o.envName ? 1 : 0) === 1, {
+      message: "each override names exactly one of envId or envName",
+    }),
+  );
 
-export const EnvPolicySchema = z.strictObject({
+export const EnvPolicySchema = z
+  .strictObject({
     default: z._default(z.strictObject(z.partial(EnvRuleSchema).shape), {}),
     envs: z._default(z.array(OverrideSchema), []),
-  }).check(z.superRefine((p, ctx) => {
-    const base = { ...DEFAULT_RULE, ...p.default };
-    if (base.minNodes > base.maxNodes)
-      ctx.addIssue({ code: "custom", path: ["default", "minNodes"], message: "minNodes must not exceed maxNodes" });
-    p.envs.forEach((o, i) => {
-      const r = { ...base, ...o };
-      if (r.minNodes > r.maxNodes)
-        ctx.addIssue({ code: "custom", path: ["envs", i, "minNodes"], message: "minNodes must not exceed maxNodes" });
-    });
-  }));
+  })
+  .check(
+    z.superRefine((p, ctx) => {
+      const base = { ...DEFAULT_RULE, ...p.default };
+      if (base.minNodes > base.maxNodes) ctx.addIssue({ code: "custom", path: ["default", "minNodes"], message: "minNodes must not exceed maxNodes" });
+      p.envs.forEach((o, i) => {
+        const r = { ...base, ...o };
+        if (r.minNodes > r.maxNodes) ctx.addIssue({ code: "custom", path: ["envs", i, "minNodes"], message: "minNodes must not exceed maxNodes" });
+      });
+    }),
+  );
 export type EnvPolicy = z.infer<typeof EnvPolicySchema>;
 
 /** The rule for one env: the default, then every matching override in order (later wins). */
@@ -73,7 +81,12 @@ function stripMatch(o: Partial<EnvRule> & { envId?: string; envName?: string }):
 }
 
 export function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(name);
 }
 

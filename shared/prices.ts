@@ -14,33 +14,37 @@ const TierSchema = z.object({
   perCoreHour: z.optional(money),
 });
 
-export const PriceSpecSchema = z.strictObject({
+export const PriceSpecSchema = z
+  .strictObject({
     perHour: z.optional(money),
     perCoreHour: z.optional(money),
     tiers: z.optional(z.array(TierSchema).check(z.minLength(1))),
-  }).check(z.superRefine((spec, ctx) => {
-    const given = [spec.perHour, spec.perCoreHour, spec.tiers].filter((v) => v !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of perHour, perCoreHour, tiers" });
-    if (!spec.tiers) return;
-    spec.tiers.forEach((t, i) => {
-      if ((t.perHour === undefined) === (t.perCoreHour === undefined))
-        ctx.addIssue({ code: "custom", path: ["tiers", i], message: "give exactly one of perHour, perCoreHour" });
-      if (i === 0 && t.fromHours !== 0) ctx.addIssue({ code: "custom", path: ["tiers", 0, "fromHours"], message: "the first tier starts at 0 hours" });
-      const prev = spec.tiers?.[i - 1];
-      if (prev && t.fromHours <= prev.fromHours)
-        ctx.addIssue({ code: "custom", path: ["tiers", i, "fromHours"], message: "tiers must start at increasing hours" });
-    });
-  }));
+  })
+  .check(
+    z.superRefine((spec, ctx) => {
+      const given = [spec.perHour, spec.perCoreHour, spec.tiers].filter((v) => v !== undefined).length;
+      if (given !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of perHour, perCoreHour, tiers" });
+      if (!spec.tiers) return;
+      spec.tiers.forEach((t, i) => {
+        if ((t.perHour === undefined) === (t.perCoreHour === undefined))
+          ctx.addIssue({ code: "custom", path: ["tiers", i], message: "give exactly one of perHour, perCoreHour" });
+        if (i === 0 && t.fromHours !== 0) ctx.addIssue({ code: "custom", path: ["tiers", 0, "fromHours"], message: "the first tier starts at 0 hours" });
+        const prev = spec.tiers?.[i - 1];
+        if (prev && t.fromHours <= prev.fromHours)
+          ctx.addIssue({ code: "custom", path: ["tiers", i, "fromHours"], message: "tiers must start at increasing hours" });
+      });
+    }),
+  );
 export type PriceSpec = z.infer<typeof PriceSpecSchema>;
 
 const TypeTableSchema = z.record(z.string().check(z.minLength(1)), PriceSpecSchema);
 
 export const PriceTableSchema = z.strictObject({
-    currency: z._default(z.string().check(z.regex(/^[A-Z]{3}$/, "an ISO 4217 code such as CNY")), "CNY"),
-    types: z._default(TypeTableSchema, {}),
-    /** Per region (`ap-guangzhou`), per instance type: wins over `types`. */
-    regions: z._default(z.record(z.string().check(z.regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, "a region such as ap-guangzhou")), TypeTableSchema), {}),
-  });
+  currency: z._default(z.string().check(z.regex(/^[A-Z]{3}$/, "an ISO 4217 code such as CNY")), "CNY"),
+  types: z._default(TypeTableSchema, {}),
+  /** Per region (`ap-guangzhou`), per instance type: wins over `types`. */
+  regions: z._default(z.record(z.string().check(z.regex(/^[a-z]+-[a-z]+(-[a-z]+)?$/, "a region such as ap-guangzhou")), TypeTableSchema), {}),
+});
 export type PriceTableInput = z.input<typeof PriceTableSchema>;
 
 export interface PriceTable {

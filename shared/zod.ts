@@ -10,8 +10,7 @@ export * from "zod/mini";
 
 type Issue = z.core.$ZodRawIssue;
 
-const typeOf = (v: unknown) =>
-  v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "number" && Number.isNaN(v) ? "nan" : typeof v;
+const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "number" && Number.isNaN(v) ? "nan" : typeof v);
 const quoted = (values: readonly unknown[]) => values.map((v) => (typeof v === "string" ? `'${v}'` : String(v))).join(" | ");
 const NOUN: Record<string, [string, string]> = { string: ["String", "character(s)"], array: ["Array", "element(s)"], set: ["Set", "element(s)"] };
 
@@ -40,7 +39,9 @@ export function defaultMessage(i: Issue): string {
     case "unrecognized_keys":
       return `Unrecognized key(s) in object: ${i.keys.map((k) => `'${k}'`).join(", ")}`;
     case "invalid_union":
-      return i.discriminator !== undefined && Array.isArray(i.options) && i.options.length ? `Invalid discriminator value. Expected ${quoted(i.options)}` : "Invalid input";
+      return i.discriminator !== undefined && Array.isArray(i.options) && i.options.length
+        ? `Invalid discriminator value. Expected ${quoted(i.options)}`
+        : "Invalid input";
     case "not_multiple_of":
       return `Number must be a multiple of ${i.divisor}`;
     case "invalid_key":
@@ -54,7 +55,6 @@ export function defaultMessage(i: Issue): string {
 }
 
 z.config({ customError: defaultMessage });
-
 
 /** A schema's message for a value of the wrong type (zod 3's `invalid_type_error`); a missing one stays "Required". */
 export const typeError = (message: string) => ({

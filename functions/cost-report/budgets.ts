@@ -4,10 +4,10 @@ import * as z from "../../shared/zod";
 import { parseJsonVar } from "../../shared/config";
 
 export const ThresholdSchema = z.strictObject({
-    on: z.enum(["actual", "projected"]),
-    /** Percent of the monthly amount, e.g. 80. */
-    percent: z.number().check(z.positive(), z.lte(1000)),
-  });
+  on: z.enum(["actual", "projected"]),
+  /** Percent of the monthly amount, e.g. 80. */
+  percent: z.number().check(z.positive(), z.lte(1000)),
+});
 export type Threshold = z.infer<typeof ThresholdSchema>;
 
 export const DEFAULT_THRESHOLDS: readonly Threshold[] = [
@@ -17,18 +17,18 @@ export const DEFAULT_THRESHOLDS: readonly Threshold[] = [
 ];
 
 export const BudgetSchema = z.strictObject({
-    /** Amount per calendar month (report time zone), in the price table's currency. */
-    monthly: z.number().check(z.positive()),
-    thresholds: z.optional(z.array(ThresholdSchema).check(z.minLength(1))),
-  });
+  /** Amount per calendar month (report time zone), in the price table's currency. */
+  monthly: z.number().check(z.positive()),
+  thresholds: z.optional(z.array(ThresholdSchema).check(z.minLength(1))),
+});
 
 export const BudgetsSchema = z.strictObject({
-    total: z.optional(BudgetSchema),
-    /** Keyed by env id (`env-…`) or env name. */
-    envs: z._default(z.record(z.string().check(z.minLength(1)), BudgetSchema), {}),
-    /** Keyed by `key=value` of a job tag, e.g. `submitter=alice`. */
-    tags: z._default(z.record(z.string().check(z.regex(/^[^=]+=.*$/, "a tag as key=value")), BudgetSchema), {}),
-  });
+  total: z.optional(BudgetSchema),
+  /** Keyed by env id (`env-…`) or env name. */
+  envs: z._default(z.record(z.string().check(z.minLength(1)), BudgetSchema), {}),
+  /** Keyed by `key=value` of a job tag, e.g. `submitter=alice`. */
+  tags: z._default(z.record(z.string().check(z.regex(/^[^=]+=.*$/, "a tag as key=value")), BudgetSchema), {}),
+});
 export type Budgets = z.infer<typeof BudgetsSchema>;
 
 export const NO_BUDGETS: Budgets = { envs: {}, tags: {} };

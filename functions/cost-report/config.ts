@@ -7,25 +7,28 @@ import { type Budgets, budgetsFromEnv } from "./budgets";
 import { type PriceTable, priceTableFromEnv } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./window";
 
-const optional = z.pipe(z.optional(z
-  .string()), z.transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())));
+const optional = z.pipe(
+  z.optional(z.string()),
+  z.transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+);
 
 export const CostEnvSchema = z.looseObject({
   TENCENTCLOUD_REGION: RegionSchema,
   BATCH_ENDPOINT: optional,
-  COST_REPORT_DEST: z
-    .string().check(z.trim(), z.superRefine((v, ctx) => {
+  COST_REPORT_DEST: z.string().check(
+    z.trim(),
+    z.superRefine((v, ctx) => {
       const c = checkCosPath(v);
       if (!c.ok) ctx.addIssue({ code: "custom", message: c.rule });
-    })),
+    }),
+  ),
   COST_PRICES: optional,
   COST_BUDGETS: optional,
   ALERT_WEBHOOK_URL: z.pipe(optional, z.optional(z.string().check(z.regex(/^https?:\/\/[^\s/]+/, "an http(s) URL")))),
   IDLE_ALERT_HOURS: z.pipe(optional, z.optional(z.coerce.number<string>().check(z.gte(0), z.lte(24 * 31)))),
-  REPORT_TIME_ZONE: z.pipe(optional, z.optional(z
-      .string().check(z.refine(isValidTimeZone, "an IANA time zone such as Asia/Shanghai")))),
+  REPORT_TIME_ZONE: z.pipe(optional, z.optional(z.string().check(z.refine(isValidTimeZone, "an IANA time zone such as Asia/Shanghai")))),
   LOCAL_COS_DIR: optional,
-  });
+});
 
 export interface CostConfig {
   region: string;

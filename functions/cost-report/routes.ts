@@ -19,10 +19,13 @@ const FORMATS = {
 } as const;
 
 const CostsQuerySchema = z.looseObject({
-    from: queryStr(64),
-    to: queryStr(64),
-    format: z.pipe(z.transform((v) => (Array.isArray(v) ? v[v.length - 1] : v)), z.optional(z.enum(["json", "csv", "md", "html"]))),
-  });
+  from: queryStr(64),
+  to: queryStr(64),
+  format: z.pipe(
+    z.transform((v) => (Array.isArray(v) ? v[v.length - 1] : v)),
+    z.optional(z.enum(["json", "csv", "md", "html"])),
+  ),
+});
 
 export interface CostsRouteDeps {
   batch: BatchPort;

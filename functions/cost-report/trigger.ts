@@ -5,11 +5,11 @@ import * as z from "../../shared/zod";
 import { type ReportWindow, defaultWindow, windowFromQuery } from "./window";
 
 export const TimerEventSchema = z.looseObject({
-    Type: z.string().check(z.refine((t) => t.toLowerCase() === "timer", "Type is Timer")),
-    TriggerName: z.nullish(z.string()),
-    Time: z.nullish(z.string()),
-    Message: z.optional(z.unknown()),
-  });
+  Type: z.string().check(z.refine((t) => t.toLowerCase() === "timer", "Type is Timer")),
+  TriggerName: z.nullish(z.string()),
+  Time: z.nullish(z.string()),
+  Message: z.optional(z.unknown()),
+});
 
 const RangeSchema = z.looseObject({ from: z.string(), to: z.string() });
 
@@ -55,7 +55,11 @@ export function windowForEvent(event: unknown, now: number, timeZone: string): T
     try {
       return { window: windowFromQuery(range.data, timeZone), source: "invoke" };
     } catch (e) {
-      return { window: defaultWindow(now, timeZone), source: "default", warning: `the invoke window is invalid (${(e as Error).message}); reporting yesterday` };
+      return {
+        window: defaultWindow(now, timeZone),
+        source: "default",
+        warning: `the invoke window is invalid (${(e as Error).message}); reporting yesterday`,
+      };
     }
   }
   return { window: defaultWindow(now, timeZone), source: "default" };

@@ -7,14 +7,7 @@
 import * as z from "../../shared/zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
-import {
-  ClientTokenSchema,
-  IDEMPOTENCY_TAGS,
-  type Idempotency,
-  idempotencyFor,
-  idempotencyKeyOf,
-  idempotencyTags,
-} from "../../shared/idempotency";
+import { ClientTokenSchema, IDEMPOTENCY_TAGS, type Idempotency, idempotencyFor, idempotencyKeyOf, idempotencyTags } from "../../shared/idempotency";
 import { ImageIdSchema, unknownImageWarning } from "../../shared/schemas/image";
 import { BS1_ZONES, checkInstanceZone, INSTANCE_TYPES, typesFitting } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
@@ -26,54 +19,61 @@ import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
 const obj = z.record(z.string(), z.unknown());
 
 const EnvDataSchema = z.strictObject({
-    InstanceType: z.optional(z.string().check(z.minLength(1))),
-    InstanceTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(10))),
-    InstanceTypeOptions: z.optional(z.strictObject({ CPU: z.integer().check(z.gte(1)), Memory: z.integer().check(z.gte(1)), InstanceCategories: z.optional(z.array(z.string())) })),
-    ImageId: z.optional(ImageIdSchema),
-    SystemDisk: z.optional(obj),
-    DataDisks: z.optional(z.array(obj)),
-    VirtualPrivateCloud: z.optional(obj),
-    VirtualPrivateClouds: z.optional(z.array(obj)),
-    InternetAccessible: z.optional(obj),
-    InstanceName: z.optional(z.string()),
-    LoginSettings: z.optional(obj),
-    SecurityGroupIds: z.optional(z.array(z.string())),
-    EnhancedService: z.optional(obj),
-    InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
-    InstanceMarketOptions: z.optional(obj),
-    Zones: z.optional(z.array(z.string())),
-  });
+  InstanceType: z.optional(z.string().check(z.minLength(1))),
+  InstanceTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(10))),
+  InstanceTypeOptions: z.optional(
+    z.strictObject({ CPU: z.integer().check(z.gte(1)), Memory: z.integer().check(z.gte(1)), InstanceCategories: z.optional(z.array(z.string())) }),
+  ),
+  ImageId: z.optional(ImageIdSchema),
+  SystemDisk: z.optional(obj),
+  DataDisks: z.optional(z.array(obj)),
+  VirtualPrivateCloud: z.optional(obj),
+  VirtualPrivateClouds: z.optional(z.array(obj)),
+  InternetAccessible: z.optional(obj),
+  InstanceName: z.optional(z.string()),
+  LoginSettings: z.optional(obj),
+  SecurityGroupIds: z.optional(z.array(z.string())),
+  EnhancedService: z.optional(obj),
+  InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
+  InstanceMarketOptions: z.optional(obj),
+  Zones: z.optional(z.array(z.string())),
+});
 
 const NamedComputeEnvSchema = z.strictObject({
-    EnvName: z.string().check(z.minLength(1), z.maxLength(LIMITS.envName, { message: `an env name has at most ${LIMITS.envName} characters` })),
-    DesiredComputeNodeCount: z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax)),
-    EnvDescription: z.optional(z.string().check(z.maxLength(LIMITS.envDescription))),
-    EnvType: z.optional(z.literal("MANAGED")),
-    EnvData: EnvDataSchema,
-    MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: LocalPathSchema, FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
-    Authentications: z.optional(z.array(z.strictObject({ Scene: z.string().check(z.minLength(1)), SecretId: z.string().check(z.minLength(1)), SecretKey: z.string().check(z.minLength(1)) }))),
-    InputMappings: z.optional(z
-      .array(
-        z.strictObject({
-            SourcePath: z.string().check(z.minLength(1)),
-            DestinationPath: LocalPathSchema,
-            MountOptionParameter: z.optional(z.string()),
-            MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
-          }),
-      )),
-    AgentRunningMode: z.optional(z.strictObject({ Scene: z.string(), User: z.string(), Session: z.string() })),
-    Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
-    ActionIfComputeNodeInactive: z.optional(z.literal("RECREATE")),
-    ResourceMaxRetryCount: z.optional(z.integer().check(z.gte(0), z.lte(100))),
-    Tags: z.optional(z.array(TagInputSchema).check(z.maxLength(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }))),
-    NotificationTarget: z.optional(NotificationTargetSchema),
-  });
+  EnvName: z.string().check(z.minLength(1), z.maxLength(LIMITS.envName, { message: `an env name has at most ${LIMITS.envName} characters` })),
+  DesiredComputeNodeCount: z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax)),
+  EnvDescription: z.optional(z.string().check(z.maxLength(LIMITS.envDescription))),
+  EnvType: z.optional(z.literal("MANAGED")),
+  EnvData: EnvDataSchema,
+  MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: LocalPathSchema, FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
+  Authentications: z.optional(
+    z.array(
+      z.strictObject({ Scene: z.string().check(z.minLength(1)), SecretId: z.string().check(z.minLength(1)), SecretKey: z.string().check(z.minLength(1)) }),
+    ),
+  ),
+  InputMappings: z.optional(
+    z.array(
+      z.strictObject({
+        SourcePath: z.string().check(z.minLength(1)),
+        DestinationPath: LocalPathSchema,
+        MountOptionParameter: z.optional(z.string()),
+        MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
+      }),
+    ),
+  ),
+  AgentRunningMode: z.optional(z.strictObject({ Scene: z.string(), User: z.string(), Session: z.string() })),
+  Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
+  ActionIfComputeNodeInactive: z.optional(z.literal("RECREATE")),
+  ResourceMaxRetryCount: z.optional(z.integer().check(z.gte(0), z.lte(100))),
+  Tags: z.optional(z.array(TagInputSchema).check(z.maxLength(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }))),
+  NotificationTarget: z.optional(NotificationTargetSchema),
+});
 
 export const CreateEnvBodySchema = z.strictObject({
-    ComputeEnv: NamedComputeEnvSchema,
-    Placement: z.strictObject({ Zone: ZoneSchema, ProjectId: z.optional(z.integer().check(z.gte(0))) }),
-    ClientToken: z.optional(ClientTokenSchema),
-  });
+  ComputeEnv: NamedComputeEnvSchema,
+  Placement: z.strictObject({ Zone: ZoneSchema, ProjectId: z.optional(z.integer().check(z.gte(0))) }),
+  ClientToken: z.optional(ClientTokenSchema),
+});
 export type CreateEnvBody = z.infer<typeof CreateEnvBodySchema>;
 
 export interface CreateEnvPlan {
@@ -103,9 +103,11 @@ export function planCreateEnv(body: unknown, region: string, opts: CreateEnvOpti
   const rules: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
   let instanceTypes: string[] = [];
-  const parsed = CreateEnvBodySchema.check(z.superRefine((b) => {
-    instanceTypes = checkCreateRules(b, region, key.key !== undefined, rules, warnings);
-  })).safeParse(body);
+  const parsed = CreateEnvBodySchema.check(
+    z.superRefine((b) => {
+      instanceTypes = checkCreateRules(b, region, key.key !== undefined, rules, warnings);
+    }),
+  ).safeParse(body);
   const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...key.issues];
   if (issues.length > 0 || !parsed.success) throw validationError(issues);
 
@@ -157,7 +159,9 @@ function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean,
       });
   }
 
-  const image = data.ImageId ? unknownImageWarning(data.ImageId, "nodes fail to initialise without cloud-init") : "no image given; Batch picks its default image";
+  const image = data.ImageId
+    ? unknownImageWarning(data.ImageId, "nodes fail to initialise without cloud-init")
+    : "no image given; Batch picks its default image";
   if (image) warnings.push({ path: "ComputeEnv.EnvData.ImageId", message: image });
 
   ce.InputMappings?.forEach((m, i) => {
@@ -166,16 +170,25 @@ function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean,
   });
 
   ce.Notifications?.forEach((n, i) => {
-    const problems = checkEventNames(n.TopicName, n.EventConfigs, CREATE_ENV_EVENTS, (name) => `${name} is not an event of a compute environment; allowed: ${CREATE_ENV_EVENTS.join(", ")}`);
+    const problems = checkEventNames(
+      n.TopicName,
+      n.EventConfigs,
+      CREATE_ENV_EVENTS,
+      (name) => `${name} is not an event of a compute environment; allowed: ${CREATE_ENV_EVENTS.join(", ")}`,
+    );
     for (const x of problems) add(`ComputeEnv.Notifications[${i}].EventConfigs[${x.index}].EventName`, x.message);
   });
 
   const tags = ce.Tags ?? [];
   const room = LIMITS.tags - (idempotent ? IDEMPOTENCY_TAGS.length : 0);
   if (idempotent && tags.length > room)
-    add("ComputeEnv.Tags", `at most ${room} tags of your own with an idempotency key: an env has at most ${LIMITS.tags} and the key adds ${IDEMPOTENCY_TAGS.join(", ")}`);
+    add(
+      "ComputeEnv.Tags",
+      `at most ${room} tags of your own with an idempotency key: an env has at most ${LIMITS.tags} and the key adds ${IDEMPOTENCY_TAGS.join(", ")}`,
+    );
   tags.forEach((t, i) => {
-    if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key)) add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
+    if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key))
+      add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
   });
   for (const i of duplicateTagKeys(tags)) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);
   return instanceTypes;

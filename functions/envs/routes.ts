@@ -86,7 +86,10 @@ export function envsRoutes(svc: EnvsService): Route[] {
         "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
       // The service checks the body (planCreateEnv): shape and product rules.
       serviceBody: CreateEnvBodySchema,
-      headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same EnvId", "X-Change-Reason": "why, for the audit line" },
+      headers: {
+        "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same EnvId",
+        "X-Change-Reason": "why, for the audit line",
+      },
       status: 201,
       response: CreateAnswerSchema,
       errors: [422],

@@ -6,29 +6,38 @@ import { queryBool, queryInt, queryList } from "../../shared/http";
 
 const reason = z.string().check(z.minLength(1), z.maxLength(200), z.describe("why: written to the audit line"));
 
-export const ScaleBodySchema = z.strictObject({
+export const ScaleBodySchema = z
+  .strictObject({
     DesiredComputeNodeCount: z.optional(z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax))).check(z.describe("the new desired node count")),
-    delta: z.optional(z.integer().check(z.gte(-LIMITS.desiredNodesMax), z.lte(LIMITS.desiredNodesMax))).check(z.describe("or: a change relative to the current desired count (+k or -k)")),
+    delta: z
+      .optional(z.integer().check(z.gte(-LIMITS.desiredNodesMax), z.lte(LIMITS.desiredNodesMax)))
+      .check(z.describe("or: a change relative to the current desired count (+k or -k)")),
     reason: z.optional(reason),
-  }).check(z.superRefine((b, ctx) => {
-    if ((b.DesiredComputeNodeCount === undefined) === (b.delta === undefined))
-      ctx.addIssue({
-        code: "custom",
-        path: [b.DesiredComputeNodeCount === undefined ? "DesiredComputeNodeCount" : "delta"],
-        message: "give exactly one of DesiredComputeNodeCount or delta",
-      });
-  }));
+  })
+  .check(
+    z.superRefine((b, ctx) => {
+      if ((b.DesiredComputeNodeCount === undefined) === (b.delta === undefined))
+        ctx.addIssue({
+          code: "custom",
+          path: [b.DesiredComputeNodeCount === undefined ? "DesiredComputeNodeCount" : "delta"],
+          message: "give exactly one of DesiredComputeNodeCount or delta",
+        });
+    }),
+  );
 export type ScaleBody = z.infer<typeof ScaleBodySchema>;
 
 export const TerminateBodySchema = z.strictObject({
-    ComputeNodeIds: z
-      .array(z.string().check(z.regex(NODE_ID, { message: "a node id looks like node-xxxxxxxx" }))).check(z.minLength(1), z.maxLength(100), z.superRefine((ids, ctx) => {
-        ids.forEach((id, i) => {
-          if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${id} is listed twice` });
-        });
-      })),
-    reason: z.optional(reason),
-  });
+  ComputeNodeIds: z.array(z.string().check(z.regex(NODE_ID, { message: "a node id looks like node-xxxxxxxx" }))).check(
+    z.minLength(1),
+    z.maxLength(100),
+    z.superRefine((ids, ctx) => {
+      ids.forEach((id, i) => {
+        if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${id} is listed twice` });
+      });
+    }),
+  ),
+  reason: z.optional(reason),
+});
 
 export const ListQuerySchema = z.object({
   zone: queryList(64).check(z.describe("zones, repeated or comma-separated (filter zone)")),

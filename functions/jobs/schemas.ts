@@ -29,113 +29,118 @@ const int = (min: number, max?: number) => {
 const KeyValueSchema = z.strictObject({ Name: nonEmpty(), Value: z.string() });
 
 const RedirectInfoSchema = z.strictObject({
-    StdoutRedirectPath: z.optional(z.string()),
-    StderrRedirectPath: z.optional(z.string()),
-    StdoutRedirectFileName: z.optional(str(255)),
-    StderrRedirectFileName: z.optional(str(255)),
-  });
+  StdoutRedirectPath: z.optional(z.string()),
+  StderrRedirectPath: z.optional(z.string()),
+  StdoutRedirectFileName: z.optional(str(255)),
+  StderrRedirectFileName: z.optional(str(255)),
+});
 
 const RedirectLocalInfoSchema = z.strictObject({
-    StdoutLocalPath: z.optional(z.string()),
-    StderrLocalPath: z.optional(z.string()),
-    StdoutLocalFileName: z.optional(z.string()),
-    StderrLocalFileName: z.optional(z.string()),
-  });
+  StdoutLocalPath: z.optional(z.string()),
+  StderrLocalPath: z.optional(z.string()),
+  StdoutLocalFileName: z.optional(z.string()),
+  StderrLocalFileName: z.optional(z.string()),
+});
 
 const DockerSchema = z.strictObject({
-    Image: nonEmpty(),
-    User: z.optional(z.string()),
-    Password: z.optional(z.string()),
-    Server: z.optional(z.string()),
-    MaxRetryCount: z.optional(int(0)),
-    DelayOnRetry: z.optional(int(0)),
-    DockerRunOption: z.optional(z.string()),
-  });
+  Image: nonEmpty(),
+  User: z.optional(z.string()),
+  Password: z.optional(z.string()),
+  Server: z.optional(z.string()),
+  MaxRetryCount: z.optional(int(0)),
+  DelayOnRetry: z.optional(int(0)),
+  DockerRunOption: z.optional(z.string()),
+});
 
 const ApplicationSchema = z.strictObject({
-    DeliveryForm: z.enum(["LOCAL", "PACKAGE"]),
-    Command: z.optional(nonEmpty()),
-    Commands: z.optional(z.array(z.strictObject({ Command: nonEmpty() })).check(z.minLength(1, { message: "needs at least one command" }), z.maxLength(100))),
-    PackagePath: z.optional(z.string()),
-    Docker: z.optional(DockerSchema),
-  });
+  DeliveryForm: z.enum(["LOCAL", "PACKAGE"]),
+  Command: z.optional(nonEmpty()),
+  Commands: z.optional(z.array(z.strictObject({ Command: nonEmpty() })).check(z.minLength(1, { message: "needs at least one command" }), z.maxLength(100))),
+  PackagePath: z.optional(z.string()),
+  Docker: z.optional(DockerSchema),
+});
 
 const EnvDataSchema = z.looseObject({
-    InstanceType: z.optional(z.string()),
-    InstanceTypes: z.optional(z.array(z.string()).check(z.minLength(1), z.maxLength(10))),
-    InstanceTypeOptions: z.optional(z.looseObject({ CPU: int(1), Memory: int(1), InstanceCategories: z.optional(z.array(z.string())) })),
-    ImageId: z.optional(ImageIdSchema),
-    InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
-  });
+  InstanceType: z.optional(z.string()),
+  InstanceTypes: z.optional(z.array(z.string()).check(z.minLength(1), z.maxLength(10))),
+  InstanceTypeOptions: z.optional(z.looseObject({ CPU: int(1), Memory: int(1), InstanceCategories: z.optional(z.array(z.string())) })),
+  ImageId: z.optional(ImageIdSchema),
+  InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
+});
 
 const AnonymousComputeEnvSchema = z.strictObject({
-    EnvType: z.optional(z.literal("MANAGED", { error: "an anonymous compute environment is MANAGED" })),
-    EnvData: EnvDataSchema,
-    MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: z.string(), FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
-    AgentRunningMode: z.optional(z.looseObject({})),
-  });
+  EnvType: z.optional(z.literal("MANAGED", { error: "an anonymous compute environment is MANAGED" })),
+  EnvData: EnvDataSchema,
+  MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: z.string(), FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
+  AgentRunningMode: z.optional(z.looseObject({})),
+});
 
 const InputMappingSchema = z.strictObject({
-    SourcePath: z.string(),
-    DestinationPath: z.string(),
-    MountOptionParameter: z.optional(z.string()),
-    MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
-  });
+  SourcePath: z.string(),
+  DestinationPath: z.string(),
+  MountOptionParameter: z.optional(z.string()),
+  MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
+});
 
 const OutputMappingSchema = z.strictObject({
-    SourcePath: z.string(),
-    DestinationPath: z.string(),
-    OutputMappingOption: z.optional(z.strictObject({ Workspace: z.optional(z.enum(["BATCH_WORKSPACE", "GLOBAL_WORKSPACE"])) })),
-  });
+  SourcePath: z.string(),
+  DestinationPath: z.string(),
+  OutputMappingOption: z.optional(z.strictObject({ Workspace: z.optional(z.enum(["BATCH_WORKSPACE", "GLOBAL_WORKSPACE"])) })),
+});
 
 const AuthenticationSchema = z.strictObject({ Scene: nonEmpty(), SecretId: nonEmpty(), SecretKey: nonEmpty() });
 
 export const TaskSchema = z.strictObject({
-    TaskName: nonEmpty(LIMITS.taskName).check(z.regex(TASK_NAME, { message: "a task name may not contain /, \\ or NUL" })),
-    Application: ApplicationSchema,
-    TaskInstanceNum: z.optional(int(1)),
-    ComputeEnv: z.optional(AnonymousComputeEnvSchema),
-    EnvId: z.optional(z.string()),
-    RedirectInfo: z.optional(RedirectInfoSchema),
-    RedirectLocalInfo: z.optional(RedirectLocalInfoSchema),
-    InputMappings: z.optional(z.array(InputMappingSchema)),
-    OutputMappings: z.optional(z.array(OutputMappingSchema)),
-    OutputMappingConfigs: z.optional(z.array(z.strictObject({ Scene: z.literal("COS"), WorkerNum: int(1), WorkerPartSize: int(1) }))),
-    EnvVars: z.optional(z.array(KeyValueSchema)),
-    Authentications: z.optional(z.array(AuthenticationSchema)),
-    FailedAction: z.optional(z.enum(["TERMINATE", "INTERRUPT", "FAST_INTERRUPT"])),
-    MaxRetryCount: z.optional(int(0)),
-    Timeout: z.optional(int(1)),
-    MaxConcurrentNum: z.optional(int(1)),
-    RestartComputeNode: z.optional(z.boolean()),
-    ResourceMaxRetryCount: z.optional(int(0, 100)),
-  });
+  TaskName: nonEmpty(LIMITS.taskName).check(z.regex(TASK_NAME, { message: "a task name may not contain /, \\ or NUL" })),
+  Application: ApplicationSchema,
+  TaskInstanceNum: z.optional(int(1)),
+  ComputeEnv: z.optional(AnonymousComputeEnvSchema),
+  EnvId: z.optional(z.string()),
+  RedirectInfo: z.optional(RedirectInfoSchema),
+  RedirectLocalInfo: z.optional(RedirectLocalInfoSchema),
+  InputMappings: z.optional(z.array(InputMappingSchema)),
+  OutputMappings: z.optional(z.array(OutputMappingSchema)),
+  OutputMappingConfigs: z.optional(z.array(z.strictObject({ Scene: z.literal("COS"), WorkerNum: int(1), WorkerPartSize: int(1) }))),
+  EnvVars: z.optional(z.array(KeyValueSchema)),
+  Authentications: z.optional(z.array(AuthenticationSchema)),
+  FailedAction: z.optional(z.enum(["TERMINATE", "INTERRUPT", "FAST_INTERRUPT"])),
+  MaxRetryCount: z.optional(int(0)),
+  Timeout: z.optional(int(1)),
+  MaxConcurrentNum: z.optional(int(1)),
+  RestartComputeNode: z.optional(z.boolean()),
+  ResourceMaxRetryCount: z.optional(int(0, 100)),
+});
 
 /** "1" (the user guide's example) and 1 (the SDK's type) alike. */
-const PrioritySchema = z.pipe(z.pipe(z
-  .union([z.number(), z.string().check(z.regex(/^\s*-?\d+\s*$/, { message: "must be an integer" }))]), z.transform((v) => (typeof v === "string" ? Number(v.trim()) : v))), int(LIMITS.priorityMin, LIMITS.priorityMax));
+const PrioritySchema = z.pipe(
+  z.pipe(
+    z.union([z.number(), z.string().check(z.regex(/^\s*-?\d+\s*$/, { message: "must be an integer" }))]),
+    z.transform((v) => (typeof v === "string" ? Number(v.trim()) : v)),
+  ),
+  int(LIMITS.priorityMin, LIMITS.priorityMax),
+);
 
 export const JobSchema = z.strictObject({
-    JobName: z.optional(str(LIMITS.jobName)),
-    JobDescription: z.optional(str(LIMITS.jobDescription)),
-    Priority: z.optional(PrioritySchema),
-    Tasks: z.array(TaskSchema).check(z.minLength(1, { message: "needs at least one task" }), z.maxLength(100)),
-    Dependences: z.optional(z.array(z.strictObject({ StartTask: nonEmpty(), EndTask: nonEmpty() }))),
-    Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
-    NotificationTarget: z.optional(NotificationTargetSchema),
-    TaskExecutionDependOn: z.optional(z.enum(["PRE_TASK_SUCCEED", "PRE_TASK_AT_LEAST_PARTLY_SUCCEED", "PRE_TASK_FINISHED"])),
-    StateIfCreateCvmFailed: z.optional(z.enum(["FAILED", "RUNNABLE"])),
-    Tags: z.optional(z.array(TagInputSchema)),
-  });
+  JobName: z.optional(str(LIMITS.jobName)),
+  JobDescription: z.optional(str(LIMITS.jobDescription)),
+  Priority: z.optional(PrioritySchema),
+  Tasks: z.array(TaskSchema).check(z.minLength(1, { message: "needs at least one task" }), z.maxLength(100)),
+  Dependences: z.optional(z.array(z.strictObject({ StartTask: nonEmpty(), EndTask: nonEmpty() }))),
+  Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
+  NotificationTarget: z.optional(NotificationTargetSchema),
+  TaskExecutionDependOn: z.optional(z.enum(["PRE_TASK_SUCCEED", "PRE_TASK_AT_LEAST_PARTLY_SUCCEED", "PRE_TASK_FINISHED"])),
+  StateIfCreateCvmFailed: z.optional(z.enum(["FAILED", "RUNNABLE"])),
+  Tags: z.optional(z.array(TagInputSchema)),
+});
 
 export const SubmitJobBodySchema = z.strictObject({
-    Placement: z.strictObject({
-        Zone: ZoneSchema,
-        ProjectId: z.optional(int(0)),
-      }),
-    Job: JobSchema,
-    ClientToken: z.optional(ClientTokenSchema),
-  });
+  Placement: z.strictObject({
+    Zone: ZoneSchema,
+    ProjectId: z.optional(int(0)),
+  }),
+  Job: JobSchema,
+  ClientToken: z.optional(ClientTokenSchema),
+});
 export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
 
 // ── query strings ────────────────────────────────────────────────────────────────────
@@ -145,9 +150,12 @@ export const SubmitQuerySchema = z.object({
 });
 
 export const ListQuerySchema = z.object({
-  state: queryList().check(z.refine((v) => !v || v.every((s) => (JOB_STATES as readonly string[]).includes(s)), {
+  state: queryList().check(
+    z.refine((v) => !v || v.every((s) => (JOB_STATES as readonly string[]).includes(s)), {
       message: `each state is one of ${JOB_STATES.join(", ")}`,
-    }), z.describe("job state(s); repeat or comma-separate")),
+    }),
+    z.describe("job state(s); repeat or comma-separate"),
+  ),
   name: queryStr(LIMITS.jobName).check(z.describe("job name (exact)")),
   zone: queryStr(64).check(z.describe("availability zone")),
   tag: queryList(400).check(z.describe("`key=value` or `key`; repeat to AND")),
@@ -160,7 +168,10 @@ export const GetQuerySchema = z.object({
   instances: queryBool().check(z.describe("include per-instance states (default true; one DescribeTask per task)")),
 });
 
-const taskQuery = queryStr(LIMITS.taskName).check(z.refine((v) => v === undefined || v === "" || TASK_NAME.test(v), { message: "a task name may not contain /, \\ or NUL" }), z.describe("task name; optional when the job has one task"));
+const taskQuery = queryStr(LIMITS.taskName).check(
+  z.refine((v) => v === undefined || v === "" || TASK_NAME.test(v), { message: "a task name may not contain /, \\ or NUL" }),
+  z.describe("task name; optional when the job has one task"),
+);
 
 export const LogsQuerySchema = z.object({
   task: taskQuery,
@@ -231,8 +242,9 @@ export const JobViewResponseSchema = z.object({
       TaskInstanceTotalCount: z.optional(z.number()),
       TaskInstanceMetrics: z.optional(z.nullable(MetricsSchema)),
       Instances: z.optional(z.array(InstanceViewSchema)),
-      InstancesTruncated: z.optional(z
-        .boolean()).check(z.describe(`true when the task has more instances than the ${INSTANCE_PAGE_MAX} listed here: page through GET /jobs/{JobId}/instances?task=`)),
+      InstancesTruncated: z
+        .optional(z.boolean())
+        .check(z.describe(`true when the task has more instances than the ${INSTANCE_PAGE_MAX} listed here: page through GET /jobs/{JobId}/instances?task=`)),
     }),
   ),
 });

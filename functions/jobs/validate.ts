@@ -116,7 +116,8 @@ function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: Fi
     if (ri?.StderrRedirectPath !== undefined) remote(ri.StderrRedirectPath, `${p}.RedirectInfo.StderrRedirectPath`);
     for (const k of ["StdoutRedirectFileName", "StderrRedirectFileName"] as const) {
       const f = ri?.[k];
-      if (f !== undefined && (f.startsWith("/") || f.split("/").some((s) => s === ".."))) bad(`${p}.RedirectInfo.${k}`, "a file name is relative to the redirect path, without ..");
+      if (f !== undefined && (f.startsWith("/") || f.split("/").some((s) => s === "..")))
+        bad(`${p}.RedirectInfo.${k}`, "a file name is relative to the redirect path, without ..");
     }
     const rli = task.RedirectLocalInfo;
     if (rli?.StdoutLocalPath !== undefined) local(rli.StdoutLocalPath, `${p}.RedirectLocalInfo.StdoutLocalPath`);
@@ -144,14 +145,22 @@ function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: Fi
   if (cycle) bad("Job.Dependences", `the dependences form a cycle: ${cycle.join(" → ")}`);
 
   job.Notifications?.forEach((n, i) => {
-    const problems = checkEventNames(n.TopicName, n.EventConfigs, SUBMIT_JOB_EVENTS, (name) => `${name} is not a job event; allowed (either spelling, e.g. JOB_FAILED or JobFailed): ${SUBMIT_JOB_EVENTS.join(", ")}`);
+    const problems = checkEventNames(
+      n.TopicName,
+      n.EventConfigs,
+      SUBMIT_JOB_EVENTS,
+      (name) => `${name} is not a job event; allowed (either spelling, e.g. JOB_FAILED or JobFailed): ${SUBMIT_JOB_EVENTS.join(", ")}`,
+    );
     for (const x of problems) bad(`Job.Notifications[${i}].EventConfigs[${x.index}].EventName`, x.message);
   });
 
   const tags = job.Tags ?? [];
   const room = LIMITS.tags - opts.reservedTags;
   if (tags.length > room)
-    bad("Job.Tags", `at most ${room} tags of your own: a job has at most ${LIMITS.tags} and this API adds ${opts.reservedTags} (submitter${opts.reservedTags > 1 ? ", batch-scf/*" : ""})`);
+    bad(
+      "Job.Tags",
+      `at most ${room} tags of your own: a job has at most ${LIMITS.tags} and this API adds ${opts.reservedTags} (submitter${opts.reservedTags > 1 ? ", batch-scf/*" : ""})`,
+    );
   tags.forEach((t, i) => {
     if (t.Key === SUBMITTER_TAG || t.Key.startsWith(RESERVED_TAG_PREFIX))
       bad(`Job.Tags[${i}].Key`, `${t.Key} is reserved: this API sets ${SUBMITTER_TAG} and ${RESERVED_TAG_PREFIX}* itself`);

@@ -6,12 +6,19 @@ import { parseEnv } from "../../shared/config";
 import { RegionSchema } from "../../shared/schemas/region";
 
 const bool = (def: boolean) =>
-  z.pipe(z.optional(z
-    .enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])), z.transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v))));
+  z.pipe(
+    z.optional(z.enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])),
+    z.transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v))),
+  );
 
 const int = (def: number, min: number, max: number) =>
-  z.pipe(z.pipe(z.optional(z
-    .string()), z.transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim()))), z.pipe(z.coerce.number<string>(), z.integer().check(z.gte(min), z.lte(max))));
+  z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim())),
+    ),
+    z.pipe(z.coerce.number<string>(), z.integer().check(z.gte(min), z.lte(max))),
+  );
 
 export const RemediationConfigSchema = z.object({
   /** Log the plan and change nothing. */
@@ -51,23 +58,23 @@ export const DEFAULT_REMEDIATION: RemediationConfig = {
 };
 
 const EnvVarsSchema = z.looseObject({
-    DRY_RUN: bool(DEFAULT_REMEDIATION.dryRun),
-    REMEDIATION_MODE: z._default(z.enum(["replace", "surge"]), DEFAULT_REMEDIATION.mode),
-    REMEDIATION_GRACE_SECONDS: int(DEFAULT_REMEDIATION.graceSeconds, 0, 86_400),
-    REMEDIATION_MAX_UNHEALTHY_PERCENT: int(DEFAULT_REMEDIATION.maxUnhealthyPercent, 0, 100),
-    REMEDIATION_OK_UNHEALTHY_COUNT: int(DEFAULT_REMEDIATION.okUnhealthyCount, 0, 2000),
-    REMEDIATION_COOLDOWN_SECONDS: int(DEFAULT_REMEDIATION.cooldownSeconds, 0, 86_400),
-    REMEDIATION_MAX_PER_HOUR: int(DEFAULT_REMEDIATION.maxReplacementsPerHour, 0, 2000),
-    REMEDIATION_RETRY_WINDOW_SECONDS: int(DEFAULT_REMEDIATION.retryWindowSeconds, 0, 86_400),
-    EVENT_SKEW_SECONDS: int(DEFAULT_REMEDIATION.eventSkewSeconds, 0, 3600),
-    ALERT_REPEAT_SECONDS: int(DEFAULT_REMEDIATION.alertRepeatSeconds, 0, 86_400),
-    ALERT_WEBHOOK_URL: z.optional(z.url("ALERT_WEBHOOK_URL must be a URL")),
-    BATCH_ENDPOINT: z.optional(z.string().check(z.minLength(1))),
-    // The secret path segment of the topic's HTTP push (push.ts); never logged.
-    CMQ_PUSH_TOKEN: z.optional(z.string()),
-    // No fallback: a function pointed at the wrong region would remediate nothing and say nothing.
-    TENCENTCLOUD_REGION: RegionSchema,
-  });
+  DRY_RUN: bool(DEFAULT_REMEDIATION.dryRun),
+  REMEDIATION_MODE: z._default(z.enum(["replace", "surge"]), DEFAULT_REMEDIATION.mode),
+  REMEDIATION_GRACE_SECONDS: int(DEFAULT_REMEDIATION.graceSeconds, 0, 86_400),
+  REMEDIATION_MAX_UNHEALTHY_PERCENT: int(DEFAULT_REMEDIATION.maxUnhealthyPercent, 0, 100),
+  REMEDIATION_OK_UNHEALTHY_COUNT: int(DEFAULT_REMEDIATION.okUnhealthyCount, 0, 2000),
+  REMEDIATION_COOLDOWN_SECONDS: int(DEFAULT_REMEDIATION.cooldownSeconds, 0, 86_400),
+  REMEDIATION_MAX_PER_HOUR: int(DEFAULT_REMEDIATION.maxReplacementsPerHour, 0, 2000),
+  REMEDIATION_RETRY_WINDOW_SECONDS: int(DEFAULT_REMEDIATION.retryWindowSeconds, 0, 86_400),
+  EVENT_SKEW_SECONDS: int(DEFAULT_REMEDIATION.eventSkewSeconds, 0, 3600),
+  ALERT_REPEAT_SECONDS: int(DEFAULT_REMEDIATION.alertRepeatSeconds, 0, 86_400),
+  ALERT_WEBHOOK_URL: z.optional(z.url("ALERT_WEBHOOK_URL must be a URL")),
+  BATCH_ENDPOINT: z.optional(z.string().check(z.minLength(1))),
+  // The secret path segment of the topic's HTTP push (push.ts); never logged.
+  CMQ_PUSH_TOKEN: z.optional(z.string()),
+  // No fallback: a function pointed at the wrong region would remediate nothing and say nothing.
+  TENCENTCLOUD_REGION: RegionSchema,
+});
 
 export interface FunctionConfig {
   remediation: RemediationConfig;

@@ -120,7 +120,10 @@ export const APIGW_REFUSED =
 
 const EventSchema = z
   .object({
-    apigw: z.unknown().superRefine((_v, ctx) => ctx.addIssue({ code: "custom", message: APIGW_REFUSED })).optional(),
+    apigw: z
+      .unknown()
+      .superRefine((_v, ctx) => ctx.addIssue({ code: "custom", message: APIGW_REFUSED }))
+      .optional(),
     cmq: CmqSchema.optional(),
     timer: TimerSchema.optional(),
   })
@@ -128,9 +131,18 @@ const EventSchema = z
   .refine((e) => Object.keys(e).length === 1, { message: "each event is exactly one of cmq or timer" });
 
 /** `url: true`, or `url: {}` (a Function URL with the defaults). */
-const UrlSchema = z.union([z.boolean(), z.object({}).strict().transform(() => true)], {
-  error: "url is true (the function gets a Function URL) or an empty object",
-});
+const UrlSchema = z.union(
+  [
+    z.boolean(),
+    z
+      .object({})
+      .strict()
+      .transform(() => true),
+  ],
+  {
+    error: "url is true (the function gets a Function URL) or an empty object",
+  },
+);
 
 const FunctionSchema = z
   .object({
@@ -154,9 +166,15 @@ const ConfigSchema = z
       .object({
         name: z.literal("tencent"),
         runtime: z.enum(RUNTIMES),
-        region: z.string().regex(/^[a-z]{2}-[a-z]+(-[a-z]+)?$/, "a region like ap-guangzhou").default("ap-guangzhou"),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}-[a-z]+(-[a-z]+)?$/, "a region like ap-guangzhou")
+          .default("ap-guangzhou"),
         stage: NAME.default("dev"),
-        namespace: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, "an SCF namespace: letters, digits, _ and -").default("default"),
+        namespace: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,30}$/, "an SCF namespace: letters, digits, _ and -")
+          .default("default"),
         role: z.string().min(1).optional(),
         memorySize: MEMORY.default(128),
         timeout: TIMEOUT.default(3),
@@ -176,7 +194,12 @@ const ENV_REF = /^\s*env:([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*(?:'([^']*)'|"([^"]*)
  * Resolves `${env:…}` in every string value (a quoted fallback may contain braces: `'{}'`);
  * other variable sources are refused (the stack cannot resolve them).
  */
-function resolveVariables(value: unknown, env: NodeJS.ProcessEnv, path: Array<string | number>, fail: (path: Array<string | number>, msg: string) => never): unknown {
+function resolveVariables(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: Array<string | number>,
+  fail: (path: Array<string | number>, msg: string) => never,
+): unknown {
   if (typeof value === "string") return resolveString(value, env, (msg) => fail(path, msg));
   if (Array.isArray(value)) return value.map((v, i) => resolveVariables(v, env, [...path, i], fail));
   if (value && typeof value === "object") {

@@ -25,7 +25,10 @@ export interface CloudOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const Str = z.string().nullish().transform((v) => v ?? "");
+const Str = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? "");
 const TriggerReply = z
   .object({ Type: Str, TriggerName: Str, TriggerDesc: Str, CustomArgument: Str, Enable: z.union([z.number(), z.boolean(), z.string()]).nullish() })
   .passthrough();
@@ -40,13 +43,18 @@ const FunctionReply = z
     Timeout: z.number().nullish(),
     Role: z.string().nullish(),
     Description: Str,
-    Environment: z.object({ Variables: z.array(z.object({ Key: z.string(), Value: z.string().nullish() })).nullish() }).passthrough().nullish(),
+    Environment: z
+      .object({ Variables: z.array(z.object({ Key: z.string(), Value: z.string().nullish() })).nullish() })
+      .passthrough()
+      .nullish(),
     Triggers: z.array(TriggerReply).nullish(),
     Tags: z.array(z.object({ Key: z.string(), Value: z.string().nullish() })).nullish(),
   })
   .passthrough();
 const AddressReply = z.object({ CodeSha256: z.string().nullish() }).passthrough();
-const ListFunctionsReply = z.object({ Functions: z.array(z.object({ FunctionName: z.string() }).passthrough()).nullish(), TotalCount: z.number().nullish() }).passthrough();
+const ListFunctionsReply = z
+  .object({ Functions: z.array(z.object({ FunctionName: z.string() }).passthrough()).nullish(), TotalCount: z.number().nullish() })
+  .passthrough();
 const SubscriptionsReply = z
   .object({
     TotalCount: z.number().nullish(),
@@ -59,7 +67,12 @@ const SubscriptionsReply = z
 const READ_ACTION = /^(Get|List|Describe)/;
 const NOT_FOUND = /^ResourceNotFound/;
 /** The function is busy with another change (SCF's error-code table; tencentcloud-sdk-go scf errors.go). */
-const BUSY = new Set(["FailedOperation.UpdateFunctionCode", "FailedOperation.UpdateFunctionConfiguration", "FailedOperation.FunctionStatusError", "FailedOperation.OperationConflict"]);
+const BUSY = new Set([
+  "FailedOperation.UpdateFunctionCode",
+  "FailedOperation.UpdateFunctionConfiguration",
+  "FailedOperation.FunctionStatusError",
+  "FailedOperation.OperationConflict",
+]);
 
 export type Cloud = ReturnType<typeof createCloud>;
 
@@ -119,7 +132,13 @@ export function createCloud(opts: CloudOptions) {
       },
       codeSha256: address.CodeSha256 ?? undefined,
       triggers: (f.Triggers ?? []).map(
-        (t): ActualTrigger => ({ Type: t.Type, TriggerName: t.TriggerName, TriggerDesc: t.TriggerDesc, CustomArgument: t.CustomArgument, Enable: t.Enable === 1 || t.Enable === true || t.Enable === "OPEN" }),
+        (t): ActualTrigger => ({
+          Type: t.Type,
+          TriggerName: t.TriggerName,
+          TriggerDesc: t.TriggerDesc,
+          CustomArgument: t.CustomArgument,
+          Enable: t.Enable === 1 || t.Enable === true || t.Enable === "OPEN",
+        }),
       ),
       tags: Object.fromEntries((f.Tags ?? []).map((t) => [t.Key, t.Value ?? ""])),
     };

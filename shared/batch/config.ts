@@ -22,11 +22,14 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   return token ? { secretId, secretKey, token } : { secretId, secretKey };
 }
 
-const RatesSchema = z.optional(z
-  .record(
+const RatesSchema = z.optional(
+  z.record(
     z.string().check(z.refine((a) => a in DEFAULT_RATES, { message: `an action this project calls: ${Object.keys(DEFAULT_RATES).join(", ")}` })),
-    z.number(typeError("must be a number of requests per second")).check(z.positive({ message: "must be above 0" }), z.lte(1000, { message: "must be at most 1000" })),
-  ));
+    z
+      .number(typeError("must be a number of requests per second"))
+      .check(z.positive({ message: "must be above 0" }), z.lte(1000, { message: "must be at most 1000" })),
+  ),
+);
 
 /**
  * The client-side quota per action and per function instance: the documented (conservative)
@@ -38,9 +41,9 @@ export function ratesFromEnv(env: NodeJS.ProcessEnv): Readonly<Record<string, nu
 }
 
 const BatchEnvSchema = z.looseObject({
-    TENCENTCLOUD_REGION: RegionSchema,
-    BATCH_ENDPOINT: z.optional(z.string()),
-  });
+  TENCENTCLOUD_REGION: RegionSchema,
+  BATCH_ENDPOINT: z.optional(z.string()),
+});
 
 /**
  * The Batch port of a function as SCF configures it: region from TENCENTCLOUD_REGION,

@@ -8,41 +8,18 @@ const loose = <T extends z.core.$ZodLooseShape>(shape: T) => z.looseObject(shape
 const str = z.string();
 const optStr = z.nullish(z.string());
 const num = z.number();
-const count = z.pipe(z.nullish(z.number()), z.transform((v) => v ?? 0));
+const count = z.pipe(
+  z.nullish(z.number()),
+  z.transform((v) => v ?? 0),
+);
 
-export const JOB_STATES = [
-  "SUBMITTED",
-  "PENDING",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEED",
-  "FAILED",
-  "FAILED_INTERRUPTED",
-] as const;
+export const JOB_STATES = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEED", "FAILED", "FAILED_INTERRUPTED"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const TASK_STATES = [
-  "PENDING",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEED",
-  "FAILED",
-  "FAILED_INTERRUPTED",
-] as const;
+export const TASK_STATES = ["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEED", "FAILED", "FAILED_INTERRUPTED"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-export const NODE_STATES = [
-  "PENDING",
-  "SUBMITTED",
-  "CREATING",
-  "CREATED",
-  "CREATION_FAILED",
-  "RUNNING",
-  "ABNORMAL",
-  "DELETING",
-] as const;
+export const NODE_STATES = ["PENDING", "SUBMITTED", "CREATING", "CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL", "DELETING"] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
 export const ACTIVITY_STATES = ["SUBMITTED", "PROCESSING", "SUCCEED", "FAILED"] as const;
@@ -52,16 +29,18 @@ export type Tag = z.infer<typeof TagSchema>;
 
 export const PlacementSchema = loose({ Zone: str, ProjectId: z.nullish(z.number()) });
 
-export const MetricsSchema = z.looseObject(loose({
-  SubmittedCount: count,
-  PendingCount: count,
-  RunnableCount: count,
-  StartingCount: count,
-  RunningCount: count,
-  SucceedCount: count,
-  FailedInterruptedCount: count,
-  FailedCount: count,
-}).shape);
+export const MetricsSchema = z.looseObject(
+  loose({
+    SubmittedCount: count,
+    PendingCount: count,
+    RunnableCount: count,
+    StartingCount: count,
+    RunningCount: count,
+    SucceedCount: count,
+    FailedInterruptedCount: count,
+    FailedCount: count,
+  }).shape,
+);
 export type Metrics = z.infer<typeof MetricsSchema>;
 
 export const ComputeNodeSchema = z.looseObject({
@@ -152,9 +131,14 @@ export const JobDetailSchema = z.looseObject({
   JobState: str,
   CreateTime: optStr,
   EndTime: optStr,
-  TaskSet: z.pipe(z.nullish(z.array(TaskViewSchema)), z.transform((v) => v ?? [])),
-  DependenceSet: z.pipe(z.nullish(z
-    .array(loose({ StartTask: str, EndTask: str }))), z.transform((v) => v ?? [])),
+  TaskSet: z.pipe(
+    z.nullish(z.array(TaskViewSchema)),
+    z.transform((v) => v ?? []),
+  ),
+  DependenceSet: z.pipe(
+    z.nullish(z.array(loose({ StartTask: str, EndTask: str }))),
+    z.transform((v) => v ?? []),
+  ),
   TaskMetrics: z.nullish(MetricsSchema),
   TaskInstanceMetrics: z.nullish(MetricsSchema),
   StateReason: optStr,
@@ -238,13 +222,14 @@ export const JobSubmitInfoSchema = loose({
 /** DescribeComputeEnvCreateInfo: the request as created; envs and cost-report read its instance types. */
 export const ComputeEnvCreateInfoSchema = loose({
   EnvId: optStr,
-  EnvData: z.nullish(loose({
-    InstanceType: optStr,
-    InstanceTypes: z.nullish(z.array(str)),
-    InstanceTypeOptions: z.nullish(loose({ CPU: num, Memory: num })),
-  })),
+  EnvData: z.nullish(
+    loose({
+      InstanceType: optStr,
+      InstanceTypes: z.nullish(z.array(str)),
+      InstanceTypeOptions: z.nullish(loose({ CPU: num, Memory: num })),
+    }),
+  ),
   RequestId: str,
 });
 
-export const page = <T extends z.core.$ZodType>(key: string, item: T) =>
-  z.looseObject({ [key]: z.array(item), TotalCount: num, RequestId: str });
+export const page = <T extends z.core.$ZodType>(key: string, item: T) => z.looseObject({ [key]: z.array(item), TotalCount: num, RequestId: str });

@@ -141,11 +141,10 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     const r = z.safeParse(schema, res);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new AppError(
-        "batch.bad_reply",
-        `Batch ${action} answered an unexpected shape at ${issue?.path.join(".") ?? "?"}: ${issue?.message ?? ""}`,
-        { status: 502, expose: false },
-      );
+      throw new AppError("batch.bad_reply", `Batch ${action} answered an unexpected shape at ${issue?.path.join(".") ?? "?"}: ${issue?.message ?? ""}`, {
+        status: 502,
+        expose: false,
+      });
     }
     return r.data;
   };
@@ -155,18 +154,12 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     return { requestId: r.RequestId };
   };
 
-  const paged = async <S extends z.core.$ZodType>(
-    action: BatchAction,
-    key: string,
-    item: S,
-    req: Record<string, unknown>,
-  ): Promise<Page<z.infer<S>>> => {
+  const paged = async <S extends z.core.$ZodType>(action: BatchAction, key: string, item: S, req: Record<string, unknown>): Promise<Page<z.infer<S>>> => {
     const r = (await parsed(action, req, page(key, item))) as Record<string, unknown>;
     return { items: r[key] as z.infer<S>[], total: r.TotalCount as number };
   };
 
-  const clean = <T extends Record<string, unknown>>(o: T): T =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const clean = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
   return {
     call,
@@ -177,16 +170,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
       return { jobId: r.JobId, requestId: r.RequestId };
     },
     getJob: (jobId) => parsed("DescribeJob", { JobId: jobId }, JobDetailSchema),
-    listJobs: (q) =>
-      paged(
-        "DescribeJobs",
-        "JobSet",
-        JobViewSchema,
-        clean({ JobIds: q.jobIds, Filters: q.filters, Offset: q.offset, Limit: q.limit }),
-      ),
+    listJobs: (q) => paged("DescribeJobs", "JobSet", JobViewSchema, clean({ JobIds: q.jobIds, Filters: q.filters, Offset: q.offset, Limit: q.limit })),
     // Checked where the functions read it; the SDK's type names the rest of the request as submitted.
-    getJobSubmitInfo: async (jobId) =>
-      (await parsed("DescribeJobSubmitInfo", { JobId: jobId }, JobSubmitInfoSchema)) as DescribeJobSubmitInfoResponse,
+    getJobSubmitInfo: async (jobId) => (await parsed("DescribeJobSubmitInfo", { JobId: jobId }, JobSubmitInfoSchema)) as DescribeJobSubmitInfoResponse,
     terminateJob: (jobId) => ack("TerminateJob", { JobId: jobId }),
     deleteJob: (jobId) => ack("DeleteJob", { JobId: jobId }),
     retryJobs: (jobIds) => ack("RetryJobs", { JobIds: jobIds }),
@@ -208,15 +194,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     getEnvCreateInfo: async (envId) =>
       (await parsed("DescribeComputeEnvCreateInfo", { EnvId: envId }, ComputeEnvCreateInfoSchema)) as DescribeComputeEnvCreateInfoResponse,
     listEnvs: (q) =>
-      paged(
-        "DescribeComputeEnvs",
-        "ComputeEnvSet",
-        ComputeEnvViewSchema,
-        clean({ EnvIds: q.envIds, Filters: q.filters, Offset: q.offset, Limit: q.limit }),
-      ),
+      paged("DescribeComputeEnvs", "ComputeEnvSet", ComputeEnvViewSchema, clean({ EnvIds: q.envIds, Filters: q.filters, Offset: q.offset, Limit: q.limit })),
     setDesiredNodes: (envId, desired) => ack("ModifyComputeEnv", { EnvId: envId, DesiredComputeNodeCount: desired }),
-    renameEnv: (envId, change) =>
-      ack("ModifyComputeEnv", clean({ EnvId: envId, EnvName: change.name, EnvDescription: change.description })),
+    renameEnv: (envId, change) => ack("ModifyComputeEnv", clean({ EnvId: envId, EnvName: change.name, EnvDescription: change.description })),
     deleteEnv: (envId) => ack("DeleteComputeEnv", { EnvId: envId }),
     terminateNodes: (envId, nodeIds) => ack("TerminateComputeNodes", { EnvId: envId, ComputeNodeIds: nodeIds }),
     listEnvActivities: (envId, q = {}) =>

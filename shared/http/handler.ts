@@ -59,7 +59,9 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, 
 export type Route = RouteDef<z.core.$ZodType, z.core.$ZodType, z.core.$ZodType, z.core.$ZodType>;
 
 /** Declares a route with its handler typed from the params/body/query/response schemas. */
-export function route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined, R extends Schema = undefined>(def: RouteDef<B, Q, P, R>): Route {
+export function route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined, R extends Schema = undefined>(
+  def: RouteDef<B, Q, P, R>,
+): Route {
   return def as unknown as Route;
 }
 
@@ -125,7 +127,6 @@ export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
   };
 }
 
-
 /** Deeper bodies are refused before parsing: recursive validation of them would exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -137,7 +138,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) max = Math.max(max, ++depth);
@@ -149,8 +151,7 @@ export function jsonDepth(text: string): number {
 /** Parses the JSON body: 400 malformed_json, then 400 validation_failed with field paths. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") throw validationError([{ path: "", message: "a JSON body is required" }]);
-  if (jsonDepth(text) > MAX_JSON_DEPTH)
-    throw new AppError("malformed_json", `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { status: 400 });
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new AppError("malformed_json", `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { status: 400 });
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -173,12 +174,7 @@ const methodOf = (event: unknown) => field(event, "httpMethod").toUpperCase();
 const pathOf = (event: unknown) => field(event, "path");
 
 /** `GET /openapi.json` for a route table (the document is built once, on first request). */
-export function openApiRoute(
-  info: OpenApiInfo,
-  routes: () => readonly OpenApiRoute[],
-  scope?: string,
-  path = "/openapi.json",
-): Route {
+export function openApiRoute(info: OpenApiInfo, routes: () => readonly OpenApiRoute[], scope?: string, path = "/openapi.json"): Route {
   let doc: unknown;
   return route({
     method: "GET",

@@ -236,9 +236,7 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly OpenApiRoute[])
       ...(r.summary ? { summary: r.summary } : {}),
       ...(r.description ? { description: r.description } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(body
-        ? { requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(body) } } } }
-        : {}),
+      ...(body ? { requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(body) } } } } : {}),
       responses,
       security: [{ bearer: r.scope ? [r.scope] : [] }],
       ...(r.scope ? { "x-scope": r.scope } : {}),

@@ -11,14 +11,17 @@ const one = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
 
 /** `?dryRun`, `?dryRun=true|1|yes` → true; `false|0|no` → false. */
 export const queryBool = () =>
-  preprocess((v) => {
-    const x = one(v);
-    if (x === true || x === undefined) return x;
-    const s = String(x).toLowerCase();
-    if (s === "" || s === "true" || s === "1" || s === "yes") return true;
-    if (s === "false" || s === "0" || s === "no") return false;
-    return x;
-  }, z.optional(z.boolean(typeError("must be true or false"))));
+  preprocess(
+    (v) => {
+      const x = one(v);
+      if (x === true || x === undefined) return x;
+      const s = String(x).toLowerCase();
+      if (s === "" || s === "true" || s === "1" || s === "yes") return true;
+      if (s === "false" || s === "0" || s === "no") return false;
+      return x;
+    },
+    z.optional(z.boolean(typeError("must be true or false"))),
+  );
 
 /** An integer in [min, max]. */
 export const queryInt = (min: number, max: number) =>
@@ -33,15 +36,24 @@ export const queryInt = (min: number, max: number) =>
 
 /** One string (the last one when repeated). */
 export const queryStr = (max = 256) =>
-  preprocess((v) => {
-    const x = one(v);
-    return x === true ? "" : x;
-  }, z.optional(z.string().check(z.maxLength(max))));
+  preprocess(
+    (v) => {
+      const x = one(v);
+      return x === true ? "" : x;
+    },
+    z.optional(z.string().check(z.maxLength(max))),
+  );
 
 /** All values of a repeated (or comma-separated) parameter. */
 export const queryList = (max = 256) =>
-  preprocess((v) => {
-    if (v === undefined) return undefined;
-    const arr = Array.isArray(v) ? v : [v === true ? "" : String(v)];
-    return arr.flatMap((s) => String(s).split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
-  }, z.optional(z.array(z.string().check(z.maxLength(max)))));
+  preprocess(
+    (v) => {
+      if (v === undefined) return undefined;
+      const arr = Array.isArray(v) ? v : [v === true ? "" : String(v)];
+      return arr
+        .flatMap((s) => String(s).split(","))
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    },
+    z.optional(z.array(z.string().check(z.maxLength(max)))),
+  );

@@ -36,9 +36,7 @@ const ALL_EVENTS = new Set<string>([...JOB_EVENTS, ...ENV_EVENTS, ...NODE_EVENTS
  */
 export function normalizeEventName(name: string): EventName | undefined {
   const trimmed = name.trim();
-  const upper = /[a-z][A-Z]/.test(trimmed)
-    ? trimmed.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
-    : trimmed.toUpperCase();
+  const upper = /[a-z][A-Z]/.test(trimmed) ? trimmed.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase() : trimmed.toUpperCase();
   // The guide's example says "JobSucceed"; events say JOB_SUCCEED.
   return ALL_EVENTS.has(upper) ? (upper as EventName) : undefined;
 }
@@ -77,9 +75,12 @@ const KeyValueSchema = z.strictObject({ Name: z.string().check(z.minLength(1, { 
 
 /** One topic and its events; event names are checked (and upper-cased) by checkEventNames. */
 export const NotificationSchema = z.strictObject({
-    TopicName: TopicNameSchema,
-    EventConfigs: z
-      .array(z.strictObject({ EventName: z.string().check(z.minLength(1, { message: "must not be empty" })), EventVars: z._default(z.array(KeyValueSchema), []) })).check(z.minLength(1, { message: "needs at least one event" })),
-  });
+  TopicName: TopicNameSchema,
+  EventConfigs: z
+    .array(
+      z.strictObject({ EventName: z.string().check(z.minLength(1, { message: "must not be empty" })), EventVars: z._default(z.array(KeyValueSchema), []) }),
+    )
+    .check(z.minLength(1, { message: "needs at least one event" })),
+});
 
 export const NotificationTargetSchema = z.enum(["CMQ", "TDMQ_CMQ"]);

@@ -73,7 +73,9 @@ export function checkLocalPath(path: string): PathCheck {
 }
 
 /** A local path field: absolute, no NUL (checkLocalPath). */
-export const LocalPathSchema = z.string().check(z.superRefine((s, ctx) => {
-  const r = checkLocalPath(s);
-  if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
-}));
+export const LocalPathSchema = z.string().check(
+  z.superRefine((s, ctx) => {
+    const r = checkLocalPath(s);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
+  }),
+);

@@ -6,4 +6,5 @@ import * as z from "../zod";
 export const REGION = /^[a-z]{2}-[a-z]+(-[a-z]+)?$/;
 
 export const RegionSchema = z
-  .string({ error: (i) => (i.input === undefined ? "must be set (SCF sets it)" : undefined) }).check(z.regex(REGION, { message: "a region such as ap-guangzhou" }));
+  .string({ error: (i) => (i.input === undefined ? "must be set (SCF sets it)" : undefined) })
+  .check(z.regex(REGION, { message: "a region such as ap-guangzhou" }));

@@ -5,9 +5,9 @@ export const TAG_KEY_MAX = 127;
 export const TAG_VALUE_MAX = 255;
 
 export const TagInputSchema = z.strictObject({
-    Key: z.string().check(z.minLength(1, { message: "must not be empty" }), z.maxLength(TAG_KEY_MAX, { message: `must be at most ${TAG_KEY_MAX} characters` })),
-    Value: z.string().check(z.maxLength(TAG_VALUE_MAX, { message: `must be at most ${TAG_VALUE_MAX} characters` })),
-  });
+  Key: z.string().check(z.minLength(1, { message: "must not be empty" }), z.maxLength(TAG_KEY_MAX, { message: `must be at most ${TAG_KEY_MAX} characters` })),
+  Value: z.string().check(z.maxLength(TAG_VALUE_MAX, { message: `must be at most ${TAG_VALUE_MAX} characters` })),
+});
 
 /** Indexes of tags whose key an earlier tag already has. */
 export function duplicateTagKeys(tags: ReadonlyArray<{ Key: string }>): number[] {

@@ -7,4 +7,9 @@ export const TOPIC_NAME_RULE = "a topic name starts with a letter and has only l
 export const TOPIC_NAME_TOO_LONG = `a topic name has at most ${LIMITS.topicName} characters`;
 
 export const TopicNameSchema = z
-  .string().check(z.minLength(1, { message: "must not be empty" }), z.maxLength(LIMITS.topicName, { message: TOPIC_NAME_TOO_LONG }), z.regex(TOPIC_NAME, { message: TOPIC_NAME_RULE }));
+  .string()
+  .check(
+    z.minLength(1, { message: "must not be empty" }),
+    z.maxLength(LIMITS.topicName, { message: TOPIC_NAME_TOO_LONG }),
+    z.regex(TOPIC_NAME, { message: TOPIC_NAME_RULE }),
+  );

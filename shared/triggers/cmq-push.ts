@@ -12,21 +12,21 @@ import * as z from "../zod";
 import { IdLikeSchema, messageFrom, type ParsedCmq } from "./cmq";
 
 export const CmqPushBodySchema = z.looseObject({
-    TopicOwner: IdLikeSchema,
-    topicOwner: IdLikeSchema,
-    TopicName: z.nullish(z.string()),
-    topicName: z.nullish(z.string()),
-    SubscriptionName: z.nullish(z.string()),
-    subscriptionName: z.nullish(z.string()),
-    MsgId: IdLikeSchema,
-    msgId: IdLikeSchema,
-    MsgBody: z.optional(z.unknown()),
-    msgBody: z.optional(z.unknown()),
-    MsgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
-    msgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
-    PublishTime: IdLikeSchema,
-    publishTime: IdLikeSchema,
-  });
+  TopicOwner: IdLikeSchema,
+  topicOwner: IdLikeSchema,
+  TopicName: z.nullish(z.string()),
+  topicName: z.nullish(z.string()),
+  SubscriptionName: z.nullish(z.string()),
+  subscriptionName: z.nullish(z.string()),
+  MsgId: IdLikeSchema,
+  msgId: IdLikeSchema,
+  MsgBody: z.optional(z.unknown()),
+  msgBody: z.optional(z.unknown()),
+  MsgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
+  msgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
+  PublishTime: IdLikeSchema,
+  publishTime: IdLikeSchema,
+});
 
 export interface ParsedCmqPush extends ParsedCmq {
   format: "json" | "simplified";
@@ -53,7 +53,11 @@ export function parseCmqPush(body: string, headers: Record<string, string> = {})
     const r = CmqPushBodySchema.safeParse(value);
     if (!r.success) {
       const issue = r.error.issues[0];
-      return { format: "json", messages: [], poison: [{ msgId: headerId ?? "(push)", reason: `push body ${issue?.path.join(".") || ""}: ${issue?.message ?? "invalid"}` }] };
+      return {
+        format: "json",
+        messages: [],
+        poison: [{ msgId: headerId ?? "(push)", reason: `push body ${issue?.path.join(".") || ""}: ${issue?.message ?? "invalid"}` }],
+      };
     }
     const p = r.data;
     const msgId = p.msgId ?? p.MsgId ?? headerId ?? "(push)";

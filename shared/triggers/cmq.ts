@@ -10,19 +10,19 @@ import { type EventName, normalizeEventName } from "../schemas/notifications";
 export const IdLikeSchema = z.nullish(z.union([z.string(), z.pipe(z.number(), z.transform(String))]));
 
 export const CmqRecordSchema = z.looseObject({
-    CMQ: z.looseObject({
-        type: z.nullish(z.string()),
-        topicOwner: IdLikeSchema,
-        topicName: z.nullish(z.string()),
-        subscriptionName: z.nullish(z.string()),
-        publishTime: z.nullish(z.string()),
-        msgId: IdLikeSchema,
-        requestId: IdLikeSchema,
-        // A string (as documented), or an already-parsed value from a local bus.
-        msgBody: z.optional(z.unknown()),
-        msgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
-      }),
-  });
+  CMQ: z.looseObject({
+    type: z.nullish(z.string()),
+    topicOwner: IdLikeSchema,
+    topicName: z.nullish(z.string()),
+    subscriptionName: z.nullish(z.string()),
+    publishTime: z.nullish(z.string()),
+    msgId: IdLikeSchema,
+    requestId: IdLikeSchema,
+    // A string (as documented), or an already-parsed value from a local bus.
+    msgBody: z.optional(z.unknown()),
+    msgTag: z.nullish(z.union([z.array(z.string()), z.string()])),
+  }),
+});
 export type CmqRecord = z.infer<typeof CmqRecordSchema>;
 
 export const CmqEventSchema = z.looseObject({ Records: z.array(z.unknown()).check(z.minLength(1)) });
@@ -35,25 +35,25 @@ export function isCmqEvent(event: unknown): boolean {
 
 /** The `Batch` part of an event: node events carry these; unknown fields pass. */
 export const BatchEventDetailSchema = z.looseObject({
-    EnvId: z.nullish(z.string()),
-    EnvName: z.nullish(z.string()),
-    ComputeNodeId: z.nullish(z.string()),
-    ComputeNodeInstanceId: z.nullish(z.string()),
-    ComputeNodeState: z.nullish(z.string()),
-    ResourceCreatedTime: z.nullish(z.string()),
-    Cpu: z.nullish(z.number()),
-    Mem: z.nullish(z.number()),
-    JobId: z.nullish(z.string()),
-  });
+  EnvId: z.nullish(z.string()),
+  EnvName: z.nullish(z.string()),
+  ComputeNodeId: z.nullish(z.string()),
+  ComputeNodeInstanceId: z.nullish(z.string()),
+  ComputeNodeState: z.nullish(z.string()),
+  ResourceCreatedTime: z.nullish(z.string()),
+  Cpu: z.nullish(z.number()),
+  Mem: z.nullish(z.number()),
+  JobId: z.nullish(z.string()),
+});
 
 export const BatchEventSchema = z.looseObject({
-    EventVersion: z.nullish(z.string()),
-    EventTime: z.nullish(z.string()),
-    Region: z.nullish(z.string()),
-    EventName: z.string().check(z.minLength(1)),
-    EventVars: z.nullish(z.array(z.unknown())),
-    Batch: z.nullish(BatchEventDetailSchema),
-  });
+  EventVersion: z.nullish(z.string()),
+  EventTime: z.nullish(z.string()),
+  Region: z.nullish(z.string()),
+  EventName: z.string().check(z.minLength(1)),
+  EventVars: z.nullish(z.array(z.unknown())),
+  Batch: z.nullish(BatchEventDetailSchema),
+});
 
 export interface BatchEvent {
   /** Upper-case name (`COMPUTE_NODE_ABNORMAL`), or the raw name when it is no known event. */

@@ -18,7 +18,10 @@ const HeaderValueSchema = z.union([
   z.string(),
   z.pipe(z.number(), z.transform(String)),
   z.pipe(z.boolean(), z.transform(String)),
-  z.pipe(z.array(z.pipe(z.union([z.string(), z.number()]), z.transform(String))), z.transform((v) => v.join(", "))),
+  z.pipe(
+    z.array(z.pipe(z.union([z.string(), z.number()]), z.transform(String))),
+    z.transform((v) => v.join(", ")),
+  ),
   z.null(),
 ]);
 
@@ -26,52 +29,54 @@ const HeadersSchema = z.nullish(z.record(z.string(), HeaderValueSchema));
 const QuerySchema = z.nullish(z.record(z.string(), QueryValueSchema));
 
 /** The body: a string; some gateways hand over an already-parsed JSON value, re-serialised here. */
-const BodySchema = z.pipe(z
-  .unknown(), z.transform((v) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v))));
+const BodySchema = z.pipe(
+  z.unknown(),
+  z.transform((v) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v))),
+);
 
-const Base64FlagSchema = z.pipe(z.optional(z
-  .union([z.boolean(), z.string(), z.null()])), z.transform((v) => v === true || (typeof v === "string" && v.toLowerCase() === "true")));
+const Base64FlagSchema = z.pipe(
+  z.optional(z.union([z.boolean(), z.string(), z.null()])),
+  z.transform((v) => v === true || (typeof v === "string" && v.toLowerCase() === "true")),
+);
 
 export const ApiGatewayRequestContextSchema = z.looseObject({
-    serviceId: z.nullish(z.string()),
-    path: z.nullish(z.string()),
-    httpMethod: z.nullish(z.string()),
-    requestId: z.nullish(z.string()),
-    sourceIp: z.nullish(z.string()),
-    stage: z.nullish(z.string()),
-    identity: z.nullish(z.record(z.string(), z.unknown())),
-  });
+  serviceId: z.nullish(z.string()),
+  path: z.nullish(z.string()),
+  httpMethod: z.nullish(z.string()),
+  requestId: z.nullish(z.string()),
+  sourceIp: z.nullish(z.string()),
+  stage: z.nullish(z.string()),
+  identity: z.nullish(z.record(z.string(), z.unknown())),
+});
 
 /** API Gateway trigger (batch-facts §8, reference §3.3). */
 export const ApiGatewayEventSchema = z.looseObject({
-    requestContext: ApiGatewayRequestContextSchema,
-    httpMethod: z.string().check(z.minLength(1)),
-    path: z.string(),
-    headers: HeadersSchema,
-    body: BodySchema,
-    isBase64Encoded: Base64FlagSchema,
-    pathParameters: z.nullish(z.record(z.string(), z.unknown())),
-    queryString: QuerySchema,
-    queryStringParameters: QuerySchema,
-    headerParameters: z.nullish(z.record(z.string(), z.unknown())),
-    stageVariables: z.nullish(z.record(z.string(), z.unknown())),
-  });
+  requestContext: ApiGatewayRequestContextSchema,
+  httpMethod: z.string().check(z.minLength(1)),
+  path: z.string(),
+  headers: HeadersSchema,
+  body: BodySchema,
+  isBase64Encoded: Base64FlagSchema,
+  pathParameters: z.nullish(z.record(z.string(), z.unknown())),
+  queryString: QuerySchema,
+  queryStringParameters: QuerySchema,
+  headerParameters: z.nullish(z.record(z.string(), z.unknown())),
+  stageVariables: z.nullish(z.record(z.string(), z.unknown())),
+});
 export type ApiGatewayEvent = z.infer<typeof ApiGatewayEventSchema>;
 
 /** Function URL trigger: the API Gateway shape without requestContext and friends. */
 export const FunctionUrlEventSchema = z.looseObject({
-    httpMethod: z.string().check(z.minLength(1)),
-    path: z.string(),
-    headers: HeadersSchema,
-    body: BodySchema,
-    isBase64Encoded: Base64FlagSchema,
-    queryString: QuerySchema,
-  });
+  httpMethod: z.string().check(z.minLength(1)),
+  path: z.string(),
+  headers: HeadersSchema,
+  body: BodySchema,
+  isBase64Encoded: Base64FlagSchema,
+  queryString: QuerySchema,
+});
 export type FunctionUrlEvent = z.infer<typeof FunctionUrlEventSchema>;
 
-export type HttpTriggerEvent =
-  | ({ kind: "apigw" } & ApiGatewayEvent)
-  | ({ kind: "function-url" } & FunctionUrlEvent);
+export type HttpTriggerEvent = ({ kind: "apigw" } & ApiGatewayEvent) | ({ kind: "function-url" } & FunctionUrlEvent);
 
 /** Which HTTP trigger sent `event`, parsed; undefined when it is no HTTP event at all. */
 export function parseHttpEvent(event: unknown): HttpTriggerEvent | undefined {
