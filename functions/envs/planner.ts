@@ -163,23 +163,22 @@ export function planScale(input: PlanInput): PlanResult {
   const latest = latestActivity(input.activities);
   const lastActivityAt = latest ? new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z") : null;
 
-  if (next === previous) {
-    return {
-      ok: true,
-      plan: {
-        EnvId: id,
-        PreviousDesiredComputeNodeCount: previous,
-        DesiredComputeNodeCount: next,
-        Direction: "none",
-        TerminateNodes: [],
-        BusyNodes: [],
-        Before: before,
-        After: before,
-        Warnings: [],
-        LastActivityTime: lastActivityAt,
-      },
-    };
-  }
+  const planned = (Direction: ScalePlan["Direction"], TerminateNodes: string[], BusyNodes: string[], After: Capacity, Warnings: Warning[]): PlanResult => ({
+    ok: true,
+    plan: {
+      EnvId: id,
+      PreviousDesiredComputeNodeCount: previous,
+      DesiredComputeNodeCount: next,
+      Direction,
+      TerminateNodes,
+      BusyNodes,
+      Before: before,
+      After,
+      Warnings,
+      LastActivityTime: lastActivityAt,
+    },
+  });
+  if (next === previous) return planned("none", [], [], before, []);
   const direction = next > previous ? "up" : "down";
 
   if (next < 0 || (direction === "down" && next < rule.minNodes))
@@ -240,19 +239,5 @@ export function planScale(input: PlanInput): PlanResult {
     Cores: afterCores,
     CostPerHour: sumCost([...kept.map((n) => views.get(n.ComputeNodeId)?.CostPerHour ?? null), ...Array(added).fill(newCost)]),
   };
-  return {
-    ok: true,
-    plan: {
-      EnvId: id,
-      PreviousDesiredComputeNodeCount: previous,
-      DesiredComputeNodeCount: next,
-      Direction: direction,
-      TerminateNodes: chosen.map((n) => n.ComputeNodeId),
-      BusyNodes: busy,
-      Before: before,
-      After: after,
-      Warnings: warnings,
-      LastActivityTime: lastActivityAt,
-    },
-  };
+  return planned(direction, chosen.map((n) => n.ComputeNodeId), busy, after, warnings);
 }
