@@ -83,6 +83,12 @@ export interface StackConfig {
 }
 
 const RUNTIMES = ["Nodejs10.15", "Nodejs12.16", "Nodejs14.18", "Nodejs16.13", "Nodejs18.15"] as const;
+/**
+ * SCF's rule for a function's Description (CreateFunction / UpdateFunctionConfiguration models:
+ * "最大支持 1000 个英文字母、数字、空格、逗号、换行符和英文句号，支持中文"): letters, digits,
+ * spaces, commas, newlines, full stops and Chinese characters, at most 1000.
+ */
+export const SCF_DESCRIPTION = { pattern: /^[A-Za-z0-9 ,.\n\u4e00-\u9fff]*$/, max: 1000, rule: "letters, digits, spaces, commas, full stops and newlines (SCF's rule), at most 1000" } as const;
 const NAME = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,59}$/, "letters, digits, _ and -, starting with a letter, at most 60");
 const MEMORY = z
   .number()
@@ -147,7 +153,7 @@ const UrlSchema = z.union(
 const FunctionSchema = z
   .object({
     handler: z.string().regex(/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, "a handler looks like index.main_handler"),
-    description: z.string().max(1000).optional(),
+    description: z.string().max(SCF_DESCRIPTION.max, SCF_DESCRIPTION.rule).regex(SCF_DESCRIPTION.pattern, SCF_DESCRIPTION.rule).optional(),
     role: z.string().min(1).optional(),
     url: UrlSchema.optional(),
     runtime: z.enum(RUNTIMES).optional(),

@@ -2,7 +2,7 @@
 // published to a topic (by the Batch emulator's notifications, or POST /_local/topics/<t>/publish)
 // is pushed to each subscriber the way a TDMQ-CMQ HTTP subscription pushes it: a POST of the
 // JSON-format push body (events.ts `cmqPushBody`) to `<the function's local URL>/cmq/<token>`.
-// A 200 answer means delivered; anything else, or no answer, is retried like an async invocation
+// A 2xx answer means delivered (TDMQ: "返回标准的 2xx 响应…代表投递成功"); anything else, or no answer, is retried like an async invocation
 // (1 + 2 attempts with backoff), then the push is written to the dead-letter file.
 import { randomBytes } from "node:crypto";
 import { cmqPushBody, randomDigits } from "./events";
@@ -72,7 +72,7 @@ export function createTopicBus(functions: readonly FunctionConfig[], opts: Topic
     }
     const text = await res.text();
     // The answer is the function's, never echoes the path: safe to quote (trimmed).
-    return res.status === 200 ? undefined : `HTTP ${res.status}: ${text.replace(/\s+/g, " ").slice(0, 200)}`;
+    return res.status >= 200 && res.status < 300 ? undefined : `HTTP ${res.status}: ${text.replace(/\s+/g, " ").slice(0, 200)}`;
   };
 
   return {

@@ -3,33 +3,38 @@
 // interrupted deploy leaves the account in a state the next run reads and converges from.
 import { readFileSync } from "node:fs";
 import type { Cloud } from "./cloud";
-import { type Actual, type ActualFunction, type Desired, DeployError, OWNER_TAG } from "./model";
+import { type Actual, type ActualFunction, type Desired, DeployError, isOwned, ownerTags } from "./model";
 import { type Change, functionUrl, maskEndpoint, pushEndpoint } from "./plan";
 
 export async function readActual(cloud: Cloud, desired: Desired): Promise<Actual> {
   const functions = new Map<string, ActualFunction>();
+  const unowned: string[] = [];
   for (const fn of desired.functions) {
     const f = await cloud.getFunction(fn.name);
-    if (f) functions.set(fn.name, f);
+    if (!f) continue;
+    functions.set(fn.name, f);
+    if (!isOwned(f, desired)) unowned.push(fn.name);
   }
-  const topics = new Map<string, boolean>();
-  const subscriptions: Actual["subscriptions"] = new Map();
-  for (const s of desired.functions.flatMap((f) => f.subscriptions)) {
-    if (!topics.has(s.topic)) topics.set(s.topic, await cloud.topicExists(s.topic));
-    if (!topics.get(s.topic)) continue;
-    const sub = await cloud.getSubscription(s.topic, s.name);
-    if (sub) subscriptions.set(`${s.topic}/${s.name}`, sub);
-  }
-  // Functions this file created once (tagged with its owner) and no longer names. Anything else
-  // in the account, even under the same name prefix, is never touched.
+  // Functions this file created once (tagged with its service and stage) and no longer names.
+  // Anything else in the account, even under the same name prefix, is never touched.
   const named = new Set(desired.functions.map((f) => f.name));
   const orphans: ActualFunction[] = [];
   for (const name of await cloud.listFunctions(`${desired.owner}-`)) {
     if (named.has(name)) continue;
     const f = await cloud.getFunction(name);
-    if (f && f.tags[OWNER_TAG] === desired.owner) orphans.push(f);
+    if (f && isOwned(f, desired)) orphans.push(f);
   }
-  return { functions, topics, subscriptions, orphans };
+  // Subscriptions are named after their function: on every topic the file names (enabled or
+  // not), those of this file's functions and orphans are this deploy's to keep or delete.
+  const ours = new Set([...named, ...orphans.map((o) => o.name)]);
+  const topics = new Map<string, boolean>();
+  const subscriptions: Actual["subscriptions"] = new Map();
+  for (const topic of desired.topics) {
+    topics.set(topic, await cloud.topicExists(topic));
+    if (!topics.get(topic)) continue;
+    for (const s of await cloud.listSubscriptions(topic)) if (ours.has(s.name)) subscriptions.set(`${topic}/${s.name}`, s);
+  }
+  return { functions, topics, subscriptions, orphans, unowned };
 }
 
 /** One line per change, as `--plan` prints it and the apply announces it. Never a secret. */
@@ -64,7 +69,8 @@ export function describe(c: Change): string {
 const READY = { failedOk: true } as const;
 
 export interface ApplyOptions {
-  owner: string;
+  /** Tags a created function carries (ownerTags). */
+  tags: Record<string, string>;
   print(line: string): void;
 }
 
@@ -75,7 +81,7 @@ export async function applyPlan(cloud: Cloud, changes: readonly Change[], opts: 
     opts.print(describe(c));
     switch (c.kind) {
       case "create-function":
-        await cloud.createFunction(c.fn.name, c.settings, zip(c.fn.code.path), { [OWNER_TAG]: opts.owner });
+        await cloud.createFunction(c.fn.name, c.settings, zip(c.fn.code.path), opts.tags);
         await cloud.settle(c.fn.name);
         break;
       case "update-code":
@@ -126,7 +132,9 @@ async function subscribe(cloud: Cloud, c: Extract<Change, { kind: "add-subscript
   try {
     await cloud.createSubscription(c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "https"));
   } catch (e) {
-    if (!/^InvalidParameter/.test((e as { code?: string }).code ?? "")) throw e;
+    // Only a refusal of the endpoint itself (its code or message names it) is a reason to try http://.
+    const err = e as { code?: string; message?: string };
+    if (!/^InvalidParameter/.test(err.code ?? "") || !/endpoint/i.test(`${err.code} ${err.message ?? ""}`)) throw e;
     opts.print(`  TDMQ refused an https:// endpoint (${(e as { code?: string }).code}); subscribing over http:// (the push token then crosses the network in clear)`);
     await cloud.createSubscription(c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "http"));
   }

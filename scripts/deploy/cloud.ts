@@ -65,7 +65,10 @@ const SubscriptionsReply = z
   .passthrough();
 
 const READ_ACTION = /^(Get|List|Describe)/;
+const codeOf = (e: unknown) => asSdkError(e).code ?? "";
 const NOT_FOUND = /^ResourceNotFound/;
+/** TDMQ's error list also names a missing topic this way (tencentcloud-sdk-go tdmq errors.go). */
+const TOPIC_NOT_FOUND = /^(ResourceNotFound|InvalidParameterValue\.TopicNotFound)/;
 /** The function is busy with another change (SCF's error-code table; tencentcloud-sdk-go scf errors.go). */
 const BUSY = new Set([
   "FailedOperation.UpdateFunctionCode",
@@ -92,20 +95,28 @@ export function createCloud(opts: CloudOptions) {
   const writes: string[] = [];
   const calls: string[] = [];
 
-  async function call(client: object, action: string, req: Record<string, unknown>): Promise<unknown> {
+  /**
+   * `doneIfRepeated`: an error that, on a retry, means the lost first attempt did the work (a
+   * create answered "already exists" after a timeout), so the call succeeded.
+   */
+  async function call(client: object, action: string, req: Record<string, unknown>, doneIfRepeated?: RegExp): Promise<unknown> {
     const method = (client as Record<string, (r: unknown) => Promise<unknown>>)[action];
     if (typeof method !== "function") throw new DeployError(`no such action ${action}`);
     return withRetry(
-      async () => {
+      async (attempt) => {
         calls.push(action);
         if (!READ_ACTION.test(action)) writes.push(action);
-        return method.call(client, req);
+        try {
+          return await method.call(client, req);
+        } catch (e) {
+          if (attempt > 0 && doneIfRepeated?.test(codeOf(e))) return undefined;
+          throw e;
+        }
       },
       { ...retry, retryable: (e) => isRetryable(e) },
     );
   }
 
-  const codeOf = (e: unknown) => asSdkError(e).code ?? "";
 
   async function getFunction(name: string): Promise<ActualFunction | undefined> {
     let raw: unknown;
@@ -212,12 +223,11 @@ export function createCloud(opts: CloudOptions) {
         Environment: environment(settings.Environment),
         Type: "Event",
         Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-      });
+      }, /^ResourceInUse\.Function/);
     },
     updateCode: (name: string, handler: string, zip: Buffer) => change(name, "UpdateFunctionCode", { Handler: handler, ZipFile: zip.toString("base64") }),
     updateConfig: (name: string, s: FunctionSettings) =>
       change(name, "UpdateFunctionConfiguration", {
-        Runtime: s.Runtime,
         MemorySize: s.MemorySize,
         Timeout: s.Timeout,
         Description: s.Description,
@@ -234,28 +244,33 @@ export function createCloud(opts: CloudOptions) {
         ...(t.Type === "timer" ? { CustomArgument: t.CustomArgument } : {}),
       }),
     deleteTrigger: (name: string, t: ActualTrigger) =>
-      change(name, "DeleteTrigger", { TriggerName: t.TriggerName, Type: t.Type, ...(t.Type === "timer" ? { TriggerDesc: t.TriggerDesc } : {}) }),
+      change(name, "DeleteTrigger", { TriggerName: t.TriggerName, Type: t.Type, ...(t.TriggerDesc ? { TriggerDesc: t.TriggerDesc } : {}) }),
     async topicExists(topic: string): Promise<boolean> {
       try {
         await call(tdmq, "DescribeCmqTopicDetail", { TopicName: topic });
         return true;
       } catch (e) {
-        if (NOT_FOUND.test(codeOf(e))) return false;
+        if (TOPIC_NOT_FOUND.test(codeOf(e))) return false;
         throw e;
       }
     },
-    createTopic: async (topic: string) => void (await call(tdmq, "CreateCmqTopic", { TopicName: topic })),
-    /** The subscription of that exact name (DescribeCmqSubscriptionDetail's name filter is fuzzy). */
-    async getSubscription(topic: string, name: string): Promise<ActualSubscription | undefined> {
-      let raw: unknown;
-      try {
-        raw = await call(tdmq, "DescribeCmqSubscriptionDetail", { TopicName: topic, SubscriptionName: name, Offset: 0, Limit: 50 });
-      } catch (e) {
-        if (NOT_FOUND.test(codeOf(e))) return undefined;
-        throw e;
+    createTopic: async (topic: string) => void (await call(tdmq, "CreateCmqTopic", { TopicName: topic }, /^ResourceInUse/)),
+    /** Every subscription of a topic (pages of 50, the API's maximum). */
+    async listSubscriptions(topic: string): Promise<ActualSubscription[]> {
+      const out: ActualSubscription[] = [];
+      for (let offset = 0; ; offset += 50) {
+        let raw: unknown;
+        try {
+          raw = await call(tdmq, "DescribeCmqSubscriptionDetail", { TopicName: topic, Offset: offset, Limit: 50 });
+        } catch (e) {
+          if (TOPIC_NOT_FOUND.test(codeOf(e))) return out;
+          throw e;
+        }
+        const page = SubscriptionsReply.parse(raw);
+        const set = page.SubscriptionSet ?? [];
+        out.push(...set.map((s) => ({ topic, name: s.SubscriptionName, protocol: s.Protocol, endpoint: s.Endpoint, format: s.NotifyContentFormat || "JSON" })));
+        if (set.length < 50 || offset + set.length >= (page.TotalCount ?? 0)) return out;
       }
-      const s = (SubscriptionsReply.parse(raw).SubscriptionSet ?? []).find((x) => x.SubscriptionName === name);
-      return s ? { topic, name, protocol: s.Protocol, endpoint: s.Endpoint, format: s.NotifyContentFormat || "JSON" } : undefined;
     },
     createSubscription: async (topic: string, name: string, endpoint: string) =>
       void (await call(tdmq, "CreateCmqSubscribe", {

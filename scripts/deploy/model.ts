@@ -6,8 +6,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { FunctionConfig, StackConfig } from "../../local/stack/serverless-config";
 
-/** Tag set on every function the deploy creates: `<service>-<stage>`. Only tagged functions are ever deleted. */
-export const OWNER_TAG = "batch-scf-deploy";
+/**
+ * Tags set on every function the deploy creates: its service and its stage (two tags, so that
+ * service `a-b` stage `c` and service `a` stage `b-c` never own each other's functions). Only
+ * functions carrying both are ever deleted, and an existing function without them is not
+ * changed unless `--adopt` says so.
+ */
+export const OWNER_TAGS = { service: "batch-scf-service", stage: "batch-scf-stage" } as const;
 /** The env var holding the secret that a CMQ push must carry in its URL path (`/cmq/<token>`). */
 export const PUSH_TOKEN_VAR = "CMQ_PUSH_TOKEN";
 /** SCF names a function's URL trigger this way (terraform-provider-tencentcloud sends the same). */
@@ -70,8 +75,10 @@ export interface Desired {
   stage: string;
   region: string;
   namespace: string;
-  /** Value of OWNER_TAG on functions this file owns. */
+  /** `<service>-<stage>`: the name prefix of this file's functions. */
   owner: string;
+  /** Topics this file's `cmq` events name, enabled or not: where its subscriptions may be. */
+  topics: string[];
   functions: DesiredFunction[];
 }
 
@@ -106,8 +113,10 @@ export interface Actual {
   functions: Map<string, ActualFunction>;
   /** Topics the file's functions subscribe to, and whether each exists. */
   topics: Map<string, boolean>;
-  /** Keyed `topic/name`. */
+  /** Keyed `topic/name`: the subscriptions on the file's topics named after this file's functions (orphans included). */
   subscriptions: Map<string, ActualSubscription>;
+  /** Functions the file names that exist but do not carry this file's tags. */
+  unowned: string[];
   /** Functions tagged as this file's that the file no longer names. */
   orphans: ActualFunction[];
 }
@@ -131,8 +140,32 @@ export function desiredFrom(config: StackConfig, opts: { region?: string | undef
     region: opts.region || config.region,
     namespace: opts.namespace || config.namespace || "default",
     owner,
+    topics: [...new Set(config.functions.flatMap((f) => f.triggers.flatMap((t) => (t.kind === "cmq" ? [t.topic] : []))))],
     functions: config.functions.map((fn) => desiredFunction(fn, config.file)),
   };
+}
+
+/** The tags that mark a function as this file's. */
+export function ownerTags(d: Pick<Desired, "service" | "stage">): Record<string, string> {
+  return { [OWNER_TAGS.service]: d.service, [OWNER_TAGS.stage]: d.stage };
+}
+
+export function isOwned(fn: Pick<ActualFunction, "tags">, d: Pick<Desired, "service" | "stage">): boolean {
+  return fn.tags[OWNER_TAGS.service] === d.service && fn.tags[OWNER_TAGS.stage] === d.stage;
+}
+
+/** A timer's cron as given, or as SCF answers it (`{"cron":"…"}`), blanks normalised. */
+export function cronOf(desc: string): string {
+  let cron = desc;
+  if (desc.trim().startsWith("{")) {
+    try {
+      const v = JSON.parse(desc) as { cron?: unknown };
+      if (typeof v.cron === "string") cron = v.cron;
+    } catch {
+      // not JSON: compared as given
+    }
+  }
+  return cron.trim().split(/\s+/).join(" ");
 }
 
 function desiredFunction(fn: FunctionConfig, file: string): DesiredFunction {

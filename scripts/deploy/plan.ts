@@ -8,7 +8,10 @@ import {
   type ActualTrigger,
   type Desired,
   type DesiredFunction,
+  cronOf,
+  DeployError,
   type FunctionSettings,
+  isOwned,
   PUSH_TOKEN_VAR,
   type SubscriptionSpec,
   sameCode,
@@ -35,19 +38,41 @@ export interface Plan {
   notes: string[];
 }
 
-const FIELDS = ["Runtime", "MemorySize", "Timeout", "Role", "Description", "Environment"] as const;
+/** Runtime is not among them: SCF sets it at creation only ("创建时指定，目前不支持修改"). */
+const FIELDS = ["MemorySize", "Timeout", "Role", "Description", "Environment"] as const;
 
-export function planDeploy(desired: Desired, actual: Actual, opts: { newToken: string }): Plan {
+export interface PlanOptions {
+  newToken: string;
+  /** Manage functions the file names that this deploy did not create (no owner tags). */
+  adopt?: boolean;
+}
+
+export function planDeploy(desired: Desired, actual: Actual, opts: PlanOptions): Plan {
+  if (actual.unowned.length > 0 && !opts.adopt) {
+    throw new DeployError(
+      `${actual.unowned.join(", ")} exist${actual.unowned.length === 1 ? "s" : ""} but ${actual.unowned.length === 1 ? "was" : "were"} not created by this deploy (no batch-scf-service/batch-scf-stage tags): ` +
+        "deploying would change their code, settings and triggers (legacy API Gateway triggers cannot be created again). Delete them, or re-run with --adopt to manage them from this file",
+    );
+  }
   const plan: Plan = { changes: [], unchanged: [], notes: [] };
   const subs: Change[] = [];
+  const wantedSubs = new Set(desired.functions.flatMap((f) => f.subscriptions.map((s) => `${s.topic}/${s.name}`)));
   for (const fn of desired.functions) {
     const have = actual.functions.get(fn.name);
+    if (have && have.settings.Runtime && have.settings.Runtime !== fn.settings.Runtime) {
+      throw new DeployError(`${fn.name} runs ${have.settings.Runtime}; SCF cannot change a function's runtime to ${fn.settings.Runtime}: delete the function first (npm run deploy -- --remove)`);
+    }
     const token = fn.needsPushToken ? (have?.settings.Environment[PUSH_TOKEN_VAR] || opts.newToken) : undefined;
     const settings: FunctionSettings = token ? { ...fn.settings, Environment: { ...fn.settings.Environment, [PUSH_TOKEN_VAR]: token } } : fn.settings;
     const before = plan.changes.length + subs.length;
     if (!have) {
       plan.changes.push({ kind: "create-function", fn, settings });
       for (const t of fn.triggers) plan.changes.push({ kind: "add-trigger", function: fn.name, trigger: t });
+    } else if (/Failed$/.test(have.status)) {
+      // What a failed create or update left behind is unknown: apply the code and every setting again.
+      plan.changes.push({ kind: "update-code", fn, reason: `${have.status}: applied again` });
+      plan.changes.push({ kind: "update-config", fn, settings, fields: [`all settings (${have.status})`] });
+      planTriggers(fn, have, plan);
     } else {
       if (!sameCode(have.codeSha256, fn.code.sha256)) plan.changes.push({ kind: "update-code", fn, reason: "code changed" });
       else if (have.settings.Handler !== fn.settings.Handler) plan.changes.push({ kind: "update-code", fn, reason: `handler ${have.settings.Handler} → ${fn.settings.Handler}` });
@@ -59,29 +84,42 @@ export function planDeploy(desired: Desired, actual: Actual, opts: { newToken: s
     for (const s of fn.subscriptions) {
       if (!actual.topics.get(s.topic) && !plan.changes.some((c) => c.kind === "create-topic" && c.topic === s.topic)) plan.changes.push({ kind: "create-topic", topic: s.topic });
       const existing = actual.subscriptions.get(`${s.topic}/${s.name}`);
-      if (existing && url && token && sameEndpoint(existing.endpoint, pushEndpoint(url, token)) && existing.protocol === "http" && existing.format === "JSON") continue;
+      if (existing && url && token && sameEndpoint(existing.endpoint, pushEndpoint(url, token)) && same(existing.protocol, "http") && same(existing.format, "JSON")) continue;
       if (existing) subs.push({ kind: "delete-subscription", subscription: existing, reason: "endpoint or format changed" });
       subs.push({ kind: "add-subscription", function: fn.name, subscription: s, token: token as string });
     }
     if (plan.changes.length + subs.length === before) plan.unchanged.push(fn.name);
   }
+  // Subscriptions of this file's functions that the file no longer wants (a disabled or removed
+  // cmq event, a removed function): TDMQ would push to a 403 or a dead URL for a day per message.
+  // They go first, before the token that would let their pushes in is taken away.
+  const unwanted: Change[] = [];
+  for (const [key, s] of actual.subscriptions) {
+    if (!wantedSubs.has(key)) unwanted.push({ kind: "delete-subscription", subscription: s, reason: "no longer in the file" });
+  }
+  plan.changes.unshift(...unwanted);
   plan.changes.push(...subs);
   for (const o of actual.orphans) plan.changes.push({ kind: "delete-function", function: o.name, reason: `no longer in ${desired.file.split("/").pop()}` });
   return plan;
 }
 
-/** `--remove`: the file's subscriptions, then its functions (their triggers go with them). */
-export function planRemove(desired: Desired, actual: Actual): Plan {
+/**
+ * `--remove`: the subscriptions of the file's functions, then the functions this deploy created
+ * (their triggers go with them). A function without the owner tags is left alone unless adopted.
+ */
+export function planRemove(desired: Desired, actual: Actual, opts: { adopt?: boolean } = {}): Plan {
   const plan: Plan = { changes: [], unchanged: [], notes: [] };
-  for (const fn of desired.functions) {
-    for (const s of fn.subscriptions) {
-      const existing = actual.subscriptions.get(`${s.topic}/${s.name}`);
-      if (existing) plan.changes.push({ kind: "delete-subscription", subscription: existing, reason: "--remove" });
-    }
+  const names = new Set(desired.functions.map((f) => f.name));
+  for (const s of actual.subscriptions.values()) {
+    if (names.has(s.name)) plan.changes.push({ kind: "delete-subscription", subscription: s, reason: "--remove" });
   }
   for (const fn of desired.functions) {
     const have = actual.functions.get(fn.name);
     if (!have) continue;
+    if (!opts.adopt && !isOwned(have, desired)) {
+      plan.notes.push(`${fn.name} was not created by this deploy (no owner tags): left alone (--adopt to remove it too)`);
+      continue;
+    }
     for (const t of have.triggers) plan.changes.push({ kind: "delete-trigger", function: fn.name, trigger: t, reason: "--remove" });
     plan.changes.push({ kind: "delete-function", function: fn.name, reason: "--remove" });
   }
@@ -109,11 +147,25 @@ function planTriggers(fn: DesiredFunction, have: ActualFunction, plan: Plan): vo
 
 function sameTrigger(want: TriggerSpec, have: ActualTrigger): boolean {
   if (want.Type === "http") {
-    const d = parseDesc(have.TriggerDesc);
-    const net = (d?.NetConfig ?? {}) as Record<string, unknown>;
-    return d?.AuthType === URL_TRIGGER_DESC.AuthType && net.EnableExtranet === true && (net.EnableIntranet ?? false) === false;
+    // Only what the answer says and differs counts: a field SCF leaves out never replaces the URL.
+    const d = parseDesc(have.TriggerDesc) ?? {};
+    const net = (d.NetConfig ?? {}) as Record<string, unknown>;
+    return (d.AuthType ?? URL_TRIGGER_DESC.AuthType) === URL_TRIGGER_DESC.AuthType && (net.EnableExtranet ?? true) === true && (net.EnableIntranet ?? false) === false;
   }
-  return want.TriggerDesc === have.TriggerDesc && want.CustomArgument === have.CustomArgument && want.Enable === have.Enable;
+  return cronOf(want.TriggerDesc) === cronOf(have.TriggerDesc) && want.CustomArgument === have.CustomArgument && want.Enable === have.Enable;
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Changes that cannot be undone by running the deploy again: said before they are made. */
+export function irreversible(plan: Plan): string[] {
+  const out: string[] = [];
+  for (const c of plan.changes) {
+    if (c.kind === "delete-function") out.push(`delete function ${c.function}`);
+    else if (c.kind === "delete-trigger" && (c.trigger.Type === "apigw" || c.trigger.Type === "cmq")) out.push(`delete the ${c.trigger.Type} trigger ${c.trigger.TriggerName} of ${c.function}`);
+    else if (c.kind === "delete-trigger" && c.trigger.Type === "http" && c.reason === "changed") out.push(`replace the Function URL of ${c.function} (its URL changes)`);
+  }
+  return out;
 }
 
 function replacesUrl(fn: DesiredFunction, have: ActualFunction): boolean {

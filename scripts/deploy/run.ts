@@ -5,8 +5,8 @@ import { ServerlessConfigError, loadServerlessConfig } from "../../local/stack/s
 import { asSdkError } from "../../shared/batch/retry";
 import { applyPlan, describe, readActual } from "./apply";
 import { type Cloud, type CloudOptions, createCloud } from "./cloud";
-import { type Desired, DeployError, desiredFrom, PUSH_TOKEN_VAR } from "./model";
-import { functionUrl, type Plan, planDeploy, planRemove } from "./plan";
+import { type Desired, DeployError, desiredFrom, ownerTags, PUSH_TOKEN_VAR } from "./model";
+import { functionUrl, irreversible, type Plan, planDeploy, planRemove } from "./plan";
 
 export interface DeployRun {
   argv: readonly string[];
@@ -26,7 +26,7 @@ export interface DeployResult {
   urls: Record<string, string>;
 }
 
-const USAGE = "usage: npm run deploy [-- --plan | --remove]   (env: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY[, TENCENTCLOUD_SESSIONTOKEN, TENCENTCLOUD_REGION, DEPLOY_NAMESPACE, DEPLOY_ENDPOINT])";
+const USAGE = "usage: npm run deploy [-- --plan | --remove] [--yes] [--adopt]   (env: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY[, TENCENTCLOUD_SESSIONTOKEN, TENCENTCLOUD_REGION, DEPLOY_NAMESPACE, DEPLOY_ENDPOINT])";
 
 export async function runDeploy(run: DeployRun): Promise<DeployResult> {
   const secrets = new Set<string>();
@@ -58,16 +58,28 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
     }
     const newToken = randomBytes(32).toString("base64url");
     secrets.add(newToken);
-    const plan = flags.remove ? planRemove(desired, actual) : planDeploy(desired, actual, { newToken });
+    const plan = flags.remove ? planRemove(desired, actual, { adopt: flags.adopt }) : planDeploy(desired, actual, { newToken, adopt: flags.adopt });
     for (const name of plan.unchanged) print(`= no change ${name}`);
     if (flags.plan) {
       for (const c of plan.changes) print(describe(c));
       for (const n of plan.notes) print(`note: ${n}`);
+      const cannotUndo = flags.remove ? [] : irreversible(plan);
+      if (cannotUndo.length > 0) print(`note: applying this plan needs --yes: it would ${cannotUndo.join("; ")}, which a re-run cannot undo`);
       print(plan.changes.length === 0 ? "plan: nothing to change" : `plan: ${summary(plan)}; nothing was changed (run without --plan to apply)`);
       return { ok: true, plan, writes: [...cloud.writes], urls: {} };
     }
     for (const n of plan.notes) print(`note: ${n}`);
-    await applyPlan(cloud, plan.changes, { owner: desired.owner, print });
+    // Like `terraform apply` asking first: what a re-run cannot bring back is made only when asked for.
+    const cannotUndo = flags.remove ? [] : irreversible(plan);
+    if (cannotUndo.length > 0 && !flags.yes) {
+      for (const c of plan.changes) print(describe(c));
+      throw new DeployError(`this plan would ${cannotUndo.join("; ")}, which a re-run cannot undo: nothing was changed; re-run with --yes to apply it`);
+    }
+    await applyPlan(cloud, plan.changes, { tags: ownerTags(desired), print });
+    if (!flags.remove) {
+      // Every function must end Active, whatever the plan was (a failed one is an error, not a success).
+      for (const fn of desired.functions) await cloud.settle(fn.name);
+    }
     print(plan.changes.length === 0 ? "nothing to change: the account matches the file" : `done: ${summary(plan)}`);
     const urls = flags.remove ? {} : await printUrls(cloud, desired, print);
     return { ok: true, plan, writes: [...cloud.writes], urls };
@@ -78,11 +90,13 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
   }
 }
 
-function parseFlags(argv: readonly string[]): { plan: boolean; remove: boolean } {
-  const flags = { plan: false, remove: false };
+function parseFlags(argv: readonly string[]): { plan: boolean; remove: boolean; yes: boolean; adopt: boolean } {
+  const flags = { plan: false, remove: false, yes: false, adopt: false };
   for (const a of argv) {
     if (a === "--plan") flags.plan = true;
     else if (a === "--remove") flags.remove = true;
+    else if (a === "--yes") flags.yes = true;
+    else if (a === "--adopt") flags.adopt = true;
     else throw new DeployError(`unknown argument ${a}\n${USAGE}`);
   }
   return flags;

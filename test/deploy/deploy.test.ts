@@ -108,7 +108,7 @@ describe("deploy into a clean account", () => {
       for (const tr of c.triggers) {
         if (tr.kind !== "timer") continue;
         const got = f.Triggers.find((x) => x.Type === "timer" && x.TriggerName === tr.name);
-        expect(got, `${c.name} ${tr.name}`).toMatchObject({ TriggerDesc: tr.cronExpression, Enable: 1 });
+        expect(got, `${c.name} ${tr.name}`).toMatchObject({ TriggerDesc: JSON.stringify({ cron: tr.cronExpression }), Enable: 1 });
         expect(got?.CustomArgument ?? "").toBe(tr.message);
       }
       const url = f.Triggers.find((x) => x.Type === "http");
@@ -163,7 +163,7 @@ describe("changes", () => {
     const r = await deploy();
     expect(r.ok, r.out).toBe(true);
     expect(r.writes).toEqual(["DeleteTrigger", "CreateTrigger"]);
-    expect((await fn("node-abnormal"))!.Triggers.find((x) => x.Type === "timer")!.TriggerDesc).toBe("0 */10 * * * * *");
+    expect((await fn("node-abnormal"))!.Triggers.find((x) => x.Type === "timer")!.TriggerDesc).toBe(JSON.stringify({ cron: "0 */10 * * * * *" }));
   });
 
   it("new code is one UpdateFunctionCode for that function only", async () => {
@@ -185,7 +185,8 @@ describe("changes", () => {
     expect(failed.out).toMatch(/run the same command again/);
     const again = await deploy();
     expect(again.ok, again.out).toBe(true);
-    expect(again.writes).toEqual(["UpdateFunctionCode"]);
+    // What a failed update left is unknown: the code and every setting are applied again.
+    expect(again.writes).toEqual(["UpdateFunctionCode", "UpdateFunctionConfiguration"]);
     expect((await fn("jobs"))!).toMatchObject({ Status: "Active", CodeSha256: sha(join(dir, "dist/jobs.zip")) });
   });
 
@@ -204,6 +205,20 @@ describe("changes", () => {
     expect(r.writes).toEqual([]);
   });
 
+  it("a disabled cmq event takes the subscription away (TDMQ would push to a 403 for a day), and enabling it brings it back", async () => {
+    editYaml((y) => y.replace("name: batch-node-events\n            enable: true", "name: batch-node-events\n            enable: false"));
+    const off = await deploy();
+    expect(off.ok, off.out).toBe(true);
+    expect(off.writes).toEqual(["DeleteCmqSubscribe", "UpdateFunctionConfiguration"]);
+    expect(await subscriptions()).toEqual([]);
+    expect((await fn("node-abnormal"))!.Environment.CMQ_PUSH_TOKEN).toBeUndefined();
+    editYaml((y) => y.replace("name: batch-node-events\n            enable: false", "name: batch-node-events\n            enable: true"));
+    const on = await deploy();
+    expect(on.writes).toEqual(["UpdateFunctionConfiguration", "CreateCmqSubscribe"]);
+    const token = (await fn("node-abnormal"))!.Environment.CMQ_PUSH_TOKEN!;
+    expect((await subscriptions())[0]!.Endpoint.endsWith(`/cmq/${token}`)).toBe(true);
+  });
+
   it("a function removed from the file is deleted with its triggers; a function the file never owned is not", async () => {
     const sdk = new ScfClient({ credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY }, region: "ap-guangzhou", profile: { httpProfile: { endpoint: `127.0.0.1:${t.emu.port}`, protocol: "http://" } } });
     writeZip(join(dir, "other.zip"), [{ name: "index.js", data: Buffer.from("exports.main_handler=async()=>1") }]);
@@ -211,8 +226,13 @@ describe("changes", () => {
     editYaml((y) => y.replace(/\n {2}cost-report:\n[\s\S]*$/, "\n"));
     const plan = await deploy(["--plan"]);
     expect(plan.out).toMatch(/^- delete function batch-scf-prod-cost-report \(no longer in serverless\.yml\)$/m);
+    expect(plan.out).toMatch(/^note: applying this plan needs --yes: it would delete function batch-scf-prod-cost-report/m);
     expect(plan.out).not.toMatch(/someone-else/);
-    const r = await deploy();
+    const unconfirmed = await deploy();
+    expect(unconfirmed.ok).toBe(false);
+    expect(unconfirmed.out).toMatch(/nothing was changed; re-run with --yes/);
+    expect(unconfirmed.writes).toEqual([]);
+    const r = await deploy(["--yes"]);
     expect(r.ok, r.out).toBe(true);
     expect(r.writes).toEqual(["DeleteFunction"]);
     const names = (await functions()).map((f) => f.FunctionName);
@@ -238,5 +258,38 @@ describe("changes", () => {
     expect(r.out).toMatch(/subscribing over http:\/\//);
     expect((await subscriptions())[0]!.Endpoint).toMatch(/^http:\/\/1250000000-/);
     expect((await deploy()).writes).toEqual([]);
+  });
+
+  it("a failed create is a clear error, never a success; the next run converges", async () => {
+    await deploy(["--remove"]);
+    await fetch(`${t.emu.url}/_emulator/scf/fail-next`, {
+      method: "POST",
+      body: JSON.stringify({ FunctionName: "batch-scf-prod-jobs", Phase: "create", ErrorCode: "InternalError.System", ErrorMessage: "no capacity" }),
+    });
+    const failed = await deploy();
+    expect(failed.ok).toBe(false);
+    expect(failed.out).toMatch(/batch-scf-prod-jobs is CreateFailed: InternalError.System: no capacity/);
+    const again = await deploy();
+    expect(again.ok, again.out).toBe(true);
+    expect(again.out).toMatch(/~ update code batch-scf-prod-jobs \(CreateFailed: applied again/);
+    expect((await fn("jobs"))!.Status).toBe("Active");
+    expect((await deploy()).writes).toEqual([]);
+  });
+
+  it("refuses to change a function the file names but this deploy did not create, unless --adopt", async () => {
+    await deploy(["--remove"]);
+    const sdk = new ScfClient({ credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY }, region: "ap-guangzhou", profile: { httpProfile: { endpoint: `127.0.0.1:${t.emu.port}`, protocol: "http://" } } });
+    await sdk.CreateFunction({ FunctionName: "batch-scf-prod-jobs", Code: { ZipFile: readFileSync(join(dir, "other.zip")).toString("base64") }, Handler: "index.main_handler", Runtime: "Nodejs18.15", Environment: { Variables: [{ Key: "THEIRS", Value: "1" }] } });
+    const refused = await deploy();
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toMatch(/batch-scf-prod-jobs exists but was not created by this deploy/);
+    expect(refused.writes).toEqual([]);
+    expect((await fn("jobs"))!.Environment).toEqual({ THEIRS: "1" });
+    const kept = await deploy(["--remove"]);
+    expect(kept.out).toMatch(/batch-scf-prod-jobs was not created by this deploy \(no owner tags\): left alone/);
+    expect(await fn("jobs")).toBeDefined();
+    const adopted = await deploy(["--adopt"]);
+    expect(adopted.ok, adopted.out).toBe(true);
+    expect((await fn("jobs"))!.Environment.THEIRS).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 // The deploy's pure decision core: desired vs actual → changes.
 import { describe, expect, it } from "vitest";
 import type { Actual, ActualFunction, Desired, DesiredFunction } from "../../scripts/deploy/model";
-import { maskEndpoint, planDeploy, planRemove, pushEndpoint } from "../../scripts/deploy/plan";
+import { irreversible, maskEndpoint, planDeploy, planRemove, pushEndpoint } from "../../scripts/deploy/plan";
 
 const URL_DESC = JSON.stringify({ AuthType: "NONE", NetConfig: { EnableIntranet: false, EnableExtranet: true } });
 const URL = "https://1250000000-abcdefghij.ap-guangzhou.tencentscf.com";
@@ -44,19 +44,20 @@ function have(change: (f: ActualFunction) => void = () => {}): ActualFunction {
       { Type: "timer", TriggerName: "sweep", TriggerDesc: "0 */5 * * * * *", CustomArgument: "", Enable: true },
       { Type: "http", TriggerName: "url-trigger", TriggerDesc: JSON.stringify({ ...JSON.parse(URL_DESC), NetConfig: { EnableIntranet: false, EnableExtranet: true, ExtranetUrl: URL } }), CustomArgument: "", Enable: true },
     ],
-    tags: {},
+    tags: { "batch-scf-service": "svc", "batch-scf-stage": "prod" },
   };
   change(f);
   return f;
 }
 
-const desired = (...functions: DesiredFunction[]): Desired => ({ file: "/x/serverless.yml", service: "svc", stage: "prod", region: "ap-guangzhou", namespace: "default", owner: "svc-prod", functions });
+const desired = (...functions: DesiredFunction[]): Desired => ({ file: "/x/serverless.yml", service: "svc", stage: "prod", region: "ap-guangzhou", namespace: "default", owner: "svc-prod", topics: ["events"], functions });
 function account(fns: ActualFunction[], endpoint: string | undefined = pushEndpoint(URL, TOKEN)): Actual {
   return {
     functions: new Map(fns.map((f) => [f.name, f])),
     topics: new Map([["events", true]]),
     subscriptions: new Map(endpoint ? [["events/svc-prod-na", { topic: "events", name: "svc-prod-na", protocol: "http", endpoint, format: "JSON" }]] : []),
     orphans: [],
+    unowned: [],
   };
 }
 const kinds = (p: ReturnType<typeof planDeploy>) => p.changes.map((c) => c.kind);
@@ -119,6 +120,48 @@ describe("planDeploy", () => {
     const a = account([have()]);
     a.orphans.push(have((f) => (f.name = "svc-prod-gone")));
     expect(planDeploy(desired(want()), a, { newToken: "x" }).changes).toEqual([{ kind: "delete-function", function: "svc-prod-gone", reason: "no longer in serverless.yml" }]);
+  });
+});
+
+describe("what real SCF and TDMQ answer", () => {
+  it("a timer SCF gives back as {\"cron\": …} is the same timer", () => {
+    const p = planDeploy(desired(want()), account([have((f) => (f.triggers[0]!.TriggerDesc = JSON.stringify({ cron: "0  */5 * * * * *" })))]), { newToken: "x" });
+    expect(p.changes).toEqual([]);
+  });
+  it("a subscription whose protocol and format come back upper case is the same subscription", () => {
+    const a = account([have()]);
+    a.subscriptions.set("events/svc-prod-na", { topic: "events", name: "svc-prod-na", protocol: "HTTP", endpoint: pushEndpoint(URL, TOKEN), format: "json" });
+    expect(planDeploy(desired(want()), a, { newToken: "x" }).changes).toEqual([]);
+  });
+  it("a Function URL whose TriggerDesc leaves fields out is kept (never replaced on a guess)", () => {
+    const p = planDeploy(desired(want()), account([have((f) => (f.triggers[1]!.TriggerDesc = JSON.stringify({ NetConfig: { ExtranetUrl: URL } })))]), { newToken: "x" });
+    expect(p.changes).toEqual([]);
+  });
+});
+
+describe("safety", () => {
+  it("refuses a function the file names that this deploy did not create, unless adopted", () => {
+    const a = account([have((f) => (f.tags = {}))]);
+    a.unowned.push("svc-prod-na");
+    expect(() => planDeploy(desired(want()), a, { newToken: "x" })).toThrow(/svc-prod-na exists but was not created by this deploy.*--adopt/);
+    expect(planDeploy(desired(want()), a, { newToken: "x", adopt: true }).changes).toEqual([]);
+    expect(planRemove(desired(want()), a).changes.map((c) => c.kind)).toEqual(["delete-subscription"]);
+  });
+  it("a function a past change left failed gets its code and every setting again", () => {
+    const p = planDeploy(desired(want()), account([have((f) => (f.status = "CreateFailed"))]), { newToken: "x" });
+    expect(kinds(p)).toEqual(["update-code", "update-config"]);
+  });
+  it("a runtime change is refused: SCF cannot change it", () => {
+    expect(() => planDeploy(desired(want((f) => (f.settings.Runtime = "Nodejs20.x"))), account([have()]), { newToken: "x" })).toThrow(/cannot change a function's runtime/);
+  });
+  it("deletes the subscription of a disabled cmq event", () => {
+    const p = planDeploy(desired(want((f) => ((f.subscriptions = []), (f.needsPushToken = false)))), account([have()]), { newToken: "x" });
+    expect(p.changes.map((c) => c.kind)).toContain("delete-subscription");
+  });
+  it("names what a re-run cannot undo", () => {
+    const a = account([have((f) => f.triggers.push({ Type: "apigw", TriggerName: "old", TriggerDesc: "{}", CustomArgument: "", Enable: true }))]);
+    a.orphans.push(have((f) => (f.name = "svc-prod-gone")));
+    expect(irreversible(planDeploy(desired(want()), a, { newToken: "x" }))).toEqual(["delete the apigw trigger old of svc-prod-na", "delete function svc-prod-gone"]);
   });
 });
 

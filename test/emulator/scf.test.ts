@@ -210,7 +210,7 @@ describe("triggers", () => {
     const { FunctionName } = await createActive(scf);
     const fn = FunctionName!;
     const res = await scf.CreateTrigger({ FunctionName: fn, TriggerName: "nightly", Type: "timer", TriggerDesc: "0 0 2 * * * *", Enable: "CLOSE", CustomArgument: "{\"mode\":\"report\"}" });
-    expect(res.TriggerInfo).toMatchObject({ Type: "timer", TriggerName: "nightly", TriggerDesc: "0 0 2 * * * *", Enable: 0, CustomArgument: "{\"mode\":\"report\"}" });
+    expect(res.TriggerInfo).toMatchObject({ Type: "timer", TriggerName: "nightly", TriggerDesc: JSON.stringify({ cron: "0 0 2 * * * *" }), Enable: 0, CustomArgument: "{\"mode\":\"report\"}" });
     expect((await scf.GetFunction({ FunctionName: fn })).Triggers).toEqual([expect.objectContaining({ TriggerName: "nightly", Enable: 0, AddTime: expect.stringMatching(SCF_TIME) })]);
     const list = await scf.ListTriggers({ FunctionName: fn });
     expect(list.TotalCount).toBe(1);

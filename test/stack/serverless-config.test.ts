@@ -130,6 +130,7 @@ describe("serverless.yml", () => {
     ["a 5-field cron", (t: string) => t.replace('"0 0 1 * * * *"', '"0 1 * * *"'), lineOf('cronExpression: "0 0 1 '), /expected 7 fields/],
     ["a cron that never fires (31 FEB)", (t: string) => t.replace('"0 0 1 * * * *"', '"0 0 0 31 2 ? *"'), lineOf('cronExpression: "0 0 1 '), /cronExpression: invalid cron "0 0 0 31 2 \? \*": never fires/],
     ["L where cron has no L", (t: string) => t.replace('"0 0 1 * * * *"', '"0 0 L * * ? *"'), lineOf('cronExpression: "0 0 1 '), /hour field "L": .*only allowed in the day and weekday fields/],
+    ["a description SCF refuses (only letters, digits, spaces, commas, full stops)", (t: string) => t.replace("description: HTTP API to submit and follow Batch jobs", "description: HTTP API (jobs_v2)"), lineOf("description: HTTP API to submit"), /functions\.jobs\.description: letters, digits, spaces, commas, full stops and newlines \(SCF's rule\)/],
     ["a handler without an export", (t: string) => t.replace("handler: index.main_handler", "handler: index"), lineOf("handler: index.main_handler"), /functions\.jobs\.handler: a handler looks like index\.main_handler/],
     ["a missing artifact", (t: string) => t.replace("artifact: dist/envs.zip", "artifact: dist/envs"), lineOf("artifact: dist/envs.zip"), /functions\.envs\.package\.artifact: the artifact is the built zip/],
     [

@@ -1,5 +1,6 @@
 // SCF request fields and the rules the API applies to them (scf_models.d.ts v20180416; codes
 // from the SDK's scf errors list). Each check throws the ApiError the real API would answer.
+import { SCF_DESCRIPTION } from "../../stack/serverless-config";
 import { fail, isObj, type Obj, optArr, optInt, optStr, reqStr } from "../validate";
 
 /** CreateFunctionRequest.Runtime's list in the SDK model, plus the older names the brief lists (Php5, Php7). */
@@ -67,9 +68,11 @@ export function timeout(v: unknown): number | undefined {
   return optInt(v, "Timeout", { min: 1, max: 900, belowCode: "InvalidParameterValue", aboveCode: "LimitExceeded.Timeout" });
 }
 
-/** At most 1000 characters. */
+/** SCF's character rule, at most 1000 characters. */
 export function description(v: unknown): string | undefined {
-  return optStr(v, "Description", { max: 1000, tooLongCode: "InvalidParameterValue.Description" });
+  const s = optStr(v, "Description", { max: SCF_DESCRIPTION.max, tooLongCode: "InvalidParameterValue.Description" });
+  if (s !== undefined && !SCF_DESCRIPTION.pattern.test(s)) fail("InvalidParameterValue.Description", "Description", `must be ${SCF_DESCRIPTION.rule}`);
+  return s;
 }
 
 /** "file.function" (Java: package.Class::method, Go: the executable's name): no blanks, at most 128 characters. */

@@ -19,7 +19,11 @@ export function creatableType(type: string): void {
   if (!(CREATABLE_TYPES as readonly string[]).includes(type)) fail("InvalidParameterValue.Type", "Type", `must be one of ${CREATABLE_TYPES.join(", ")} (got ${type})`);
 }
 
-/** The stored TriggerDesc: a valid 7-field cron for timer, the http JSON with its URL added, others as given. */
+/**
+ * The stored TriggerDesc: for a timer, the cron wrapped as SCF answers it (`{"cron":"…"}`: it takes
+ * the bare cron and gives back JSON, per Tencent's own tencent-component-toolkit, triggers/timer.ts);
+ * the http JSON with its URL added; others as given.
+ */
 export function triggerDesc(type: string, desc: string, fnKey: string, region: string): string {
   if (type === "timer") return timerDesc(desc);
   if (type === "http") return httpDesc(desc, fnKey, region);
@@ -33,7 +37,7 @@ function timerDesc(desc: string): string {
     if (e instanceof CronError) fail("InvalidParameterValue.TriggerDesc", "TriggerDesc", `is not a valid timer cron: ${e.message}`);
     throw e;
   }
-  return desc;
+  return JSON.stringify({ cron: desc });
 }
 
 function httpDesc(desc: string, fnKey: string, region: string): string {
