@@ -73,3 +73,11 @@ const INTEGER = z.check<number>((p) => {
 export const integer = (params?: Parameters<typeof z.number>[0]) => z.number(params).check(INTEGER);
 
 export const isIntegerCheck = (c: unknown) => c === INTEGER;
+
+/**
+ * A schema built on its first use (a parse, or the OpenAPI document), not when its module is
+ * evaluated: zod 4 builds every schema eagerly, and a cold start should build only what its first
+ * event parses (one route's query, one Batch reply). Transparent to parsing, errors and the
+ * document; the built schema is kept (zod's lazy memoises it on its definition).
+ */
+export const lazy = <T extends z.core.SomeType>(build: () => T) => z.lazy(build);

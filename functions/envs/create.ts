@@ -5,6 +5,7 @@
 // key (shared/idempotency.ts). The shape pass (zod) and the rule pass report together.
 // Pure: a body, the function's region, the caller and a header in; a request or 400 issues out.
 import * as z from "../../shared/zod";
+import { lazy } from "../../shared/zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
 import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
 import { ClientTokenSchema, IDEMPOTENCY_TAGS, type Idempotency, idempotencyFor, idempotencyKeyOf, idempotencyTags } from "../../shared/idempotency";
@@ -18,62 +19,68 @@ import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
 
 const obj = z.record(z.string(), z.unknown());
 
-const EnvDataSchema = z.strictObject({
-  InstanceType: z.optional(z.string().check(z.minLength(1))),
-  InstanceTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(10))),
-  InstanceTypeOptions: z.optional(
-    z.strictObject({ CPU: z.integer().check(z.gte(1)), Memory: z.integer().check(z.gte(1)), InstanceCategories: z.optional(z.array(z.string())) }),
-  ),
-  ImageId: z.optional(ImageIdSchema),
-  SystemDisk: z.optional(obj),
-  DataDisks: z.optional(z.array(obj)),
-  VirtualPrivateCloud: z.optional(obj),
-  VirtualPrivateClouds: z.optional(z.array(obj)),
-  InternetAccessible: z.optional(obj),
-  InstanceName: z.optional(z.string()),
-  LoginSettings: z.optional(obj),
-  SecurityGroupIds: z.optional(z.array(z.string())),
-  EnhancedService: z.optional(obj),
-  InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
-  InstanceMarketOptions: z.optional(obj),
-  Zones: z.optional(z.array(z.string())),
-});
-
-const NamedComputeEnvSchema = z.strictObject({
-  EnvName: z.string().check(z.minLength(1), z.maxLength(LIMITS.envName, { message: `an env name has at most ${LIMITS.envName} characters` })),
-  DesiredComputeNodeCount: z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax)),
-  EnvDescription: z.optional(z.string().check(z.maxLength(LIMITS.envDescription))),
-  EnvType: z.optional(z.literal("MANAGED")),
-  EnvData: EnvDataSchema,
-  MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: LocalPathSchema, FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
-  Authentications: z.optional(
-    z.array(
-      z.strictObject({ Scene: z.string().check(z.minLength(1)), SecretId: z.string().check(z.minLength(1)), SecretKey: z.string().check(z.minLength(1)) }),
+const EnvDataSchema = lazy(() =>
+  z.strictObject({
+    InstanceType: z.optional(z.string().check(z.minLength(1))),
+    InstanceTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(10))),
+    InstanceTypeOptions: z.optional(
+      z.strictObject({ CPU: z.integer().check(z.gte(1)), Memory: z.integer().check(z.gte(1)), InstanceCategories: z.optional(z.array(z.string())) }),
     ),
-  ),
-  InputMappings: z.optional(
-    z.array(
-      z.strictObject({
-        SourcePath: z.string().check(z.minLength(1)),
-        DestinationPath: LocalPathSchema,
-        MountOptionParameter: z.optional(z.string()),
-        MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
-      }),
-    ),
-  ),
-  AgentRunningMode: z.optional(z.strictObject({ Scene: z.string(), User: z.string(), Session: z.string() })),
-  Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
-  ActionIfComputeNodeInactive: z.optional(z.literal("RECREATE")),
-  ResourceMaxRetryCount: z.optional(z.integer().check(z.gte(0), z.lte(100))),
-  Tags: z.optional(z.array(TagInputSchema).check(z.maxLength(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }))),
-  NotificationTarget: z.optional(NotificationTargetSchema),
-});
+    ImageId: z.optional(ImageIdSchema),
+    SystemDisk: z.optional(obj),
+    DataDisks: z.optional(z.array(obj)),
+    VirtualPrivateCloud: z.optional(obj),
+    VirtualPrivateClouds: z.optional(z.array(obj)),
+    InternetAccessible: z.optional(obj),
+    InstanceName: z.optional(z.string()),
+    LoginSettings: z.optional(obj),
+    SecurityGroupIds: z.optional(z.array(z.string())),
+    EnhancedService: z.optional(obj),
+    InstanceChargeType: z.optional(z.enum(["POSTPAID_BY_HOUR", "SPOTPAID"])),
+    InstanceMarketOptions: z.optional(obj),
+    Zones: z.optional(z.array(z.string())),
+  }),
+);
 
-export const CreateEnvBodySchema = z.strictObject({
-  ComputeEnv: NamedComputeEnvSchema,
-  Placement: z.strictObject({ Zone: ZoneSchema, ProjectId: z.optional(z.integer().check(z.gte(0))) }),
-  ClientToken: z.optional(ClientTokenSchema),
-});
+const NamedComputeEnvSchema = lazy(() =>
+  z.strictObject({
+    EnvName: z.string().check(z.minLength(1), z.maxLength(LIMITS.envName, { message: `an env name has at most ${LIMITS.envName} characters` })),
+    DesiredComputeNodeCount: z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax)),
+    EnvDescription: z.optional(z.string().check(z.maxLength(LIMITS.envDescription))),
+    EnvType: z.optional(z.literal("MANAGED")),
+    EnvData: EnvDataSchema,
+    MountDataDisks: z.optional(z.array(z.strictObject({ LocalPath: LocalPathSchema, FileSystemType: z.optional(z.enum(["EXT3", "EXT4", "NTFS"])) }))),
+    Authentications: z.optional(
+      z.array(
+        z.strictObject({ Scene: z.string().check(z.minLength(1)), SecretId: z.string().check(z.minLength(1)), SecretKey: z.string().check(z.minLength(1)) }),
+      ),
+    ),
+    InputMappings: z.optional(
+      z.array(
+        z.strictObject({
+          SourcePath: z.string().check(z.minLength(1)),
+          DestinationPath: LocalPathSchema,
+          MountOptionParameter: z.optional(z.string()),
+          MountType: z.optional(z.enum(["COSFS", "GooseFS-Lite"])),
+        }),
+      ),
+    ),
+    AgentRunningMode: z.optional(z.strictObject({ Scene: z.string(), User: z.string(), Session: z.string() })),
+    Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
+    ActionIfComputeNodeInactive: z.optional(z.literal("RECREATE")),
+    ResourceMaxRetryCount: z.optional(z.integer().check(z.gte(0), z.lte(100))),
+    Tags: z.optional(z.array(TagInputSchema).check(z.maxLength(LIMITS.tags, { message: `at most ${LIMITS.tags} tags` }))),
+    NotificationTarget: z.optional(NotificationTargetSchema),
+  }),
+);
+
+export const CreateEnvBodySchema = lazy(() =>
+  z.strictObject({
+    ComputeEnv: NamedComputeEnvSchema,
+    Placement: z.strictObject({ Zone: ZoneSchema, ProjectId: z.optional(z.integer().check(z.gte(0))) }),
+    ClientToken: z.optional(ClientTokenSchema),
+  }),
+);
 export type CreateEnvBody = z.infer<typeof CreateEnvBodySchema>;
 
 export interface CreateEnvPlan {

@@ -1,5 +1,6 @@
 // Request and answer schemas of the envs API: the checks, and the OpenAPI document's source.
 import * as z from "../../shared/zod";
+import { lazy } from "../../shared/zod";
 import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
 import { LIMITS } from "../../shared/schemas/limits";
 import { queryBool, queryInt, queryList } from "../../shared/http";
@@ -26,30 +27,34 @@ export const ScaleBodySchema = z
   );
 export type ScaleBody = z.infer<typeof ScaleBodySchema>;
 
-export const TerminateBodySchema = z.strictObject({
-  ComputeNodeIds: z.array(z.string().check(z.regex(NODE_ID, { message: "a node id looks like node-xxxxxxxx" }))).check(
-    z.minLength(1),
-    z.maxLength(100),
-    z.superRefine((ids, ctx) => {
-      ids.forEach((id, i) => {
-        if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${id} is listed twice` });
-      });
-    }),
-  ),
-  reason: z.optional(reason),
-});
+export const TerminateBodySchema = lazy(() =>
+  z.strictObject({
+    ComputeNodeIds: z.array(z.string().check(z.regex(NODE_ID, { message: "a node id looks like node-xxxxxxxx" }))).check(
+      z.minLength(1),
+      z.maxLength(100),
+      z.superRefine((ids, ctx) => {
+        ids.forEach((id, i) => {
+          if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${id} is listed twice` });
+        });
+      }),
+    ),
+    reason: z.optional(reason),
+  }),
+);
 
-export const ListQuerySchema = z.object({
-  zone: queryList(64).check(z.describe("zones, repeated or comma-separated (filter zone)")),
-  name: queryList(60).check(z.describe("env names (filter env-name)")),
-  envId: queryList(20).check(z.describe("env ids (filter env-id)")),
-  tag: queryList(400).check(z.describe("`key=value` (filter tag:<key>) or `key` (filter tag-key); repeat to AND")),
-  offset: queryInt(0, 1_000_000).check(z.describe("default 0")),
-  limit: queryInt(1, LIMITS.pageLimit).check(z.describe("default 20, at most 100")),
-});
+export const ListQuerySchema = lazy(() =>
+  z.object({
+    zone: queryList(64).check(z.describe("zones, repeated or comma-separated (filter zone)")),
+    name: queryList(60).check(z.describe("env names (filter env-name)")),
+    envId: queryList(20).check(z.describe("env ids (filter env-id)")),
+    tag: queryList(400).check(z.describe("`key=value` (filter tag:<key>) or `key` (filter tag-key); repeat to AND")),
+    offset: queryInt(0, 1_000_000).check(z.describe("default 0")),
+    limit: queryInt(1, LIMITS.pageLimit).check(z.describe("default 20, at most 100")),
+  }),
+);
 
-export const DryRunQuerySchema = z.object({ dryRun: queryBool().check(z.describe("true: answer what would change, apply nothing")) });
-export const DeleteQuerySchema = z.object({ force: queryBool().check(z.describe("true: delete even while nodes run task instances")) });
+export const DryRunQuerySchema = lazy(() => z.object({ dryRun: queryBool().check(z.describe("true: answer what would change, apply nothing")) }));
+export const DeleteQuerySchema = lazy(() => z.object({ force: queryBool().check(z.describe("true: delete even while nodes run task instances")) }));
 
 export const ENV_ID_PATTERN = ENV_ID;
 
@@ -65,98 +70,114 @@ const Counts = z.object({
   Pending: z.integer().check(z.describe("desired nodes Batch has not started yet")),
 });
 const Tag = z.object({ Key: z.string(), Value: z.string() });
-const EnvSummarySchema = z.object({
-  EnvId: z.string(),
-  EnvName: z.string(),
-  Zone: z.string(),
-  EnvType: z.nullable(z.string()),
-  CreateTime: z.string(),
-  NextAction: z.nullable(z.string()).check(z.describe("DELETING while the env is being deleted")),
-  DesiredComputeNodeCount: z.integer(),
-  NodeCounts: Counts,
-  Tags: z.array(Tag),
-});
-export const EnvListSchema = z.object({
-  Envs: z.array(EnvSummarySchema),
-  TotalCount: z.integer(),
-  Offset: z.integer(),
-  Limit: z.integer(),
-  NextOffset: z.nullable(z.integer()).check(z.describe("offset of the next page, null on the last")),
-});
-const NodeSchema = z.object({
-  ComputeNodeId: z.string(),
-  ComputeNodeInstanceId: z.nullable(z.string()),
-  ComputeNodeState: z.string(),
-  Group: z.enum(["running", "starting", "abnormal", "failed", "deleting"]),
-  Busy: z.boolean().check(z.describe("RUNNING or ABNORMAL with TaskInstanceNumAvailable 0")),
-  Cpu: z.number(),
-  Mem: z.number(),
-  InstanceType: z.nullable(z.string()),
-  ResourceCreatedTime: z.nullable(z.string()),
-  AgeSeconds: z.nullable(z.integer()),
-  CostPerHour: z.nullable(z.number()).check(z.describe("null: the instance type has no price")),
-  PrivateIpAddresses: z.array(z.string()),
-});
-export const EnvDetailSchema = z.extend(EnvSummarySchema, {
-  InstanceTypes: z.array(z.string()),
-  Cores: z.number(),
-  BusyCores: z.number(),
-  IdleCores: z.number(),
-  CostPerHour: z.nullable(z.number()),
-  Currency: z.string(),
-  ComputeNodes: z.array(NodeSchema),
-  Policy: z.record(z.string(), z.unknown()).check(z.describe("the guardrail rule that applies to this env")),
-});
+const EnvSummarySchema = lazy(() =>
+  z.object({
+    EnvId: z.string(),
+    EnvName: z.string(),
+    Zone: z.string(),
+    EnvType: z.nullable(z.string()),
+    CreateTime: z.string(),
+    NextAction: z.nullable(z.string()).check(z.describe("DELETING while the env is being deleted")),
+    DesiredComputeNodeCount: z.integer(),
+    NodeCounts: Counts,
+    Tags: z.array(Tag),
+  }),
+);
+export const EnvListSchema = lazy(() =>
+  z.object({
+    Envs: z.array(EnvSummarySchema),
+    TotalCount: z.integer(),
+    Offset: z.integer(),
+    Limit: z.integer(),
+    NextOffset: z.nullable(z.integer()).check(z.describe("offset of the next page, null on the last")),
+  }),
+);
+const NodeSchema = lazy(() =>
+  z.object({
+    ComputeNodeId: z.string(),
+    ComputeNodeInstanceId: z.nullable(z.string()),
+    ComputeNodeState: z.string(),
+    Group: z.enum(["running", "starting", "abnormal", "failed", "deleting"]),
+    Busy: z.boolean().check(z.describe("RUNNING or ABNORMAL with TaskInstanceNumAvailable 0")),
+    Cpu: z.number(),
+    Mem: z.number(),
+    InstanceType: z.nullable(z.string()),
+    ResourceCreatedTime: z.nullable(z.string()),
+    AgeSeconds: z.nullable(z.integer()),
+    CostPerHour: z.nullable(z.number()).check(z.describe("null: the instance type has no price")),
+    PrivateIpAddresses: z.array(z.string()),
+  }),
+);
+export const EnvDetailSchema = lazy(() =>
+  z.extend(EnvSummarySchema._zod.innerType, {
+    InstanceTypes: z.array(z.string()),
+    Cores: z.number(),
+    BusyCores: z.number(),
+    IdleCores: z.number(),
+    CostPerHour: z.nullable(z.number()),
+    Currency: z.string(),
+    ComputeNodes: z.array(NodeSchema),
+    Policy: z.record(z.string(), z.unknown()).check(z.describe("the guardrail rule that applies to this env")),
+  }),
+);
 const Capacity = z.object({
   DesiredComputeNodeCount: z.integer(),
   Nodes: z.integer(),
   Cores: z.number(),
   CostPerHour: z.nullable(z.number()),
 });
-export const ScaleAnswerSchema = z.object({
-  EnvId: z.string(),
-  PreviousDesiredComputeNodeCount: z.integer(),
-  DesiredComputeNodeCount: z.integer(),
-  Direction: z.enum(["up", "down", "none"]),
-  TerminateNodes: z.array(z.string()).check(z.describe("nodes destroyed (idle first) instead of a blind decrement")),
-  BusyNodes: z.array(z.string()).check(z.describe("busy nodes among them (only when too few idle ones remain)")),
-  Before: Capacity.check(z.describe("what counts towards desired now")),
-  After: Capacity.check(z.describe("once Batch has reached the new desired count")),
-  Warnings,
-  LastActivityTime: z.nullable(z.string()).check(z.describe("the env's latest node activity: what the cooldown counts from")),
-  DryRun: z.boolean(),
-  Applied: z.boolean(),
-  RequestIds: z.array(z.string()).check(z.describe("Batch's RequestIds of the calls made")),
-});
-export const CreateAnswerSchema = z.object({
-  EnvId: z.string(),
-  EnvName: z.string(),
-  Zone: z.string(),
-  DesiredComputeNodeCount: z.integer(),
-  InstanceTypes: z.array(z.string()),
-  ClientToken: z.nullable(z.string()).check(z.describe("the ClientToken sent to Batch: bscf- + 59 hex digits of sha256(caller, Idempotency-Key)")),
-  Creator: z.string().check(z.describe("the API key's name")),
-  Replayed: z.boolean().check(z.describe("true when an earlier request with the same Idempotency-Key created the env (nothing was created)")),
-  Warnings: Warnings.check(z.describe("e.g. an image that is not a known cloud-init image")),
-  RequestId: z.optional(z.string()).check(z.describe("Batch's RequestId of the CreateComputeEnv call (absent on a replay)")),
-});
-export const DeleteAnswerSchema = z.object({
-  EnvId: z.string(),
-  Action: z.literal("delete"),
-  NextAction: z.literal("DELETING"),
-  PreviousDesiredComputeNodeCount: z.integer(),
-  InterruptedNodes: z.array(z.string()),
-  RequestId: z.string(),
-});
-export const TerminateAnswerSchema = z.object({
-  EnvId: z.string(),
-  Action: z.literal("terminate-nodes"),
-  PreviousDesiredComputeNodeCount: z.integer(),
-  DesiredComputeNodeCount: z.integer(),
-  ComputeNodeIds: z.array(z.string()),
-  BusyNodes: z.array(z.string()),
-  Warnings,
-  DryRun: z.boolean(),
-  Applied: z.boolean(),
-  RequestIds: z.array(z.string()),
-});
+export const ScaleAnswerSchema = lazy(() =>
+  z.object({
+    EnvId: z.string(),
+    PreviousDesiredComputeNodeCount: z.integer(),
+    DesiredComputeNodeCount: z.integer(),
+    Direction: z.enum(["up", "down", "none"]),
+    TerminateNodes: z.array(z.string()).check(z.describe("nodes destroyed (idle first) instead of a blind decrement")),
+    BusyNodes: z.array(z.string()).check(z.describe("busy nodes among them (only when too few idle ones remain)")),
+    Before: Capacity.check(z.describe("what counts towards desired now")),
+    After: Capacity.check(z.describe("once Batch has reached the new desired count")),
+    Warnings,
+    LastActivityTime: z.nullable(z.string()).check(z.describe("the env's latest node activity: what the cooldown counts from")),
+    DryRun: z.boolean(),
+    Applied: z.boolean(),
+    RequestIds: z.array(z.string()).check(z.describe("Batch's RequestIds of the calls made")),
+  }),
+);
+export const CreateAnswerSchema = lazy(() =>
+  z.object({
+    EnvId: z.string(),
+    EnvName: z.string(),
+    Zone: z.string(),
+    DesiredComputeNodeCount: z.integer(),
+    InstanceTypes: z.array(z.string()),
+    ClientToken: z.nullable(z.string()).check(z.describe("the ClientToken sent to Batch: bscf- + 59 hex digits of sha256(caller, Idempotency-Key)")),
+    Creator: z.string().check(z.describe("the API key's name")),
+    Replayed: z.boolean().check(z.describe("true when an earlier request with the same Idempotency-Key created the env (nothing was created)")),
+    Warnings: Warnings.check(z.describe("e.g. an image that is not a known cloud-init image")),
+    RequestId: z.optional(z.string()).check(z.describe("Batch's RequestId of the CreateComputeEnv call (absent on a replay)")),
+  }),
+);
+export const DeleteAnswerSchema = lazy(() =>
+  z.object({
+    EnvId: z.string(),
+    Action: z.literal("delete"),
+    NextAction: z.literal("DELETING"),
+    PreviousDesiredComputeNodeCount: z.integer(),
+    InterruptedNodes: z.array(z.string()),
+    RequestId: z.string(),
+  }),
+);
+export const TerminateAnswerSchema = lazy(() =>
+  z.object({
+    EnvId: z.string(),
+    Action: z.literal("terminate-nodes"),
+    PreviousDesiredComputeNodeCount: z.integer(),
+    DesiredComputeNodeCount: z.integer(),
+    ComputeNodeIds: z.array(z.string()),
+    BusyNodes: z.array(z.string()),
+    Warnings,
+    DryRun: z.boolean(),
+    Applied: z.boolean(),
+    RequestIds: z.array(z.string()),
+  }),
+);

@@ -1,5 +1,6 @@
 // The jobs API's route table: HTTP in, service call, HTTP out.
 import * as z from "../../shared/zod";
+import { lazy } from "../../shared/zod";
 import { locationOf, openApiRoute, type Route, route } from "../../shared/http";
 import {
   ActionResponseSchema,
@@ -22,7 +23,7 @@ import type { JobsService } from "./service";
 const READ = "jobs:read";
 const WRITE = "jobs:write";
 
-const JobParamsSchema = z.object({ JobId: JobIdSchema });
+const JobParamsSchema = lazy(() => z.object({ JobId: JobIdSchema }));
 
 export function jobsRoutes(service: JobsService): Route[] {
   const routes: Route[] = [
@@ -39,7 +40,7 @@ export function jobsRoutes(service: JobsService): Route[] {
       serviceBody: SubmitJobBodySchema,
       query: SubmitQuerySchema,
       headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same JobId" },
-      response: z.union([SubmitResponseSchema, DryRunResponseSchema]),
+      response: lazy(() => z.union([SubmitResponseSchema, DryRunResponseSchema])),
       status: 201,
       errors: [409, 413],
       handler: async ({ req, body: json, query, principal, log }) => {

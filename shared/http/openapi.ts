@@ -120,7 +120,8 @@ function convert(s: Schema, io: "input" | "output"): JsonSchema {
     case "pipe":
       return toJsonSchema(pipeSide(d, io), io);
     case "lazy":
-      return toJsonSchema((d.getter as () => Schema)(), io);
+      // The memoised inner schema (the getter would build another).
+      return toJsonSchema((s._zod as unknown as { innerType: Schema }).innerType, io);
     default:
       return {};
   }

@@ -1,6 +1,7 @@
 // Batch's event names (batch-facts §6) and which action may subscribe to which. The docs spell
 // them two ways (`JOB_FAILED`, `JobFailed`); events carry the upper-case one.
 import * as z from "../zod";
+import { lazy } from "../zod";
 import { TopicNameSchema } from "./topic";
 
 export const JOB_EVENTS = [
@@ -71,16 +72,18 @@ export function checkEventNames(
   return problems;
 }
 
-const KeyValueSchema = z.strictObject({ Name: z.string().check(z.minLength(1, { message: "must not be empty" })), Value: z.string() });
+const KeyValueSchema = lazy(() => z.strictObject({ Name: z.string().check(z.minLength(1, { message: "must not be empty" })), Value: z.string() }));
 
 /** One topic and its events; event names are checked (and upper-cased) by checkEventNames. */
-export const NotificationSchema = z.strictObject({
-  TopicName: TopicNameSchema,
-  EventConfigs: z
-    .array(
-      z.strictObject({ EventName: z.string().check(z.minLength(1, { message: "must not be empty" })), EventVars: z._default(z.array(KeyValueSchema), []) }),
-    )
-    .check(z.minLength(1, { message: "needs at least one event" })),
-});
+export const NotificationSchema = lazy(() =>
+  z.strictObject({
+    TopicName: TopicNameSchema,
+    EventConfigs: z
+      .array(
+        z.strictObject({ EventName: z.string().check(z.minLength(1, { message: "must not be empty" })), EventVars: z._default(z.array(KeyValueSchema), []) }),
+      )
+      .check(z.minLength(1, { message: "needs at least one event" })),
+  }),
+);
 
 export const NotificationTargetSchema = z.enum(["CMQ", "TDMQ_CMQ"]);
