@@ -5,7 +5,8 @@ import { parseEnv } from "../../shared/config";
 import { RegionSchema } from "../../shared/schemas/region";
 import { type Budgets, budgetsFromEnv } from "./budgets";
 import { type PriceTable, priceTableFromEnv } from "../../shared/prices";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./window";
+import { DEFAULT_TIME_ZONE } from "./window";
+import { isValidTimeZone } from "./zones";
 
 const optional = z.pipe(
   z.optional(z.string()),

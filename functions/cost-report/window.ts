@@ -2,6 +2,7 @@
 // backfill windows from `{from, to}`, local-day boundaries and the calendar month.
 // Pure: no clock, no environment; every instant is a Date or epoch milliseconds.
 import { AppError, type FieldIssue, validationError } from "../../shared/errors";
+import { isValidTimeZone, type LocalParts, localParts, offsetAt } from "./zones";
 
 export interface ReportWindow {
   /** Inclusive start, epoch ms. */
@@ -15,67 +16,6 @@ export const DEFAULT_TIME_ZONE = "Asia/Shanghai";
 /** Longest window a report may cover (a backfill of a year at most). */
 export const MAX_WINDOW_DAYS = 366;
 const DAY_MS = 86_400_000;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** True when the runtime knows the IANA zone name. */
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export interface LocalParts {
-  year: number;
-  month: number; // 1..12
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-export function localParts(ms: number, timeZone: string): LocalParts {
-  const out: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
-    if (p.type !== "literal") out[p.type] = Number(p.value);
-  }
-  return {
-    year: out.year ?? 1970,
-    month: out.month ?? 1,
-    day: out.day ?? 1,
-    hour: out.hour ?? 0,
-    minute: out.minute ?? 0,
-    second: out.second ?? 0,
-  };
-}
-
-/** Offset of the zone from UTC at `ms`, in ms (Asia/Shanghai: +8 h). */
-function offsetAt(ms: number, timeZone: string): number {
-  const p = localParts(ms, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
 
 /** The instant of local wall time y-m-d hh:mm:ss in the zone (month and day may overflow). */
 export function zonedTime(year: number, month: number, day: number, timeZone: string, hour = 0, minute = 0, second = 0): number {
@@ -93,11 +33,9 @@ export function startOfLocalDay(ms: number, timeZone: string): number {
 }
 
 /** `YYYY-MM-DD` of the local day containing `ms`. */
-export function localDate(ms: number, timeZone: string): string {
-  const p = localParts(ms, timeZone);
-  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
-}
+export const localDate = (ms: number, timeZone: string): string => ymd(localParts(ms, timeZone));
 
+const ymd = (p: LocalParts) => `${p.year}-${pad(p.month)}-${pad(p.day)}`;
 const pad = (n: number) => String(n).padStart(2, "0");
 
 /** The local day before the one containing `at` (the timer's `Time`). */
@@ -124,7 +62,7 @@ export function daysOf(w: ReportWindow): Day[] {
   while (start < w.to) {
     const p = localParts(start, w.timeZone);
     const next = zonedTime(p.year, p.month, p.day + 1, w.timeZone);
-    out.push({ date: `${p.year}-${pad(p.month)}-${pad(p.day)}`, from: start, to: Math.min(next, w.to) });
+    out.push({ date: ymd(p), from: start, to: Math.min(next, w.to) });
     start = next;
   }
   return out;
@@ -226,7 +164,7 @@ export function zonedIso(ms: number, timeZone: string): string {
   const p = localParts(ms, timeZone);
   const off = offsetAt(ms, timeZone) / 60_000;
   const a = Math.abs(off);
-  return `${localDate(ms, timeZone)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${off < 0 ? "-" : "+"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+  return `${ymd(p)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${off < 0 ? "-" : "+"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
 /** ISO-8601 UTC without milliseconds, as Batch writes times. */
