@@ -3,7 +3,7 @@
 // interrupted deploy leaves the account in a state the next run reads and converges from.
 import { readFileSync } from "node:fs";
 import type { Cloud } from "./cloud";
-import { type Actual, type ActualFunction, type Desired, DeployError, isOwned, ownerTags } from "./model";
+import { type Actual, type ActualFunction, type Desired, DeployError, isOwned } from "./model";
 import { type Change, functionUrl, maskEndpoint, pushEndpoint } from "./plan";
 
 export async function readActual(cloud: Cloud, desired: Desired): Promise<Actual> {

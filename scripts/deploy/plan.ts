@@ -59,7 +59,7 @@ export function planDeploy(desired: Desired, actual: Actual, opts: PlanOptions):
   const wantedSubs = new Set(desired.functions.flatMap((f) => f.subscriptions.map((s) => `${s.topic}/${s.name}`)));
   for (const fn of desired.functions) {
     const have = actual.functions.get(fn.name);
-    if (have && have.settings.Runtime && have.settings.Runtime !== fn.settings.Runtime) {
+    if (have?.settings.Runtime && have.settings.Runtime !== fn.settings.Runtime) {
       throw new DeployError(`${fn.name} runs ${have.settings.Runtime}; SCF cannot change a function's runtime to ${fn.settings.Runtime}: delete the function first (npm run deploy -- --remove)`);
     }
     const token = fn.needsPushToken ? (have?.settings.Environment[PUSH_TOKEN_VAR] || opts.newToken) : undefined;

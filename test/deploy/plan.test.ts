@@ -155,7 +155,11 @@ describe("safety", () => {
     expect(() => planDeploy(desired(want((f) => (f.settings.Runtime = "Nodejs20.x"))), account([have()]), { newToken: "x" })).toThrow(/cannot change a function's runtime/);
   });
   it("deletes the subscription of a disabled cmq event", () => {
-    const p = planDeploy(desired(want((f) => ((f.subscriptions = []), (f.needsPushToken = false)))), account([have()]), { newToken: "x" });
+    const off = want((f) => {
+      f.subscriptions = [];
+      f.needsPushToken = false;
+    });
+    const p = planDeploy(desired(off), account([have()]), { newToken: "x" });
     expect(p.changes.map((c) => c.kind)).toContain("delete-subscription");
   });
   it("names what a re-run cannot undo", () => {
