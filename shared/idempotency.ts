@@ -8,7 +8,7 @@
 //   hash is a replay (the original id, `Idempotent-Replayed: true`), another one is 409
 //   `idempotency_key_reused`. Batch's own ClientToken check backs this up when the tags are gone.
 import * as z from "./zod";
-import { AppError, type FieldIssue, isAppError, validationError } from "./errors";
+import { AppError, type FieldIssue, isAppError } from "./errors";
 import { requestHash, sha256hex } from "./schemas/canonical-json";
 
 export const IDEMPOTENCY_TAG = "batch-scf/idempotency-key";
@@ -94,13 +94,6 @@ export function keyReused(kind: Resource, id: string | undefined, cause?: unknow
       ...(isAppError(cause) ? { cause, tencentCode: cause.tencentCode, requestId: cause.requestId } : {}),
     },
   );
-}
-
-/** Throws the key's issues as a 400. */
-export function keyOrThrow(header: string | undefined, bodyToken: string | undefined): string | undefined {
-  const { key, issues } = idempotencyKeyOf(header, bodyToken);
-  if (issues.length > 0) throw validationError(issues);
-  return key;
 }
 
 /** A body's ClientToken: the caller's key, as the Idempotency-Key header (not Batch's token). */

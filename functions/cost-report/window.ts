@@ -1,8 +1,8 @@
 // Report windows in a time zone: the default window (the local day before the trigger),
 // backfill windows from `{from, to}`, local-day boundaries and the calendar month.
 // Pure: no clock, no environment; every instant is a Date or epoch milliseconds.
-import { AppError, type FieldIssue, validationError } from "../../shared/errors";
-import { isValidTimeZone, type LocalParts, localParts, offsetAt } from "./zones";
+import { type FieldIssue, validationError } from "../../shared/errors";
+import { type LocalParts, localParts, offsetAt } from "./zones";
 
 export interface ReportWindow {
   /** Inclusive start, epoch ms. */
@@ -152,11 +152,6 @@ export function windowFromQuery(q: { from?: unknown; to?: unknown }, timeZone: s
   }
   if (issues.length > 0 || from === undefined || to === undefined) throw validationError(issues);
   return { from, to, timeZone };
-}
-
-export function assertTimeZone(timeZone: string): void {
-  if (!isValidTimeZone(timeZone))
-    throw new AppError("config_invalid", `REPORT_TIME_ZONE: "${timeZone}" is not an IANA time zone`, { status: 500, expose: false });
 }
 
 /** ISO-8601 in the zone's wall time with its offset, to the second: `2019-02-20T00:00:00+08:00`. */

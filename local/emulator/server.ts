@@ -12,8 +12,6 @@ import { Store } from "./store";
 import { verifyTc3 } from "./tc3";
 import { readBody } from "../http/read-body";
 
-/** Batch's API version. */
-export const API_VERSION = "2017-03-12";
 export { MAX_BODY_BYTES } from "./services";
 
 export interface EmulatorOptions {

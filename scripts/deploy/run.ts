@@ -5,7 +5,7 @@ import { ServerlessConfigError, loadServerlessConfig } from "../../local/stack/s
 import { asSdkError } from "../../shared/batch/retry";
 import { applyPlan, describe, readActual } from "./apply";
 import { type Cloud, type CloudOptions, createCloud } from "./cloud";
-import { type Desired, DeployError, desiredFrom, ownerTags, PUSH_TOKEN_VAR } from "./model";
+import { type ActualFunction, type Desired, DeployError, desiredFrom, ownerTags, PUSH_TOKEN_VAR } from "./model";
 import { functionUrl, irreversible, type Plan, planDeploy, planRemove } from "./plan";
 
 export interface DeployRun {
@@ -76,12 +76,12 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
       throw new DeployError(`this plan would ${cannotUndo.join("; ")}, which a re-run cannot undo: nothing was changed; re-run with --yes to apply it`);
     }
     await applyPlan(cloud, plan.changes, { tags: ownerTags(desired), print });
-    if (!flags.remove) {
-      // Every function must end Active, whatever the plan was (a failed one is an error, not a success).
-      for (const fn of desired.functions) await cloud.settle(fn.name);
-    }
+    // Every function must end Active, whatever the plan was (a failed one is an error, not a success);
+    // the same reads give the Function URLs printed at the end.
+    const settled = new Map<string, ActualFunction>();
+    if (!flags.remove) for (const fn of desired.functions) settled.set(fn.name, await cloud.settle(fn.name));
     print(plan.changes.length === 0 ? "nothing to change: the account matches the file" : `done: ${summary(plan)}`);
-    const urls = flags.remove ? {} : await printUrls(cloud, desired, print);
+    const urls = printUrls(settled, desired, print);
     return { ok: true, plan, writes: [...cloud.writes], urls };
   } catch (e) {
     print(`deploy failed: ${messageOf(e)}`);
@@ -102,12 +102,12 @@ function parseFlags(argv: readonly string[]): { plan: boolean; remove: boolean; 
   return flags;
 }
 
-async function printUrls(cloud: Cloud, desired: Desired, print: (line: string) => void): Promise<Record<string, string>> {
+function printUrls(settled: ReadonlyMap<string, ActualFunction>, desired: Desired, print: (line: string) => void): Record<string, string> {
   const urls: Record<string, string> = {};
   const lines: string[] = [];
   for (const fn of desired.functions) {
     if (!fn.triggers.some((t) => t.Type === "http")) continue;
-    const f = await cloud.getFunction(fn.name);
+    const f = settled.get(fn.name);
     const url = f && functionUrl(f);
     if (!url) continue;
     urls[fn.key] = url;

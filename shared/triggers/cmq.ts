@@ -27,12 +27,6 @@ export type CmqRecord = z.infer<typeof CmqRecordSchema>;
 
 export const CmqEventSchema = z.looseObject({ Records: z.array(z.unknown()).check(z.minLength(1)) });
 
-/** `true` for an SCF CMQ topic event (`{ Records: [{ CMQ: … }] }`). */
-export function isCmqEvent(event: unknown): boolean {
-  const r = CmqEventSchema.safeParse(event);
-  return r.success && r.data.Records.some((rec) => typeof rec === "object" && rec !== null && "CMQ" in rec);
-}
-
 /** The `Batch` part of an event: node events carry these; unknown fields pass. */
 export const BatchEventDetailSchema = z.looseObject({
   EnvId: z.nullish(z.string()),
