@@ -11,9 +11,9 @@
 //   handled, poison messages included (logged; a retry would fail the same way); 503 +
 //   Retry-After when a transient Batch failure left an env unhandled (CMQ re-pushes on non-2xx).
 // - The token never reaches a log line or an answer: the access log shows `/cmq/***`.
-import { createHash, timingSafeEqual } from "node:crypto";
 import { AppError, isAppError } from "../../shared/errors";
 import { toProblem } from "../../shared/http/problem";
+import { matchesSecret, secretDigest } from "../../shared/http/secret";
 import { fallbackRequestId, type HttpRequest, type ScfHttpResponse, toHttpRequest } from "../../shared/http/request";
 import { STAGE_NAMES } from "../../shared/http/router";
 import type { Logger } from "../../shared/log";
@@ -30,7 +30,6 @@ export interface PushDeps {
   now?: () => number;
 }
 
-const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
 /** `/cmq/<anything…>` → `/cmq/***`, wherever it sits in the path. */
 export function maskPushPath(path: string): string {
@@ -47,7 +46,7 @@ function pushToken(rawPath: string): string | undefined {
 
 export function makePushHandler(deps: PushDeps): (event: unknown, context?: InvocationContext) => Promise<ScfHttpResponse> {
   const now = deps.now ?? (() => Number(process.hrtime.bigint()) / 1e6);
-  const expected = deps.token ? sha256(deps.token) : undefined;
+  const expected = deps.token ? secretDigest(deps.token) : undefined;
   let warned = false;
 
   return async (event, context) => {
@@ -70,7 +69,7 @@ export function makePushHandler(deps: PushDeps): (event: unknown, context?: Invo
         warned = true;
         throw new AppError("push_not_configured", "the function has no push token configured; it refuses pushes", { status: 503, expose: true });
       }
-      if (!timingSafeEqual(sha256(presented), expected)) {
+      if (!matchesSecret(presented, expected)) {
         throw new AppError("forbidden", "the push token is missing or not valid", { status: 403 });
       }
       const parsed = parseCmqPush(req.body, req.headers);

@@ -12,7 +12,8 @@
 //
 // Keys are compared in constant time: the presented key and every configured key are hashed with
 // sha256 and compared with timingSafeEqual, always against all entries.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { secretDigest } from "./secret";
 import { AppError } from "../errors";
 
 export interface Principal {
@@ -37,7 +38,6 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY = /^[A-Za-z0-9._~+/=-]{16,256}$/;
 const SCOPE = /^(\*|[a-z0-9_-]+:([a-z0-9_-]+|\*))$/;
 
-const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
 /** Parses API_KEYS. Never throws: an unusable value yields a ring with `error` set. */
 export function parseApiKeys(raw: string | undefined): KeyRing {
@@ -62,9 +62,9 @@ export function parseApiKeys(raw: string | undefined): KeyRing {
     else if (second >= 0 && scopes.some((s) => !SCOPE.test(s)))
       error = `${at}: scopes look like jobs:read, jobs:write, jobs:* or *, separated by |`;
     else if (entries.some((e) => e.name === name)) error = `${at}: its name is the same as entry ${entries.findIndex((e) => e.name === name) + 1}'s`;
-    else if (entries.some((e) => e.digest.equals(sha256(key)))) error = `${at}: the key is the same as another entry's`;
+    else if (entries.some((e) => e.digest.equals(secretDigest(key)))) error = `${at}: the key is the same as another entry's`;
     if (error) break;
-    entries.push({ name, scopes, digest: sha256(key) });
+    entries.push({ name, scopes, digest: secretDigest(key) });
   }
   if (!error && entries.length === 0) error = "API_KEYS is empty: no caller can be authenticated";
   const ring = error ? [] : entries;
@@ -72,7 +72,7 @@ export function parseApiKeys(raw: string | undefined): KeyRing {
     size: ring.length,
     error,
     verify(presented) {
-      const d = sha256(presented);
+      const d = secretDigest(presented);
       let found: KeyEntry | undefined;
       for (const e of ring) {
         if (timingSafeEqual(d, e.digest) && !found) found = e;
