@@ -64,6 +64,8 @@ export async function bundle(
     // bundle); one directive for the whole file keeps all of it strict, once.
     tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
     banner: { js: '"use strict";' },
+    // Bundle-only branches (shared/http/handler.ts's OpenAPI route reads its prebuilt document).
+    define: { "process.env.BATCH_SCF_BUNDLE": '"1"' },
     // SCF loads index.main_handler; the ESM `export const main_handler` becomes exports.main_handler.
   });
   return { name: entry, file: outfile, bytes: statSync(outfile).size, ...(r.metafile ? { meta: r.metafile } : {}) };
@@ -72,8 +74,30 @@ export async function bundle(
 export async function buildFunction(name: FunctionName, outDir = join(ROOT, "dist")): Promise<BundleResult> {
   const file = join(outDir, name, "index.js");
   const r = await bundle(join(ROOT, "functions", name, "index.ts"), file);
-  writeZip(join(outDir, `${name}.zip`), [{ name: "index.js", path: file }]);
+  const docs = await writeDocuments(name, dirname(file));
+  writeZip(join(outDir, `${name}.zip`), [{ name: "index.js", path: file }, ...docs]);
   return { ...r, name };
+}
+
+/**
+ * The function's OpenAPI documents, built from its route table's schemas (the same routes the
+ * bundle serves; no handler runs) and written beside the bundle, which serves them as they are.
+ */
+async function writeDocuments(name: FunctionName, dir: string): Promise<Array<{ name: string; path: string }>> {
+  const { documentFile } = await import("../shared/http/handler");
+  const unused = {} as never;
+  const region = "ap-guangzhou";
+  const tables: Partial<Record<FunctionName, () => Promise<ReadonlyArray<{ path: string; document?: () => unknown }>>>> = {
+    jobs: async () => (await import("../functions/jobs/routes")).jobsRoutes(unused, { region }),
+    envs: async () => (await import("../functions/envs/routes")).envsRoutes(unused, { region }),
+  };
+  const routes = (await tables[name]?.()) ?? [];
+  return routes.flatMap((r) => {
+    if (!r.document) return [];
+    const path = join(dir, documentFile(r.path));
+    writeFileSync(path, `${JSON.stringify(r.document())}\n`);
+    return [{ name: documentFile(r.path), path }];
+  });
 }
 
 // --- a minimal zip writer (deflate), enough for SCF code packages ---

@@ -18,6 +18,10 @@ export const IDEMPOTENCY_TAGS = [IDEMPOTENCY_TAG, REQUEST_HASH_TAG] as const;
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 export const IDEMPOTENCY_KEY_RULE = "must be 1-255 printable ASCII characters";
+/** The header's documentation (OpenAPI) for every route that takes it. */
+export const IDEMPOTENCY_KEY_DOC =
+  "1-255 printable ASCII, scoped to the API key; a retry with the same key and body answers what the first request did " +
+  "(header Idempotent-Replayed: true), the same key with another body is 409 idempotency_key_reused; an empty key is 400";
 export const KEY_HEADER_PATH = "headers.idempotency-key";
 
 export const isIdempotencyKey = (s: string) => KEY.test(s);
@@ -30,13 +34,14 @@ export function clientTokenFor(caller: string, key: string): string {
 /** Whether a request carries a key (header or body ClientToken), before either is validated. */
 export function asksIdempotency(header: string | undefined, body: unknown): boolean {
   const token = (body as { ClientToken?: unknown } | null)?.ClientToken;
-  return !!header?.trim() || (typeof token === "string" && token !== "");
+  return header !== undefined || (typeof token === "string" && token !== "");
 }
 
 /** The caller's key and what is wrong with it: the header, or the body's ClientToken (the same if both). */
 export function idempotencyKeyOf(header: string | undefined, bodyToken: string | undefined): { key: string | undefined; issues: FieldIssue[] } {
   const h = header?.trim();
-  if (h === undefined || h === "") return { key: bodyToken, issues: [] };
+  if (h === undefined) return { key: bodyToken, issues: [] };
+  if (h === "") return { key: undefined, issues: [{ path: KEY_HEADER_PATH, message: `is empty: ${IDEMPOTENCY_KEY_RULE}, or leave the header out` }] };
   if (!isIdempotencyKey(h)) return { key: undefined, issues: [{ path: KEY_HEADER_PATH, message: IDEMPOTENCY_KEY_RULE }] };
   if (bodyToken !== undefined && bodyToken !== h)
     return { key: undefined, issues: [{ path: "ClientToken", message: "differs from the Idempotency-Key header; give one of them or make them equal" }] };

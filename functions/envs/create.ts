@@ -2,13 +2,13 @@
 // rules before Batch sees it: BS1 only in its two zones, an img-xxxxxxxx image (known
 // cloud-init images pass, others warn), remote storage paths per the path rules, absolute local
 // paths, notification event names in either spelling (sent upper case), and the idempotency
-// key (shared/idempotency.ts). The shape pass (zod) and the rule pass report together.
-// Pure: a body, the function's region, the caller and a header in; a request or 400 issues out.
+// key (shared/idempotency.ts). The HTTP layer runs the shape pass (zod) and the rule pass
+// together (shared/validate.ts); a checked body and the caller in, the request out. Pure.
 import * as z from "../../shared/zod";
 import { lazy } from "../../shared/zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
-import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
-import { ClientTokenSchema, IDEMPOTENCY_TAGS, type Idempotency, idempotencyFor, idempotencyKeyOf, idempotencyTags } from "../../shared/idempotency";
+import type { FieldIssue } from "../../shared/errors";
+import { ClientTokenSchema, IDEMPOTENCY_TAGS, type Idempotency, idempotencyFor, idempotencyTags } from "../../shared/idempotency";
 import { ImageIdSchema, unknownImageWarning } from "../../shared/schemas/image";
 import { BS1_ZONES, checkInstanceZone, INSTANCE_TYPES, typesFitting } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
@@ -16,6 +16,7 @@ import { CREATE_ENV_EVENTS, checkEventNames, NotificationSchema, NotificationTar
 import { checkRemotePath, LocalPathSchema } from "../../shared/schemas/paths";
 import { duplicateTagKeys, TagInputSchema } from "../../shared/schemas/tags";
 import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
+import type { RuleSink } from "../../shared/validate";
 
 const obj = z.record(z.string(), z.unknown());
 
@@ -92,34 +93,23 @@ export interface CreateEnvPlan {
   idempotency: Idempotency | undefined;
 }
 
-export interface CreateEnvOptions {
-  /** The API key's name: idempotency keys are scoped to it. */
-  caller: string;
-  /** The Idempotency-Key header. */
-  idempotencyKey?: string | undefined;
-}
+/**
+ * The rules of a POST /envs body that span fields or need the function's region, for the route's
+ * `rules` (the HTTP layer runs them with the shape pass: shared/validate.ts).
+ */
+export const createEnvRules =
+  (region: string) =>
+  (body: CreateEnvBody, ctx: RuleSink & { idempotent: boolean }): void => {
+    checkCreateRules(body, region, ctx.idempotent, ctx);
+  };
 
 /**
- * Validates a POST /envs body for the function's `region`. The Idempotency-Key header (or the
- * body's ClientToken, the same if both) becomes the caller-scoped ClientToken and the idempotency
- * tags. Throws a 400 AppError listing every offending field path.
+ * What Batch gets for a checked body: the caller's idempotency key (shared/idempotency.ts)
+ * becomes the caller-scoped ClientToken and the idempotency tags.
  */
-export function planCreateEnv(body: unknown, region: string, opts: CreateEnvOptions): CreateEnvPlan {
-  const bodyToken = (body as { ClientToken?: unknown } | null)?.ClientToken;
-  const key = idempotencyKeyOf(opts.idempotencyKey, typeof bodyToken === "string" ? bodyToken : undefined);
-  const rules: FieldIssue[] = [];
-  const warnings: FieldIssue[] = [];
-  let instanceTypes: string[] = [];
-  const parsed = CreateEnvBodySchema.check(
-    z.superRefine((b) => {
-      instanceTypes = checkCreateRules(b, region, key.key !== undefined, rules, warnings);
-    }),
-  ).safeParse(body);
-  const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...key.issues];
-  if (issues.length > 0 || !parsed.success) throw validationError(issues);
-
-  const { ClientToken: _token, ...b } = parsed.data;
-  const idem = idempotencyFor(opts.caller, key.key, b);
+export function buildCreateEnv(checked: CreateEnvBody, opts: { caller: string; idempotencyKey: string | undefined; warnings: FieldIssue[] }): CreateEnvPlan {
+  const { ClientToken: _token, ...b } = checked;
+  const idem = idempotencyFor(opts.caller, opts.idempotencyKey, b);
   const ce = b.ComputeEnv;
   const tags = [...(ce.Tags ?? []), ...(idem ? idempotencyTags(idem) : [])];
   const request: CreateComputeEnvRequest = {
@@ -127,15 +117,21 @@ export function planCreateEnv(body: unknown, region: string, opts: CreateEnvOpti
     Placement: b.Placement,
     ...(idem ? { ClientToken: idem.token } : {}),
   };
-  return { request, warnings, instanceTypes, idempotency: idem };
+  return { request, warnings: opts.warnings, instanceTypes: instanceTypesOf(ce.EnvData, b.Placement.Zone), idempotency: idem };
 }
 
-/** The rules that span fields, on a body whose shape may be partly broken; returns the env's instance types. */
-function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean, issues: FieldIssue[], warnings: FieldIssue[]): string[] {
+/** The instance types nodes will be of, in the order Batch tries them (types fitting InstanceTypeOptions in the zone). */
+function instanceTypesOf(data: CreateEnvBody["ComputeEnv"]["EnvData"], zone: string): string[] {
+  if (data.InstanceTypeOptions) return typesFitting(data.InstanceTypeOptions.CPU, data.InstanceTypeOptions.Memory, zone);
+  return data.InstanceType ? [data.InstanceType] : [...(data.InstanceTypes ?? [])];
+}
+
+/** The rules that span fields, on a body whose shape may be partly broken. */
+function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean, sink: RuleSink): void {
   const ce = b.ComputeEnv;
   const data = ce.EnvData;
   const zone = b.Placement.Zone;
-  const add = (path: string, message: string) => issues.push({ path, message });
+  const add = sink.issue;
 
   if (regionOfZone(zone) !== region) add("Placement.Zone", `zone ${zone} is not in the function's region ${region}`);
 
@@ -144,7 +140,7 @@ function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean,
     add("ComputeEnv.EnvData", given.length === 0 ? "needs one of InstanceType, InstanceTypes, InstanceTypeOptions" : `give only one of ${given.join(", ")}`);
   const checkType = (t: string, path: string) => {
     if (!INSTANCE_TYPES[t]) {
-      warnings.push({ path, message: `${t} is not in the project's instance table; its cores and cost are unknown here` });
+      sink.warn(path, `${t} is not in the project's instance table; its cores and cost are unknown here`);
       return;
     }
     const problem = checkInstanceZone(t, zone);
@@ -156,20 +152,13 @@ function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean,
     else checkType(t, `ComputeEnv.EnvData.InstanceTypes[${i}]`);
   });
   const opt = data.InstanceTypeOptions;
-  let instanceTypes = data.InstanceType ? [data.InstanceType] : [...(data.InstanceTypes ?? [])];
-  if (opt) {
-    instanceTypes = typesFitting(opt.CPU, opt.Memory, zone);
-    if (instanceTypes.length === 0)
-      warnings.push({
-        path: "ComputeEnv.EnvData.InstanceTypeOptions",
-        message: `no known type with ${opt.CPU} vCPU and ${opt.Memory} GiB in ${zone}; cost is unknown here`,
-      });
-  }
+  if (opt && instanceTypesOf(data, zone).length === 0)
+    sink.warn("ComputeEnv.EnvData.InstanceTypeOptions", `no known type with ${opt.CPU} vCPU and ${opt.Memory} GiB in ${zone}; cost is unknown here`);
 
   const image = data.ImageId
     ? unknownImageWarning(data.ImageId, "nodes fail to initialise without cloud-init")
     : "no image given; Batch picks its default image";
-  if (image) warnings.push({ path: "ComputeEnv.EnvData.ImageId", message: image });
+  if (image) sink.warn("ComputeEnv.EnvData.ImageId", image);
 
   ce.InputMappings?.forEach((m, i) => {
     const r = checkRemotePath(m.SourcePath, region);
@@ -198,7 +187,6 @@ function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean,
       add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
   });
   for (const i of duplicateTagKeys(tags)) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);
-  return instanceTypes;
 }
 
 /** BS1 zones, for the OpenAPI description. */

@@ -30,7 +30,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): EnvsDeps {
 export function makeHandler(deps: EnvsDeps): MainHandler {
   const { port, policy, prices, region, logger } = deps;
   const svc = createEnvsService({ port, policy, prices, region, logger, now: deps.now ?? Date.now });
-  return makeHttpHandler({ routes: envsRoutes(svc), keys: deps.keys, logger, basePath: deps.basePath });
+  return makeHttpHandler({ routes: envsRoutes(svc, { region }), keys: deps.keys, logger, basePath: deps.basePath });
 }
 
 export const main_handler = lazyEntry("envs", fromEnv, makeHandler);

@@ -3,7 +3,7 @@ import * as z from "../../shared/zod";
 import type { EnvRule } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import { hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
-import { BS1_ZONE_LIST, CreateEnvBodySchema } from "./create";
+import { BS1_ZONE_LIST, CreateEnvBodySchema, createEnvRules } from "./create";
 import {
   CreateAnswerSchema,
   DeleteAnswerSchema,
@@ -32,7 +32,8 @@ function headerReason(headers: Record<string, string>): string | undefined {
   return r ? r.slice(0, 200) : undefined;
 }
 
-export function envsRoutes(svc: EnvsService): Route[] {
+/** The routes over `svc`; `region` is the one Batch is called in (an env's zone must be in it). */
+export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] {
   const routes: Route[] = [
     route({
       method: "GET",
@@ -84,19 +85,18 @@ export function envsRoutes(svc: EnvsService): Route[] {
         "the same key with a different body is 409 idempotency_key_reused. " +
         "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise; " +
         "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
-      // The service checks the body (planCreateEnv): shape and product rules.
-      serviceBody: CreateEnvBodySchema,
-      headers: {
-        "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same EnvId",
-        "X-Change-Reason": "why, for the audit line",
-      },
+      body: CreateEnvBodySchema,
+      rules: createEnvRules(opts.region),
+      idempotency: true,
+      headers: { "X-Change-Reason": "why, for the audit line" },
       status: 201,
       response: CreateAnswerSchema,
       errors: [422],
-      handler: async ({ body, req, principal }) => {
+      handler: async ({ body, warnings, idempotencyKey, req, principal }) => {
         const created = await svc.create(body, {
           caller: callerOf(principal),
-          idempotencyKey: req.headers["idempotency-key"],
+          idempotencyKey,
+          warnings,
           requestId: req.requestId,
           reason: headerReason(req.headers),
         });

@@ -4,10 +4,10 @@ import type { BatchPort, Filter } from "../../shared/batch/port";
 import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
-import { AppError } from "../../shared/errors";
+import { AppError, type FieldIssue } from "../../shared/errors";
 import { isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import type { Logger } from "../../shared/log";
-import { planCreateEnv } from "./create";
+import { buildCreateEnv, type CreateEnvBody } from "./create";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import { envInstanceTypes, type PriceTable } from "./pricing";
 import { type EnvDetail, type EnvSummary, envDetail, envSummary, guardrailCoresPerNode, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
@@ -191,8 +191,12 @@ export function createEnvsService(deps: EnvsDeps) {
       return { ...plan, DryRun: false, Applied: true, RequestIds: batchRequestIds };
     },
 
-    async create(body: unknown, opts: { caller: Caller; idempotencyKey?: string | undefined; requestId: string; reason?: string | undefined }) {
-      const planned = planCreateEnv(body, region, { caller: opts.caller.name, idempotencyKey: opts.idempotencyKey });
+    /** `body` checked by the route (shape and createEnvRules), with what the rules warned about. */
+    async create(
+      body: CreateEnvBody,
+      opts: { caller: Caller; idempotencyKey: string | undefined; warnings: FieldIssue[]; requestId: string; reason?: string | undefined },
+    ) {
+      const planned = buildCreateEnv(body, { caller: opts.caller.name, idempotencyKey: opts.idempotencyKey, warnings: opts.warnings });
       const ce = planned.request.ComputeEnv;
       const answer = (envId: string, requestId: string | undefined, replayed: boolean) => ({
         EnvId: envId,

@@ -24,8 +24,8 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): JobsDeps {
 
 /** The jobs API over any Batch port (tests pass an in-memory one or the emulator's). */
 export function makeHandler(deps: JobsDeps): MainHandler {
-  const service = createJobsService({ batch: deps.batch, region: deps.region });
-  return makeHttpHandler({ routes: jobsRoutes(service), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
+  const service = createJobsService({ batch: deps.batch });
+  return makeHttpHandler({ routes: jobsRoutes(service, { region: deps.region }), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
 }
 
 export const main_handler = lazyEntry("jobs", fromEnv, makeHandler);

@@ -19,13 +19,15 @@ import {
   SubmitResponseSchema,
 } from "./schemas";
 import type { JobsService } from "./service";
+import { submitRules } from "./validate";
 
 const READ = "jobs:read";
 const WRITE = "jobs:write";
 
 const JobParamsSchema = lazy(() => z.object({ JobId: JobIdSchema }));
 
-export function jobsRoutes(service: JobsService): Route[] {
+/** The routes over `service`; `region` is the one Batch is called in (a job's zone must be in it). */
+export function jobsRoutes(service: JobsService, opts: { region: string }): Route[] {
   const routes: Route[] = [
     route({
       method: "POST",
@@ -36,35 +38,35 @@ export function jobsRoutes(service: JobsService): Route[] {
         "Validates the product's rules, tags the job with `submitter` = the API key's name, and submits it. " +
         "With `Idempotency-Key` (or a body `ClientToken`) a retry returns the same JobId (header `Idempotent-Replayed: true`); " +
         "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
-      // The service checks the body: shape and cross-field rules in one pass, all reported at once.
-      serviceBody: SubmitJobBodySchema,
+      body: SubmitJobBodySchema,
+      rules: submitRules(opts.region),
+      idempotency: true,
       query: SubmitQuerySchema,
-      headers: { "Idempotency-Key": "1-255 printable ASCII; a retry with the same key and body returns the same JobId" },
       response: lazy(() => z.union([SubmitResponseSchema, DryRunResponseSchema])),
       status: 201,
       errors: [409, 413],
-      handler: async ({ req, body: json, query, principal, log }) => {
+      handler: async ({ req, body, warnings, idempotencyKey, query, principal, log }) => {
         const out = await service.submit({
-          body: json,
+          body,
+          warnings,
           submitter: principal.name,
-          idempotencyKey: req.headers["idempotency-key"],
+          idempotencyKey,
           dryRun: query.dryRun ?? false,
           log,
         });
         if (out.kind === "dry-run") {
           return { status: 200, body: { DryRun: true as const, Submitter: principal.name, Request: out.request, Warnings: out.warnings } };
         }
-        const body = {
-          JobId: out.jobId,
-          Submitter: principal.name,
-          Replayed: out.replayed,
-          ...(out.requestId ? { RequestId: out.requestId } : {}),
-          Warnings: out.warnings,
-        };
         return {
           status: 201,
           headers: { location: locationOf(req, out.jobId), ...(out.replayed ? { "idempotent-replayed": "true" } : {}) },
-          body,
+          body: {
+            JobId: out.jobId,
+            Submitter: principal.name,
+            Replayed: out.replayed,
+            ...(out.requestId ? { RequestId: out.requestId } : {}),
+            Warnings: out.warnings,
+          },
         };
       },
     }),

@@ -3,12 +3,11 @@
 import type { TaskDetail } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
 import { AppError, type FieldIssue } from "../../shared/errors";
-import { asksIdempotency, type Idempotency, idempotencyFor, idempotencyKeyOf, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
+import { type Idempotency, idempotencyFor, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import type { Logger } from "../../shared/log";
 import { maskSecrets } from "../../shared/schemas/masking";
-import { INSTANCE_PAGE_MAX } from "./schemas";
-import { buildSubmitRequest, reservedTagCount } from "./submit";
-import { validateSubmit } from "./validate";
+import { INSTANCE_PAGE_MAX, type SubmitJobBody } from "./schemas";
+import { buildSubmitRequest } from "./submit";
 import {
   checkDeletable,
   checkRetryable,
@@ -24,13 +23,14 @@ import {
 
 export interface JobsDeps {
   batch: BatchPort;
-  /** The region Batch is called in (TENCENTCLOUD_REGION). */
-  region: string;
 }
 
 export interface SubmitInput {
-  body: unknown;
+  /** A body the route checked (shape and submitRules), with what the rules warned about. */
+  body: SubmitJobBody;
+  warnings: FieldIssue[];
   submitter: string;
+  /** The checked idempotency key (header or body ClientToken). */
   idempotencyKey: string | undefined;
   dryRun: boolean;
   log?: Logger;
@@ -64,11 +64,8 @@ export function createJobsService(deps: JobsDeps) {
 
   return {
     async submit(input: SubmitInput): Promise<SubmitOutcome> {
-      const bodyToken = (input.body as { ClientToken?: unknown } | null)?.ClientToken;
-      const { key, issues } = idempotencyKeyOf(input.idempotencyKey, typeof bodyToken === "string" ? bodyToken : undefined);
-      const reservedTags = reservedTagCount(asksIdempotency(input.idempotencyKey, input.body));
-      const { body, warnings } = validateSubmit(input.body, { region: deps.region, reservedTags, issues });
-      const idem = idempotencyFor(input.submitter, key, body);
+      const { body, warnings } = input;
+      const idem = idempotencyFor(input.submitter, input.idempotencyKey, body);
       const request = buildSubmitRequest(body, input.submitter, idem);
       if (input.dryRun) return { kind: "dry-run", request: maskSecrets(request) as unknown as Record<string, unknown>, warnings };
 

@@ -3,7 +3,11 @@
 import type { SubmitJobRequest } from "../../shared/batch/port";
 import { type Idempotency, idempotencyTags } from "../../shared/idempotency";
 import type { SubmitJobBody } from "./schemas";
-import { SUBMITTER_TAG } from "./validate";
+
+/** Tag keys this API sets itself; callers may not. */
+export const SUBMITTER_TAG = "submitter";
+/** Covers the idempotency tags (shared/idempotency.ts) and any later ones of this API. */
+export const RESERVED_TAG_PREFIX = "batch-scf/";
 
 /** The exact SubmitJob request: the body, our tags appended, ClientToken when idempotent. */
 export function buildSubmitRequest(body: SubmitJobBody, submitter: string, idem: Idempotency | undefined): SubmitJobRequest {

@@ -1,9 +1,7 @@
-// The product's rules for a SubmitJob request (batch-facts §2-§6), as a pure function: the
-// body in, the exact request to send (or every broken rule with its field path) out. The shape
-// pass (zod) and the rule pass report together: the rules run on whatever the shape pass could
-// read, so one 400 lists every problem.
-import { type FieldIssue, issuesFromZod, validationError } from "../../shared/errors";
-import * as z from "../../shared/zod";
+// The product's rules for a SubmitJob request (batch-facts §2-§6) that span fields, as a pure
+// function of the body: every broken rule named with its field path. The HTTP layer runs them
+// with the shape pass (SubmitJobBodySchema), so one 400 lists every problem.
+import type { RuleSink } from "../../shared/validate";
 import { ENV_ID } from "../../shared/schemas/ids";
 import { unknownImageWarning } from "../../shared/schemas/image";
 import { checkInstanceZone } from "../../shared/schemas/instance-types";
@@ -12,51 +10,22 @@ import { checkEventNames, SUBMIT_JOB_EVENTS } from "../../shared/schemas/notific
 import { checkCosFile, checkLocalPath, checkRemotePath, isRemotePath } from "../../shared/schemas/paths";
 import { duplicateTagKeys } from "../../shared/schemas/tags";
 import { regionOfZone } from "../../shared/schemas/zone";
-import { type SubmitJobBody, SubmitJobBodySchema } from "./schemas";
+import type { SubmitJobBody } from "./schemas";
+import { RESERVED_TAG_PREFIX, reservedTagCount, SUBMITTER_TAG } from "./submit";
 
-/** Tag keys this API sets itself; callers may not. */
-export const SUBMITTER_TAG = "submitter";
-/** Covers the idempotency tags (shared/idempotency.ts) and any later ones of this API. */
-export const RESERVED_TAG_PREFIX = "batch-scf/";
-
-export interface ValidSubmit {
-  body: SubmitJobBody;
-  warnings: FieldIssue[];
-}
-
-export interface ValidateOptions {
-  /** The region the function calls Batch in: the zone must be in it. */
-  region: string;
-  /** How many tags this API will add (submitter, and the idempotency pair when a key is given). */
-  reservedTags: number;
-  /** Problems found outside the body (the Idempotency-Key header), reported with the body's. */
-  issues?: FieldIssue[];
-}
-
-/** `null` fields mean "not set" (SDK objects serialise unset fields as null). */
-export function stripNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripNulls);
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = stripNulls(x);
-    return out;
-  }
-  return v;
-}
-
-/** Validates a POST /jobs body; throws a 400 validation_failed naming every broken rule. */
-export function validateSubmit(raw: unknown, opts: ValidateOptions): ValidSubmit {
-  const rules: FieldIssue[] = [];
-  const warnings: FieldIssue[] = [];
-  const parsed = SubmitJobBodySchema.check(z.superRefine((body) => checkSubmitRules(body, opts, rules, warnings))).safeParse(stripNulls(raw));
-  const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...rules, ...(opts.issues ?? [])];
-  if (issues.length > 0 || !parsed.success) throw validationError(issues);
-  return { body: parsed.data, warnings };
-}
+/**
+ * The rules of a POST /jobs body that span fields or need the function's region, for the route's
+ * `rules` (the HTTP layer runs them with the shape pass: shared/validate.ts). `ctx.idempotent`
+ * says whether this API adds the idempotency tags (reserving room for them).
+ */
+export const submitRules =
+  (region: string) =>
+  (body: SubmitJobBody, ctx: RuleSink & { idempotent: boolean }): void =>
+    checkSubmitRules(body, region, reservedTagCount(ctx.idempotent), ctx);
 
 /** The rules that span fields, on a body whose shape may be partly broken (zod's dirty value). */
-function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: FieldIssue[], warnings: FieldIssue[]): void {
-  const bad = (path: string, message: string) => issues.push({ path, message });
+function checkSubmitRules(body: SubmitJobBody, region: string, reservedTags: number, sink: RuleSink): void {
+  const bad = sink.issue;
   const remote = (path: string, at: string) => {
     const r = checkRemotePath(path, jobRegion);
     if (!r.ok) bad(at, r.rule);
@@ -68,7 +37,7 @@ function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: Fi
 
   const zone = body.Placement.Zone;
   const jobRegion = regionOfZone(zone);
-  if (jobRegion !== opts.region) bad("Placement.Zone", `zone ${zone} is not in this API's region ${opts.region}`);
+  if (jobRegion !== region) bad("Placement.Zone", `zone ${zone} is not in this API's region ${region}`);
 
   const job = body.Job;
   const names = new Map<string, number>();
@@ -108,7 +77,7 @@ function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: Fi
         if (d.InstanceTypes?.indexOf(t) !== k) bad(`${dp}.InstanceTypes[${k}]`, `${t} is listed twice`);
       });
       const image = d.ImageId && unknownImageWarning(d.ImageId, "Batch needs cloud-init on the image or the job fails");
-      if (image) warnings.push({ path: `${dp}.ImageId`, message: image });
+      if (image) sink.warn(`${dp}.ImageId`, image);
     }
 
     const ri = task.RedirectInfo;
@@ -155,11 +124,11 @@ function checkSubmitRules(body: SubmitJobBody, opts: ValidateOptions, issues: Fi
   });
 
   const tags = job.Tags ?? [];
-  const room = LIMITS.tags - opts.reservedTags;
+  const room = LIMITS.tags - reservedTags;
   if (tags.length > room)
     bad(
       "Job.Tags",
-      `at most ${room} tags of your own: a job has at most ${LIMITS.tags} and this API adds ${opts.reservedTags} (submitter${opts.reservedTags > 1 ? ", batch-scf/*" : ""})`,
+      `at most ${room} tags of your own: a job has at most ${LIMITS.tags} and this API adds ${reservedTags} (submitter${reservedTags > 1 ? ", batch-scf/*" : ""})`,
     );
   tags.forEach((t, i) => {
     if (t.Key === SUBMITTER_TAG || t.Key.startsWith(RESERVED_TAG_PREFIX))

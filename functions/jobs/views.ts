@@ -3,7 +3,7 @@
 import type { Filter } from "../../shared/batch/port";
 import type { JobDetail, JobView, TaskDetail, TaskInstanceLog } from "../../shared/batch/models";
 import { AppError } from "../../shared/errors";
-import { SUBMITTER_TAG } from "./validate";
+import { SUBMITTER_TAG } from "./submit";
 
 type Tag = { Key: string; Value: string };
 /** Batch's metrics as the answers document them: counts by state (a field Tencent adds that is no count is left out). */

@@ -1,7 +1,11 @@
 // makeHttpHandler: SCF event → request → auth → route → zod-checked body/query → handler →
 // answer, with problem+json errors and one access-log line per request.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as z from "../zod";
-import { AppError, issuesFromZod, validationError } from "../errors";
+import { AppError, type FieldIssue, issuesFromZod, validationError } from "../errors";
+import { asksIdempotency, idempotencyKeyOf } from "../idempotency";
+import { type RuleSink, validate } from "../validate";
 import type { Logger } from "../log";
 import { identify, type KeyRing, type Principal, requireScope } from "./auth";
 import { buildOpenApi, type OpenApiInfo, type OpenApiRoute } from "./openapi";
@@ -20,13 +24,22 @@ export interface RouteContext<B = unknown, Q = Query, P = Record<string, string>
   req: HttpRequest;
   /** The path parameters checked by the route's `params` schema (the raw strings without one). */
   params: P;
-  /** The JSON body checked by the route's `body` schema (as parsed, unchecked, for a `serviceBody`). */
+  /** The JSON body checked by the route's `body` schema and `rules`. */
   body: B;
+  /** What the route's `rules` warned about (returned with the answer, never a refusal). */
+  warnings: FieldIssue[];
+  /** The caller's idempotency key (header or body ClientToken), checked, when the route takes one. */
+  idempotencyKey: string | undefined;
   /** The query checked by the route's `query` schema (the raw query without one). */
   query: Q;
   principal: Principal;
   /** Logger bound to the request id and principal. */
   log: Logger;
+}
+
+export interface BodyRuleContext extends RuleSink {
+  /** The request carries an idempotency key (header or body ClientToken), valid or not. */
+  idempotent: boolean;
 }
 
 type Out<S, Default> = S extends z.core.$ZodType ? z.output<S> : Default;
@@ -43,11 +56,13 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, 
   params?: P | undefined;
   body?: B | undefined;
   /**
-   * Instead of `body`: the body's schema as its service checks it (shape and cross-field rules in
-   * one pass, all broken rules reported together). The layer parses the JSON and hands it over
-   * unchecked (`unknown`); the schema documents it.
+   * The rules that span the body's fields or need more than the body (the function's region, an
+   * idempotency key): run on whatever the shape pass could read and reported with its issues in
+   * one 400 (shared/validate.ts).
    */
-  serviceBody?: z.core.$ZodType | undefined;
+  rules?: ((body: Out<B, unknown>, ctx: BodyRuleContext) => void) | undefined;
+  /** The route takes `Idempotency-Key` (or a body `ClientToken`): checked by shared/idempotency.ts, its problems reported with the body's. */
+  idempotency?: boolean | undefined;
   query?: Q | undefined;
   /** The success answer's body: handlers must return this type, and the handler tests parse answers with it. */
   response?: R | undefined;
@@ -98,12 +113,11 @@ export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
       requireScope(principal, m.route.scope);
       const log = opts.logger.child({ request_id: requestId, principal: principal.name });
       const r = m.route;
-      // In the order callers have always been answered: JSON, body, query, path parameters.
-      const json = r.body || r.serviceBody ? parseJsonBody(req.body) : undefined;
-      const body = r.body ? check(r.body, json, "") : json;
+      // In the order callers have always been answered: JSON, body (with the idempotency key), query, path parameters.
+      const { body, warnings, idempotencyKey } = checkBody(r, r.body ? parseJsonBody(req.body) : undefined, req.headers);
       const query = r.query ? check(r.query, req.query, "query") : req.query;
       const params = r.params ? check(r.params, m.params, "") : m.params;
-      result = await r.handler({ req, params, body, query, principal, log });
+      result = await r.handler({ req, params, body, warnings, idempotencyKey, query, principal, log });
     } catch (err) {
       if (!requestId) requestId = fallbackRequestId(event, context);
       const p = toProblem(err, requestId);
@@ -148,16 +162,68 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-/** Parses the JSON body: 400 malformed_json, then 400 validation_failed with field paths. */
+/**
+ * Parses the JSON body: 400 malformed_json, then 400 validation_failed with field paths. Members
+ * that are `null` are dropped (SDK request objects serialise unset fields as null); the keys
+ * `__proto__`, `constructor` and `prototype` are refused wherever they appear (as Fastify's
+ * secure JSON parsing does), so no member can reach an object's prototype.
+ */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") throw validationError([{ path: "", message: "a JSON body is required" }]);
   if (jsonDepth(text) > MAX_JSON_DEPTH) throw new AppError("malformed_json", `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { status: 400 });
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (e) {
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
     throw new AppError("malformed_json", `the body is not valid JSON${at ? ` (at position ${at})` : ""}`, { status: 400 });
   }
+  const refused: FieldIssue[] = [];
+  const out = normalise(json, "", refused);
+  if (refused.length > 0) throw validationError(refused);
+  return out;
+}
+
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Drops null members, refuses prototype keys (depth is bounded by MAX_JSON_DEPTH). */
+function normalise(v: unknown, path: string, refused: FieldIssue[]): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => normalise(x, `${path}[${i}]`, refused));
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const at = path ? `${path}.${k}` : k;
+    if (FORBIDDEN_KEYS.has(k)) refused.push({ path: at, message: `${k} is not accepted as a member name` });
+    else {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== null) out[k] = normalise(x, at, refused);
+    }
+  }
+  return out;
+}
+
+export interface CheckedBody {
+  body: unknown;
+  warnings: FieldIssue[];
+  idempotencyKey: string | undefined;
+}
+
+/**
+ * A route's body step on parsed JSON: the idempotency key (when the route takes one), the body's
+ * shape and its rules, every problem in one 400 validation_failed (body issues first, then the key's).
+ */
+export function checkBody(r: Pick<Route, "body" | "rules" | "idempotency">, json: unknown, headers: Readonly<Record<string, string>>): CheckedBody {
+  const header = headers["idempotency-key"];
+  const token = (json as { ClientToken?: unknown } | null | undefined)?.ClientToken;
+  const key = r.idempotency ? idempotencyKeyOf(header, typeof token === "string" ? token : undefined) : { key: undefined, issues: [] };
+  if (!r.body) {
+    if (key.issues.length > 0) throw validationError(key.issues);
+    return { body: undefined, warnings: [], idempotencyKey: key.key };
+  }
+  const idempotent = !!r.idempotency && asksIdempotency(header, json);
+  const rules = r.rules;
+  const checked = validate(r.body as z.ZodMiniType, json, rules && ((b, sink) => rules(b, { ...sink, idempotent })), key.issues);
+  return { body: checked.data, warnings: checked.warnings, idempotencyKey: key.key };
 }
 
 function check(schema: z.core.$ZodType, value: unknown, prefix: string): unknown {
@@ -173,17 +239,30 @@ const field = (event: unknown, k: string): string =>
 const methodOf = (event: unknown) => field(event, "httpMethod").toUpperCase();
 const pathOf = (event: unknown) => field(event, "path");
 
-/** `GET /openapi.json` for a route table (the document is built once, on first request). */
-export function openApiRoute(info: OpenApiInfo, routes: () => readonly OpenApiRoute[], scope?: string, path = "/openapi.json"): Route {
-  let doc: unknown;
-  return route({
+/**
+ * `GET /openapi.json` for a route table. Under tsx and vitest the document is built from the
+ * routes' schemas on first request; a bundle (scripts/bundle.ts, which defines
+ * `process.env.BATCH_SCF_BUNDLE`) serves the same document, built from the same routes by the
+ * build and written beside it as `documentFile(path)`, so the schema-to-JSON-Schema converter
+ * stays out of the functions' cold start. `document` is what the build writes.
+ */
+export function openApiRoute(info: OpenApiInfo, routes: () => readonly OpenApiRoute[], scope?: string, path = "/openapi.json"): Route & { document?: () => unknown } {
+  let doc: string | undefined;
+  const r = route({
     method: "GET",
     path,
     scope,
     summary: "this OpenAPI 3.1 document",
     handler: () => {
-      doc ??= buildOpenApi(info, routes());
-      return { status: 200, body: doc };
+      doc ??=
+        process.env.BATCH_SCF_BUNDLE === "1"
+          ? readFileSync(join(__dirname, documentFile(path)), "utf8")
+          : JSON.stringify(buildOpenApi(info, routes()));
+      return { status: 200, headers: { "content-type": "application/json" }, body: doc };
     },
   });
+  return process.env.BATCH_SCF_BUNDLE === "1" ? r : { ...r, document: () => buildOpenApi(info, routes()) };
 }
+
+/** The file beside a bundle that holds the document served at `path` (`/openapi/envs.json` → `openapi-envs.json`). */
+export const documentFile = (path: string) => path.replace(/^\//, "").replace(/\//g, "-");

@@ -23,8 +23,12 @@
 //   `method_not_allowed` + Allow; key without the route's scope → 403 `forbidden`; body not JSON →
 //   400 `malformed_json`; body/query failing the route's zod schema → 400 `validation_failed` with
 //   errors[].path (`Job.Tasks[0].TaskName`, `query.limit`, `JobId`), checked in that order: body,
-//   query, path parameters (`params`). A route with a `serviceBody` schema gets the parsed JSON
-//   unchecked (its service checks shape and rules in one pass); the schema documents it.
+//   query, path parameters (`params`). JSON bodies: null members dropped (the SDK's unset
+//   fields), `__proto__`/`constructor`/`prototype` keys refused (400 naming the path). A route's
+//   `rules` (cross-field rules needing the region or the key) run with its body schema and report
+//   in the same 400; a route with `idempotency: true` takes `Idempotency-Key` (or a body
+//   ClientToken) by shared/idempotency.ts's grammar, an empty header is a 400, its problems are
+//   reported with the body's, and the handler gets the checked key.
 // - Answers: a route's `response` schema types what its handler returns (z.infer) and documents
 //   it (OpenAPI); handler tests parse real answers with it (test/support/http-answers.ts).
 // - Paths: matched as given, then without a leading stage segment (the event's stage, or
@@ -41,6 +45,8 @@
 export { type HttpConfig, httpConfigFromEnv } from "./config";
 export { type KeyRing, type Principal, hasScope, identify, parseApiKeys, requireScope, authenticate } from "./auth";
 export {
+  type BodyRuleContext,
+  checkBody,
   type HttpHandlerOptions,
   type HttpResult,
   type MainHandler,

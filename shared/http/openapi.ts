@@ -5,6 +5,7 @@
 // runs it.
 import * as z from "../zod";
 import { isIntegerCheck } from "../zod";
+import { IDEMPOTENCY_KEY_DOC } from "../idempotency";
 
 export type JsonSchema = Record<string, unknown>;
 type Schema = z.core.$ZodType;
@@ -150,7 +151,8 @@ export interface OpenApiRoute {
   operationId?: string | undefined;
   params?: Schema | undefined;
   body?: Schema | undefined;
-  serviceBody?: Schema | undefined;
+  /** The route takes `Idempotency-Key` (documented as a header). */
+  idempotency?: boolean | undefined;
   query?: Schema | undefined;
   headers?: Record<string, string> | undefined;
   response?: Schema | undefined;
@@ -216,7 +218,8 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly OpenApiRoute[])
           ...(schema.description ? { description: schema.description } : {}),
         });
     }
-    for (const [name, description] of Object.entries(r.headers ?? {}))
+    const headers = { ...(r.idempotency ? { "Idempotency-Key": IDEMPOTENCY_KEY_DOC } : {}), ...r.headers };
+    for (const [name, description] of Object.entries(headers))
       params.push({ name, in: "header", required: false, schema: { type: "string" }, description });
     const status = String(r.status ?? 200);
     const responses: Record<string, unknown> = {
@@ -231,7 +234,7 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly OpenApiRoute[])
         content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
       };
     }
-    const body = r.body ?? r.serviceBody;
+    const body = r.body;
     const op: Record<string, unknown> = {
       operationId: r.operationId ?? operationId(r.method, r.path),
       ...(r.summary ? { summary: r.summary } : {}),

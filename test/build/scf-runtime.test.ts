@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FunctionPool } from "../../local/stack/function-pool";
 import { StackError, startStack } from "../../local/stack/stack";
-import { bundle, FUNCTIONS } from "../../scripts/bundle";
+import { buildFunction, FUNCTIONS } from "../../scripts/bundle";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { SCF_NODE, scfNodeAvailable, scfNodeRequired } from "../support/scf-node";
 
@@ -24,7 +24,8 @@ let dir: string;
 beforeAll(async () => {
   if (!scfNodeAvailable) return;
   dir = mkdtempSync(join(tmpdir(), "scf-runtime-"));
-  for (const name of FUNCTIONS) await bundle(join(ROOT, "functions", name, "index.ts"), join(dir, name, "index.js"));
+  // As `npm run build` makes them: the bundle and the OpenAPI documents it serves beside it.
+  for (const name of FUNCTIONS) await buildFunction(name, dir);
   t = await startTestEmulator({ exec: false });
 }, 60_000);
 afterAll(async () => {

@@ -1,12 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { planCreateEnv } from "../../functions/envs/create";
+import { buildCreateEnv, CreateEnvBodySchema, createEnvRules } from "../../functions/envs/create";
 import { isAppError } from "../../shared/errors";
+import { checkBody } from "../../shared/http/handler";
 import { clientTokenFor } from "../../shared/idempotency";
 import { createBody } from "./harness";
 
 type Body = { Placement: { Zone: string }; ComputeEnv: Record<string, unknown>; ClientToken?: string };
 const base = (): Body => createBody("render", 2) as unknown as Body;
 
+/** POST /envs's body step as the HTTP layer runs it (shape, rules, Idempotency-Key), then the request it builds. */
+function planCreateEnv(body: unknown, region: string, opts: { caller: string; idempotencyKey?: string | undefined }) {
+  const route = { body: CreateEnvBodySchema, rules: createEnvRules(region), idempotency: true } as Parameters<typeof checkBody>[0];
+  const c = checkBody(route, body, opts.idempotencyKey === undefined ? {} : { "idempotency-key": opts.idempotencyKey });
+  return buildCreateEnv(c.body as Parameters<typeof buildCreateEnv>[0], { caller: opts.caller, idempotencyKey: c.idempotencyKey, warnings: c.warnings });
+}
 const plan = (body: unknown, idempotencyKey?: string) => planCreateEnv(body, "ap-guangzhou", { caller: "writer", idempotencyKey });
 
 function issues(body: unknown, key?: string): Array<{ path: string; message: string }> {

@@ -47,7 +47,9 @@ export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?
   });
   // Every success answer is parsed with its route's response schema (the OpenAPI document's).
   const answers = answerChecker(
-    envsRoutes(createEnvsService({ port: opts.port ?? t.port, policy, prices: priceTableFromEnv(undefined), region: "ap-guangzhou", logger, now: Date.now })),
+    envsRoutes(createEnvsService({ port: opts.port ?? t.port, policy, prices: priceTableFromEnv(undefined), region: "ap-guangzhou", logger, now: Date.now }), {
+      region: "ap-guangzhou",
+    }),
   );
   async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {
     const base = structuredClone(o.apigw ? apigwCaptured : functionUrl) as Record<string, unknown> & {

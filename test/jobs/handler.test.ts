@@ -51,7 +51,7 @@ function apigw(r: Req) {
 }
 
 /** Every success answer below is parsed with its route's response schema (the OpenAPI document's). */
-const answers = answerChecker(jobsRoutes(createJobsService({ batch: fakeBatch().port, region: "ap-guangzhou" })));
+const answers = answerChecker(jobsRoutes(createJobsService({ batch: fakeBatch().port }), { region: "ap-guangzhou" }));
 
 async function call(h: ReturnType<typeof setup>["handler"], event: unknown) {
   const res = await h(event);
@@ -296,6 +296,29 @@ describe("validation: each rule fails with 400 and the field path", () => {
     body.Job.JobName = "j".repeat(61);
     const r = await call(handler, apigw({ body, headers: { "Idempotency-Key": "k".repeat(256) } }));
     expect((r.json.errors as Json[]).map((e) => e.path)).toEqual(["Job.JobName", "headers.idempotency-key"]);
+  });
+
+  it("an empty Idempotency-Key header is refused, not ignored", async () => {
+    const { handler, fake } = setup();
+    for (const key of ["", "   "]) {
+      const r = await call(handler, apigw({ body: DOCUMENTED_EXAMPLE, headers: { "Idempotency-Key": key } }));
+      expect(r.statusCode).toBe(400);
+      expect(r.json.errors).toEqual([{ path: "headers.idempotency-key", message: expect.stringMatching(/^is empty/) }]);
+    }
+    expect(fake.jobs.size).toBe(0);
+  });
+
+  it("refuses __proto__ (and constructor, prototype) members instead of letting them smuggle fields past the strict shape", async () => {
+    const { handler, fake } = setup();
+    const text = JSON.stringify(DOCUMENTED_EXAMPLE).replace('"Job":{', '"Job":{"__proto__":{"Priority":77,"JobDescription":"smuggled"},');
+    const r = await call(handler, apigw({ body: text, query: { dryRun: "true" } }));
+    expect(r.statusCode).toBe(400);
+    expect(r.json.errors).toEqual([{ path: "Job.__proto__", message: "__proto__ is not accepted as a member name" }]);
+    const nested = JSON.stringify(DOCUMENTED_EXAMPLE).replace('"Application":{', '"Application":{"constructor":{"prototype":{}},');
+    const n = await call(handler, apigw({ body: nested }));
+    expect(n.statusCode).toBe(400);
+    expect((n.json.errors as Json[]).map((e) => e.path)).toEqual(["Job.Tasks[0].Application.constructor"]);
+    expect(fake.jobs.size).toBe(0);
   });
 
   it("null fields count as absent (SDK objects serialise unset fields as null)", async () => {
