@@ -68,7 +68,7 @@ export const idempotencyTags = (idem: Idempotency) => [
 /** The `tag:` filter that finds what an earlier request with this token created. */
 export const tokenFilter = (idem: Idempotency) => ({ Name: `tag:${IDEMPOTENCY_TAG}`, Values: [idem.token] });
 
-export type Resource = "job" | "env";
+export type Resource = "job" | "env" | "action";
 
 /**
  * The id of what an earlier request with the same token created, or undefined when there is
@@ -103,3 +103,56 @@ export function keyReused(kind: Resource, id: string | undefined, cause?: unknow
 
 /** A body's ClientToken: the caller's key, as the Idempotency-Key header (not Batch's token). */
 export const ClientTokenSchema = z.string().check(z.regex(KEY, { message: IDEMPOTENCY_KEY_RULE }), z.describe("same as the Idempotency-Key header"));
+
+/** How long an instance remembers an action's key (Stripe keeps keys 24 h). */
+export const ACTION_REPLAY_TTL_MS = 24 * 3600_000;
+/** How many keys an instance remembers (oldest forgotten first). */
+export const ACTION_REPLAY_MAX = 1000;
+
+export interface ActionReplays {
+  /**
+   * Runs `act` once per (caller, key): a request with the same key and the same `request` joins
+   * the execution in flight, or gets its remembered answer (`replayed: true`); the same key with
+   * another request is 409 idempotency_key_reused. Without a key, `act` just runs. A failed
+   * execution is not remembered (the same key may try again).
+   */
+  run<T>(caller: string, key: string | undefined, request: object, act: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
+}
+
+/**
+ * Idempotency for the actions that create nothing (terminate, retry, delete, scale, terminate
+ * nodes): Batch keeps no token for them, so the function instance that served a key remembers it
+ * (ACTION_REPLAY_TTL_MS, at most ACTION_REPLAY_MAX keys). Instances share no memory: a repeat that
+ * reaches another instance is judged by the action's precondition on Batch's state instead (a job
+ * already terminating, a failure already retried: 409 with the state found), so it is never
+ * carried out twice, but it is answered 409 rather than replayed.
+ */
+export function actionReplays(opts: { now?: () => number; ttlMs?: number; max?: number } = {}): ActionReplays {
+  const now = opts.now ?? Date.now;
+  const ttl = opts.ttlMs ?? ACTION_REPLAY_TTL_MS;
+  const max = opts.max ?? ACTION_REPLAY_MAX;
+  const entries = new Map<string, { hash: string; at: number; answer: Promise<unknown> }>();
+  return {
+    async run(caller, key, request, act) {
+      if (key === undefined) return { value: await act(), replayed: false };
+      const token = clientTokenFor(caller, key);
+      const hash = requestHash(request);
+      const t = now();
+      const seen = entries.get(token);
+      if (seen && t - seen.at < ttl) {
+        if (seen.hash !== hash) throw keyReused("action", undefined);
+        return { value: (await seen.answer) as Awaited<ReturnType<typeof act>>, replayed: true };
+      }
+      const answer = act();
+      entries.delete(token);
+      entries.set(token, { hash, at: t, answer });
+      while (entries.size > max) entries.delete(entries.keys().next().value as string);
+      try {
+        return { value: await answer, replayed: false };
+      } catch (e) {
+        if (entries.get(token)?.answer === answer) entries.delete(token);
+        throw e;
+      }
+    },
+  };
+}

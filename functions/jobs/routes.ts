@@ -2,6 +2,7 @@
 import * as z from "../../shared/zod";
 import { lazy } from "../../shared/zod";
 import { locationOf, openApiRoute, type Route, route } from "../../shared/http";
+import { actionReplays } from "../../shared/idempotency";
 import {
   ActionResponseSchema,
   DryRunResponseSchema,
@@ -24,10 +25,18 @@ import { submitRules } from "./validate";
 const READ = "jobs:read";
 const WRITE = "jobs:write";
 
+/** An action's answer; a replay (the same Idempotency-Key again) says so in `Idempotent-Replayed`. */
+const answer = <T>(status: number, r: { value: T; replayed: boolean }) => ({
+  status,
+  body: r.value,
+  ...(r.replayed ? { headers: { "idempotent-replayed": "true" } } : {}),
+});
+
 const JobParamsSchema = lazy(() => z.object({ JobId: JobIdSchema }));
 
 /** The routes over `service`; `region` is the one Batch is called in (a job's zone must be in it). */
 export function jobsRoutes(service: JobsService, opts: { region: string }): Route[] {
+  const once = actionReplays();
   const routes: Route[] = [
     route({
       method: "POST",
@@ -95,32 +104,43 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}/terminate",
       params: JobParamsSchema,
       scope: WRITE,
-      summary: "terminate a job (409 while SUBMITTED or once it ended)",
+      summary: "terminate a job (409 while SUBMITTED or once it ended); only its submitter or a jobs:admin key (403 not_owner)",
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
-      handler: async ({ params }) => ({ status: 202, body: await service.terminate(params.JobId) }),
+      idempotency: true,
+      handler: async ({ params, principal, idempotencyKey }) =>
+        answer(202, await once.run(principal.name, idempotencyKey, { action: "terminate", JobId: params.JobId }, () => service.terminate(params.JobId, principal))),
     }),
     route({
       method: "POST",
       path: "/jobs/{JobId}/retry",
       params: JobParamsSchema,
       scope: WRITE,
-      summary: "retry the failed instances of a FAILED job (409 otherwise)",
+      summary: "retry the failed instances of a FAILED job (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
+      description:
+        "Only a failure that ended before the request arrived is retried: a request that reads the job FAILED at a time not before " +
+        "its own arrival (Batch's times are to the second) may duplicate a retry that already ran, and is 409 job_failed_again.",
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
-      handler: async ({ params }) => ({ status: 202, body: await service.retry(params.JobId) }),
+      idempotency: true,
+      handler: async ({ params, principal, idempotencyKey }) => {
+        const receivedAt = Date.now();
+        return answer(202, await once.run(principal.name, idempotencyKey, { action: "retry", JobId: params.JobId }, () => service.retry(params.JobId, principal, receivedAt)));
+      },
     }),
     route({
       method: "DELETE",
       path: "/jobs/{JobId}",
       scope: WRITE,
       params: JobParamsSchema,
-      summary: "delete a job that ended SUCCEED or FAILED (409 otherwise)",
+      summary: "delete a job that ended SUCCEED or FAILED (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
       response: ActionResponseSchema,
       errors: [404, 409],
-      handler: async ({ params }) => ({ status: 200, body: await service.remove(params.JobId) }),
+      idempotency: true,
+      handler: async ({ params, principal, idempotencyKey }) =>
+        answer(200, await once.run(principal.name, idempotencyKey, { action: "delete", JobId: params.JobId }, () => service.remove(params.JobId, principal))),
     }),
     route({
       method: "GET",

@@ -4,6 +4,8 @@ import type { TaskDetail } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
 import { AppError, type FieldIssue } from "../../shared/errors";
 import { type Idempotency, idempotencyFor, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
+import { type Principal, requireOwner } from "../../shared/http/auth";
+import { keyedQueue } from "../../shared/keyed-queue";
 import type { Logger } from "../../shared/log";
 import { maskSecrets } from "../../shared/schemas/masking";
 import { INSTANCE_PAGE_MAX, type SubmitJobBody } from "./schemas";
@@ -19,7 +21,11 @@ import {
   listItemView,
   logsView,
   type RedirectFallback,
+  submitterOf,
 } from "./views";
+
+/** The scope that may change any caller's jobs. */
+export const ADMIN_SCOPE = "jobs:admin";
 
 export interface JobsDeps {
   batch: BatchPort;
@@ -42,6 +48,7 @@ export type SubmitOutcome =
 
 export function createJobsService(deps: JobsDeps) {
   const { batch } = deps;
+  const writes = keyedQueue();
 
   /** The job's task when it has exactly one; otherwise ?task= is required (400 naming the tasks). */
   async function onlyTask(jobId: string): Promise<string> {
@@ -53,6 +60,13 @@ export function createJobsService(deps: JobsDeps) {
         issues: [{ path: "query.task", message: `is required: the job has tasks ${names.join(", ")}` }],
       });
     return names[0]!;
+  }
+
+  /** The job, after checking the caller may change it (its submitter, or a jobs:admin key). */
+  async function ownJob(jobId: string, caller: Principal) {
+    const job = await batch.getJob(jobId);
+    requireOwner(caller, submitterOf(job.Tags), ADMIN_SCOPE, `job ${jobId}`);
+    return job;
   }
 
   /** The job an earlier request with this token created, after checking it was the same request. */
@@ -110,25 +124,29 @@ export function createJobsService(deps: JobsDeps) {
       };
     },
 
-    async terminate(jobId: string) {
-      const job = await batch.getJob(jobId);
+    async terminate(jobId: string, caller: Principal) {
+      const job = await ownJob(jobId, caller);
       checkTerminable(job);
       const r = await batch.terminateJob(jobId);
       return { JobId: jobId, Action: "terminate" as const, PreviousState: job.JobState, RequestId: r.requestId };
     },
 
-    async remove(jobId: string) {
-      const job = await batch.getJob(jobId);
+    async remove(jobId: string, caller: Principal) {
+      const job = await ownJob(jobId, caller);
       checkDeletable(job);
       const r = await batch.deleteJob(jobId);
       return { JobId: jobId, Action: "delete" as const, PreviousState: job.JobState, RequestId: r.requestId };
     },
 
-    async retry(jobId: string) {
-      const job = await batch.getJob(jobId);
-      checkRetryable(job);
-      const r = await batch.retryJobs([jobId]);
-      return { JobId: jobId, Action: "retry" as const, PreviousState: job.JobState, RequestId: r.requestId };
+    /** `receivedAt`: when the request arrived; only a failure that ended before it is retried (checkRetryable). */
+    async retry(jobId: string, caller: Principal, receivedAt: number) {
+      // One retry of a job at a time in this instance: the next reads the job after this one's RetryJobs.
+      return writes.run(jobId, async () => {
+        const job = await ownJob(jobId, caller);
+        checkRetryable(job, receivedAt);
+        const r = await batch.retryJobs([jobId]);
+        return { JobId: jobId, Action: "retry" as const, PreviousState: job.JobState, RequestId: r.requestId };
+      });
     },
 
     async instances(jobId: string, q: { task?: string | undefined; offset?: number | undefined; limit?: number | undefined }) {

@@ -3,13 +3,14 @@
 import type { Filter } from "../../shared/batch/port";
 import type { JobDetail, JobView, TaskDetail, TaskInstanceLog } from "../../shared/batch/models";
 import { AppError } from "../../shared/errors";
+import { BATCH_TIME_RESOLUTION_MS, parseBatchTime } from "../../shared/schemas/batch-time";
 import { SUBMITTER_TAG } from "./submit";
 
 type Tag = { Key: string; Value: string };
 /** Batch's metrics as the answers document them: counts by state (a field Tencent adds that is no count is left out). */
 const counts = (m: Record<string, unknown> | null | undefined): Record<string, number> | null =>
   m ? (Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === "number")) as Record<string, number>) : null;
-const submitterOf = (tags: Tag[] | null | undefined) => tags?.find((t) => t.Key === SUBMITTER_TAG)?.Value ?? null;
+export const submitterOf = (tags: Tag[] | null | undefined) => tags?.find((t) => t.Key === SUBMITTER_TAG)?.Value ?? null;
 
 export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> | undefined) {
   return {
@@ -138,10 +139,24 @@ export function checkDeletable(job: Pick<JobDetail, "JobId" | "JobState">): void
   }
 }
 
-/** RetryJobs: only FAILED jobs. */
-export function checkRetryable(job: Pick<JobDetail, "JobId" | "JobState">): void {
+/**
+ * RetryJobs: only FAILED jobs, and only a failure the caller could have seen: one that ended
+ * before the request arrived (`receivedAt`, with Batch's one-second resolution as margin). A
+ * duplicate retry that arrives while another retry runs, and reads the job only after that retry
+ * failed again, would otherwise run the job a second time; it gets 409 `job_failed_again` (read
+ * the job, and retry again if you mean to). This holds across function instances, with no store.
+ */
+export function checkRetryable(job: Pick<JobDetail, "JobId" | "JobState" | "EndTime">, receivedAt: number): void {
   if (job.JobState !== "FAILED")
     throw conflict("job_not_failed", `job ${job.JobId} is ${job.JobState}; only a FAILED job can be retried`, job.JobState);
+  const ended = parseBatchTime(job.EndTime);
+  if (ended !== undefined && ended + BATCH_TIME_RESOLUTION_MS > receivedAt)
+    throw new AppError(
+      "job_failed_again",
+      `job ${job.JobId} failed at ${job.EndTime}, not before this request arrived (Batch's times are to the second): ` +
+        "it may be the outcome of a retry this request duplicates; read the job and retry again if you mean to",
+      { status: 409, details: { jobState: job.JobState, endTime: job.EndTime } },
+    );
 }
 
 // ── logs ──────────────────────────────────────────────────────────────────────────────

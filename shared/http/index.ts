@@ -43,7 +43,7 @@
 // - One access-log line per request (method, path, status, ms, principal, request_id,
 //   source_ip, code): never headers or bodies.
 export { type HttpConfig, httpConfigFromEnv } from "./config";
-export { type KeyRing, type Principal, hasScope, identify, parseApiKeys, requireScope, authenticate } from "./auth";
+export { type KeyRing, type Principal, hasScope, identify, parseApiKeys, requireOwner, requireScope, authenticate } from "./auth";
 export {
   type BodyRuleContext,
   checkBody,

@@ -14,6 +14,7 @@ import { eventually, startTestEmulator, type TestEmulator } from "../support/emu
 
 const KEY = "e2e-writer-key-0123456789";
 const OTHER = "e2e-other-key-0123456789a";
+const BOB = "e2e-bob-key-0123456789abcd";
 
 /** batch-facts §2, verbatim. */
 const DOCUMENTED_EXAMPLE = JSON.parse(readFileSync(new URL("../fixtures/submit-job-documented.json", import.meta.url), "utf8")) as SubmitJobRequest;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   handler = makeHandler({
     batch: t.port,
     region: "ap-guangzhou",
-    keys: parseApiKeys(`app:${KEY}:jobs:read|jobs:write,other:${OTHER}`),
+    keys: parseApiKeys(`app:${KEY}:jobs:read|jobs:write,other:${OTHER},bob:${BOB}:jobs:read|jobs:write`),
     logger: memoryLogger({ function: "jobs" }),
   });
 });
@@ -52,6 +53,14 @@ const withCommand = (command: string, name: string) => {
   b.Job.Tasks[0]!.Application.Command = command;
   return b;
 };
+
+/** Waits until the job's EndTime is over a second old: a retry sent now retries a failure it has seen (checkRetryable). */
+async function pastEnd(id: string): Promise<void> {
+  const end = Date.parse((await call({ method: "GET", path: `/jobs/${id}`, query: { instances: "false" } })).json.EndTime as string);
+  expect(Number.isFinite(end)).toBe(true);
+  const wait = end + 1000 - Date.now();
+  if (wait >= 0) await new Promise((r) => setTimeout(r, wait + 20));
+}
 
 const stateOf = async (id: string) => (await call({ method: "GET", path: `/jobs/${id}` })).json.JobState as string;
 
@@ -154,6 +163,7 @@ describe("jobs API against the emulator", () => {
     const failed = await call({ method: "GET", path: `/jobs/${failing}` });
     expect((failed.json.Tasks as Array<{ Instances: Json[] }>)[0]!.Instances[0]).toMatchObject({ TaskInstanceState: "FAILED", ExitCode: 3 });
 
+    await pastEnd(failing);
     const retry = await call({ method: "POST", path: `/jobs/${failing}/retry` });
     expect(retry.statusCode).toBe(202);
     expect(retry.json.PreviousState).toBe("FAILED");
@@ -164,6 +174,65 @@ describe("jobs API against the emulator", () => {
     const r = await call({ method: "POST", path: `/jobs/${ok}/retry` });
     expect(r.statusCode).toBe(409);
     expect(r.json).toMatchObject({ code: "job_not_failed", jobState: "SUCCEED" });
+  });
+
+  it("20 concurrent retries of a FAILED job run it once more, not twice, even when it fails again at once", async () => {
+    const counter = join(t.dataDir, "runs-of-flaky");
+    const id = (await call({ body: withCommand(`echo run >> ${counter}; exit 3`, "always-fails") })).json.JobId as string;
+    await eventually(async () => (await stateOf(id)) === "FAILED", 10_000);
+    await pastEnd(id);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call({ method: "POST", path: `/jobs/${id}/retry` })));
+    const codes = answers.map((a) => a.statusCode);
+    expect(codes.filter((c) => c === 202)).toHaveLength(1);
+    expect(codes.filter((c) => c !== 202).every((c) => c === 409)).toBe(true);
+    await eventually(async () => (await stateOf(id)) === "FAILED", 10_000);
+    // A late duplicate that reads the job after the retry failed again is refused, not run.
+    const late = await call({ method: "POST", path: `/jobs/${id}/retry` });
+    const lines = () => readFileSync(counter, "utf8").trim().split("\n").length;
+    if (late.statusCode === 409) expect(late.json.code).toBe("job_failed_again");
+    else expect(late.statusCode).toBe(202); // only when the second failure was over a second old already
+    await eventually(async () => (await stateOf(id)) === "FAILED", 10_000);
+    expect(lines()).toBe(late.statusCode === 202 ? 3 : 2);
+  });
+
+  it("with an Idempotency-Key, 20 concurrent retries are one retry answered 20 times; the key cannot be reused for another action", async () => {
+    const counter = join(t.dataDir, "runs-of-keyed");
+    const id = (await call({ body: withCommand(`echo run >> ${counter}; exit 3`, "keyed-retry") })).json.JobId as string;
+    await eventually(async () => (await stateOf(id)) === "FAILED", 10_000);
+    await pastEnd(id);
+    const headers = { "Idempotency-Key": "retry-once-7" };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call({ method: "POST", path: `/jobs/${id}/retry`, headers })));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(202));
+    expect(answers.filter((a) => a.headers["idempotent-replayed"] === "true")).toHaveLength(19);
+    expect(new Set(answers.map((a) => a.json.RequestId)).size).toBe(1);
+    await eventually(async () => (await stateOf(id)) === "FAILED", 10_000);
+    const again = await call({ method: "POST", path: `/jobs/${id}/retry`, headers });
+    expect(again.statusCode).toBe(202);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(readFileSync(counter, "utf8").trim().split("\n")).toHaveLength(2);
+    const reused = await call({ method: "POST", path: `/jobs/${id}/terminate`, headers });
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json.code).toBe("idempotency_key_reused");
+    const empty = await call({ method: "POST", path: `/jobs/${id}/retry`, headers: { "Idempotency-Key": "" } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json.errors).toEqual([{ path: "headers.idempotency-key", message: expect.stringMatching(/^is empty/) }]);
+  });
+
+  it("a write key may change only the jobs it submitted; a key with jobs:admin (or no scopes) may change any", async () => {
+    const id = (await call({ body: withCommand("sleep 30", "alices-job") })).json.JobId as string;
+    await eventually(async () => ["RUNNING", "STARTING", "PENDING"].includes(await stateOf(id)), 10_000);
+    for (const [method, path] of [
+      ["POST", `/jobs/${id}/terminate`],
+      ["POST", `/jobs/${id}/retry`],
+      ["DELETE", `/jobs/${id}`],
+    ] as const) {
+      const r = await call({ method, path, key: BOB });
+      expect(r.statusCode).toBe(403);
+      expect(r.json).toMatchObject({ code: "not_owner", owner: "app", requiredScope: "jobs:admin" });
+    }
+    expect((await call({ method: "GET", path: `/jobs/${id}`, key: BOB })).statusCode).toBe(200);
+    const byAdmin = await call({ method: "POST", path: `/jobs/${id}/terminate`, key: OTHER });
+    expect(byAdmin.statusCode).toBe(202);
   });
 
   it("pages a task's instances; ?task= is required when the job has several tasks", async () => {
