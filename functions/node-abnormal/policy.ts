@@ -15,6 +15,7 @@
 import type { Alert } from "../../shared/alerts";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { type EnvRule, REMEDIATION_OPT_OUT_TAG } from "../../shared/env-policy";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
 import type { RemediationConfig } from "./config";
 
 export type EnvSnapshot = Pick<ComputeEnv, "EnvId" | "EnvName" | "DesiredComputeNodeCount"> & {
@@ -101,11 +102,6 @@ const IN_PROGRESS = new Set(["SUBMITTED", "PROCESSING"]);
 /** Batch's own RECREATE names itself in the activity's Cause. */
 const BATCH_RECREATE = /recreat|inactive/i;
 
-const parseTime = (s: string | null | undefined): number | undefined => {
-  if (!s) return undefined;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : t;
-};
 
 /** Node terminations (ours, a user's, a scale-down): DESTROY activities Batch did not start itself. */
 export function terminationTimes(activities: readonly ActivitySnapshot[]): number[] {
@@ -113,7 +109,7 @@ export function terminationTimes(activities: readonly ActivitySnapshot[]): numbe
   for (const a of activities) {
     if (a.ComputeNodeActivityType.toUpperCase() !== "DESTROY") continue;
     if (a.Cause && BATCH_RECREATE.test(a.Cause)) continue;
-    const t = parseTime(a.StartTime);
+    const t = parseBatchTime(a.StartTime);
     if (t !== undefined) out.push(t);
   }
   return out;
@@ -167,7 +163,7 @@ export function decide(input: DecideInput): RemediationPlan {
   if (abnormal.length === 0) return plan;
 
   const ageOf = (n: EnvSnapshot["ComputeNodeSet"][number]): number | undefined => {
-    const created = parseTime(n.ResourceCreatedTime);
+    const created = parseBatchTime(n.ResourceCreatedTime);
     return created === undefined ? undefined : Math.max(0, Math.floor((now - created) / 1000));
   };
   const skipAll = (decision: NodeDecisionKind) => {
@@ -279,7 +275,7 @@ export function needsActivities(env: EnvSnapshot, config: RemediationConfig, now
   if (env.ComputeNodeSet.length !== env.DesiredComputeNodeCount) return true;
   return env.ComputeNodeSet.some((n) => {
     if (!SETTLED.has(n.ComputeNodeState)) return true;
-    const created = parseTime(n.ResourceCreatedTime);
+    const created = parseBatchTime(n.ResourceCreatedTime);
     return created === undefined || now - created < lookbackMs;
   });
 }
