@@ -22,21 +22,49 @@ export interface Validated<T> {
  * listing the shape's issues, the rules' and `extra` (problems found outside the body, e.g. a
  * header), in that order.
  */
-export function validate<S extends z.ZodMiniType>(
+export function validate<S extends z.ZodMiniType, C = undefined>(
   schema: S,
   value: unknown,
-  rules?: ((data: z.output<S>, sink: RuleSink) => void) | undefined,
+  rules?: ((data: z.output<S>, sink: RuleSink & C) => void) | undefined,
   extra: readonly FieldIssue[] = [],
+  context?: C,
 ): Validated<z.output<S>> {
   const broken: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
-  const sink: RuleSink = {
-    issue: (path, message) => void broken.push({ path, message }),
-    warn: (path, message) => void warnings.push({ path, message }),
-  };
-  const checked = rules ? schema.check(z.superRefine((data) => rules(data as z.output<S>, sink))) : schema;
-  const parsed = z.safeParse(checked, value);
+  const sink = {
+    ...context,
+    issue: (path: string, message: string) => void broken.push({ path, message }),
+    warn: (path: string, message: string) => void warnings.push({ path, message }),
+  } as RuleSink & C;
+  let parsed: ReturnType<typeof z.safeParse<S>>;
+  if (rules) {
+    // The schema with the rules as a refinement is built once per (schema, rules) and kept: building
+    // it per request cost more than the parse. This request's sink reaches it through `active`
+    // (parsing is synchronous, so no other request's sink can be in place meanwhile).
+    const outer = active;
+    active = { rules: rules as Rules, sink };
+    try {
+      parsed = z.safeParse(refined(schema, rules as Rules), value) as typeof parsed;
+    } finally {
+      active = outer;
+    }
+  } else parsed = z.safeParse(schema, value);
   const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...broken, ...extra];
   if (issues.length > 0 || !parsed.success) throw validationError(issues);
   return { data: parsed.data as z.output<S>, warnings };
+}
+
+type Rules = (data: unknown, sink: RuleSink) => void;
+let active: { rules: Rules; sink: RuleSink } | undefined;
+const built = new WeakMap<z.ZodMiniType, WeakMap<Rules, z.ZodMiniType>>();
+
+function refined(schema: z.ZodMiniType, rules: Rules): z.ZodMiniType {
+  let byRules = built.get(schema);
+  if (!byRules) built.set(schema, (byRules = new WeakMap()));
+  let s = byRules.get(rules);
+  if (!s) {
+    s = schema.check(z.superRefine((data) => active?.rules(data, active.sink)));
+    byRules.set(rules, s);
+  }
+  return s;
 }

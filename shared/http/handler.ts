@@ -221,8 +221,7 @@ export function checkBody(r: Pick<Route, "body" | "rules" | "idempotency">, json
     return { body: undefined, warnings: [], idempotencyKey: key.key };
   }
   const idempotent = !!r.idempotency && asksIdempotency(header, json);
-  const rules = r.rules;
-  const checked = validate(r.body as z.ZodMiniType, json, rules && ((b, sink) => rules(b, { ...sink, idempotent })), key.issues);
+  const checked = validate(r.body as z.ZodMiniType, json, r.rules as ((b: unknown, ctx: BodyRuleContext) => void) | undefined, key.issues, { idempotent });
   return { body: checked.data, warnings: checked.warnings, idempotencyKey: key.key };
 }
 
