@@ -60,7 +60,10 @@ const built = new WeakMap<z.ZodMiniType, WeakMap<Rules, z.ZodMiniType>>();
 
 function refined(schema: z.ZodMiniType, rules: Rules): z.ZodMiniType {
   let byRules = built.get(schema);
-  if (!byRules) built.set(schema, (byRules = new WeakMap()));
+  if (!byRules) {
+    byRules = new WeakMap();
+    built.set(schema, byRules);
+  }
   let s = byRules.get(rules);
   if (!s) {
     s = schema.check(z.superRefine((data) => active?.rules(data, active.sink)));
