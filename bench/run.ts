@@ -13,6 +13,7 @@ const BENCHES: Array<[string, string]> = [
   ["POST /jobs: the jobs function in process vs the bare SDK call it makes, and the local stack's hop", "submit.bench.ts"],
   ["Event storm: Batch calls per env for 1,000 COMPUTE_NODE_ABNORMAL events over 10 envs", "event-storm.bench.ts"],
   ["Cost report at 2,500 nodes × 30 days vs parsing the same input", "cost-report.bench.ts"],
+  ["300 concurrent identical GET /jobs at the DescribeJobs quota: single-flight reads vs none", "single-flight.bench.ts"],
 ];
 
 const only = process.argv.slice(2);

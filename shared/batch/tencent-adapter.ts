@@ -1,7 +1,8 @@
 // The Batch port over the SDK's batch client: rate limits, retries, error mapping (./errors) and
 // a zod parse of every reply. Only the batch client is imported (never the package root: it
-// requires all 262 services and costs ~600 ms of cold start). Configuration from the
-// environment is ./config; paging helpers are ./paging.
+// requires all 262 services and costs ~600 ms of cold start). Identical concurrent reads share
+// one call and writes cut that sharing (./single-flight). Configuration from the environment is
+// ./config; paging helpers are ./paging.
 import { randomUUID } from "node:crypto";
 import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 import type {
@@ -30,6 +31,7 @@ import {
 } from "./models";
 import type { BatchPort, Page } from "./port";
 import { asSdkError, isRetryable, isRetryableUnapplied, type RetryOptions, withRetry } from "./retry";
+import { createSingleFlight, flightKey, isRead } from "./single-flight";
 
 /** Actions whose repeat after an unclear failure would misreport a success (no ClientToken). */
 const NOT_SAFE_TO_REPEAT = new Set(["DeleteJob", "TerminateJob", "RetryJobs", "TerminateComputeNode", "TerminateComputeNodes", "DeleteComputeEnv"]);
@@ -53,6 +55,8 @@ export interface TencentBatchOptions {
   logger?: Logger;
   /** The SDK client to call; default: the batch client built from the options above (tests may pass another). */
   client?: BatchSdkClient;
+  /** Identical concurrent reads share one call (./single-flight). Default true; false for a baseline. */
+  singleFlight?: boolean;
 }
 
 /** The Batch actions this project calls (the SDK client's method names). */
@@ -104,8 +108,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
   // attempts of ≤ 5 s each, no retry started after 20 s.
   const retry: RetryOptions = { maxAttempts: 4, baseMs: 200, capMs: 3000, deadlineMs: 20_000, ...opts.retry };
   const log = opts.logger;
+  const flights = opts.singleFlight === false ? undefined : createSingleFlight();
 
-  const call: Call = async (action, req) => {
+  const send: Call = async (action, req) => {
     const method = (client as Record<string, unknown>)[action];
     if (typeof method !== "function") throw new AppError("batch.unknown_action", `no such Batch action ${action}`);
     // Missing credentials are our configuration, not a transient fault: fail at once, unexposed.
@@ -135,8 +140,10 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
       throw err;
     }
   };
+  // Every write, by any path, cuts the sharing of reads in flight.
+  const call: Call = (action, req) => (flights && !isRead(action) ? flights.write(() => send(action, req)) : send(action, req));
 
-  const parsed = async <S extends z.core.$ZodType>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> => {
+  const parseCall = async <S extends z.core.$ZodType>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> => {
     const res = await call(action, req);
     const r = z.safeParse(schema, res);
     if (!r.success) {
@@ -148,6 +155,9 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
     }
     return r.data;
   };
+  // A shared read parses once; its waiters get copies (./single-flight).
+  const parsed = <S extends z.core.$ZodType>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> =>
+    flights && isRead(action) ? flights.read(flightKey(action, req), () => parseCall(action, req, schema)) : parseCall(action, req, schema);
 
   const ack = async (action: BatchAction, req: unknown) => {
     const r = await parsed(action, req, RequestIdOnlySchema);
