@@ -14,6 +14,7 @@ const BENCHES: Array<[string, string]> = [
   ["Event storm: Batch calls per env for 1,000 COMPUTE_NODE_ABNORMAL events over 10 envs", "event-storm.bench.ts"],
   ["Cost report at 2,500 nodes × 30 days vs parsing the same input", "cost-report.bench.ts"],
   ["300 concurrent identical GET /jobs at the DescribeJobs quota: single-flight reads vs none", "single-flight.bench.ts"],
+  ["Autoscale: a simulated day over 20 envs vs an oracle and envs fixed for their peak", "autoscale.bench.ts"],
 ];
 
 const only = process.argv.slice(2);

@@ -21,8 +21,32 @@ export const EnvRuleSchema = z.strictObject({
   scaleScopes: z.array(SCOPE).check(z.minLength(1)),
   /** Remediation (node-abnormal) may act on this env. A tag `batch-scf/remediation=off` on the env also opts out. */
   remediation: z.boolean(),
+  /**
+   * Autoscale (functions/autoscale) sizes this env to its queued work. Absent: off unless the env
+   * carries the tag `batch-scf/autoscale=on`. Merged field by field across the default and the
+   * overrides. maxNodes, maxCores and allowScaling above still bound it (autoscaleFor).
+   */
+  autoscale: z.optional(
+    z.strictObject({
+      /** false turns autoscale off for the envs this rule matches, whatever their tag says. */
+      enabled: z.optional(z.boolean()),
+      /** Autoscale's floor (default: the rule's minNodes, which it never goes below). 0: down to zero. */
+      minNodes: z.optional(z.integer().check(z.gte(0), z.lte(2000))),
+      /** Autoscale's ceiling (default: the rule's maxNodes, which it never exceeds). */
+      maxNodes: z.optional(z.integer().check(z.gte(0), z.lte(2000))),
+      /** A node is terminated only after this long without a task instance (default 600). */
+      scaleDownAfterSeconds: z.optional(z.integer().check(z.gte(0), z.lte(86_400))),
+      /** At most this many desired nodes not yet running (starting or to be created), so at most this many added per evaluation (default 50). */
+      maxStepUp: z.optional(z.integer().check(z.gte(1), z.lte(2000))),
+      /** A manual change (the envs API, the console) is left as it is this long (default 900). */
+      manualHoldSeconds: z.optional(z.integer().check(z.gte(0), z.lte(86_400))),
+      /** After a remediation (node-abnormal), no scale-down this long (default 300 = its REMEDIATION_COOLDOWN_SECONDS). */
+      remediationHoldSeconds: z.optional(z.integer().check(z.gte(0), z.lte(86_400))),
+    }),
+  ),
 });
 export type EnvRule = z.infer<typeof EnvRuleSchema>;
+export type AutoscaleRule = NonNullable<EnvRule["autoscale"]>;
 
 export const DEFAULT_RULE: EnvRule = {
   minNodes: 0,
@@ -55,29 +79,54 @@ export const EnvPolicySchema = z
   })
   .check(
     z.superRefine((p, ctx) => {
-      const base = { ...DEFAULT_RULE, ...p.default };
+      const base = mergeRule(DEFAULT_RULE, p.default);
       if (base.minNodes > base.maxNodes) ctx.addIssue({ code: "custom", path: ["default", "minNodes"], message: "minNodes must not exceed maxNodes" });
+      checkAutoscale(base, ["default"], (path, message) => ctx.addIssue({ code: "custom", path, message }));
       p.envs.forEach((o, i) => {
-        const r = { ...base, ...o };
+        const r = mergeRule(base, o);
         if (r.minNodes > r.maxNodes) ctx.addIssue({ code: "custom", path: ["envs", i, "minNodes"], message: "minNodes must not exceed maxNodes" });
+        if (o.autoscale) checkAutoscale(r, ["envs", i], (path, message) => ctx.addIssue({ code: "custom", path, message }));
       });
     }),
   );
 export type EnvPolicy = z.infer<typeof EnvPolicySchema>;
 
-/** The rule for one env: the default, then every matching override in order (later wins). */
+/** The rule for one env: the default, then every matching override in order (later wins; `autoscale` field by field). */
 export function ruleFor(policy: EnvPolicy, env: { EnvId: string; EnvName?: string | null }): EnvRule {
-  let rule: EnvRule = { ...DEFAULT_RULE, ...stripMatch(policy.default) };
+  let rule: EnvRule = mergeRule(DEFAULT_RULE, policy.default);
   for (const o of policy.envs) {
     const hit = o.envId ? o.envId === env.EnvId : globMatch(o.envName ?? "", env.EnvName ?? "");
-    if (hit) rule = { ...rule, ...stripMatch(o) };
+    if (hit) rule = mergeRule(rule, o);
   }
   return rule;
 }
 
+/** `over` on `rule`: fields it sets win; `autoscale` is merged field by field. */
+function mergeRule(rule: EnvRule, over: Partial<EnvRule> & { envId?: string; envName?: string }): EnvRule {
+  const merged: EnvRule = { ...rule, ...stripMatch(over) };
+  if (rule.autoscale && over.autoscale) merged.autoscale = { ...rule.autoscale, ...stripUndefined(over.autoscale) };
+  return merged;
+}
+
+/** The autoscale fields of a (merged) rule that contradict each other or the rule's bounds. */
+function checkAutoscale(r: EnvRule, at: Array<string | number>, issue: (path: Array<string | number>, message: string) => void): void {
+  const a = r.autoscale;
+  if (!a) return;
+  const min = a.minNodes ?? r.minNodes;
+  const max = a.maxNodes ?? r.maxNodes;
+  if (a.minNodes !== undefined && a.minNodes > max)
+    issue([...at, "autoscale", "minNodes"], `autoscale.minNodes must not exceed ${a.maxNodes !== undefined ? "autoscale.maxNodes" : "maxNodes"} (${max})`);
+  if (a.maxNodes !== undefined && a.maxNodes < min)
+    issue([...at, "autoscale", "maxNodes"], `autoscale.maxNodes must not be below ${a.minNodes !== undefined ? "autoscale.minNodes" : "minNodes"} (${min})`);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function stripMatch(o: Partial<EnvRule> & { envId?: string; envName?: string }): Partial<EnvRule> {
   const { envId: _i, envName: _n, ...rest } = o;
-  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<EnvRule>;
+  return stripUndefined(rest);
 }
 
 export function globMatch(pattern: string, name: string): boolean {
@@ -115,3 +164,104 @@ export function loadEnvPolicy(raw: NodeJS.ProcessEnv = process.env): EnvPolicy {
 
 /** The tag that opts an env out of automatic remediation. */
 export const REMEDIATION_OPT_OUT_TAG = { Key: "batch-scf/remediation", Value: "off" } as const;
+
+// ── autoscale opt-in ──────────────────────────────────────────────────────────────────
+
+/** The tag that opts an env into autoscale with the defaults (`on`), or out of it (`off`). */
+export const AUTOSCALE_TAG_KEY = "batch-scf/autoscale";
+export const AUTOSCALE_OPT_IN_TAG = { Key: AUTOSCALE_TAG_KEY, Value: "on" } as const;
+
+/** Autoscale's settings where the rule's `autoscale` (or the tag) names none. */
+export const AUTOSCALE_DEFAULTS = {
+  scaleDownAfterSeconds: 600,
+  maxStepUp: 50,
+  manualHoldSeconds: 900,
+  remediationHoldSeconds: 300,
+} as const;
+
+/** What autoscale works with for one env: its own settings within the rule's bounds. */
+export interface AutoscaleSettings {
+  /** Where the opt-in came from. */
+  source: "policy" | "tag";
+  /** Never below: the larger of autoscale.minNodes and the rule's minNodes. */
+  minNodes: number;
+  /** Never above: the smaller of autoscale.maxNodes and the rule's maxNodes. */
+  maxNodes: number;
+  /** The rule's maxCores (nodes × cores, new nodes at the largest of the env's types). */
+  maxCores?: number | undefined;
+  /** The rule's allowScaling: false means autoscale decides but changes nothing (action hold). */
+  allowScaling: boolean;
+  scaleDownAfterSeconds: number;
+  maxStepUp: number;
+  manualHoldSeconds: number;
+  remediationHoldSeconds: number;
+}
+
+export type AutoscaleOptIn = { on: true; settings: AutoscaleSettings } | { on: false; why: string };
+
+type Tags = ReadonlyArray<{ Key: string; Value: string }> | null | undefined;
+
+/**
+ * Whether an env opted into autoscale, and its effective settings, from its rule (ruleFor) and
+ * its tags. In order: the rule's `autoscale.enabled: false` (the operator's word) → off; the tag
+ * `batch-scf/autoscale=off` → off; a rule `autoscale` → on with it; the tag `=on` → on with the
+ * defaults; else off. Either way the rule's minNodes, maxNodes, maxCores and allowScaling bound it.
+ */
+export function autoscaleFor(rule: EnvRule, tags: Tags): AutoscaleOptIn {
+  const tag = tags?.find((t) => t.Key === AUTOSCALE_TAG_KEY)?.Value.trim().toLowerCase();
+  const a = rule.autoscale;
+  if (a?.enabled === false) return { on: false, why: "the env policy turns autoscale off for this env (autoscale.enabled: false)" };
+  if (tag === "off") return { on: false, why: `the env is tagged ${AUTOSCALE_TAG_KEY}=off` };
+  if (!a && tag !== "on")
+    return {
+      on: false,
+      why:
+        tag === undefined
+          ? `not opted in: no autoscale in the env policy's rule and no tag ${AUTOSCALE_TAG_KEY}=on`
+          : `not opted in: the tag ${AUTOSCALE_TAG_KEY} is "${tag}", neither on nor off`,
+    };
+  const own = a ?? {};
+  const maxNodes = Math.min(rule.maxNodes, own.maxNodes ?? rule.maxNodes);
+  return {
+    on: true,
+    settings: {
+      source: a ? "policy" : "tag",
+      minNodes: Math.min(maxNodes, Math.max(rule.minNodes, own.minNodes ?? rule.minNodes)),
+      maxNodes,
+      maxCores: rule.maxCores,
+      allowScaling: rule.allowScaling,
+      scaleDownAfterSeconds: own.scaleDownAfterSeconds ?? AUTOSCALE_DEFAULTS.scaleDownAfterSeconds,
+      maxStepUp: own.maxStepUp ?? AUTOSCALE_DEFAULTS.maxStepUp,
+      manualHoldSeconds: own.manualHoldSeconds ?? AUTOSCALE_DEFAULTS.manualHoldSeconds,
+      remediationHoldSeconds: own.remediationHoldSeconds ?? AUTOSCALE_DEFAULTS.remediationHoldSeconds,
+    },
+  };
+}
+
+// ── who changed an env last ───────────────────────────────────────────────────────────
+
+/**
+ * The tag each changer of an env's size stamps before it changes it (`<by>@<ISO time>`, e.g.
+ * `manual@2026-03-02T12:00:00Z`), so autoscale can tell whose change it would undo: Batch's
+ * activities say when nodes came and went, never on whose behalf. Written by the envs API
+ * (manual), autoscale and node-abnormal (remediation); read by autoscale.
+ */
+export const LAST_CHANGE_TAG_KEY = "batch-scf/last-change";
+export const CHANGE_AUTHORS = ["manual", "autoscale", "remediation"] as const;
+export type ChangeAuthor = (typeof CHANGE_AUTHORS)[number];
+export interface ChangeStamp {
+  by: ChangeAuthor;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+export const formatChangeStamp = (s: ChangeStamp): string => `${s.by}@${new Date(s.at).toISOString().replace(/\.\d{3}Z$/, "Z")}`;
+
+/** The stamp in an env's tags; undefined when absent or malformed (then only the activities speak). */
+export function parseChangeStamp(tags: Tags): ChangeStamp | undefined {
+  const v = tags?.find((t) => t.Key === LAST_CHANGE_TAG_KEY)?.Value;
+  const m = v ? /^([a-z]+)@(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(v.trim()) : null;
+  if (!m || !(CHANGE_AUTHORS as readonly string[]).includes(m[1]!)) return undefined;
+  const at = Date.parse(m[2]!);
+  return Number.isNaN(at) ? undefined : { by: m[1] as ChangeAuthor, at };
+}
