@@ -9,6 +9,7 @@ import { parseChangeStamp } from "../../shared/env-policy";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import type { AutoscaleSnapshot, LastChange, NodeSnapshot } from "./policy";
+import { isBatchOwnActivity } from "../../shared/schemas/activities";
 
 /**
  * Task instances a node runs at once. Batch places one task instance per compute node
@@ -17,12 +18,6 @@ import type { AutoscaleSnapshot, LastChange, NodeSnapshot } from "./policy";
  * node busy at 0 (functions/envs/view.ts, isBusy).
  */
 export const SLOTS_PER_NODE = 1;
-
-/**
- * Batch's own node activities (ActionIfComputeNodeInactive=RECREATE) name themselves in Cause:
- * they are not a change anyone made. The same test as node-abnormal's (its policy.ts, BATCH_RECREATE).
- */
-const BATCH_OWN_CAUSE = /recreat|inactive/i;
 
 /**
  * How long after a stamp (LAST_CHANGE_TAG_KEY) the activities it caused may start: a change is
@@ -129,7 +124,7 @@ export function lastChangeOf(activities: readonly ActivityRead[], tags: EnvRead[
   let latest: number | undefined;
   let latestDestroy: number | undefined;
   for (const a of activities) {
-    if (a.Cause && BATCH_OWN_CAUSE.test(a.Cause)) continue;
+    if (isBatchOwnActivity(a.Cause)) continue; // Batch's own RECREATE: not a change anyone made
     const t = parseBatchTime(a.StartTime);
     if (t === undefined) continue;
     if (latest === undefined || t > latest) latest = t;

@@ -18,7 +18,9 @@ const FORMATS = {
   html: { type: "text/html; charset=utf-8", render: renderHtml },
 } as const;
 
-const CostsQuerySchema = z.looseObject({
+// Not strict (unknown parameters are ignored, as always), and not loose either: an unknown
+// parameter such as `?toString=1` is not copied into the object the handler reads.
+const CostsQuerySchema = z.object({
   from: queryStr(64),
   to: queryStr(64),
   format: z.pipe(
@@ -43,8 +45,9 @@ export function costsRoutes(deps: CostsRouteDeps): Route[] {
       summary: "Cost report for a window (from/to: YYYY-MM-DD in the report time zone, or ISO-8601 with a zone)",
       query: CostsQuerySchema,
       handler: async ({ query, log }) => {
-        const window = windowFromQuery(query, deps.config.timeZone);
-        const report = await reportWithConfig({ batch: deps.batch, config: deps.config, logger: log }, window, clock());
+        const now = clock();
+        const window = windowFromQuery(query, deps.config.timeZone, now.getTime());
+        const report = await reportWithConfig({ batch: deps.batch, config: deps.config, logger: log }, window, now);
         const f = FORMATS[query.format ?? "json"];
         return { status: 200, headers: { "content-type": f.type }, body: f.render(report) };
       },

@@ -36,16 +36,20 @@ export function windowForEvent(event: unknown, now: number, timeZone: string): T
   const timer = TimerEventSchema.safeParse(event);
   if (timer.success) {
     const t = timer.data.Time ? Date.parse(timer.data.Time) : Number.NaN;
-    const at = Number.isFinite(t) ? t : now;
-    const fallback = defaultWindow(at, timeZone);
+    let fallback = defaultWindow(Number.isFinite(t) ? t : now, timeZone);
+    // A Time whose day before has not started (a clock far ahead, a hand-made event) would report,
+    // and write, a day of zeros: the day before now is reported instead, with a warning.
+    const ahead = fallback.from >= now;
+    if (ahead) fallback = defaultWindow(now, timeZone);
     const msg = parseMessage(timer.data.Message);
-    if (msg === undefined || msg === null || msg === "") return { window: fallback, source: "timer" };
+    if (msg === undefined || msg === null || msg === "")
+      return { window: fallback, source: "timer", ...(ahead ? { warning: "the timer Time is ahead of now; reporting the day before now" } : {}) };
     const range = RangeSchema.safeParse(msg);
     if (!range.success) {
       return { window: fallback, source: "timer", warning: "the timer Message is not a JSON {from, to}; reporting the default day" };
     }
     try {
-      return { window: windowFromQuery(range.data, timeZone), source: "timer-message" };
+      return { window: windowFromQuery(range.data, timeZone, now), source: "timer-message" };
     } catch (e) {
       return { window: fallback, source: "timer", warning: `the timer Message window is invalid (${(e as Error).message}); reporting the default day` };
     }
@@ -53,7 +57,7 @@ export function windowForEvent(event: unknown, now: number, timeZone: string): T
   const range = RangeSchema.safeParse(event);
   if (range.success) {
     try {
-      return { window: windowFromQuery(range.data, timeZone), source: "invoke" };
+      return { window: windowFromQuery(range.data, timeZone, now), source: "invoke" };
     } catch (e) {
       return {
         window: defaultWindow(now, timeZone),

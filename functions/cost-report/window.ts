@@ -128,10 +128,13 @@ export function parseBound(value: string, timeZone: string): number | undefined 
 }
 
 /**
- * Validates a requested window (`from` inclusive, `to` exclusive); throws a 400 naming
- * the field. A `to` in the future is allowed: the report counts up to `now` and says so.
+ * Validates a requested window (`from` inclusive, `to` exclusive) at `now` (epoch ms); throws a
+ * 400 naming the field. A window that has not started (`from` at or after `now`, to the second)
+ * is refused at `from`: nothing of it can be counted, and a report of it would be all zeros. A
+ * window that has started and ends in the future is allowed: the report counts up to `now`
+ * (`window.countedTo`) and the month's projection runs at the rate so far.
  */
-export function windowFromQuery(q: { from?: unknown; to?: unknown }, timeZone: string): ReportWindow {
+export function windowFromQuery(q: { from?: unknown; to?: unknown }, timeZone: string, now: number): ReportWindow {
   const issues: FieldIssue[] = [];
   const bound = (name: "from" | "to"): number | undefined => {
     const raw = q[name];
@@ -149,6 +152,8 @@ export function windowFromQuery(q: { from?: unknown; to?: unknown }, timeZone: s
     if (to <= from) issues.push({ path: "to", message: "must be after from" });
     else if (to - from > MAX_WINDOW_DAYS * DAY_MS)
       issues.push({ path: "to", message: `the window may span at most ${MAX_WINDOW_DAYS} days` });
+    const started = Math.floor(now / 1000) * 1000;
+    if (from >= started) issues.push({ path: "from", message: `the window has not started: now is ${zonedIso(started, timeZone)}` });
   }
   if (issues.length > 0 || from === undefined || to === undefined) throw validationError(issues);
   return { from, to, timeZone };

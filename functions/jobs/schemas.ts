@@ -10,7 +10,7 @@ import { JOB_ID } from "../../shared/schemas/ids";
 import { ImageIdSchema } from "../../shared/schemas/image";
 import { LIMITS } from "../../shared/schemas/limits";
 import { NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
-import { TagInputSchema } from "../../shared/schemas/tags";
+import { TagInputSchema, tagFiltersCheck } from "../../shared/schemas/tags";
 import { ZoneSchema } from "../../shared/schemas/zone";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 
@@ -185,7 +185,7 @@ export const ListQuerySchema = lazy(() =>
     ),
     name: queryStr(LIMITS.jobName).check(z.describe("job name (exact)")),
     zone: queryStr(64).check(z.describe("availability zone")),
-    tag: queryList(400).check(z.describe("`key=value` or `key`; repeat to AND")),
+    tag: queryList(400).check(tagFiltersCheck(), z.describe(`\`key=value\` or \`key\`; repeat to AND (at most ${LIMITS.filters} filters in all)`)),
     submitter: queryStr(64).check(z.describe("API key name that submitted the job")),
     offset: queryInt(0, 1_000_000),
     limit: queryInt(1, LIMITS.pageLimit).check(z.describe("page size, 1-100 (default 20)")),

@@ -2,8 +2,10 @@
 // write actions (Tencent's documented rules, turned into 409s before Batch is called).
 import type { Filter } from "../../shared/batch/port";
 import type { JobDetail, JobView, TaskDetail, TaskInstanceLog } from "../../shared/batch/models";
-import { AppError } from "../../shared/errors";
+import { AppError, validationError } from "../../shared/errors";
 import { BATCH_TIME_RESOLUTION_MS, parseBatchTime } from "../../shared/schemas/batch-time";
+import { LIMITS } from "../../shared/schemas/limits";
+import { parseTagFilter, tagFilterToBatch, tooManyTagFilters } from "../../shared/schemas/tags";
 import { SUBMITTER_TAG } from "./submit";
 
 type Tag = { Key: string; Value: string };
@@ -108,10 +110,14 @@ export function listFilters(q: ListQuery): Filter[] {
   if (q.zone) filters.push({ Name: "zone", Values: [q.zone] });
   if (q.submitter) filters.push({ Name: `tag:${SUBMITTER_TAG}`, Values: [q.submitter] });
   for (const t of q.tag ?? []) {
-    const eq = t.indexOf("=");
-    if (eq < 0) filters.push({ Name: "tag-key", Values: [t] });
-    else filters.push({ Name: `tag:${t.slice(0, eq)}`, Values: [t.slice(eq + 1)] });
+    const f = parseTagFilter(t);
+    if ("rule" in f) throw validationError([{ path: "query.tag", message: f.rule }]);
+    filters.push(tagFilterToBatch(f));
   }
+  // The tags count with the other filters against what one request takes (shared/schemas/limits.ts).
+  const tags = q.tag?.length ?? 0;
+  const many = tooManyTagFilters(tags, LIMITS.filters - (filters.length - tags));
+  if (many) throw validationError([{ path: "query.tag", message: `${many}; this query sends ${filters.length - tags} other filters` }]);
   return filters;
 }
 

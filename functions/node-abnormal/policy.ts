@@ -15,6 +15,7 @@
 import type { Alert } from "../../shared/alerts";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { type EnvRule, REMEDIATION_OPT_OUT_TAG } from "../../shared/env-policy";
+import { isBatchOwnActivity } from "../../shared/schemas/activities";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import type { RemediationConfig } from "./config";
 
@@ -99,8 +100,6 @@ const HOUR_MS = 3_600_000;
 const TERMINATE_MAX_IDS = 100;
 const HEALTHY = new Set(["RUNNING", "CREATED"]);
 const IN_PROGRESS = new Set(["SUBMITTED", "PROCESSING"]);
-/** Batch's own RECREATE names itself in the activity's Cause. */
-const BATCH_RECREATE = /recreat|inactive/i;
 
 
 /** Node terminations (ours, a user's, a scale-down): DESTROY activities Batch did not start itself. */
@@ -108,7 +107,7 @@ export function terminationTimes(activities: readonly ActivitySnapshot[]): numbe
   const out: number[] = [];
   for (const a of activities) {
     if (a.ComputeNodeActivityType.toUpperCase() !== "DESTROY") continue;
-    if (a.Cause && BATCH_RECREATE.test(a.Cause)) continue;
+    if (isBatchOwnActivity(a.Cause)) continue;
     const t = parseBatchTime(a.StartTime);
     if (t !== undefined) out.push(t);
   }

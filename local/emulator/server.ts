@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ApiError, createIds, DEFAULT_TIMINGS, type EmuContext, type EmulatorModule, type EmulatorTimings, makeNotifier, type Publish, type TestRoute } from "./context";
 import { createFaults, type FaultSpec } from "./faults";
-import { type ApiService, MAX_BODY_BYTES, SERVICES } from "./services";
+import { type ApiService, MAX_BODY_BYTES, SERVED_REGIONS, SERVICES } from "./services";
 import { type EmulatorState, KEYED_STATE_FIELDS } from "./state";
 import { Store } from "./store";
 import { verifyTc3 } from "./tc3";
@@ -51,6 +51,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   let publish: Publish = opts.publish ?? (() => {});
   const secrets = new Map(opts.credentials.map((c) => [c.secretId, c.secretKey]));
   const defaultRegion = opts.region ?? "ap-guangzhou";
+  const servedRegions = new Set([...SERVED_REGIONS, defaultRegion]);
   const timings = { ...DEFAULT_TIMINGS, ...opts.timings };
   const base: Omit<EmuContext, "region"> = {
     store,
@@ -92,6 +93,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     try {
       body = await readBody(req, maxBody);
     } catch {
+      // Answered once the client has sent the rest (read and dropped): an answer sent while it is
+      // still writing ends the connection under it when it asked for `Connection: close` (Node
+      // closes after the answer), and it sees a broken pipe instead of the error.
+      await bodyEnd(req);
       return fail("RequestSizeLimitExceeded", `The request body exceeds ${maxBody} bytes.`);
     }
     if (req.method !== "POST") return fail("UnsupportedProtocol", "Only POST with a JSON body is supported.");
@@ -107,7 +112,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     if (!handler) return fail("InvalidAction", `The action ${action} does not exist in ${version.api.service} ${version.api.version}.`);
     const region = h["x-tc-region"] || (version.api.regionRequired ? undefined : defaultRegion);
     if (!region) return fail("MissingParameter", "The request is missing X-TC-Region.");
-    if (!/^[a-z]{2}-[a-z]+(-[a-z]+)?$/.test(region)) return fail("UnsupportedRegion", `The region ${region} is not supported.`);
+    if (!servedRegions.has(region)) return fail("UnsupportedRegion", `The region ${JSON.stringify(region.slice(0, 64))} is not supported by ${version.api.service}.`);
     let params: unknown;
     try {
       params = body.length ? JSON.parse(body.toString("utf8")) : {};
@@ -244,6 +249,22 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
     else if (seg !== b[i]) return undefined;
   }
   return out;
+}
+
+/** Once the request's body has been read to its end (readBody keeps it flowing), or after `ms` for a client that stalls. */
+function bodyEnd(req: IncomingMessage, ms = 30_000): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    req.once("end", done);
+    req.once("close", done);
+    req.once("error", done);
+    req.resume();
+  });
 }
 
 function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> {

@@ -30,15 +30,21 @@ export interface ParsedQuery {
   queryStringParameters: Record<string, string | string[]>;
 }
 
+/**
+ * Both objects have no prototype, and a key is looked up among their own members only: a key such
+ * as `toString` or `constructor` once found the inherited method, took it for an earlier value and
+ * sent `[null, "1"]` (the function refused the event as no HTTP request: `400 bad_event`), and
+ * `__proto__` replaced the object's prototype instead of being a parameter.
+ */
 export function parseQuery(raw: string): ParsedQuery {
-  const queryString: ParsedQuery["queryString"] = {};
-  const queryStringParameters: ParsedQuery["queryStringParameters"] = {};
+  const queryString: ParsedQuery["queryString"] = Object.create(null);
+  const queryStringParameters: ParsedQuery["queryStringParameters"] = Object.create(null);
   for (const part of raw.split("&")) {
     if (part === "") continue;
     const eq = part.indexOf("=");
     const key = decode(eq < 0 ? part : part.slice(0, eq));
     const value = eq < 0 ? undefined : decode(part.slice(eq + 1));
-    const prev = queryString[key];
+    const prev = Object.hasOwn(queryString, key) ? queryString[key] : undefined;
     if (prev === undefined) {
       queryString[key] = value ?? true;
       queryStringParameters[key] = value ?? "";

@@ -91,7 +91,8 @@ export function createFunctionUrlServer(opts: FunctionUrlOptions): Server {
 }
 
 export function lowerHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype, as Node's own req.headers: a header named __proto__ is a header like any other.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
   return out;
 }

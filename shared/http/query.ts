@@ -44,9 +44,14 @@ export const queryStr = (max = 256) =>
     z.optional(z.string().check(z.maxLength(max))),
   );
 
-/** All values of a repeated (or comma-separated) parameter. */
-export const queryList = (max = 256) =>
-  preprocess(
+/**
+ * All values of a repeated (or comma-separated) parameter, each at most `max` characters; at most
+ * `maxItems` of them when given (e.g. `LIMITS.filterValues` for a list that becomes one Batch
+ * Filter's Values).
+ */
+export const queryList = (max = 256, maxItems?: number) => {
+  const list = z.array(z.string().check(z.maxLength(max)));
+  return preprocess(
     (v) => {
       if (v === undefined) return undefined;
       const arr = Array.isArray(v) ? v : [v === true ? "" : String(v)];
@@ -55,5 +60,6 @@ export const queryList = (max = 256) =>
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
     },
-    z.optional(z.array(z.string().check(z.maxLength(max)))),
+    z.optional(maxItems === undefined ? list : list.check(z.maxLength(maxItems, { message: `at most ${maxItems} values` }))),
   );
+};

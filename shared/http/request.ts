@@ -14,6 +14,7 @@ export interface HttpRequest {
   rawPath: string;
   /** Header names lower-cased. */
   headers: Record<string, string>;
+  /** An object without a prototype: every member is a parameter the caller sent. */
   query: Query;
   /** The body as text (base64 bodies decoded). */
   body: string;
@@ -64,11 +65,13 @@ export function toHttpRequest(event: unknown, context?: unknown, maxBodyBytes = 
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(e.headers ?? {})) if (v !== null) headers[k.toLowerCase()] = v;
 
-  const query: Query = {};
-  const rawQuery = e.queryString ?? (e.kind === "apigw" ? e.queryStringParameters : undefined) ?? {};
-  for (const [k, v] of Object.entries(rawQuery)) {
-    if (v === null || v === false) continue;
-    query[k] = v;
+  // No prototype: `?__proto__=x`, `?toString=1` are members like any other, never inherited ones.
+  const query: Query = Object.create(null);
+  const rawQuery = (e.queryString ?? (e.kind === "apigw" ? e.queryStringParameters : undefined) ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(rawQuery)) {
+    const v = rawQuery[k]; // checked by the trigger's schema: a string, number, boolean, null or an array of them
+    if (v === undefined || v === null || v === false) continue;
+    query[k] = v === true ? true : Array.isArray(v) ? v.map(String) : String(v);
   }
 
   // Check the size before decoding: base64 is 4/3 of the bytes it carries.

@@ -1,5 +1,6 @@
 // Storage paths (batch-facts §4): COS folders, CFS/NAS folders, and local paths on a node.
 import * as z from "../zod";
+import { lazy } from "../zod";
 import { regionOfZone } from "./zone";
 
 export type PathCheck = { ok: true } | { ok: false; rule: string };
@@ -21,7 +22,27 @@ export function parseCosPath(path: string): CosPath | undefined {
   return { bucket: m[1]!, appId: m[2]!, region: m[3]!, key: m[4]! };
 }
 
-const hasDotSegment = (p: string) => p.split("/").some((seg) => seg === ".." || seg === ".");
+/**
+ * Whether the part after the host could leave the folder it names: a `.` or `..` segment, written
+ * plainly or percent-encoded (`%2e%2e`, `%2E.`, `.%2e`; decoded until nothing changes, so double
+ * encoding too), an encoded separator (`%2F`, `%5C`) or NUL that a decoding server would act on,
+ * or a backslash used as a separator (`..\x`).
+ */
+function escapes(rest: string): boolean {
+  return rest.split("/").some((raw) => {
+    let seg = raw;
+    for (let i = 0; i < 4; i++) {
+      try {
+        seg = decodeURIComponent(seg);
+      } catch {
+        break; // not valid percent-encoding: read as written
+      }
+    }
+    return (seg !== raw && /[/\\\0]/.test(seg)) || /(^|\\)\.\.?(\\|$)/.test(seg);
+  });
+}
+
+const ESCAPES = "may not contain . or .. segments, plain or %-encoded, nor %2F or %5C";
 
 /** COS: `cos://<bucket>-<appid>.cos.<region>.myqcloud.com/<dir>/`, XML-API domain only, same region as the job. */
 export function checkCosPath(path: string, jobRegion?: string): PathCheck {
@@ -31,7 +52,7 @@ export function checkCosPath(path: string, jobRegion?: string): PathCheck {
   const p = parseCosPath(path);
   if (!p) return { ok: false, rule: "COS paths look like cos://<bucket>-<appid>.cos.<region>.myqcloud.com/<dir>/" };
   if (!path.endsWith("/")) return { ok: false, rule: "COS paths end with /" };
-  if (hasDotSegment(p.key)) return { ok: false, rule: "COS paths may not contain . or .. segments" };
+  if (escapes(p.key)) return { ok: false, rule: `COS paths ${ESCAPES}` };
   // COS names some regions with a zone-like suffix (ap-beijing-1 is in ap-beijing).
   if (jobRegion && regionOfZone(p.region) !== regionOfZone(jobRegion))
     return { ok: false, rule: `the bucket's region ${p.region} must equal the job's region ${jobRegion}` };
@@ -45,7 +66,7 @@ export function checkCfsPath(path: string): PathCheck {
   const m = CFS.exec(path);
   if (!m) return { ok: false, rule: "CFS/NAS paths look like cfs://<ip>/ or nfs://<ip>/" };
   if (!path.endsWith("/")) return { ok: false, rule: "CFS/NAS paths end with /" };
-  if (hasDotSegment(m[3]!)) return { ok: false, rule: "CFS/NAS paths may not contain . or .. segments" };
+  if (escapes(m[3]!)) return { ok: false, rule: `CFS/NAS paths ${ESCAPES}` };
   return { ok: true };
 }
 
@@ -72,10 +93,15 @@ export function checkLocalPath(path: string): PathCheck {
   return { ok: true };
 }
 
-/** A local path field: absolute, no NUL (checkLocalPath). */
-export const LocalPathSchema = z.string().check(
-  z.superRefine((s, ctx) => {
-    const r = checkLocalPath(s);
-    if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
-  }),
+/**
+ * A local path field: absolute, no NUL (checkLocalPath). Built on first use and marked pure, so a
+ * bundle that imports this module for its COS rules (cost-report) carries no schema it never uses.
+ */
+export const LocalPathSchema = /* @__PURE__ */ lazy(() =>
+  z.string().check(
+    z.superRefine((s, ctx) => {
+      const r = checkLocalPath(s);
+      if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
+    }),
+  ),
 );

@@ -5,14 +5,11 @@
 import * as z from "../zod";
 
 /** A query value as the platform parses it: `?a=1` → "1", `?a=1&a=2` → ["1","2"], `?a` → true. */
-export const QueryValueSchema = z.union([
-  z.string(),
-  z.array(z.pipe(z.union([z.string(), z.number(), z.boolean()]), z.transform(String))),
-  z.boolean(),
-  z.pipe(z.number(), z.transform(String)),
-  z.null(),
-]);
 export type QueryValue = string | string[] | true;
+
+const scalar = (v: unknown) => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+/** What a query value may be in an event: a string, `true`, a number, null, or an array of strings, numbers or booleans. */
+const isQueryValue = (v: unknown) => v === null || scalar(v) || (Array.isArray(v) && v.every(scalar));
 
 const HeaderValueSchema = z.union([
   z.string(),
@@ -26,7 +23,17 @@ const HeaderValueSchema = z.union([
 ]);
 
 const HeadersSchema = z.nullish(z.record(z.string(), HeaderValueSchema));
-const QuerySchema = z.nullish(z.record(z.string(), QueryValueSchema));
+
+/**
+ * The query as the event holds it, checked, not copied: a zod record would build a plain `{}` and
+ * drop a member named `__proto__` (assigning it would replace that object's prototype). The request
+ * (shared/http/request.ts) reads every own member into an object without a prototype, so
+ * `?__proto__=x` or `?toString=1` is an ordinary parameter that the route's query schema judges; a
+ * value of another type still makes the event no HTTP event, as before.
+ */
+const QuerySchema = z.nullish(
+  z.unknown().check(z.refine((v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every(isQueryValue))),
+);
 
 /** The body: a string; some gateways hand over an already-parsed JSON value, re-serialised here. */
 const BodySchema = z.pipe(

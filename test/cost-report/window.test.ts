@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { AppError } from "../../shared/errors";
 import { costConfigFromEnv } from "../../functions/cost-report/config";
 import { windowForEvent } from "../../functions/cost-report/trigger";
 import { daysOf, defaultWindow, monthOf, windowFromQuery } from "../../functions/cost-report/window";
@@ -52,9 +53,51 @@ describe("report windows", () => {
   });
 
   it("names the field of a bad query", () => {
-    expect(() => windowFromQuery({ from: "2019-02-20", to: "yesterday" }, "Asia/Shanghai")).toThrow(/to: "yesterday"/);
-    expect(() => windowFromQuery({ to: "2019-02-20" }, "Asia/Shanghai")).toThrow(/from: is required/);
-    expect(() => windowFromQuery({ from: "2019-02-20T00:00:00", to: "2019-02-21" }, "Asia/Shanghai")).toThrow(/from:/);
+    expect(() => windowFromQuery({ from: "2019-02-20", to: "yesterday" }, "Asia/Shanghai", NOW)).toThrow(/to: "yesterday"/);
+    expect(() => windowFromQuery({ to: "2019-02-20" }, "Asia/Shanghai", NOW)).toThrow(/from: is required/);
+    expect(() => windowFromQuery({ from: "2019-02-20T00:00:00", to: "2019-02-21" }, "Asia/Shanghai", NOW)).toThrow(/from:/);
+  });
+
+  it("refuses a window that has not started at from, and keeps one that has started but ends later", () => {
+    // NOW is 2019-02-21T20:00 in Shanghai.
+    const refused = (from: string, to: string) => {
+      try {
+        windowFromQuery({ from, to }, "Asia/Shanghai", NOW);
+      } catch (e) {
+        return (e as AppError).issues;
+      }
+      return undefined;
+    };
+    const notStarted = [{ path: "from", message: "the window has not started: now is 2019-02-21T20:00:00+08:00" }];
+    expect(refused("2019-02-22", "2019-02-23")).toEqual(notStarted);
+    expect(refused("2030-01-01", "2030-01-02")?.[0]?.path).toBe("from");
+    // Starting exactly now, to the second, nothing of it has passed either.
+    expect(refused("2019-02-21T12:00:00Z", "2019-02-22")?.[0]?.message).toMatch(/has not started/);
+    expect(refused("2019-02-21T12:00:00.500Z", "2019-02-22")?.[0]?.message).toMatch(/has not started/);
+    // One second earlier it has started: counted up to now (the report's countedTo), as before.
+    const started = windowFromQuery({ from: "2019-02-21T11:59:59Z", to: "2019-02-22" }, "Asia/Shanghai", NOW);
+    expect(iso(started.from)).toBe("2019-02-21T11:59:59.000Z");
+    expect(iso(windowFromQuery({ from: "2019-02-21", to: "2019-03-01" }, "Asia/Shanghai", NOW).to)).toBe("2019-02-28T16:00:00.000Z");
+  });
+
+  it("a timer never reports a window that has not started: a future Message window or Time falls back, with a warning", () => {
+    const future = windowForEvent({ ...timer, Message: JSON.stringify({ from: "2019-02-22", to: "2019-02-23" }) }, NOW, "Asia/Shanghai");
+    expect(future.source).toBe("timer");
+    expect(future.warning).toMatch(/has not started/);
+    expect(iso(future.window.from)).toBe("2019-02-19T16:00:00.000Z");
+    // A Time more than a day ahead: its day before has not started; the day before now is reported.
+    const ahead = windowForEvent({ ...timer, Time: "2019-02-23T17:00:00Z" }, NOW, "Asia/Shanghai");
+    expect(ahead.warning).toMatch(/ahead of now/);
+    expect(iso(ahead.window.from)).toBe("2019-02-19T16:00:00.000Z");
+    expect(ahead.window.from).toBeLessThan(NOW);
+    // A Time a little ahead (its day before has started) is used as always.
+    const soon = windowForEvent({ ...timer, Time: "2019-02-21T17:00:00Z" }, NOW, "Asia/Shanghai");
+    expect(soon.warning).toBeUndefined();
+    expect(iso(soon.window.from)).toBe("2019-02-20T16:00:00.000Z");
+    // An invoke naming a future window: refused, yesterday reported.
+    const invoke = windowForEvent({ from: "2030-01-01", to: "2030-01-02" }, NOW, "Asia/Shanghai");
+    expect(invoke.source).toBe("default");
+    expect(invoke.warning).toMatch(/has not started/);
   });
 
   it("keeps local days whole across a daylight-saving change", () => {

@@ -89,7 +89,7 @@ describe("time zone offsets without Intl", () => {
     const ctor = vi.spyOn(Intl, "DateTimeFormat");
     for (const tz of TABLE) {
       expect(isValidTimeZone(tz)).toBe(true);
-      const w = windowFromQuery({ from: "2026-11-01", to: "2026-11-02" }, tz);
+      const w = windowFromQuery({ from: "2026-11-01", to: "2026-11-02" }, tz, Date.parse("2026-12-01T00:00:00Z"));
       expect(zonedIso(w.from, tz)).toMatch(/^2026-11-01T00:00:00[+-]\d\d:\d\d$/);
     }
     expect(ctor).not.toHaveBeenCalled();

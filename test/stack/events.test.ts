@@ -52,6 +52,18 @@ describe("API Gateway event", () => {
   ])("parses the query %j", (raw, qs, qsp) => {
     expect(parseQuery(raw)).toEqual({ queryString: qs, queryStringParameters: qsp });
   });
+
+  it("parses keys named like Object.prototype's members as parameters, into objects without a prototype", () => {
+    const { queryString, queryStringParameters } = parseQuery("toString=1&constructor&__proto__=x&__proto__=y&hasOwnProperty=1&hasOwnProperty=2");
+    for (const q of [queryString, queryStringParameters]) {
+      expect(Object.getPrototypeOf(q)).toBeNull();
+      expect(Object.keys(q)).toEqual(["toString", "constructor", "__proto__", "hasOwnProperty"]);
+    }
+    expect(Object.getOwnPropertyDescriptor(queryString, "__proto__")?.value).toEqual(["x", "y"]);
+    expect(JSON.parse(JSON.stringify(queryString))).toEqual(JSON.parse('{"toString":"1","constructor":true,"__proto__":["x","y"],"hasOwnProperty":["1","2"]}'));
+    expect(JSON.stringify(queryStringParameters)).toBe('{"toString":"1","constructor":"","__proto__":["x","y"],"hasOwnProperty":["1","2"]}');
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain("x");
+  });
 });
 
 describe("Function URL event", () => {
