@@ -104,6 +104,13 @@ export function keyReused(kind: Resource, id: string | undefined, cause?: unknow
 /** A body's ClientToken: the caller's key, as the Idempotency-Key header (not Batch's token). */
 export const ClientTokenSchema = z.string().check(z.regex(KEY, { message: IDEMPOTENCY_KEY_RULE }), z.describe("same as the Idempotency-Key header"));
 
+/**
+ * What the HTTP layer needs to take a route's `Idempotency-Key`: a route opts in with
+ * `idempotency: IDEMPOTENCY_KEY` (shared/http/handler.ts), so functions without such a route do
+ * not carry this module.
+ */
+export const IDEMPOTENCY_KEY = { keyOf: idempotencyKeyOf, asks: asksIdempotency, doc: IDEMPOTENCY_KEY_DOC } as const;
+
 /** How long an instance remembers an action's key (Stripe keeps keys 24 h). */
 export const ACTION_REPLAY_TTL_MS = 24 * 3600_000;
 /** How many keys an instance remembers (oldest forgotten first). */

@@ -2,7 +2,7 @@
 import * as z from "../../shared/zod";
 import { lazy } from "../../shared/zod";
 import { locationOf, openApiRoute, type Route, route } from "../../shared/http";
-import { actionReplays } from "../../shared/idempotency";
+import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import {
   ActionResponseSchema,
   DryRunResponseSchema,
@@ -49,7 +49,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
         "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
       body: SubmitJobBodySchema,
       rules: submitRules(opts.region),
-      idempotency: true,
+      idempotency: IDEMPOTENCY_KEY,
       query: SubmitQuerySchema,
       response: lazy(() => z.union([SubmitResponseSchema, DryRunResponseSchema])),
       status: 201,
@@ -108,7 +108,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
-      idempotency: true,
+      idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, principal, idempotencyKey }) =>
         answer(202, await once.run(principal.name, idempotencyKey, { action: "terminate", JobId: params.JobId }, () => service.terminate(params.JobId, principal))),
     }),
@@ -124,7 +124,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
-      idempotency: true,
+      idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, principal, idempotencyKey }) => {
         const receivedAt = Date.now();
         return answer(202, await once.run(principal.name, idempotencyKey, { action: "retry", JobId: params.JobId }, () => service.retry(params.JobId, principal, receivedAt)));
@@ -138,7 +138,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       summary: "delete a job that ended SUCCEED or FAILED (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
       response: ActionResponseSchema,
       errors: [404, 409],
-      idempotency: true,
+      idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, principal, idempotencyKey }) =>
         answer(200, await once.run(principal.name, idempotencyKey, { action: "delete", JobId: params.JobId }, () => service.remove(params.JobId, principal))),
     }),

@@ -4,7 +4,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "../zod";
 import { AppError, type FieldIssue, issuesFromZod, validationError } from "../errors";
-import { asksIdempotency, idempotencyKeyOf } from "../idempotency";
 import { type RuleSink, validate } from "../validate";
 import type { Logger } from "../log";
 import { identify, type KeyRing, type Principal, requireScope } from "./auth";
@@ -37,6 +36,14 @@ export interface RouteContext<B = unknown, Q = Query, P = Record<string, string>
   log: Logger;
 }
 
+/** How a route's Idempotency-Key is read and checked (shared/idempotency.ts's IDEMPOTENCY_KEY). */
+export interface KeyRule {
+  keyOf(header: string | undefined, bodyToken: string | undefined): { key: string | undefined; issues: FieldIssue[] };
+  asks(header: string | undefined, body: unknown): boolean;
+  /** The header's documentation (OpenAPI). */
+  doc: string;
+}
+
 export interface BodyRuleContext extends RuleSink {
   /** The request carries an idempotency key (header or body ClientToken), valid or not. */
   idempotent: boolean;
@@ -61,8 +68,8 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema, 
    * one 400 (shared/validate.ts).
    */
   rules?: ((body: Out<B, unknown>, ctx: BodyRuleContext) => void) | undefined;
-  /** The route takes `Idempotency-Key` (or a body `ClientToken`): checked by shared/idempotency.ts, its problems reported with the body's. */
-  idempotency?: boolean | undefined;
+  /** The route takes `Idempotency-Key` (or a body `ClientToken`): `IDEMPOTENCY_KEY` of shared/idempotency.ts checks it; its problems are reported with the body's. */
+  idempotency?: KeyRule | undefined;
   query?: Q | undefined;
   /** The success answer's body: handlers must return this type, and the handler tests parse answers with it. */
   response?: R | undefined;
@@ -215,12 +222,12 @@ export interface CheckedBody {
 export function checkBody(r: Pick<Route, "body" | "rules" | "idempotency">, json: unknown, headers: Readonly<Record<string, string>>): CheckedBody {
   const header = headers["idempotency-key"];
   const token = (json as { ClientToken?: unknown } | null | undefined)?.ClientToken;
-  const key = r.idempotency ? idempotencyKeyOf(header, typeof token === "string" ? token : undefined) : { key: undefined, issues: [] };
+  const key = r.idempotency ? r.idempotency.keyOf(header, typeof token === "string" ? token : undefined) : { key: undefined, issues: [] };
   if (!r.body) {
     if (key.issues.length > 0) throw validationError(key.issues);
     return { body: undefined, warnings: [], idempotencyKey: key.key };
   }
-  const idempotent = !!r.idempotency && asksIdempotency(header, json);
+  const idempotent = !!r.idempotency?.asks(header, json);
   const checked = validate(r.body as z.ZodMiniType, json, r.rules as ((b: unknown, ctx: BodyRuleContext) => void) | undefined, key.issues, { idempotent });
   return { body: checked.data, warnings: checked.warnings, idempotencyKey: key.key };
 }

@@ -26,7 +26,7 @@
 //   query, path parameters (`params`). JSON bodies: null members dropped (the SDK's unset
 //   fields), `__proto__`/`constructor`/`prototype` keys refused (400 naming the path). A route's
 //   `rules` (cross-field rules needing the region or the key) run with its body schema and report
-//   in the same 400; a route with `idempotency: true` takes `Idempotency-Key` (or a body
+//   in the same 400; a route with `idempotency: IDEMPOTENCY_KEY` takes `Idempotency-Key` (or a body
 //   ClientToken) by shared/idempotency.ts's grammar, an empty header is a 400, its problems are
 //   reported with the body's, and the handler gets the checked key.
 // - Answers: a route's `response` schema types what its handler returns (z.infer) and documents

@@ -5,7 +5,6 @@
 // runs it.
 import * as z from "../zod";
 import { isIntegerCheck } from "../zod";
-import { IDEMPOTENCY_KEY_DOC } from "../idempotency";
 
 export type JsonSchema = Record<string, unknown>;
 type Schema = z.core.$ZodType;
@@ -152,7 +151,7 @@ export interface OpenApiRoute {
   params?: Schema | undefined;
   body?: Schema | undefined;
   /** The route takes `Idempotency-Key` (documented as a header). */
-  idempotency?: boolean | undefined;
+  idempotency?: { doc: string } | undefined;
   query?: Schema | undefined;
   headers?: Record<string, string> | undefined;
   response?: Schema | undefined;
@@ -218,7 +217,7 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly OpenApiRoute[])
           ...(schema.description ? { description: schema.description } : {}),
         });
     }
-    const headers = { ...(r.idempotency ? { "Idempotency-Key": IDEMPOTENCY_KEY_DOC } : {}), ...r.headers };
+    const headers = { ...(r.idempotency ? { "Idempotency-Key": r.idempotency.doc } : {}), ...r.headers };
     for (const [name, description] of Object.entries(headers))
       params.push({ name, in: "header", required: false, schema: { type: "string" }, description });
     const status = String(r.status ?? 200);
