@@ -1,9 +1,10 @@
 // POST /envs: the CreateComputeEnv request (the SDK's shape), checked against the product's
 // rules before Batch sees it: BS1 only in its two zones, an img-xxxxxxxx image (known
 // cloud-init images pass, others warn), remote storage paths per the path rules, absolute local
-// paths, notification event names in either spelling (sent upper case), and the idempotency
-// key (shared/idempotency.ts). The HTTP layer runs the shape pass (zod) and the rule pass
-// together (shared/validate.ts); a checked body and the caller in, the request out. Pure.
+// paths, notification event names in either spelling (sent upper case), the idempotency key
+// (shared/idempotency.ts) and the creator tag (./owner). The HTTP layer runs the shape pass (zod)
+// and the rule pass together (shared/validate.ts); a checked body and the caller in, the request
+// out. Pure.
 import * as z from "../../shared/zod";
 import { lazy } from "../../shared/zod";
 import type { CreateComputeEnvRequest } from "../../shared/batch/port";
@@ -17,6 +18,7 @@ import { checkRemotePath, LocalPathSchema } from "../../shared/schemas/paths";
 import { duplicateTagKeys, TagInputSchema } from "../../shared/schemas/tags";
 import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
 import type { RuleSink } from "../../shared/validate";
+import { CREATOR_TAG } from "./owner";
 
 const obj = z.record(z.string(), z.unknown());
 
@@ -104,16 +106,17 @@ export const createEnvRules =
   };
 
 /**
- * What Batch gets for a checked body: the caller's idempotency key (shared/idempotency.ts)
- * becomes the caller-scoped ClientToken and the idempotency tags.
+ * What Batch gets for a checked body: the env is tagged with its creator (the caller), and the
+ * caller's idempotency key (shared/idempotency.ts) becomes the caller-scoped ClientToken and the
+ * idempotency tags.
  */
 export function buildCreateEnv(checked: CreateEnvBody, opts: { caller: string; idempotencyKey: string | undefined; warnings: FieldIssue[] }): CreateEnvPlan {
   const { ClientToken: _token, ...b } = checked;
   const idem = idempotencyFor(opts.caller, opts.idempotencyKey, b);
   const ce = b.ComputeEnv;
-  const tags = [...(ce.Tags ?? []), ...(idem ? idempotencyTags(idem) : [])];
+  const tags = [...(ce.Tags ?? []), { Key: CREATOR_TAG, Value: opts.caller }, ...(idem ? idempotencyTags(idem) : [])];
   const request: CreateComputeEnvRequest = {
-    ComputeEnv: { ...ce, ...(tags.length ? { Tags: tags } : {}) } as CreateComputeEnvRequest["ComputeEnv"],
+    ComputeEnv: { ...ce, Tags: tags } as CreateComputeEnvRequest["ComputeEnv"],
     Placement: b.Placement,
     ...(idem ? { ClientToken: idem.token } : {}),
   };
@@ -176,14 +179,16 @@ function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean,
   });
 
   const tags = ce.Tags ?? [];
-  const room = LIMITS.tags - (idempotent ? IDEMPOTENCY_TAGS.length : 0);
-  if (idempotent && tags.length > room)
+  const added = [CREATOR_TAG, ...(idempotent ? IDEMPOTENCY_TAGS : [])];
+  const room = LIMITS.tags - added.length;
+  if (tags.length > room)
     add(
       "ComputeEnv.Tags",
-      `at most ${room} tags of your own with an idempotency key: an env has at most ${LIMITS.tags} and the key adds ${IDEMPOTENCY_TAGS.join(", ")}`,
+      `at most ${room} tags of your own${idempotent ? " with an idempotency key" : ""}: an env has at most ${LIMITS.tags} and this API adds ${added.join(", ")}`,
     );
   tags.forEach((t, i) => {
-    if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key))
+    if (t.Key === CREATOR_TAG) add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it to the creating API key's name`);
+    else if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key))
       add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
   });
   for (const i of duplicateTagKeys(tags)) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);

@@ -3,6 +3,7 @@ import * as z from "../../shared/zod";
 import type { EnvRule } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import { hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
+import { IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import { BS1_ZONE_LIST, CreateEnvBodySchema, createEnvRules } from "./create";
 import {
   CreateAnswerSchema,
@@ -23,7 +24,7 @@ import type { Caller, EnvsService } from "./service";
 const EnvParamsSchema = z.object({ EnvId: z.string().check(z.regex(ENV_ID_PATTERN, { message: "an env id looks like env-xxxxxxxx" })) });
 
 function callerOf(p: Principal): Caller {
-  return { name: p.name, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };
+  return { name: p.name, scopes: p.scopes, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };
 }
 
 /** X-Change-Reason: the "why" of the audit line for routes whose body is Tencent's shape. */
@@ -87,7 +88,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
         "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
       body: CreateEnvBodySchema,
       rules: createEnvRules(opts.region),
-      idempotency: true,
+      idempotency: IDEMPOTENCY_KEY,
       headers: { "X-Change-Reason": "why, for the audit line" },
       status: 201,
       response: CreateAnswerSchema,
@@ -111,9 +112,9 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       params: EnvParamsSchema,
       summary: "change the desired node count within the env's policy; ?dryRun=true answers what would change",
       description:
-        "Refusals name the rule: 422 allowScaling, minNodes, maxNodes, maxCores, cooldownSeconds (with Retry-After); " +
-        "403 scaleScopes; 409 when the env is being deleted or too few nodes can be destroyed yet. Scale-down terminates " +
-        "idle nodes first (TerminateComputeNodes), busy ones only when too few idle ones remain.",
+        "Refusals name the rule: 422 allowScaling, minNodes, maxNodes, maxCores, cooldownSeconds (Retry-After); 403 scaleScopes, " +
+        "not_owner (another key's env; envs:admin may); 409 env_deleting, not_enough_destroyable_nodes, env_busy (Retry-After), " +
+        "conflict (another change landed: re-read). Scale-down terminates idle nodes first, busy ones last.",
       body: ScaleBodySchema,
       query: DryRunQuerySchema,
       response: ScaleAnswerSchema,
@@ -134,8 +135,8 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       params: EnvParamsSchema,
       summary: "delete a compute environment; 409 while it is already being deleted or its nodes run tasks (unless ?force=true)",
       description:
-        "Needs one of the rule's scaleScopes (403). A rule with minNodes > 0 refuses deletion with 422 policy.minNodes " +
-        "unless ?force=true (which also interrupts busy nodes).",
+        "Needs one of the rule's scaleScopes (403), and envs:admin for another key's env (403 not_owner). A rule with " +
+        "minNodes > 0 refuses deletion with 422 policy.minNodes unless ?force=true (which also interrupts busy nodes).",
       query: DeleteQuerySchema,
       headers: { "X-Change-Reason": "why, for the audit line" },
       status: 202,
@@ -159,7 +160,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       summary: "terminate chosen nodes (TerminateComputeNodes); 409 for nodes in a state that cannot be terminated",
       description:
         "Terminating live nodes (CREATED, RUNNING, ABNORMAL) changes capacity, so the scaling guardrails apply: 422 allowScaling, " +
-        "minNodes, cooldownSeconds (with Retry-After); 403 scaleScopes. Removing only CREATION_FAILED nodes is cleanup and always allowed.",
+        "minNodes, cooldownSeconds (Retry-After); 403 scaleScopes, not_owner; 409 env_busy, conflict as for scale. Removing only CREATION_FAILED nodes is cleanup.",
       body: TerminateBodySchema,
       query: DryRunQuerySchema,
       response: TerminateAnswerSchema,

@@ -81,6 +81,7 @@ const EnvSummarySchema = lazy(() =>
     DesiredComputeNodeCount: z.integer(),
     NodeCounts: Counts,
     Tags: z.array(Tag),
+    Creator: z.nullable(z.string()).check(z.describe("tag batch-scf/creator: the API key that created it; null: made elsewhere")),
   }),
 );
 export const EnvListSchema = lazy(() =>

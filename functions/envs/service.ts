@@ -1,13 +1,20 @@
 // The envs function's operations over the Batch port: read Batch, ask the pure cores
 // (view, planner, create) what to do, do it, and write one audit line per change.
+//
+// Batch has no compare-and-set: two requests may both read an env and both write it. So every
+// write that sets the desired count (scale, node terminate) is followed by a re-read, and the
+// answer is `Applied` only if the env shows what this request set; otherwise 409 `conflict`
+// names the state found (and the audit line records it), since another change overwrote it.
 import type { BatchPort, Filter } from "../../shared/batch/port";
 import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
-import { AppError, type FieldIssue } from "../../shared/errors";
+import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
+import type { Principal } from "../../shared/http";
 import { isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import type { Logger } from "../../shared/log";
 import { buildCreateEnv, type CreateEnvBody } from "./create";
+import { requireEnvOwner } from "./owner";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import { envInstanceTypes, type PriceTable } from "./pricing";
 import { type EnvDetail, type EnvSummary, envDetail, envSummary, guardrailCoresPerNode, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
@@ -22,9 +29,8 @@ export interface EnvsDeps {
   now: () => number;
 }
 
-/** Who is asking: the API key's name and scopes, and whether it may scale a given rule. */
-export interface Caller {
-  name: string;
+/** Who is asking: the API key (name and scopes), and whether it may scale a given rule. */
+export interface Caller extends Principal {
   mayScale(rule: EnvRule): boolean;
 }
 
@@ -39,6 +45,14 @@ export interface ListQuery {
 }
 
 const TERMINABLE = new Set(["CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL"]);
+/**
+ * Batch's refusals of a scale's own writes that mean the env is no longer what the plan was made
+ * from: a node it chose is gone, going or changed state, or a lowered count finds too few nodes to
+ * destroy (another change added or took nodes). A conflict, not the caller's mistake. Matches
+ * ResourceNotFound.ComputeNode and UnsupportedOperation.ComputeNodeIsTerminating,
+ * .ComputeNodeForbidTerminate, .NotEnoughComputeNodesToTerminate.
+ */
+const PLAN_STALE = /ComputeNode(IsTerminating|ForbidTerminate|sToTerminate)?$/;
 const BATCH_PAGE = 100;
 
 async function batch<T>(p: Promise<T>): Promise<T> {
@@ -48,6 +62,15 @@ async function batch<T>(p: Promise<T>): Promise<T> {
     throw withHint(e);
   }
 }
+
+/**
+ * Whether a re-read env shows the desired count `next` a write of this request set. `previous`:
+ * the write was TerminateComputeNodes alone (Batch accepted it, so those nodes are going), which
+ * Batch may turn into a lower desired count asynchronously (see scale): the env still showing
+ * the count before is that lag, not another change.
+ */
+const shows = (found: ComputeEnv, next: number, previous?: number): boolean =>
+  found.NextAction !== "DELETING" && (found.DesiredComputeNodeCount === next || found.DesiredComputeNodeCount === previous);
 
 function refusalError(r: Refusal): AppError {
   return new AppError(r.code, r.message, {
@@ -74,6 +97,64 @@ export function createEnvsService(deps: EnvsDeps) {
       request_id: fields.requestId,
       ...fields.extra,
     });
+
+  interface Change {
+    what: string;
+    envId: string;
+    caller: Caller;
+    requestId: string;
+    why: string;
+    before: unknown;
+    after: { DesiredComputeNodeCount: number; Nodes: number };
+    extra: Record<string, unknown>;
+    /** The Batch writes; each pushes its RequestId. */
+    writes(requestIds: string[]): Promise<void>;
+    /** See `shows`. */
+    lagging?: number | undefined;
+    /** A scale: Batch refusing a write with a PLAN_STALE code is a conflict. */
+    planned?: boolean;
+  }
+
+  /**
+   * Makes the writes, re-reads the env and answers their RequestIds if it shows the count set,
+   * else throws 409 conflict naming the state found. One audit line for anything that reached
+   * Batch: `outcome` applied, conflict (with the state `found`) or failed (with the `error` of a
+   * later write, or of the re-read).
+   */
+  async function applyChange(c: Change): Promise<string[]> {
+    const ids: string[] = [];
+    const next = c.after.DesiredComputeNodeCount;
+    const line = (outcome: string, more: Record<string, unknown>) =>
+      ids.length > 0 && audit({ ...c, who: c.caller.name, extra: { outcome, ...more, ...c.extra, batch_request_ids: ids } });
+    const failed = (e: unknown) => {
+      line("failed", { error: isAppError(e) ? e.code : "internal_error" });
+      return e;
+    };
+    let refused: AppError | undefined;
+    try {
+      await c.writes(ids);
+    } catch (e) {
+      if (!(c.planned && isAppError(e) && PLAN_STALE.test(e.tencentCode ?? ""))) throw failed(e);
+      refused = e;
+    }
+    const env = await batch(port.getEnv(c.envId)).catch((e: unknown) => {
+      throw failed(refused ?? e);
+    });
+    const found = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, NextAction: env.NextAction || null };
+    const ok = !refused && shows(env, next, c.lagging);
+    line(ok ? "applied" : "conflict", { found, error: refused?.code });
+    if (ok) return ids;
+    throw new AppError(
+      "conflict",
+      `${c.envId} now shows DesiredComputeNodeCount ${found.DesiredComputeNodeCount}${found.NextAction ? ` (${found.NextAction})` : ""}, not the ${next} this ${c.what} asked for${refused ? ` (${refused.message})` : ""}: another change landed; read the env and decide again`,
+      {
+        status: 409,
+        tencentCode: refused?.tencentCode,
+        cause: refused,
+        details: { rule: "concurrentChange", found, requested: { DesiredComputeNodeCount: next }, requestIds: ids },
+      },
+    );
+  }
 
   async function instanceTypes(env: ComputeEnv): Promise<string[]> {
     const cached = typeCache.get(env.EnvId);
@@ -147,6 +228,7 @@ export function createEnvsService(deps: EnvsDeps) {
       opts: { dryRun: boolean; caller: Caller; reason?: string | undefined; requestId: string },
     ): Promise<ScaleAnswer> {
       const env = await batch(port.getEnv(envId));
+      requireEnvOwner(opts.caller, env);
       const rule = ruleOf(env);
       const [pricing, activities] = await Promise.all([pricingFor(env), recentActivities(envId)]);
       const result: PlanResult = planScale({
@@ -165,30 +247,31 @@ export function createEnvsService(deps: EnvsDeps) {
       const plan = result.plan;
       if (opts.dryRun || plan.Direction === "none") return { ...plan, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
 
-      const batchRequestIds: string[] = [];
       const next = plan.DesiredComputeNodeCount;
-      for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE) {
-        const ack = await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)));
-        batchRequestIds.push(ack.requestId);
-      }
       // Terminating live nodes lowers the desired count by as many (the planner picks only CREATED, RUNNING,
       // ABNORMAL nodes). Set it only if that does not land on the target, decided from the plan and never
       // from a re-read: Batch may lower desired asynchronously, and a ModifyComputeEnv sent on a stale read
       // would make Batch destroy more nodes of its own choosing once the termination lands.
       const expected = Math.max(0, plan.PreviousDesiredComputeNodeCount - plan.TerminateNodes.length);
-      if (expected !== next) batchRequestIds.push((await batch(port.setDesiredNodes(envId, next))).requestId);
-
-      audit({
-        who: opts.caller.name,
+      const modify = expected !== next;
+      const requestIds = await applyChange({
         what: "scale",
         envId,
+        caller: opts.caller,
+        requestId: opts.requestId,
+        why: opts.reason ?? `desired ${plan.PreviousDesiredComputeNodeCount} → ${next} requested`,
         before: plan.Before,
         after: plan.After,
-        why: opts.reason ?? `desired ${plan.PreviousDesiredComputeNodeCount} → ${next} requested`,
-        requestId: opts.requestId,
-        extra: { terminated: plan.TerminateNodes, terminated_busy: plan.BusyNodes, batch_request_ids: batchRequestIds },
+        extra: { terminated: plan.TerminateNodes, terminated_busy: plan.BusyNodes },
+        async writes(ids) {
+          for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE)
+            ids.push((await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)))).requestId);
+          if (modify) ids.push((await batch(port.setDesiredNodes(envId, next))).requestId);
+        },
+        lagging: modify ? undefined : plan.PreviousDesiredComputeNodeCount,
+        planned: true,
       });
-      return { ...plan, DryRun: false, Applied: true, RequestIds: batchRequestIds };
+      return { ...plan, DryRun: false, Applied: true, RequestIds: requestIds };
     },
 
     /** `body` checked by the route (shape and createEnvRules), with what the rules warned about. */
@@ -269,6 +352,7 @@ export function createEnvsService(deps: EnvsDeps) {
 
     async remove(envId: string, opts: { caller: Caller; force: boolean; requestId: string; reason?: string | undefined }) {
       const env = await batch(port.getEnv(envId));
+      requireEnvOwner(opts.caller, env);
       const rule = ruleOf(env);
       if (!opts.caller.mayScale(rule))
         throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `deleting ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
@@ -310,6 +394,7 @@ export function createEnvsService(deps: EnvsDeps) {
 
     async terminate(envId: string, nodeIds: string[], opts: { caller: Caller; dryRun: boolean; requestId: string; reason?: string | undefined }) {
       const env = await batch(port.getEnv(envId));
+      requireEnvOwner(opts.caller, env);
       const rule = ruleOf(env);
       if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is being deleted; its nodes are already going`, { status: 409, details: { rule: "state" } });
       const byId = new Map(env.ComputeNodeSet.map((n) => [n.ComputeNodeId, n]));
@@ -365,19 +450,22 @@ export function createEnvsService(deps: EnvsDeps) {
         RequestIds: [] as string[],
       };
       if (opts.dryRun) return answer;
-      const batchRequestIds: string[] = [];
-      for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) batchRequestIds.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
-      audit({
-        who: opts.caller.name,
+      const requestIds = await applyChange({
         what: "terminate-nodes",
         envId,
+        caller: opts.caller,
+        requestId: opts.requestId,
+        why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
         before: { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length },
         after: { DesiredComputeNodeCount: next, Nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
-        why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
-        requestId: opts.requestId,
-        extra: { terminated: nodeIds, terminated_busy: busy, batch_request_ids: batchRequestIds },
+        extra: { terminated: nodeIds, terminated_busy: busy },
+        async writes(ids) {
+          for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) ids.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
+        },
+        // Terminating live nodes is the same lowering as a scale-down's (none: desired unchanged).
+        lagging: liveTerminated > 0 ? env.DesiredComputeNodeCount : undefined,
       });
-      return { ...answer, Applied: true, RequestIds: batchRequestIds };
+      return { ...answer, Applied: true, RequestIds: requestIds };
     },
   };
 }

@@ -2,6 +2,7 @@
 // abnormal, failed, deleting, pending) and, for one env, each node's age, cores, busy or idle,
 // and cost per hour. Pure: Batch's replies, prices and a clock in, a view out.
 import type { ComputeEnv, ComputeEnvView, ComputeNode, ComputeNodeMetrics } from "../../shared/batch/models";
+import { creatorOf } from "./owner";
 import { coresOf, money, nodeCostPerHour, nodeInstanceType, type PriceTable } from "./pricing";
 
 export type NodeGroup = "running" | "starting" | "abnormal" | "failed" | "deleting";
@@ -44,6 +45,8 @@ export interface EnvSummary {
   DesiredComputeNodeCount: number;
   NodeCounts: NodeCounts;
   Tags: Array<{ Key: string; Value: string }>;
+  /** The API key that created the env through POST /envs (its batch-scf/creator tag); null when made elsewhere. */
+  Creator: string | null;
 }
 
 export interface EnvDetail extends EnvSummary {
@@ -125,6 +128,7 @@ export function envSummary(e: ComputeEnvView): EnvSummary {
     DesiredComputeNodeCount: e.DesiredComputeNodeCount,
     NodeCounts: countsFromMetrics(e.ComputeNodeMetrics, e.DesiredComputeNodeCount),
     Tags: e.Tags ?? [],
+    Creator: creatorOf(e),
   };
 }
 

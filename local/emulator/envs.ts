@@ -11,6 +11,14 @@
 //   (COMPUTE_ENV_DELETED) once the last node is gone.
 // - Secrets in the request (Authentications[].SecretKey, LoginSettings.Password) are stored
 //   and echoed back as "******".
+// - UnsupportedOperation.ComputeEnvAcceptOtherRequest ("the env is busy with another request";
+//   when exactly Batch answers it is undocumented): always for ModifyComputeEnv on an env being
+//   deleted. With EMULATOR_ENV_BUSY_MS (timing envBusyMs) above 0, also while an env applies a
+//   change: from an accepted ModifyComputeEnv or TerminateComputeNode(s) for at least that many
+//   ms, and until none of its nodes is SUBMITTED, CREATING, CREATED or DELETING (the change's
+//   nodes have come or gone); meanwhile ModifyComputeEnv, TerminateComputeNode(s) and
+//   DeleteComputeEnv are refused with it. 0 (the default) keeps every change accepted at once,
+//   last writer wins. CreateComputeEnv does not make an env busy.
 import { randomBytes } from "node:crypto";
 import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
 import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
@@ -25,9 +33,18 @@ import { exclusive, matchesFilters, optFilter, optFilters, page, paging, tagFilt
 import { type ActivityRecord, type EnvRecord, iso, type NodeRecord, type NodeStateName } from "./state";
 import { checkKnownKeys, fail, type Obj, optArr, optIdList, optInt, optObj, optStr, reqInt, reqObj, reqStr } from "./validate";
 
+declare module "./context" {
+  interface EmulatorTimings {
+    /** Minimum time an env stays busy applying an accepted change; 0 or absent: envs are never busy (see the header). */
+    envBusyMs?: number;
+  }
+}
+
 const DEFAULT_RESOURCE_MAX_RETRY = 7;
 const DESTROYABLE: readonly NodeStateName[] = ["CREATED", "RUNNING", "ABNORMAL"];
 const TERMINABLE: readonly NodeStateName[] = ["CREATED", "CREATION_FAILED", "RUNNING", "ABNORMAL"];
+/** Nodes a change is still bringing up or taking down. */
+const IN_TRANSIT: readonly NodeStateName[] = ["SUBMITTED", "CREATING", "CREATED", "DELETING"];
 
 /** The env with this id in any region, or undefined (actions check the region themselves). */
 export function findEnv(ctx: EmuContext, envId: string): EnvRecord | undefined {
@@ -203,6 +220,27 @@ function destroyNode(ctx: EmuContext, env: EnvRecord, node: NodeRecord, cause: s
 
 const isLive = (n: NodeRecord) => n.state !== "DELETING" && n.state !== "CREATION_FAILED";
 
+// ── busy while applying a change (envBusyMs > 0 only) ──────────────────────────────────
+
+const busyMs = (ctx: EmuContext): number => ctx.timings.envBusyMs ?? 0;
+
+function applying(ctx: EmuContext, env: EnvRecord): boolean {
+  if (busyMs(ctx) <= 0 || env.applyingSince === undefined) return false;
+  return ctx.now() - env.applyingSince < busyMs(ctx) || env.nodes.some((n) => IN_TRANSIT.includes(n.state));
+}
+
+function refuseWhileApplying(ctx: EmuContext, env: EnvRecord): void {
+  if (applying(ctx, env))
+    throw new ApiError(
+      "UnsupportedOperation.ComputeEnvAcceptOtherRequest",
+      `The compute environment ${env.id} is still applying the request it accepted at ${iso(env.applyingSince ?? 0)}.`,
+    );
+}
+
+function accepted(ctx: EmuContext, env: EnvRecord): void {
+  if (busyMs(ctx) > 0) env.applyingSince = ctx.now();
+}
+
 /** Creates nodes until the desired count of live nodes is met (within the retry budget). */
 function reconcile(ctx: EmuContext, env: EnvRecord): boolean {
   if (env.deleting) return false;
@@ -262,6 +300,10 @@ function tickEnv(ctx: EmuContext, env: EnvRecord): void {
     }
   }
   if (reconcile(ctx, env)) changed = true;
+  if (env.applyingSince !== undefined && !applying(ctx, env)) {
+    env.applyingSince = undefined;
+    changed = true;
+  }
   if (env.deleting && env.nodes.length === 0) {
     ctx.store.deleteEnv(env.id);
     ctx.notify(env.notifications, "COMPUTE_ENV_DELETED", env.region, { EnvId: env.id, EnvName: env.name });
@@ -412,6 +454,7 @@ function modifyComputeEnv(ctx: EmuContext, req: Obj): Obj {
   const env = envOf(ctx, id);
   const types = data ? instanceTypes(data.InstanceTypes, "EnvData.InstanceTypes", env.zone) : undefined;
   if (env.deleting) throw new ApiError("UnsupportedOperation.ComputeEnvAcceptOtherRequest", `The compute environment ${env.id} is being deleted.`);
+  refuseWhileApplying(ctx, env);
 
   if (desired !== undefined && desired < env.desired) {
     const live = env.nodes.filter(isLive).length;
@@ -431,6 +474,7 @@ function modifyComputeEnv(ctx: EmuContext, req: Obj): Obj {
   if (description !== undefined) env.description = description;
   if (types) env.instanceType = types[0]!;
   reconcile(ctx, env);
+  accepted(ctx, env);
   ctx.store.saveEnv(env);
   return {};
 }
@@ -439,6 +483,7 @@ function deleteComputeEnv(ctx: EmuContext, req: Obj): Obj {
   checkKnownKeys(req, ["EnvId"]);
   const env = envOf(ctx, envId(req.EnvId));
   if (env.deleting) throw new ApiError("UnsupportedOperation.ComputeEnvOperation", `The compute environment ${env.id} is already being deleted.`);
+  refuseWhileApplying(ctx, env);
   env.deleting = true;
   env.desired = 0;
   for (const n of env.nodes) if (n.state !== "DELETING") destroyNode(ctx, env, n, "DeleteComputeEnv");
@@ -457,12 +502,14 @@ function terminate(ctx: EmuContext, env: EnvRecord, ids: string[], path: string)
       throw new ApiError("UnsupportedOperation.ComputeNodeForbidTerminate", `${p}: the compute node ${nodeId} is ${node.state}; only CREATED, CREATION_FAILED, RUNNING or ABNORMAL nodes can be terminated.`);
     return node;
   });
+  refuseWhileApplying(ctx, env);
   let liveTerminated = 0;
   for (const n of nodes) {
     if (isLive(n)) liveTerminated++;
     destroyNode(ctx, env, n, "TerminateComputeNode");
   }
   env.desired = Math.max(0, env.desired - liveTerminated);
+  accepted(ctx, env);
   ctx.store.saveEnv(env);
 }
 

@@ -27,6 +27,8 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions 
     ["EMULATOR_TICK_MS", "tickMs"],
     ["EMULATOR_SCF_CREATE_MS", "scfCreateMs"],
     ["EMULATOR_SCF_UPDATE_MS", "scfUpdateMs"],
+    // 0 (default): off. Above 0: an env applying a change refuses another (see ./envs).
+    ["EMULATOR_ENV_BUSY_MS", "envBusyMs"],
   ];
   for (const [name, key] of map) {
     const v = ms(name);

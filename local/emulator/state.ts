@@ -73,6 +73,8 @@ export interface EnvRecord {
   nodes: NodeRecord[];
   /** Set while DeleteComputeEnv drains the env. */
   deleting: boolean;
+  /** When the env accepted the change it is still applying (EMULATOR_ENV_BUSY_MS > 0 only; see ./envs). */
+  applyingSince?: number | undefined;
   /** Test hook: the next N node creations fail (-1: all). */
   failCreations: number;
 }

@@ -20,14 +20,34 @@ const STATUS_BY_PREFIX: Array<[string, number]> = [
   ["UnauthorizedOperation", 502],
 ];
 
+/**
+ * How long a caller should wait when an env is busy with another request (`…AcceptOtherRequest`).
+ * When this reaches a caller the client layer has already retried (ModifyComputeEnv: 4 attempts
+ * within about 1.5 s; TerminateComputeNodes and DeleteComputeEnv are never repeated), so the env is
+ * applying a change, not hiccuping: Batch applies one by creating or destroying CVMs, which takes
+ * tens of seconds. 10 s spares the quota (ModifyComputeEnv and DescribeComputeEnv: about 2/s) a
+ * retry that would meet the same state, and is short next to the cooldown (60 s by default) that
+ * a retry after an applied change meets anyway, with its own exact Retry-After.
+ */
+export const ENV_BUSY_RETRY_AFTER_SECONDS = 10;
+
+const ENV_BUSY = { code: "env_busy", status: 409, retryAfterSeconds: ENV_BUSY_RETRY_AFTER_SECONDS };
+/** Tencent codes answered more precisely than their prefix says: the answer's code, status and Retry-After. */
+const BY_CODE: Record<string, { code: string; status: number; retryAfterSeconds?: number }> = {
+  "UnsupportedOperation.ComputeEnvAcceptOtherRequest": ENV_BUSY,
+  "UnsupportedOperation.AcceptOtherRequest": ENV_BUSY,
+};
+
 /** Wraps an SDK failure in an AppError that keeps Tencent's Code and RequestId. */
 export function batchError(action: string, e: unknown): AppError {
   if (e instanceof AppError) return e;
   const err = asSdkError(e);
   const code = err.code || undefined;
   const requestId = err.requestId || undefined;
+  const exact = code ? BY_CODE[code] : undefined;
   let status = 502;
-  if (code) {
+  if (exact) status = exact.status;
+  else if (code) {
     for (const [prefix, s] of STATUS_BY_PREFIX) {
       if (code.startsWith(prefix)) {
         status = s;
@@ -44,12 +64,13 @@ export function batchError(action: string, e: unknown): AppError {
   // Without a Tencent code the message is the transport's (it names the endpoint) or our own:
   // callers get a generic sentence, the log gets the detail.
   const message = code ? `Batch ${action} failed: ${code}: ${err.message ?? ""}`.trim() : `Batch ${action} failed: no answer from the Batch API`;
-  return new AppError(code ? `batch.${code}` : "batch.unavailable", message, {
+  const retryAfterSeconds = exact ? exact.retryAfterSeconds : status === 429 || status === 503 ? 1 : undefined;
+  return new AppError(exact?.code ?? (code ? `batch.${code}` : "batch.unavailable"), message, {
     status,
     expose,
     ...(code ? { tencentCode: code } : {}),
     ...(requestId ? { requestId } : {}),
-    ...(status === 429 || status === 503 ? { retryAfterSeconds: 1 } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     cause: e,
   });
 }

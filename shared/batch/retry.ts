@@ -22,7 +22,10 @@ const TLS_VERIFY_FAILURE =
 /**
  * Retry throttling, internal errors, 5xx and network failures; never a caller's mistake
  * (InvalidParameter*, ResourceNotFound*, AuthFailure*, UnsupportedOperation* in general).
- * `…AcceptOtherRequest` means the env is busy with another request: transient.
+ * `…AcceptOtherRequest` (the env is busy with another request) is not retried either: the write
+ * was planned from a read taken before that other request, and repeating it once the env is free
+ * could overwrite a change another caller was told was applied. It reaches the caller as 409
+ * `env_busy` with Retry-After (./errors), to be decided again on a fresh read.
  */
 export function isRetryable(e: unknown): boolean {
   const err = asSdkError(e);
@@ -30,8 +33,6 @@ export function isRetryable(e: unknown): boolean {
   if (code) {
     if (code.startsWith("RequestLimitExceeded")) return true;
     if (code.startsWith("InternalError")) return true;
-    if (code === "UnsupportedOperation.AcceptOtherRequest") return true;
-    if (code === "UnsupportedOperation.ComputeEnvAcceptOtherRequest") return true;
     return false;
   }
   if (typeof err.httpCode === "number") return err.httpCode >= 500 || err.httpCode === 429;

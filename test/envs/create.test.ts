@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildCreateEnv, CreateEnvBodySchema, createEnvRules } from "../../functions/envs/create";
 import { isAppError } from "../../shared/errors";
 import { checkBody } from "../../shared/http/handler";
-import { clientTokenFor } from "../../shared/idempotency";
+import { clientTokenFor, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import { createBody } from "./harness";
 
 type Body = { Placement: { Zone: string }; ComputeEnv: Record<string, unknown>; ClientToken?: string };
@@ -10,7 +10,7 @@ const base = (): Body => createBody("render", 2) as unknown as Body;
 
 /** POST /envs's body step as the HTTP layer runs it (shape, rules, Idempotency-Key), then the request it builds. */
 function planCreateEnv(body: unknown, region: string, opts: { caller: string; idempotencyKey?: string | undefined }) {
-  const route = { body: CreateEnvBodySchema, rules: createEnvRules(region), idempotency: true } as Parameters<typeof checkBody>[0];
+  const route = { body: CreateEnvBodySchema, rules: createEnvRules(region), idempotency: IDEMPOTENCY_KEY } as Parameters<typeof checkBody>[0];
   const c = checkBody(route, body, opts.idempotencyKey === undefined ? {} : { "idempotency-key": opts.idempotencyKey });
   return buildCreateEnv(c.body as Parameters<typeof buildCreateEnv>[0], { caller: opts.caller, idempotencyKey: c.idempotencyKey, warnings: c.warnings });
 }
@@ -158,8 +158,8 @@ describe("planCreateEnv: what Batch gets", () => {
     expect(token).toMatch(/^bscf-[0-9a-f]{59}$/);
     const p = plan(base(), "retry-42");
     expect(p.request.ClientToken).toBe(token);
-    expect(p.request.ComputeEnv.Tags?.map((t) => t.Key)).toEqual(["batch-scf/idempotency-key", "batch-scf/request-hash"]);
-    expect(p.request.ComputeEnv.Tags?.[0]?.Value).toBe(token);
+    expect(p.request.ComputeEnv.Tags?.map((t) => t.Key)).toEqual(["batch-scf/creator", "batch-scf/idempotency-key", "batch-scf/request-hash"]);
+    expect(p.request.ComputeEnv.Tags?.[1]?.Value).toBe(token);
     expect(plan({ ...base(), ClientToken: "retry-42" }, "retry-42").request.ClientToken).toBe(token);
     expect(plan({ ...base(), ClientToken: "retry-42" }).request.ClientToken).toBe(token);
     expect(planCreateEnv(base(), "ap-guangzhou", { caller: "other", idempotencyKey: "retry-42" }).request.ClientToken).not.toBe(token);
@@ -168,17 +168,45 @@ describe("planCreateEnv: what Batch gets", () => {
     expect(issues(base(), "x".repeat(256)).map((i) => i.path)).toEqual(["headers.idempotency-key"]);
     expect(issues(base(), "naïve").map((i) => i.path)).toEqual(["headers.idempotency-key"]);
     expect(plan(base()).request.ClientToken).toBeUndefined();
-    expect(plan(base()).request.ComputeEnv.Tags).toBeUndefined();
+    expect(plan(base()).request.ComputeEnv.Tags).toEqual([{ Key: "batch-scf/creator", Value: "writer" }]);
   });
 
-  it("with a key, leaves room for its two tags and reserves their keys", () => {
+  it("tags the env with its creator after the caller's own tags", () => {
     const b = base();
-    Object.assign(b.ComputeEnv, { Tags: Array.from({ length: 9 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) });
-    expect(issues(b)).toEqual([]);
-    expect(issues(b, "k")).toEqual([{ path: "ComputeEnv.Tags", message: expect.stringMatching(/at most 8 tags of your own/) }]);
+    Object.assign(b.ComputeEnv, { Tags: [{ Key: "team", Value: "render" }] });
+    expect(planCreateEnv(b, "ap-guangzhou", { caller: "alice" }).request.ComputeEnv.Tags).toEqual([
+      { Key: "team", Value: "render" },
+      { Key: "batch-scf/creator", Value: "alice" },
+    ]);
+  });
+
+  it("leaves room for the creator tag (and a key's two tags) within Batch's 10, and reserves their keys", () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => ({ Key: `k${i}`, Value: "v" }));
+    const nine = base();
+    Object.assign(nine.ComputeEnv, { Tags: tags(9) });
+    expect(issues(nine)).toEqual([]);
+    const ten = base();
+    Object.assign(ten.ComputeEnv, { Tags: tags(10) });
+    expect(issues(ten)).toEqual([{ path: "ComputeEnv.Tags", message: expect.stringMatching(/^at most 9 tags of your own: an env has at most 10 and this API adds batch-scf\/creator$/) }]);
+    const eight = base();
+    Object.assign(eight.ComputeEnv, { Tags: tags(8) });
+    expect(issues(eight, "k")).toEqual([
+      {
+        path: "ComputeEnv.Tags",
+        message: "at most 7 tags of your own with an idempotency key: an env has at most 10 and this API adds batch-scf/creator, batch-scf/idempotency-key, batch-scf/request-hash",
+      },
+    ]);
+    const seven = base();
+    Object.assign(seven.ComputeEnv, { Tags: tags(7) });
+    expect(issues(seven, "k")).toEqual([]);
     const reserved = base();
-    Object.assign(reserved.ComputeEnv, { Tags: [{ Key: "batch-scf/request-hash", Value: "x" }, { Key: "batch-scf/remediation", Value: "off" }] });
-    expect(issues(reserved)).toEqual([{ path: "ComputeEnv.Tags[0].Key", message: expect.stringMatching(/reserved/) }]);
+    Object.assign(reserved.ComputeEnv, {
+      Tags: [{ Key: "batch-scf/request-hash", Value: "x" }, { Key: "batch-scf/remediation", Value: "off" }, { Key: "batch-scf/creator", Value: "alice" }],
+    });
+    expect(issues(reserved)).toEqual([
+      { path: "ComputeEnv.Tags[0].Key", message: expect.stringMatching(/reserved: this API sets it for an Idempotency-Key/) },
+      { path: "ComputeEnv.Tags[2].Key", message: "batch-scf/creator is reserved: this API sets it to the creating API key's name" },
+    ]);
   });
 
   it("knows the instance types nodes will have, also from InstanceTypeOptions", () => {

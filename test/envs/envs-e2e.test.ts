@@ -28,8 +28,8 @@ const nodesOf = async (envId: string) => (await t.port.getEnv(envId)).ComputeNod
 const liveNodes = async (envId: string) => (await nodesOf(envId)).filter((n) => n.ComputeNodeState !== "DELETING");
 const counters = async () => (await (await fetch(`${t.emu.url}/_emulator/counters`)).json()) as Record<string, number>;
 
-async function createRunning(name: string, desired: number, key?: string): Promise<string> {
-  const r = await fn.call("POST", "/envs", { body: createBody(name, desired), ...(key ? { key } : {}) });
+async function createRunning(name: string, desired: number): Promise<string> {
+  const r = await fn.call("POST", "/envs", { body: createBody(name, desired) });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
   const envId = r.json.EnvId as string;
   if (desired > 0)
@@ -279,7 +279,8 @@ describe("POST /envs/{EnvId}/scale", () => {
   it("refuses each guardrail with the rule's name and changes nothing", async () => {
     const frozen = await createRunning("frozen-env", 0);
     const small = await createRunning("small-env", 1);
-    const admin = await createRunning("admin-env", 1, ADMIN);
+    // Created by the writer (its owner): what refuses is the policy, not ownership.
+    const admin = await createRunning("admin-env", 0);
     const cases: Array<[string, Json, number, string, string?]> = [
       [frozen, { DesiredComputeNodeCount: 2 }, 422, "allowScaling"],
       [small, { DesiredComputeNodeCount: 4 }, 422, "maxNodes"],
@@ -356,8 +357,8 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
   });
   afterAll(() => slow.stop());
 
-  async function running(name: string, desired: number, key?: string): Promise<string> {
-    const r = await sf.call("POST", "/envs", { body: createBody(name, desired), ...(key ? { key } : {}) });
+  async function running(name: string, desired: number): Promise<string> {
+    const r = await sf.call("POST", "/envs", { body: createBody(name, desired) });
     expect(r.status, JSON.stringify(r.json)).toBe(201);
     const envId = r.json.EnvId as string;
     await eventually(async () => (await slow.port.getEnv(envId)).ComputeNodeSet.filter((n) => n.ComputeNodeState === "RUNNING").length === desired);
@@ -404,7 +405,11 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
   });
 
   it("applies allowScaling (422) and scaleScopes (403) to live nodes, but removing a CREATION_FAILED node is cleanup", async () => {
-    const admin = await running("admin-term", 1, ADMIN);
+    // The writer owns it (ownership is not what refuses); its node came from an admin's scale.
+    const admin = await running("admin-term", 0);
+    const up = await sf.call("POST", `/envs/${admin}/scale`, { body: { DesiredComputeNodeCount: 1 }, key: ADMIN });
+    expect(up.status, JSON.stringify(up.json)).toBe(200);
+    await eventually(async () => (await slow.port.getEnv(admin)).ComputeNodeSet.some((n) => n.ComputeNodeState === "RUNNING"));
     const [adminNode] = (await slow.port.getEnv(admin)).ComputeNodeSet;
     const denied = await sf.call("POST", `/envs/${admin}/nodes/terminate`, { body: { ComputeNodeIds: [adminNode!.ComputeNodeId] } });
     expect([denied.status, denied.json.code]).toEqual([403, "policy.scaleScopes"]);

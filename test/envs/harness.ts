@@ -16,7 +16,13 @@ import { answerChecker } from "../support/http-answers";
 export const WRITER = "writer-key-0123456789abcdef";
 export const READER = "reader-key-0123456789abcdef";
 export const ADMIN = "admin-key-0123456789abcdef00";
-export const API_KEYS = `writer:${WRITER}:envs:read|envs:write, reader:${READER}:envs:read, admin:${ADMIN}`;
+/** Two writers (ownership), and a writer holding envs:admin. */
+export const ALICE = "alice-key-0123456789abcdef00";
+export const BOB = "bob-key-0123456789abcdef0000";
+export const OPS = "ops-key-0123456789abcdef0000";
+export const API_KEYS =
+  `writer:${WRITER}:envs:read|envs:write, reader:${READER}:envs:read, admin:${ADMIN}, ` +
+  `alice:${ALICE}:envs:read|envs:write, bob:${BOB}:envs:read|envs:write, ops:${OPS}:envs:read|envs:write|envs:admin`;
 
 export interface CallOptions {
   body?: unknown;
