@@ -1,9 +1,8 @@
 // The envs API's route table: HTTP in (checked by the HTTP layer), service call, HTTP out.
 import * as z from "../../shared/zod";
 import type { EnvRule } from "../../shared/env-policy";
-import { AppError } from "../../shared/errors";
-import { hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
-import { IDEMPOTENCY_KEY } from "../../shared/idempotency";
+import { actionAnswer, hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
+import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import { BS1_ZONE_LIST, CreateEnvBodySchema, createEnvRules } from "./create";
 import {
   CreateAnswerSchema,
@@ -35,6 +34,7 @@ function headerReason(headers: Record<string, string>): string | undefined {
 
 /** The routes over `svc`; `region` is the one Batch is called in (an env's zone must be in it). */
 export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] {
+  const once = actionReplays();
   const routes: Route[] = [
     route({
       method: "GET",
@@ -44,20 +44,11 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       query: ListQuerySchema,
       response: EnvListSchema,
       handler: async ({ query }) => {
-        const tags = (query.tag ?? []).map((t) => {
-          const at = t.indexOf("=");
-          if (at === 0)
-            throw new AppError("validation_failed", `query.tag: ${t} has no key`, {
-              status: 400,
-              issues: [{ path: "query.tag", message: "a tag filter looks like key=value or key" }],
-            });
-          return at < 0 ? { key: t } : { key: t.slice(0, at), value: t.slice(at + 1) };
-        });
         const body = await svc.list({
           zone: query.zone,
           envName: query.name,
           envId: query.envId,
-          tags,
+          tags: query.tag,
           offset: query.offset ?? 0,
           limit: query.limit ?? 20,
         });
@@ -119,13 +110,14 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       query: DryRunQuerySchema,
       response: ScaleAnswerSchema,
       errors: [404, 409, 422],
-      handler: async ({ params, body, query, req, principal }) => {
-        const answer = await svc.scale(
-          params.EnvId,
-          body.DesiredComputeNodeCount !== undefined ? { desired: body.DesiredComputeNodeCount } : { delta: body.delta ?? 0 },
-          { dryRun: query.dryRun ?? false, caller: callerOf(principal), reason: body.reason, requestId: req.requestId },
-        );
-        return { status: 200, body: answer };
+      idempotency: IDEMPOTENCY_KEY,
+      handler: async ({ params, body, query, req, principal, idempotencyKey }) => {
+        const target = body.DesiredComputeNodeCount !== undefined ? { desired: body.DesiredComputeNodeCount } : { delta: body.delta ?? 0 };
+        const dryRun = query.dryRun ?? false;
+        const act = () => svc.scale(params.EnvId, target, { dryRun, caller: callerOf(principal), reason: body.reason, requestId: req.requestId });
+        // A dry run changes nothing: its key is checked, not remembered.
+        if (dryRun) return { status: 200, body: await act() };
+        return actionAnswer(200, await once.run(principal.name, idempotencyKey, { action: "scale", EnvId: params.EnvId, target }, act));
       },
     }),
     route({
@@ -142,14 +134,11 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       status: 202,
       response: DeleteAnswerSchema,
       errors: [404, 409, 422],
-      handler: async ({ params, query, req, principal }) => {
-        const answer = await svc.remove(params.EnvId, {
-          caller: callerOf(principal),
-          force: query.force ?? false,
-          requestId: req.requestId,
-          reason: headerReason(req.headers),
-        });
-        return { status: 202, body: answer };
+      idempotency: IDEMPOTENCY_KEY,
+      handler: async ({ params, query, req, principal, idempotencyKey }) => {
+        const force = query.force ?? false;
+        const act = () => svc.remove(params.EnvId, { caller: callerOf(principal), force, requestId: req.requestId, reason: headerReason(req.headers) });
+        return actionAnswer(202, await once.run(principal.name, idempotencyKey, { action: "delete", EnvId: params.EnvId, force }, act));
       },
     }),
     route({
@@ -165,14 +154,13 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       query: DryRunQuerySchema,
       response: TerminateAnswerSchema,
       errors: [404, 409, 422],
-      handler: async ({ params, body, query, req, principal }) => {
-        const answer = await svc.terminate(params.EnvId, body.ComputeNodeIds, {
-          caller: callerOf(principal),
-          dryRun: query.dryRun ?? false,
-          requestId: req.requestId,
-          reason: body.reason,
-        });
-        return { status: 200, body: answer };
+      idempotency: IDEMPOTENCY_KEY,
+      handler: async ({ params, body, query, req, principal, idempotencyKey }) => {
+        const dryRun = query.dryRun ?? false;
+        const act = () => svc.terminate(params.EnvId, body.ComputeNodeIds, { caller: callerOf(principal), dryRun, requestId: req.requestId, reason: body.reason });
+        if (dryRun) return { status: 200, body: await act() };
+        const request = { action: "terminate-nodes", EnvId: params.EnvId, ComputeNodeIds: body.ComputeNodeIds };
+        return actionAnswer(200, await once.run(principal.name, idempotencyKey, request, act));
       },
     }),
   ];

@@ -3,6 +3,7 @@ import * as z from "../../shared/zod";
 import { lazy } from "../../shared/zod";
 import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
 import { LIMITS } from "../../shared/schemas/limits";
+import { tagFiltersCheck } from "../../shared/schemas/tags";
 import { queryBool, queryInt, queryList } from "../../shared/http";
 
 const reason = z.string().check(z.minLength(1), z.maxLength(200), z.describe("why: written to the audit line"));
@@ -47,7 +48,7 @@ export const ListQuerySchema = lazy(() =>
     zone: queryList(64).check(z.describe("zones, repeated or comma-separated (filter zone)")),
     name: queryList(60).check(z.describe("env names (filter env-name)")),
     envId: queryList(20).check(z.describe("env ids (filter env-id)")),
-    tag: queryList(400).check(z.describe("`key=value` (filter tag:<key>) or `key` (filter tag-key); repeat to AND")),
+    tag: queryList(400).check(tagFiltersCheck(), z.describe(`\`key=value\` (filter tag:<key>) or \`key\` (filter tag-key); repeat to AND (at most ${LIMITS.filters} filters in all)`)),
     offset: queryInt(0, 1_000_000).check(z.describe("default 0")),
     limit: queryInt(1, LIMITS.pageLimit).check(z.describe("default 20, at most 100")),
   }),

@@ -12,6 +12,7 @@ import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
 import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
 import type { Principal } from "../../shared/http";
 import { isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
+import { tagFiltersOf } from "../../shared/schemas/tags";
 import type { Logger } from "../../shared/log";
 import { buildCreateEnv, type CreateEnvBody } from "./create";
 import { requireEnvOwner } from "./owner";
@@ -38,8 +39,8 @@ export interface ListQuery {
   zone?: string[];
   envName?: string[];
   envId?: string[];
-  /** `key=value` → filter tag:<key>; a bare `key` → filter tag-key. */
-  tags?: Array<{ key: string; value?: string | undefined }>;
+  /** `key=value` → filter tag:<key>; a bare `key` → filter tag-key (shared/schemas/tags.ts). */
+  tags?: string[] | undefined;
   offset: number;
   limit: number;
 }
@@ -204,7 +205,7 @@ export function createEnvsService(deps: EnvsDeps) {
       if (q.zone?.length) filters.push({ Name: "zone", Values: q.zone });
       if (q.envName?.length) filters.push({ Name: "env-name", Values: q.envName });
       if (q.envId?.length) filters.push({ Name: "env-id", Values: q.envId });
-      for (const t of q.tags ?? []) filters.push(t.value === undefined ? { Name: "tag-key", Values: [t.key] } : { Name: `tag:${t.key}`, Values: [t.value] });
+      filters.push(...tagFiltersOf(q.tags, filters.length));
       const page = await batch(port.listEnvs({ ...(filters.length ? { filters } : {}), offset: q.offset, limit: q.limit }));
       const next = q.offset + page.items.length;
       return {

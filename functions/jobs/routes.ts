@@ -1,7 +1,7 @@
 // The jobs API's route table: HTTP in, service call, HTTP out.
 import * as z from "../../shared/zod";
 import { lazy } from "../../shared/zod";
-import { locationOf, openApiRoute, type Route, route } from "../../shared/http";
+import { actionAnswer as answer, locationOf, openApiRoute, type Route, route } from "../../shared/http";
 import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import {
   ActionResponseSchema,
@@ -24,13 +24,6 @@ import { submitRules } from "./validate";
 
 const READ = "jobs:read";
 const WRITE = "jobs:write";
-
-/** An action's answer; a replay (the same Idempotency-Key again) says so in `Idempotent-Replayed`. */
-const answer = <T>(status: number, r: { value: T; replayed: boolean }) => ({
-  status,
-  body: r.value,
-  ...(r.replayed ? { headers: { "idempotent-replayed": "true" } } : {}),
-});
 
 const JobParamsSchema = lazy(() => z.object({ JobId: JobIdSchema }));
 

@@ -2,10 +2,9 @@
 // write actions (Tencent's documented rules, turned into 409s before Batch is called).
 import type { Filter } from "../../shared/batch/port";
 import type { JobDetail, JobView, TaskDetail, TaskInstanceLog } from "../../shared/batch/models";
-import { AppError, validationError } from "../../shared/errors";
+import { AppError } from "../../shared/errors";
 import { BATCH_TIME_RESOLUTION_MS, parseBatchTime } from "../../shared/schemas/batch-time";
-import { LIMITS } from "../../shared/schemas/limits";
-import { parseTagFilter, tagFilterToBatch, tooManyTagFilters } from "../../shared/schemas/tags";
+import { tagFiltersOf } from "../../shared/schemas/tags";
 import { SUBMITTER_TAG } from "./submit";
 
 type Tag = { Key: string; Value: string };
@@ -109,16 +108,8 @@ export function listFilters(q: ListQuery): Filter[] {
   if (q.name) filters.push({ Name: "job-name", Values: [q.name] });
   if (q.zone) filters.push({ Name: "zone", Values: [q.zone] });
   if (q.submitter) filters.push({ Name: `tag:${SUBMITTER_TAG}`, Values: [q.submitter] });
-  for (const t of q.tag ?? []) {
-    const f = parseTagFilter(t);
-    if ("rule" in f) throw validationError([{ path: "query.tag", message: f.rule }]);
-    filters.push(tagFilterToBatch(f));
-  }
   // The tags count with the other filters against what one request takes (shared/schemas/limits.ts).
-  const tags = q.tag?.length ?? 0;
-  const many = tooManyTagFilters(tags, LIMITS.filters - (filters.length - tags));
-  if (many) throw validationError([{ path: "query.tag", message: `${many}; this query sends ${filters.length - tags} other filters` }]);
-  return filters;
+  return [...filters, ...tagFiltersOf(q.tag, filters.length)];
 }
 
 // ── preconditions ────────────────────────────────────────────────────────────────────

@@ -148,6 +148,13 @@ export function makeHttpHandler(opts: HttpHandlerOptions): MainHandler {
   };
 }
 
+/** An action's answer; a replay (the same Idempotency-Key again, shared/idempotency.ts actionReplays) says so in `Idempotent-Replayed`. */
+export const actionAnswer = <T>(status: number, r: { value: T; replayed: boolean }): HttpResult<T> => ({
+  status,
+  body: r.value,
+  ...(r.replayed ? { headers: { "idempotent-replayed": "true" } } : {}),
+});
+
 /** Deeper bodies are refused before parsing: recursive validation of them would exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
 

@@ -45,6 +45,7 @@
 export { type HttpConfig, httpConfigFromEnv } from "./config";
 export { type KeyRing, type Principal, hasScope, identify, parseApiKeys, requireOwner, requireScope, authenticate } from "./auth";
 export {
+  actionAnswer,
   type BodyRuleContext,
   checkBody,
   type HttpHandlerOptions,

@@ -1,6 +1,7 @@
 // Resource tags: Key 1-127 characters, Value at most 255, keys unique, at most 10 a resource.
 // And the tag filters of the list queries (`GET /jobs?tag=`, `GET /envs?tag=`), one home for both.
 import * as z from "../zod";
+import { validationError } from "../errors";
 import { LIMITS } from "./limits";
 
 export const TAG_KEY_MAX = 127;
@@ -64,3 +65,19 @@ export const tagFiltersCheck = () =>
       if ("rule" in f) ctx.addIssue({ code: "custom", message: f.rule, input: t });
     }
   });
+
+/**
+ * The Batch filters of a list query's `tag` values, after the query's `others` filters (zone, name, …):
+ * 400 at `query.tag` for a value that does not parse, or for more tag filters than fit beside the others.
+ */
+export function tagFiltersOf(tags: readonly string[] | undefined, others: number): Array<{ Name: string; Values: string[] }> {
+  const out: Array<{ Name: string; Values: string[] }> = [];
+  for (const t of tags ?? []) {
+    const f = parseTagFilter(t);
+    if ("rule" in f) throw validationError([{ path: "query.tag", message: f.rule }]);
+    out.push(tagFilterToBatch(f));
+  }
+  const many = tooManyTagFilters(out.length, LIMITS.filters - others);
+  if (many) throw validationError([{ path: "query.tag", message: `${many}; this query sends ${others} other filters` }]);
+  return out;
+}

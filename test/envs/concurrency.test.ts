@@ -234,3 +234,29 @@ describe("the switch", () => {
     expect(() => emulatorOptionsFromEnv({ EMULATOR_ENV_BUSY_MS: "soon" })).toThrow(/EMULATOR_ENV_BUSY_MS must be a number of milliseconds, got soon/);
   });
 });
+
+describe("Idempotency-Key on env actions", () => {
+  let t: TestEmulator;
+  beforeAll(async () => {
+    t = await startTestEmulator();
+  });
+  afterAll(() => t.stop());
+
+  it("20 concurrent identical scales with one key in one instance are one change answered 20 times; the key is not reusable for another count", async () => {
+    const envId = await createEnv(t, "keyed-scale", 0);
+    const fn = instance(t);
+    const headers = { "Idempotency-Key": "grow-to-2" };
+    const body = { DesiredComputeNodeCount: 2, reason: "keyed" };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fn.call("POST", `/envs/${envId}/scale`, { body, headers })));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(answers.filter((a) => a.headers["idempotent-replayed"] === "true")).toHaveLength(19);
+    expect(answers.every((a) => a.json.Applied === true && a.json.DesiredComputeNodeCount === 2)).toBe(true);
+    expect(fn.audits().filter((a) => a.env_id === envId && a.what === "scale")).toHaveLength(1);
+    const reused = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 3 }, headers });
+    expect(reused.status).toBe(409);
+    expect(reused.json.code).toBe("idempotency_key_reused");
+    expect(await desiredOf(t, envId)).toBe(2);
+    const empty = await fn.call("POST", `/envs/${envId}/scale`, { body, headers: { "Idempotency-Key": "" } });
+    expect(empty.status).toBe(400);
+  });
+});
