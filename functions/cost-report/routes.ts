@@ -10,6 +10,7 @@ import { reportWithConfig } from "./report";
 import { renderHtml } from "./render-html";
 import { renderCsv, renderJson, renderMarkdown } from "./render-text";
 import { windowFromQuery } from "./window";
+import { DOCS } from "../../shared/docs";
 
 const FORMATS = {
   json: { type: "application/json", render: renderJson },
@@ -42,7 +43,9 @@ export function costsRoutes(deps: CostsRouteDeps): Route[] {
       method: "GET",
       path: "/costs",
       scope: "envs:read",
-      summary: "Cost report for a window (from/to: YYYY-MM-DD in the report time zone, or ISO-8601 with a zone)",
+      ...(DOCS && {
+        summary: "Cost report for a window (from/to: YYYY-MM-DD in the report time zone, or ISO-8601 with a zone)",
+      }),
       query: CostsQuerySchema,
       handler: async ({ query, log }) => {
         const now = clock();

@@ -19,6 +19,7 @@ import {
   TerminateBodySchema,
 } from "./schemas";
 import type { Caller, EnvsService } from "./service";
+import { DOCS } from "../../shared/docs";
 
 const EnvParamsSchema = z.object({ EnvId: z.string().check(z.regex(ENV_ID_PATTERN, { message: "an env id looks like env-xxxxxxxx" })) });
 
@@ -40,7 +41,9 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       method: "GET",
       path: "/envs",
       scope: "envs:read",
-      summary: "list compute environments with node counts by state",
+      ...(DOCS && {
+        summary: "list compute environments with node counts by state",
+      }),
       query: ListQuerySchema,
       response: EnvListSchema,
       handler: async ({ query }) => {
@@ -60,7 +63,9 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       path: "/envs/{EnvId}",
       scope: "envs:read",
       params: EnvParamsSchema,
-      summary: "one compute environment: desired count, nodes by state, each node's age, cores, busy or idle, cost per hour",
+      ...(DOCS && {
+        summary: "one compute environment: desired count, nodes by state, each node's age, cores, busy or idle, cost per hour",
+      }),
       response: EnvDetailSchema,
       errors: [404],
       handler: async ({ params }) => ({ status: 200, body: await svc.get(params.EnvId) }),
@@ -69,18 +74,22 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       method: "POST",
       path: "/envs",
       scope: "envs:write",
-      summary: "create a compute environment (the CreateComputeEnv request), checked against the product's rules",
-      description:
-        `BS1 types only in ${BS1_ZONE_LIST}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
-        "InputMappings SourcePath cos:// cfs:// nfs:// per the path rules, local paths absolute; notification event names " +
-        "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. With Idempotency-Key (or a body ClientToken) a retry returns the same EnvId (header Idempotent-Replayed: true); " +
-        "the same key with a different body is 409 idempotency_key_reused. " +
-        "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise; " +
-        "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
+      ...(DOCS && {
+        summary: "create a compute environment (the CreateComputeEnv request), checked against the product's rules",
+        description:
+          `BS1 types only in ${BS1_ZONE_LIST}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
+          "InputMappings SourcePath cos:// cfs:// nfs:// per the path rules, local paths absolute; notification event names " +
+          "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. With Idempotency-Key (or a body ClientToken) a retry returns the same EnvId (header Idempotent-Replayed: true); " +
+          "the same key with a different body is 409 idempotency_key_reused. " +
+          "The desired count must respect the policy (minNodes, maxNodes, maxCores) of the env's name: 422 otherwise; " +
+          "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
+      }),
       body: CreateEnvBodySchema,
       rules: createEnvRules(opts.region),
       idempotency: IDEMPOTENCY_KEY,
-      headers: { "X-Change-Reason": "why, for the audit line" },
+      ...(DOCS && {
+        headers: { "X-Change-Reason": "why, for the audit line" },
+      }),
       status: 201,
       response: CreateAnswerSchema,
       errors: [422],
@@ -101,11 +110,13 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       path: "/envs/{EnvId}/scale",
       scope: "envs:write",
       params: EnvParamsSchema,
-      summary: "change the desired node count within the env's policy; ?dryRun=true answers what would change",
-      description:
-        "Refusals name the rule: 422 allowScaling, minNodes, maxNodes, maxCores, cooldownSeconds (Retry-After); 403 scaleScopes, " +
-        "not_owner (another key's env; envs:admin may); 409 env_deleting, not_enough_destroyable_nodes, env_busy (Retry-After), " +
-        "conflict (another change landed: re-read). Scale-down terminates idle nodes first, busy ones last.",
+      ...(DOCS && {
+        summary: "change the desired node count within the env's policy; ?dryRun=true answers what would change",
+        description:
+          "Refusals name the rule: 422 allowScaling, minNodes, maxNodes, maxCores, cooldownSeconds (Retry-After); 403 scaleScopes, " +
+          "not_owner (another key's env; envs:admin may); 409 env_deleting, not_enough_destroyable_nodes, env_busy (Retry-After), " +
+          "conflict (another change landed: re-read). Scale-down terminates idle nodes first, busy ones last.",
+      }),
       body: ScaleBodySchema,
       query: DryRunQuerySchema,
       response: ScaleAnswerSchema,
@@ -125,12 +136,16 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       path: "/envs/{EnvId}",
       scope: "envs:write",
       params: EnvParamsSchema,
-      summary: "delete a compute environment; 409 while it is already being deleted or its nodes run tasks (unless ?force=true)",
-      description:
-        "Needs one of the rule's scaleScopes (403), and envs:admin for another key's env (403 not_owner). A rule with " +
-        "minNodes > 0 refuses deletion with 422 policy.minNodes unless ?force=true (which also interrupts busy nodes).",
+      ...(DOCS && {
+        summary: "delete a compute environment; 409 while it is already being deleted or its nodes run tasks (unless ?force=true)",
+        description:
+          "Needs one of the rule's scaleScopes (403), and envs:admin for another key's env (403 not_owner). A rule with " +
+          "minNodes > 0 refuses deletion with 422 policy.minNodes unless ?force=true (which also interrupts busy nodes).",
+      }),
       query: DeleteQuerySchema,
-      headers: { "X-Change-Reason": "why, for the audit line" },
+      ...(DOCS && {
+        headers: { "X-Change-Reason": "why, for the audit line" },
+      }),
       status: 202,
       response: DeleteAnswerSchema,
       errors: [404, 409, 422],
@@ -146,10 +161,12 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       path: "/envs/{EnvId}/nodes/terminate",
       scope: "envs:write",
       params: EnvParamsSchema,
-      summary: "terminate chosen nodes (TerminateComputeNodes); 409 for nodes in a state that cannot be terminated",
-      description:
-        "Terminating live nodes (CREATED, RUNNING, ABNORMAL) changes capacity, so the scaling guardrails apply: 422 allowScaling, " +
-        "minNodes, cooldownSeconds (Retry-After); 403 scaleScopes, not_owner; 409 env_busy, conflict as for scale. Removing only CREATION_FAILED nodes is cleanup.",
+      ...(DOCS && {
+        summary: "terminate chosen nodes (TerminateComputeNodes); 409 for nodes in a state that cannot be terminated",
+        description:
+          "Terminating live nodes (CREATED, RUNNING, ABNORMAL) changes capacity, so the scaling guardrails apply: 422 allowScaling, " +
+          "minNodes, cooldownSeconds (Retry-After); 403 scaleScopes, not_owner; 409 env_busy, conflict as for scale. Removing only CREATION_FAILED nodes is cleanup.",
+      }),
       body: TerminateBodySchema,
       query: DryRunQuerySchema,
       response: TerminateAnswerSchema,
@@ -170,7 +187,9 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       {
         title: "batch-scf envs",
         version: "1.0.0",
-        description: "Inspect, create and scale Tencent Cloud Batch compute environments within guardrails (ENV_POLICY).",
+        ...(DOCS && {
+          description: "Inspect, create and scale Tencent Cloud Batch compute environments within guardrails (ENV_POLICY).",
+        }),
       },
       () => routes,
       undefined,

@@ -21,6 +21,7 @@ import {
 } from "./schemas";
 import type { JobsService } from "./service";
 import { submitRules } from "./validate";
+import { DOCS } from "../../shared/docs";
 
 const READ = "jobs:read";
 const WRITE = "jobs:write";
@@ -35,11 +36,13 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       method: "POST",
       path: "/jobs",
       scope: WRITE,
-      summary: "submit a job (the SubmitJob request); Idempotency-Key makes retries safe",
-      description:
-        "Validates the product's rules, tags the job with `submitter` = the API key's name, and submits it. " +
-        "With `Idempotency-Key` (or a body `ClientToken`) a retry returns the same JobId (header `Idempotent-Replayed: true`); " +
-        "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
+      ...(DOCS && {
+        summary: "submit a job (the SubmitJob request); Idempotency-Key makes retries safe",
+        description:
+          "Validates the product's rules, tags the job with `submitter` = the API key's name, and submits it. " +
+          "With `Idempotency-Key` (or a body `ClientToken`) a retry returns the same JobId (header `Idempotent-Replayed: true`); " +
+          "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
+      }),
       body: SubmitJobBodySchema,
       rules: submitRules(opts.region),
       idempotency: IDEMPOTENCY_KEY,
@@ -76,7 +79,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       method: "GET",
       path: "/jobs",
       scope: READ,
-      summary: "list jobs (filters: state, name, zone, tag, submitter; offset/limit pagination)",
+      ...(DOCS && {
+        summary: "list jobs (filters: state, name, zone, tag, submitter; offset/limit pagination)",
+      }),
       query: ListQuerySchema,
       response: JobListResponseSchema,
       handler: async ({ query }) => ({ status: 200, body: await service.list(query) }),
@@ -86,7 +91,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}",
       scope: READ,
       params: JobParamsSchema,
-      summary: "a job: state, reason, per-task and per-instance states and metrics",
+      ...(DOCS && {
+        summary: "a job: state, reason, per-task and per-instance states and metrics",
+      }),
       query: GetQuerySchema,
       response: JobViewResponseSchema,
       errors: [404],
@@ -97,7 +104,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}/terminate",
       params: JobParamsSchema,
       scope: WRITE,
-      summary: "terminate a job (409 while SUBMITTED or once it ended); only its submitter or a jobs:admin key (403 not_owner)",
+      ...(DOCS && {
+        summary: "terminate a job (409 while SUBMITTED or once it ended); only its submitter or a jobs:admin key (403 not_owner)",
+      }),
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
@@ -110,10 +119,12 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}/retry",
       params: JobParamsSchema,
       scope: WRITE,
-      summary: "retry the failed instances of a FAILED job (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
-      description:
-        "Only a failure that ended before the request arrived is retried: a request that reads the job FAILED at a time not before " +
-        "its own arrival (Batch's times are to the second) may duplicate a retry that already ran, and is 409 job_failed_again.",
+      ...(DOCS && {
+        summary: "retry the failed instances of a FAILED job (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
+        description:
+          "Only a failure that ended before the request arrived is retried: a request that reads the job FAILED at a time not before " +
+          "its own arrival (Batch's times are to the second) may duplicate a retry that already ran, and is 409 job_failed_again.",
+      }),
       response: ActionResponseSchema,
       status: 202,
       errors: [404, 409],
@@ -128,7 +139,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}",
       scope: WRITE,
       params: JobParamsSchema,
-      summary: "delete a job that ended SUCCEED or FAILED (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
+      ...(DOCS && {
+        summary: "delete a job that ended SUCCEED or FAILED (409 otherwise); only its submitter or a jobs:admin key (403 not_owner)",
+      }),
       response: ActionResponseSchema,
       errors: [404, 409],
       idempotency: IDEMPOTENCY_KEY,
@@ -140,7 +153,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}/instances",
       params: JobParamsSchema,
       scope: READ,
-      summary: "a page of one task's instances (the job view lists at most 1,000 per task)",
+      ...(DOCS && {
+        summary: "a page of one task's instances (the job view lists at most 1,000 per task)",
+      }),
       query: InstancesQuerySchema,
       response: InstancesResponseSchema,
       errors: [404],
@@ -151,7 +166,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
       path: "/jobs/{JobId}/logs",
       params: JobParamsSchema,
       scope: READ,
-      summary: "the log tail of task instances, and where the full log lives",
+      ...(DOCS && {
+        summary: "the log tail of task instances, and where the full log lives",
+      }),
       query: LogsQuerySchema,
       response: LogsResponseSchema,
       errors: [404],
