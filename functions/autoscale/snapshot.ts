@@ -7,7 +7,7 @@
 import type { ComputeEnv, ComputeNode } from "../../shared/batch/models";
 import { parseChangeStamp } from "../../shared/env-policy";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
-import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
+import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 import type { AutoscaleSnapshot, LastChange, NodeSnapshot } from "./policy";
 import { isBatchOwnActivity } from "../../shared/schemas/activities";
 
@@ -76,15 +76,10 @@ export interface BatchRead {
 /** Instances on a node now (it may not be scaled down even if its slots read free). */
 const ON_NODE = new Set(["STARTING", "RUNNING", "FAILED_INTERRUPTED"]);
 
-/**
- * Cores of a new node for the maxCores bound: the largest among the env's instance types, since
- * Batch may create any of them; undefined when it names none or one is unknown. (The envs API's
- * guardrail reads them the same way: functions/envs/view.ts, guardrailCoresPerNode.)
- */
+/** Cores of a new node for the maxCores bound (shared/schemas/instance-types.ts coresOfNewNodes); undefined when unknown. */
 export function newNodeCores(instanceTypes: readonly string[]): number | undefined {
-  if (instanceTypes.length === 0) return undefined;
-  const cores = instanceTypes.map((t) => INSTANCE_TYPES[t]?.cpu);
-  return cores.some((c) => c === undefined) ? undefined : Math.max(...(cores as number[]));
+  const c = coresOfNewNodes(instanceTypes);
+  return c.ok ? c.cores : undefined;
 }
 
 /**

@@ -11,7 +11,8 @@ import type { Activity, ComputeEnv, ComputeNode } from "../../shared/batch/model
 import { LIMITS } from "../../shared/schemas/limits";
 import type { EnvRule } from "../../shared/env-policy";
 import { money, nodeCostPerHour } from "./pricing";
-import { coresPerNewNode, guardrailCoresPerNode, isBusy, isLive, nodeView, type PricingContext, parseTime, unknownCoresReason } from "./view";
+import { coresPerNewNode, isBusy, isLive, nodeView, type PricingContext, parseTime, unknownCoresReason } from "./view";
+import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 
 export type ScaleTarget = { desired: number } | { delta: number };
 
@@ -199,7 +200,7 @@ export function planScale(input: PlanInput): PlanResult {
 
   if (direction === "up" && rule.maxCores !== undefined) {
     // Batch may create any of the env's types: count each new node at the largest one's cores.
-    const guard = guardrailCoresPerNode(pricing.instanceTypes);
+    const guard = coresOfNewNodes(pricing.instanceTypes);
     if (!guard.ok)
       return refuse(422, "policy.maxCores", "maxCores", `${id} has a maxCores limit but ${unknownCoresReason(guard.unknown)}`);
     const worstCores = kept.reduce((s, n) => s + n.Cpu, 0) + added * guard.cores;

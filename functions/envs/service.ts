@@ -18,7 +18,8 @@ import { buildCreateEnv, type CreateEnvBody } from "./create";
 import { requireEnvOwner } from "./owner";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import { envInstanceTypes, type PriceTable } from "./pricing";
-import { type EnvDetail, type EnvSummary, envDetail, envSummary, guardrailCoresPerNode, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
+import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
+import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 
 export interface EnvsDeps {
   port: BatchPort;
@@ -321,7 +322,7 @@ export function createEnvsService(deps: EnvsDeps) {
       if (desired < rule.minNodes) throw refuse("minNodes", `${ce.EnvName} must start with at least ${rule.minNodes} nodes (policy minNodes); asked for ${desired}`);
       if (rule.maxCores !== undefined && desired > 0) {
         // Batch may create any of the env's types: count each node at the largest one's cores.
-        const guard = guardrailCoresPerNode(planned.instanceTypes);
+        const guard = coresOfNewNodes(planned.instanceTypes);
         if (!guard.ok) throw refuse("maxCores", `${ce.EnvName} has a maxCores limit but ${unknownCoresReason(guard.unknown)}`);
         if (desired * guard.cores > rule.maxCores)
           throw refuse(

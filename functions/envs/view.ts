@@ -190,18 +190,6 @@ export function coresPerNewNode(e: Pick<ComputeEnv, "ComputeNodeSet">, instanceT
   return coresOf(instanceTypes[0]) ?? e.ComputeNodeSet.find((n) => n.Cpu > 0)?.Cpu;
 }
 
-/**
- * Cores per new node for the guardrails (maxCores): the largest across the env's instance types,
- * since Batch may fall back to any of them. Unknown when the env names no type, or any type's
- * cores are unknown (`unknown` lists those types).
- */
-export function guardrailCoresPerNode(instanceTypes: readonly string[]): { ok: true; cores: number } | { ok: false; unknown: string[] } {
-  if (instanceTypes.length === 0) return { ok: false, unknown: [] };
-  const unknown = instanceTypes.filter((t) => coresOf(t) === undefined);
-  if (unknown.length > 0) return { ok: false, unknown };
-  return { ok: true, cores: Math.max(...instanceTypes.map((t) => coresOf(t) ?? 0)) };
-}
-
 /** Why the cores of new nodes are unknown, naming the types (for a maxCores refusal). */
 export const unknownCoresReason = (unknown: readonly string[]): string =>
   unknown.length === 0

@@ -42,3 +42,15 @@ export function checkInstanceZone(instanceType: string, zone: string): string | 
 export function typesFitting(cpu: number, memGiB: number, zone: string): string[] {
   return Object.keys(INSTANCE_TYPES).filter((t) => INSTANCE_TYPES[t]!.cpu === cpu && INSTANCE_TYPES[t]!.memGiB === memGiB && !checkInstanceZone(t, zone));
 }
+
+/**
+ * Cores per new node, for the maxCores bounds (the envs API's guardrail, autoscale): the largest
+ * across the env's instance types, since Batch may fall back to any of them. Unknown when the env
+ * names no type, or when any type's cores are unknown (`unknown` lists those types).
+ */
+export function coresOfNewNodes(instanceTypes: readonly string[]): { ok: true; cores: number } | { ok: false; unknown: string[] } {
+  if (instanceTypes.length === 0) return { ok: false, unknown: [] };
+  const unknown = instanceTypes.filter((t) => INSTANCE_TYPES[t] === undefined);
+  if (unknown.length > 0) return { ok: false, unknown };
+  return { ok: true, cores: Math.max(...instanceTypes.map((t) => INSTANCE_TYPES[t]?.cpu ?? 0)) };
+}
