@@ -10,6 +10,7 @@ import { ENV_BUSY_RETRY_AFTER_SECONDS } from "../../shared/batch/errors";
 import type { BatchPort } from "../../shared/batch/port";
 import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { eventually, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { rounds } from "../support/races";
 import { type Answer, createBody, envsFunction } from "./harness";
 
 const POLICY = { default: { cooldownSeconds: 0, maxNodes: 30 } };
@@ -59,8 +60,8 @@ describe("20 concurrent scales, the emulator's busy switch on (EMULATOR_ENV_BUSY
   });
   afterAll(() => t.stop());
 
-  it("exactly one 200 Applied, the rest 409/422, one audit line, and the env ends at what the 200 said", async () => {
-    const envId = await createEnv(t, "race-busy", 3);
+  it.each(rounds())("exactly one 200 Applied, the rest 409/422, one audit line, and the env ends at what the 200 said (round %i)", async (round) => {
+    const envId = await createEnv(t, `race-busy-${round}`, 3);
     // Up and down (down terminates idle nodes), never the current 3 (that would be a no-op 200).
     const targets = [0, 1, 2, ...Array.from({ length: 17 }, (_, i) => i + 4)];
     const { answers, audits } = await race(t, envId, targets);
@@ -95,8 +96,8 @@ describe("20 concurrent scales, the busy switch off (every write lands)", () => 
   });
   afterAll(() => t.stop());
 
-  it("answers no 200 for a count other than the one its re-read found; the env ends at the last applied count", async () => {
-    const envId = await createEnv(t, "race-free", 0);
+  it.each(rounds())("answers no 200 for a count other than the one its re-read found; the env ends at the last applied count (round %i)", async (round) => {
+    const envId = await createEnv(t, `race-free-${round}`, 0);
     const targets = Array.from({ length: 20 }, (_, i) => i + 1);
     const { answers, audits } = await race(t, envId, targets);
 

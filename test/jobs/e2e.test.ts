@@ -11,6 +11,7 @@ import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import apigwDocumented from "../fixtures/apigw-documented.json";
 import { eventually, startTestEmulator, type TestEmulator } from "../support/emulator";
+import { rounds } from "../support/races";
 
 const KEY = "e2e-writer-key-0123456789";
 const OTHER = "e2e-other-key-0123456789a";
@@ -176,9 +177,9 @@ describe("jobs API against the emulator", () => {
     expect(r.json).toMatchObject({ code: "job_not_failed", jobState: "SUCCEED" });
   });
 
-  it("20 concurrent retries of a FAILED job run it once more, not twice, even when it fails again at once", async () => {
-    const counter = join(t.dataDir, "runs-of-flaky");
-    const id = (await call({ body: withCommand(`echo run >> ${counter}; exit 3`, "always-fails") })).json.JobId as string;
+  it.each(rounds())("20 concurrent retries of a FAILED job run it once more, not twice, even when it fails again at once (round %i)", async (round) => {
+    const counter = join(t.dataDir, `runs-of-flaky-${round}`);
+    const id = (await call({ body: withCommand(`echo run >> ${counter}; exit 3`, `always-fails-${round}`) })).json.JobId as string;
     await eventually(async () => (await stateOf(id)) === "FAILED", 10_000);
     await pastEnd(id);
     const answers = await Promise.all(Array.from({ length: 20 }, () => call({ method: "POST", path: `/jobs/${id}/retry` })));
