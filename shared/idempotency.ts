@@ -10,6 +10,8 @@
 import * as z from "./zod";
 import { AppError, type FieldIssue, isAppError } from "./errors";
 import { requestHash, sha256hex } from "./schemas/canonical-json";
+import { DOCS } from "./docs";
+import { doc } from "./zod";
 
 export const IDEMPOTENCY_TAG = "batch-scf/idempotency-key";
 export const REQUEST_HASH_TAG = "batch-scf/request-hash";
@@ -102,7 +104,7 @@ export function keyReused(kind: Resource, id: string | undefined, cause?: unknow
 }
 
 /** A body's ClientToken: the caller's key, as the Idempotency-Key header (not Batch's token). */
-export const ClientTokenSchema = z.string().check(z.regex(KEY, { message: IDEMPOTENCY_KEY_RULE }), z.describe("same as the Idempotency-Key header"));
+export const ClientTokenSchema = z.string().check(z.regex(KEY, { message: IDEMPOTENCY_KEY_RULE }), ...doc(DOCS && "same as the Idempotency-Key header"));
 
 /**
  * What the HTTP layer needs to take a route's `Idempotency-Key`: a route opts in with

@@ -81,3 +81,10 @@ export const isIntegerCheck = (c: unknown) => c === INTEGER;
  * document; the built schema is kept (zod's lazy memoises it on its definition).
  */
 export const lazy = <T extends z.core.SomeType>(build: () => T) => z.lazy(build);
+
+/**
+ * A schema's description, for the OpenAPI document only: `.check(…doc(DOCS && "text"))`. In a
+ * bundle DOCS is false (shared/docs.ts), so the text drops out and no check is added; under tsx and
+ * vitest it is `z.describe(text)`.
+ */
+export const doc = (text: string | false): Array<ReturnType<typeof z.describe>> => (text === false ? [] : [z.describe(text)]);

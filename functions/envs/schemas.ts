@@ -1,19 +1,20 @@
 // Request and answer schemas of the envs API: the checks, and the OpenAPI document's source.
 import * as z from "../../shared/zod";
-import { lazy } from "../../shared/zod";
+import { doc, lazy } from "../../shared/zod";
 import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
 import { LIMITS } from "../../shared/schemas/limits";
 import { tagFiltersCheck } from "../../shared/schemas/tags";
 import { queryBool, queryInt, queryList } from "../../shared/http";
+import { DOCS } from "../../shared/docs";
 
-const reason = z.string().check(z.minLength(1), z.maxLength(200), z.describe("why: written to the audit line"));
+const reason = z.string().check(z.minLength(1), z.maxLength(200), ...doc(DOCS && "why: written to the audit line"));
 
 export const ScaleBodySchema = z
   .strictObject({
-    DesiredComputeNodeCount: z.optional(z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax))).check(z.describe("the new desired node count")),
+    DesiredComputeNodeCount: z.optional(z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax))).check(...doc(DOCS && "the new desired node count")),
     delta: z
       .optional(z.integer().check(z.gte(-LIMITS.desiredNodesMax), z.lte(LIMITS.desiredNodesMax)))
-      .check(z.describe("or: a change relative to the current desired count (+k or -k)")),
+      .check(...doc(DOCS && "or: a change relative to the current desired count (+k or -k)")),
     reason: z.optional(reason),
   })
   .check(
@@ -45,17 +46,17 @@ export const TerminateBodySchema = lazy(() =>
 
 export const ListQuerySchema = lazy(() =>
   z.object({
-    zone: queryList(64).check(z.describe("zones, repeated or comma-separated (filter zone)")),
-    name: queryList(60).check(z.describe("env names (filter env-name)")),
-    envId: queryList(20).check(z.describe("env ids (filter env-id)")),
-    tag: queryList(400).check(tagFiltersCheck(), z.describe(`\`key=value\` (filter tag:<key>) or \`key\` (filter tag-key); repeat to AND (at most ${LIMITS.filters} filters in all)`)),
-    offset: queryInt(0, 1_000_000).check(z.describe("default 0")),
-    limit: queryInt(1, LIMITS.pageLimit).check(z.describe("default 20, at most 100")),
+    zone: queryList(64).check(...doc(DOCS && "zones, repeated or comma-separated (filter zone)")),
+    name: queryList(60).check(...doc(DOCS && "env names (filter env-name)")),
+    envId: queryList(20).check(...doc(DOCS && "env ids (filter env-id)")),
+    tag: queryList(400).check(tagFiltersCheck(), ...doc(DOCS && `\`key=value\` (filter tag:<key>) or \`key\` (filter tag-key); repeat to AND (at most ${LIMITS.filters} filters in all)`)),
+    offset: queryInt(0, 1_000_000).check(...doc(DOCS && "default 0")),
+    limit: queryInt(1, LIMITS.pageLimit).check(...doc(DOCS && "default 20, at most 100")),
   }),
 );
 
-export const DryRunQuerySchema = lazy(() => z.object({ dryRun: queryBool().check(z.describe("true: answer what would change, apply nothing")) }));
-export const DeleteQuerySchema = lazy(() => z.object({ force: queryBool().check(z.describe("true: delete even while nodes run task instances")) }));
+export const DryRunQuerySchema = lazy(() => z.object({ dryRun: queryBool().check(...doc(DOCS && "true: answer what would change, apply nothing")) }));
+export const DeleteQuerySchema = lazy(() => z.object({ force: queryBool().check(...doc(DOCS && "true: delete even while nodes run task instances")) }));
 
 export const ENV_ID_PATTERN = ENV_ID;
 
@@ -64,11 +65,11 @@ export const ENV_ID_PATTERN = ENV_ID;
 const Warnings = z.array(z.object({ path: z.string(), message: z.string() }));
 const Counts = z.object({
   Running: z.integer(),
-  Starting: z.integer().check(z.describe("SUBMITTED, PENDING, CREATING or CREATED")),
+  Starting: z.integer().check(...doc(DOCS && "SUBMITTED, PENDING, CREATING or CREATED")),
   Abnormal: z.integer(),
-  Failed: z.integer().check(z.describe("CREATION_FAILED")),
+  Failed: z.integer().check(...doc(DOCS && "CREATION_FAILED")),
   Deleting: z.integer(),
-  Pending: z.integer().check(z.describe("desired nodes Batch has not started yet")),
+  Pending: z.integer().check(...doc(DOCS && "desired nodes Batch has not started yet")),
 });
 const Tag = z.object({ Key: z.string(), Value: z.string() });
 const EnvSummarySchema = lazy(() =>
@@ -78,11 +79,11 @@ const EnvSummarySchema = lazy(() =>
     Zone: z.string(),
     EnvType: z.nullable(z.string()),
     CreateTime: z.string(),
-    NextAction: z.nullable(z.string()).check(z.describe("DELETING while the env is being deleted")),
+    NextAction: z.nullable(z.string()).check(...doc(DOCS && "DELETING while the env is being deleted")),
     DesiredComputeNodeCount: z.integer(),
     NodeCounts: Counts,
     Tags: z.array(Tag),
-    Creator: z.nullable(z.string()).check(z.describe("tag batch-scf/creator: the API key that created it; null: made elsewhere")),
+    Creator: z.nullable(z.string()).check(...doc(DOCS && "tag batch-scf/creator: the API key that created it; null: made elsewhere")),
   }),
 );
 export const EnvListSchema = lazy(() =>
@@ -91,7 +92,7 @@ export const EnvListSchema = lazy(() =>
     TotalCount: z.integer(),
     Offset: z.integer(),
     Limit: z.integer(),
-    NextOffset: z.nullable(z.integer()).check(z.describe("offset of the next page, null on the last")),
+    NextOffset: z.nullable(z.integer()).check(...doc(DOCS && "offset of the next page, null on the last")),
   }),
 );
 const NodeSchema = lazy(() =>
@@ -100,13 +101,13 @@ const NodeSchema = lazy(() =>
     ComputeNodeInstanceId: z.nullable(z.string()),
     ComputeNodeState: z.string(),
     Group: z.enum(["running", "starting", "abnormal", "failed", "deleting"]),
-    Busy: z.boolean().check(z.describe("RUNNING or ABNORMAL with TaskInstanceNumAvailable 0")),
+    Busy: z.boolean().check(...doc(DOCS && "RUNNING or ABNORMAL with TaskInstanceNumAvailable 0")),
     Cpu: z.number(),
     Mem: z.number(),
     InstanceType: z.nullable(z.string()),
     ResourceCreatedTime: z.nullable(z.string()),
     AgeSeconds: z.nullable(z.integer()),
-    CostPerHour: z.nullable(z.number()).check(z.describe("null: the instance type has no price")),
+    CostPerHour: z.nullable(z.number()).check(...doc(DOCS && "null: the instance type has no price")),
     PrivateIpAddresses: z.array(z.string()),
   }),
 );
@@ -119,7 +120,7 @@ export const EnvDetailSchema = lazy(() =>
     CostPerHour: z.nullable(z.number()),
     Currency: z.string(),
     ComputeNodes: z.array(NodeSchema),
-    Policy: z.record(z.string(), z.unknown()).check(z.describe("the guardrail rule that applies to this env")),
+    Policy: z.record(z.string(), z.unknown()).check(...doc(DOCS && "the guardrail rule that applies to this env")),
   }),
 );
 const Capacity = z.object({
@@ -134,15 +135,15 @@ export const ScaleAnswerSchema = lazy(() =>
     PreviousDesiredComputeNodeCount: z.integer(),
     DesiredComputeNodeCount: z.integer(),
     Direction: z.enum(["up", "down", "none"]),
-    TerminateNodes: z.array(z.string()).check(z.describe("nodes destroyed (idle first) instead of a blind decrement")),
-    BusyNodes: z.array(z.string()).check(z.describe("busy nodes among them (only when too few idle ones remain)")),
-    Before: Capacity.check(z.describe("what counts towards desired now")),
-    After: Capacity.check(z.describe("once Batch has reached the new desired count")),
+    TerminateNodes: z.array(z.string()).check(...doc(DOCS && "nodes destroyed (idle first) instead of a blind decrement")),
+    BusyNodes: z.array(z.string()).check(...doc(DOCS && "busy nodes among them (only when too few idle ones remain)")),
+    Before: Capacity.check(...doc(DOCS && "what counts towards desired now")),
+    After: Capacity.check(...doc(DOCS && "once Batch has reached the new desired count")),
     Warnings,
-    LastActivityTime: z.nullable(z.string()).check(z.describe("the env's latest node activity: what the cooldown counts from")),
+    LastActivityTime: z.nullable(z.string()).check(...doc(DOCS && "the env's latest node activity: what the cooldown counts from")),
     DryRun: z.boolean(),
     Applied: z.boolean(),
-    RequestIds: z.array(z.string()).check(z.describe("Batch's RequestIds of the calls made")),
+    RequestIds: z.array(z.string()).check(...doc(DOCS && "Batch's RequestIds of the calls made")),
   }),
 );
 export const CreateAnswerSchema = lazy(() =>
@@ -152,11 +153,11 @@ export const CreateAnswerSchema = lazy(() =>
     Zone: z.string(),
     DesiredComputeNodeCount: z.integer(),
     InstanceTypes: z.array(z.string()),
-    ClientToken: z.nullable(z.string()).check(z.describe("the ClientToken sent to Batch: bscf- + 59 hex digits of sha256(caller, Idempotency-Key)")),
-    Creator: z.string().check(z.describe("the API key's name")),
-    Replayed: z.boolean().check(z.describe("true when an earlier request with the same Idempotency-Key created the env (nothing was created)")),
-    Warnings: Warnings.check(z.describe("e.g. an image that is not a known cloud-init image")),
-    RequestId: z.optional(z.string()).check(z.describe("Batch's RequestId of the CreateComputeEnv call (absent on a replay)")),
+    ClientToken: z.nullable(z.string()).check(...doc(DOCS && "the ClientToken sent to Batch: bscf- + 59 hex digits of sha256(caller, Idempotency-Key)")),
+    Creator: z.string().check(...doc(DOCS && "the API key's name")),
+    Replayed: z.boolean().check(...doc(DOCS && "true when an earlier request with the same Idempotency-Key created the env (nothing was created)")),
+    Warnings: Warnings.check(...doc(DOCS && "e.g. an image that is not a known cloud-init image")),
+    RequestId: z.optional(z.string()).check(...doc(DOCS && "Batch's RequestId of the CreateComputeEnv call (absent on a replay)")),
   }),
 );
 export const DeleteAnswerSchema = lazy(() =>

@@ -13,6 +13,8 @@ import { NotificationSchema, NotificationTargetSchema } from "../../shared/schem
 import { TagInputSchema, tagFiltersCheck } from "../../shared/schemas/tags";
 import { ZoneSchema } from "../../shared/schemas/zone";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
+import { DOCS } from "../../shared/docs";
+import { doc } from "../../shared/zod";
 
 /** DescribeTask lists at most 1,000 instances a call. */
 export const INSTANCE_PAGE_MAX = 1000;
@@ -171,7 +173,7 @@ export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
 
 export const SubmitQuerySchema = lazy(() =>
   z.object({
-    dryRun: queryBool().check(z.describe("validate and return the exact SubmitJob request, submitting nothing")),
+    dryRun: queryBool().check(...doc(DOCS && "validate and return the exact SubmitJob request, submitting nothing")),
   }),
 );
 
@@ -181,42 +183,42 @@ export const ListQuerySchema = lazy(() =>
       z.refine((v) => !v || v.every((s) => (JOB_STATES as readonly string[]).includes(s)), {
         message: `each state is one of ${JOB_STATES.join(", ")}`,
       }),
-      z.describe("job state(s); repeat or comma-separate"),
+      ...doc(DOCS && "job state(s); repeat or comma-separate"),
     ),
-    name: queryStr(LIMITS.jobName).check(z.describe("job name (exact)")),
-    zone: queryStr(64).check(z.describe("availability zone")),
-    tag: queryList(400).check(tagFiltersCheck(), z.describe(`\`key=value\` or \`key\`; repeat to AND (at most ${LIMITS.filters} filters in all)`)),
-    submitter: queryStr(64).check(z.describe("API key name that submitted the job")),
+    name: queryStr(LIMITS.jobName).check(...doc(DOCS && "job name (exact)")),
+    zone: queryStr(64).check(...doc(DOCS && "availability zone")),
+    tag: queryList(400).check(tagFiltersCheck(), ...doc(DOCS && `\`key=value\` or \`key\`; repeat to AND (at most ${LIMITS.filters} filters in all)`)),
+    submitter: queryStr(64).check(...doc(DOCS && "API key name that submitted the job")),
     offset: queryInt(0, 1_000_000),
-    limit: queryInt(1, LIMITS.pageLimit).check(z.describe("page size, 1-100 (default 20)")),
+    limit: queryInt(1, LIMITS.pageLimit).check(...doc(DOCS && "page size, 1-100 (default 20)")),
   }),
 );
 
 export const GetQuerySchema = lazy(() =>
   z.object({
-    instances: queryBool().check(z.describe("include per-instance states (default true; one DescribeTask per task)")),
+    instances: queryBool().check(...doc(DOCS && "include per-instance states (default true; one DescribeTask per task)")),
   }),
 );
 
 const taskQuery = () =>
   queryStr(LIMITS.taskName).check(
     z.refine((v) => v === undefined || v === "" || TASK_NAME.test(v), { message: "a task name may not contain /, \\ or NUL" }),
-    z.describe("task name; optional when the job has one task"),
+    ...doc(DOCS && "task name; optional when the job has one task"),
   );
 
 export const LogsQuerySchema = lazy(() =>
   z.object({
     task: taskQuery(),
-    index: queryInt(0, 100_000).check(z.describe("task instance index; default: the first 10 instances")),
-    offset: queryInt(0, 100_000).check(z.describe("first instance index when no index is given")),
+    index: queryInt(0, 100_000).check(...doc(DOCS && "task instance index; default: the first 10 instances")),
+    offset: queryInt(0, 100_000).check(...doc(DOCS && "first instance index when no index is given")),
   }),
 );
 
 export const InstancesQuerySchema = lazy(() =>
   z.object({
     task: taskQuery(),
-    offset: queryInt(0, 1_000_000).check(z.describe("first instance of the page (default 0)")),
-    limit: queryInt(1, INSTANCE_PAGE_MAX).check(z.describe(`page size, 1-${INSTANCE_PAGE_MAX} (default 100)`)),
+    offset: queryInt(0, 1_000_000).check(...doc(DOCS && "first instance of the page (default 0)")),
+    limit: queryInt(1, INSTANCE_PAGE_MAX).check(...doc(DOCS && `page size, 1-${INSTANCE_PAGE_MAX} (default 100)`)),
   }),
 );
 
@@ -231,8 +233,8 @@ export const SubmitResponseSchema = lazy(() =>
   z.object({
     JobId: z.string(),
     Submitter: z.string(),
-    Replayed: z.boolean().check(z.describe("true when an earlier request with the same Idempotency-Key created the job")),
-    RequestId: z.optional(z.string()).check(z.describe("Batch's RequestId of the SubmitJob call")),
+    Replayed: z.boolean().check(...doc(DOCS && "true when an earlier request with the same Idempotency-Key created the job")),
+    RequestId: z.optional(z.string()).check(...doc(DOCS && "Batch's RequestId of the SubmitJob call")),
     Warnings: z.array(z.object({ path: z.string(), message: z.string() })),
   }),
 );
@@ -241,7 +243,7 @@ export const DryRunResponseSchema = lazy(() =>
   z.object({
     DryRun: z.literal(true),
     Submitter: z.string(),
-    Request: z.record(z.string(), z.unknown()).check(z.describe("the exact SubmitJob request (secrets masked)")),
+    Request: z.record(z.string(), z.unknown()).check(...doc(DOCS && "the exact SubmitJob request (secrets masked)")),
     Warnings: z.array(z.object({ path: z.string(), message: z.string() })),
   }),
 );
@@ -286,7 +288,7 @@ export const JobViewResponseSchema = lazy(() =>
         Instances: z.optional(z.array(InstanceViewSchema)),
         InstancesTruncated: z
           .optional(z.boolean())
-          .check(z.describe(`true when the task has more instances than the ${INSTANCE_PAGE_MAX} listed here: page through GET /jobs/{JobId}/instances?task=`)),
+          .check(...doc(DOCS && `true when the task has more instances than the ${INSTANCE_PAGE_MAX} listed here: page through GET /jobs/{JobId}/instances?task=`)),
       }),
     ),
   }),
@@ -311,7 +313,7 @@ export const JobListResponseSchema = lazy(() =>
     TotalCount: z.number(),
     Offset: z.number(),
     Limit: z.number(),
-    NextOffset: z.nullable(z.number()).check(z.describe("offset of the next page, null on the last")),
+    NextOffset: z.nullable(z.number()).check(...doc(DOCS && "offset of the next page, null on the last")),
   }),
 );
 
@@ -323,7 +325,7 @@ export const InstancesResponseSchema = lazy(() =>
     TaskInstanceTotalCount: z.number(),
     Offset: z.number(),
     Limit: z.number(),
-    NextOffset: z.nullable(z.number()).check(z.describe("offset of the next page, null on the last")),
+    NextOffset: z.nullable(z.number()).check(...doc(DOCS && "offset of the next page, null on the last")),
     Instances: z.array(InstanceViewSchema),
   }),
 );
@@ -345,9 +347,9 @@ export const LogsResponseSchema = lazy(() =>
     Instances: z.array(
       z.object({
         TaskInstanceIndex: z.number(),
-        Stdout: z.string().check(z.describe("the tail Batch keeps (at most 2 KB)")),
+        Stdout: z.string().check(...doc(DOCS && "the tail Batch keeps (at most 2 KB)")),
         Stderr: z.string(),
-        Truncated: z.boolean().check(z.describe("true when a tail is at Batch's 2 KB limit: the full log is at FullLog")),
+        Truncated: z.boolean().check(...doc(DOCS && "true when a tail is at Batch's 2 KB limit: the full log is at FullLog")),
         FullLog: z.object({ Stdout: z.nullable(z.string()), Stderr: z.nullable(z.string()) }),
       }),
     ),
