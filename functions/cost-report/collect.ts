@@ -7,6 +7,7 @@ import type { BatchPort } from "../../shared/batch/port";
 import { regionOfZone } from "../../shared/schemas/zone";
 import { collectAll } from "../../shared/batch/paging";
 import type { Logger } from "../../shared/log";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
 import type { ActivityInput, CostInputs, DataGap, EnvInput, InstanceInput, JobInput } from "./model";
 
 export interface CollectOptions {
@@ -18,11 +19,10 @@ export interface CollectOptions {
   logger?: Logger | undefined;
 }
 
-/** Batch writes `YYYY-MM-DDThh:mm:ssZ`; anything unparsable is treated as absent. Seconds resolution. */
+/** A Batch time (shared/schemas/batch-time.ts) at Batch's own resolution, whole seconds; absent when unparsable. */
 export function parseTime(v: string | null | undefined): number | undefined {
-  if (!v) return undefined;
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.floor(t / 1000) * 1000 : undefined;
+  const t = parseBatchTime(v);
+  return t === undefined ? undefined : Math.floor(t / 1000) * 1000;
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));

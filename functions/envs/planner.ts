@@ -10,9 +10,10 @@
 import type { Activity, ComputeEnv, ComputeNode } from "../../shared/batch/models";
 import { LIMITS } from "../../shared/schemas/limits";
 import type { EnvRule } from "../../shared/env-policy";
-import { money, nodeCostPerHour } from "./pricing";
-import { coresPerNewNode, isBusy, isLive, nodeView, type PricingContext, parseTime, unknownCoresReason } from "./view";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
+import { money, nodeCostPerHour } from "./pricing";
+import { expectedCoresPerNode, isBusy, isLive, nodeView, type PricingContext, unknownCoresReason } from "./view";
 
 export type ScaleTarget = { desired: number } | { delta: number };
 
@@ -86,7 +87,7 @@ export function scaleDownOrder(nodes: readonly ComputeNode[]): ComputeNode[] {
     .sort(
       (a, b) =>
         rank(a) - rank(b) ||
-        (parseTime(b.ResourceCreatedTime) ?? 0) - (parseTime(a.ResourceCreatedTime) ?? 0) ||
+        (parseBatchTime(b.ResourceCreatedTime) ?? 0) - (parseBatchTime(a.ResourceCreatedTime) ?? 0) ||
         a.ComputeNodeId.localeCompare(b.ComputeNodeId),
     );
 }
@@ -95,7 +96,7 @@ export function scaleDownOrder(nodes: readonly ComputeNode[]): ComputeNode[] {
 export function latestActivity(activities: readonly Activity[]): { at: number; activity: Activity } | undefined {
   let best: { at: number; activity: Activity } | undefined;
   for (const a of activities) {
-    const at = parseTime(a.StartTime);
+    const at = parseBatchTime(a.StartTime);
     if (at !== undefined && (!best || at > best.at)) best = { at, activity: a };
   }
   return best;
@@ -151,7 +152,7 @@ export function planScale(input: PlanInput): PlanResult {
   const live = env.ComputeNodeSet.filter(isLive);
   const views = new Map(live.map((n) => [n.ComputeNodeId, nodeView(n, pricing)]));
   const liveCores = live.reduce((s, n) => s + n.Cpu, 0);
-  const cpn = coresPerNewNode(env, pricing.instanceTypes);
+  const cpn = expectedCoresPerNode(env, pricing.instanceTypes);
   const newType = pricing.instanceTypes[0];
   const newRate = cpn === undefined ? undefined : nodeCostPerHour(pricing.prices, pricing.region, newType, cpn, 0);
   const newCost = newRate === undefined ? null : money(newRate);

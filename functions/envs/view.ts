@@ -2,6 +2,7 @@
 // abnormal, failed, deleting, pending) and, for one env, each node's age, cores, busy or idle,
 // and cost per hour. Pure: Batch's replies, prices and a clock in, a view out.
 import type { ComputeEnv, ComputeEnvView, ComputeNode, ComputeNodeMetrics } from "../../shared/batch/models";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { creatorOf } from "./owner";
 import { coresOf, money, nodeCostPerHour, nodeInstanceType, type PriceTable } from "./pricing";
 
@@ -84,13 +85,6 @@ export const isLive = (n: Pick<ComputeNode, "ComputeNodeState">): boolean =>
 export const isBusy = (n: Pick<ComputeNode, "ComputeNodeState" | "TaskInstanceNumAvailable">): boolean =>
   (n.ComputeNodeState === "RUNNING" || n.ComputeNodeState === "ABNORMAL") && n.TaskInstanceNumAvailable <= 0;
 
-/** Lenient ISO-8601 parse (`2018-06-15T14:43:18Z`, or `2018-06-15 14:43:18` read as UTC). */
-export function parseTime(v: string | null | undefined): number | undefined {
-  if (!v) return undefined;
-  const s = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v) ? `${v.replace(" ", "T")}Z` : v;
-  const ms = Date.parse(s);
-  return Number.isNaN(ms) ? undefined : ms;
-}
 
 export function countsFromMetrics(m: ComputeNodeMetrics, desired: number): NodeCounts {
   const starting = m.SubmittedCount + m.CreatingCount + m.CreatedCount;
@@ -141,7 +135,7 @@ export interface PricingContext {
 }
 
 export function nodeView(n: ComputeNode, p: PricingContext): NodeView {
-  const created = parseTime(n.ResourceCreatedTime);
+  const created = parseBatchTime(n.ResourceCreatedTime);
   const ageSeconds = created === undefined ? null : Math.max(0, Math.floor((p.now - created) / 1000));
   const instanceType = nodeInstanceType(p.instanceTypes, n.Cpu, n.Mem);
   const cost = nodeCostPerHour(p.prices, p.region, instanceType, n.Cpu, ageSeconds ?? 0);
@@ -185,8 +179,8 @@ export function envDetail(e: ComputeEnv, p: PricingContext): EnvDetail {
   };
 }
 
-/** Cores one new node of this env would have: its first instance type, else what its nodes have. */
-export function coresPerNewNode(e: Pick<ComputeEnv, "ComputeNodeSet">, instanceTypes: readonly string[]): number | undefined {
+/** Cores one new node of this env is expected to have (for its cost): its first instance type, else what its nodes have. */
+export function expectedCoresPerNode(e: Pick<ComputeEnv, "ComputeNodeSet">, instanceTypes: readonly string[]): number | undefined {
   return coresOf(instanceTypes[0]) ?? e.ComputeNodeSet.find((n) => n.Cpu > 0)?.Cpu;
 }
 

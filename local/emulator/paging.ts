@@ -22,8 +22,9 @@ export interface FilterSpec {
   Values: string[];
 }
 
-const MAX_FILTERS = 10;
-const MAX_FILTER_VALUES = 100;
+// Batch's answer to more is InvalidParameterValue.LimitExceeded; the numbers are ours (shared/schemas/limits.ts).
+const MAX_FILTERS = LIMITS.filters;
+const MAX_FILTER_VALUES = LIMITS.filterValues;
 
 /**
  * Filters: `[{Name, Values}]`, each name among `names` (or `tag:<key>` when `tagFilters`).
