@@ -22,8 +22,10 @@ const KEY = /^[\x20-\x7e]{1,255}$/;
 export const IDEMPOTENCY_KEY_RULE = "must be 1-255 printable ASCII characters";
 /** The header's documentation (OpenAPI) for every route that takes it. */
 export const IDEMPOTENCY_KEY_DOC =
-  "1-255 printable ASCII, scoped to the API key; a retry with the same key and body answers what the first request did " +
-  "(header Idempotent-Replayed: true), the same key with another body is 409 idempotency_key_reused; an empty key is 400";
+  "1-255 printable ASCII, scoped to the API key; an empty key is 400. Creating (POST /jobs, POST /envs): a retry with the same key " +
+  "and body answers what the first request did (Idempotent-Replayed: true), another body is 409 idempotency_key_reused. Actions: the " +
+  "function instance that served the key replays its answer; another instance judges the repeat by the resource's state (409 when " +
+  "it no longer applies)";
 export const KEY_HEADER_PATH = "headers.idempotency-key";
 
 export const isIdempotencyKey = (s: string) => KEY.test(s);
@@ -131,16 +133,18 @@ export interface ActionReplays {
 /**
  * Idempotency for the actions that create nothing (terminate, retry, delete, scale, terminate
  * nodes): Batch keeps no token for them, so the function instance that served a key remembers it
- * (ACTION_REPLAY_TTL_MS, at most ACTION_REPLAY_MAX keys). Instances share no memory: a repeat that
- * reaches another instance is judged by the action's precondition on Batch's state instead (a job
- * already terminating, a failure already retried: 409 with the state found), so it is never
- * carried out twice, but it is answered 409 rather than replayed.
+ * (ACTION_REPLAY_TTL_MS, at most ACTION_REPLAY_MAX keys; a key still running is never forgotten).
+ * Instances share no memory: a repeat that reaches another instance (or comes after the TTL) is
+ * judged by the action's precondition on Batch's state instead: a job already terminating or
+ * deleted, a failure already retried (409 with the state found); a scale to an absolute count sets
+ * the same count again (a relative `delta` is refused with a key for this reason). It is answered
+ * from the state, not replayed.
  */
 export function actionReplays(opts: { now?: () => number; ttlMs?: number; max?: number } = {}): ActionReplays {
   const now = opts.now ?? Date.now;
   const ttl = opts.ttlMs ?? ACTION_REPLAY_TTL_MS;
   const max = opts.max ?? ACTION_REPLAY_MAX;
-  const entries = new Map<string, { hash: string; at: number; answer: Promise<unknown> }>();
+  const entries = new Map<string, { hash: string; at: number; answer: Promise<unknown>; settled: boolean }>();
   return {
     async run(caller, key, request, act) {
       if (key === undefined) return { value: await act(), replayed: false };
@@ -153,9 +157,22 @@ export function actionReplays(opts: { now?: () => number; ttlMs?: number; max?: 
         return { value: (await seen.answer) as Awaited<ReturnType<typeof act>>, replayed: true };
       }
       const answer = act();
+      const entry = { hash, at: t, answer, settled: false };
+      void answer.then(
+        () => {
+          entry.settled = true;
+        },
+        () => {
+          entry.settled = true;
+        },
+      );
       entries.delete(token);
-      entries.set(token, { hash, at: t, answer });
-      while (entries.size > max) entries.delete(entries.keys().next().value as string);
+      entries.set(token, entry);
+      // Forget the oldest settled keys past the maximum; a key whose action still runs stays.
+      for (const [k, e] of entries) {
+        if (entries.size <= max) break;
+        if (e.settled) entries.delete(k);
+      }
       try {
         return { value: await answer, replayed: false };
       } catch (e) {

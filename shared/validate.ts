@@ -66,7 +66,13 @@ function refined(schema: z.ZodMiniType, rules: Rules): z.ZodMiniType {
   }
   let s = byRules.get(rules);
   if (!s) {
-    s = schema.check(z.superRefine((data) => active?.rules(data, active.sink)));
+    s = schema.check(
+      z.superRefine((data) => {
+        const r: unknown = active?.rules(data, active.sink);
+        // zod parses synchronously here; a promise would surface as zod's own async error (a 500).
+        if (r instanceof Promise) throw new Error("validate: body rules must be synchronous");
+      }),
+    );
     byRules.set(rules, s);
   }
   return s;

@@ -118,6 +118,11 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
           "conflict (another change landed: re-read). Scale-down terminates idle nodes first, busy ones last.",
       }),
       body: ScaleBodySchema,
+      // A relative change repeated on another function instance (which has not seen the key) would be made twice.
+      rules: (body, ctx) => {
+        if (ctx.idempotent && body.delta !== undefined)
+          ctx.issue("delta", "with an Idempotency-Key give DesiredComputeNodeCount: a relative change is not safe to repeat");
+      },
       query: DryRunQuerySchema,
       response: ScaleAnswerSchema,
       errors: [404, 409, 422],

@@ -46,9 +46,9 @@ export const TerminateBodySchema = lazy(() =>
 
 export const ListQuerySchema = lazy(() =>
   z.object({
-    zone: queryList(64).check(...doc(DOCS && "zones, repeated or comma-separated (filter zone)")),
-    name: queryList(60).check(...doc(DOCS && "env names (filter env-name)")),
-    envId: queryList(20).check(...doc(DOCS && "env ids (filter env-id)")),
+    zone: queryList(64, LIMITS.filterValues).check(...doc(DOCS && "zones, repeated or comma-separated (filter zone)")),
+    name: queryList(60, LIMITS.filterValues).check(...doc(DOCS && "env names (filter env-name)")),
+    envId: queryList(20, LIMITS.filterValues).check(...doc(DOCS && "env ids (filter env-id)")),
     tag: queryList(400).check(tagFiltersCheck(), ...doc(DOCS && `\`key=value\` (filter tag:<key>) or \`key\` (filter tag-key); repeat to AND (at most ${LIMITS.filters} filters in all)`)),
     offset: queryInt(0, 1_000_000).check(...doc(DOCS && "default 0")),
     limit: queryInt(1, LIMITS.pageLimit).check(...doc(DOCS && "default 20, at most 100")),

@@ -133,22 +133,39 @@ export function createEnvsService(deps: EnvsDeps) {
       return e;
     };
     let refused: AppError | undefined;
+    let partial = false;
     try {
       await c.writes(ids);
     } catch (e) {
-      if (!(c.planned && isAppError(e) && PLAN_STALE.test(e.tencentCode ?? ""))) throw failed(e);
-      refused = e;
+      // A later write refused after an earlier one reached Batch (a scale's termination made the
+      // env busy for its own ModifyComputeEnv): part of the change happened, so the answer comes
+      // from a re-read, never as if nothing had (a caller retrying a delta would apply it twice).
+      partial = ids.length > 0 && isAppError(e);
+      if (!(partial || (c.planned && isAppError(e) && PLAN_STALE.test(e.tencentCode ?? "")))) throw failed(e);
+      refused = e as AppError;
     }
     const env = await batch(port.getEnv(c.envId)).catch((e: unknown) => {
       throw failed(refused ?? e);
     });
     const found = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, NextAction: env.NextAction || null };
     const ok = !refused && shows(env, next, c.lagging);
-    line(ok ? "applied" : "conflict", { found, error: refused?.code });
+    line(ok ? "applied" : partial ? "partial" : "conflict", { found, error: refused?.code });
     if (ok) return ids;
+    const shown = `${c.envId} now shows DesiredComputeNodeCount ${found.DesiredComputeNodeCount}${found.NextAction ? ` (${found.NextAction})` : ""}`;
+    if (partial)
+      throw new AppError(
+        "partially_applied",
+        `${ids.length} of this ${c.what}'s writes reached Batch (RequestIds ${ids.join(", ")}) before it refused the next (${refused?.message}); ${shown}, not the ${next} asked for: read the env and decide again (do not repeat a delta)`,
+        {
+          status: 409,
+          tencentCode: refused?.tencentCode,
+          cause: refused,
+          details: { rule: "partialChange", found, requested: { DesiredComputeNodeCount: next }, requestIds: ids },
+        },
+      );
     throw new AppError(
       "conflict",
-      `${c.envId} now shows DesiredComputeNodeCount ${found.DesiredComputeNodeCount}${found.NextAction ? ` (${found.NextAction})` : ""}, not the ${next} this ${c.what} asked for${refused ? ` (${refused.message})` : ""}: another change landed; read the env and decide again`,
+      `${shown}, not the ${next} this ${c.what} asked for${refused ? ` (${refused.message})` : ""}: another change landed; read the env and decide again`,
       {
         status: 409,
         tencentCode: refused?.tencentCode,

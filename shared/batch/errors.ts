@@ -22,10 +22,9 @@ const STATUS_BY_PREFIX: Array<[string, number]> = [
 
 /**
  * How long a caller should wait when an env is busy with another request (`…AcceptOtherRequest`).
- * When this reaches a caller the client layer has already retried (ModifyComputeEnv: 4 attempts
- * within about 1.5 s; TerminateComputeNodes and DeleteComputeEnv are never repeated), so the env is
- * applying a change, not hiccuping: Batch applies one by creating or destroying CVMs, which takes
- * tens of seconds. 10 s spares the quota (ModifyComputeEnv and DescribeComputeEnv: about 2/s) a
+ * The client layer does not repeat that refusal (./retry: the write was planned from a read taken
+ * before the other change), and the env is applying a change: Batch applies one by creating or
+ * destroying CVMs, which takes tens of seconds. 10 s spares the quota (ModifyComputeEnv and DescribeComputeEnv: about 2/s) a
  * retry that would meet the same state, and is short next to the cooldown (60 s by default) that
  * a retry after an applied change meets anyway, with its own exact Retry-After.
  */

@@ -135,13 +135,14 @@ export function authenticate(ring: KeyRing, authorization: string | undefined, s
 
 /**
  * Ownership: a key may change only what it created (a job's `submitter` tag, an env's creator
- * tag), unless it holds the admin scope (`jobs:admin`, `envs:admin`; a key without scopes holds
- * all). What carries no owner (made outside this API: the console, another tool) may be changed by
- * any key with the route's write scope; the env policy's scaleScopes still guard envs.
- * 403 `not_owner` names the owner and the scope that would allow it.
+ * tag), unless its entry lists the admin scope (`jobs:admin`, `envs:admin`) by name: wildcards
+ * (`jobs:*`, `*`) and a key without scopes do not grant it, so keys configured before ownership
+ * existed do not bypass it. What carries no owner (made outside this API: the console, another
+ * tool) may be changed by any key with the route's write scope; the env policy's scaleScopes still
+ * guard envs. 403 `not_owner` names the owner and the scope that would allow it.
  */
 export function requireOwner(principal: Principal, owner: string | null | undefined, adminScope: string, what: string): void {
-  if (owner === null || owner === undefined || owner === principal.name || hasScope(principal, adminScope)) return;
+  if (owner === null || owner === undefined || owner === principal.name || principal.scopes.includes(adminScope)) return;
   throw new AppError("not_owner", `${what} was created by ${owner}; the API key ${principal.name} may change only what it created, or needs the scope ${adminScope}`, {
     status: 403,
     details: { owner, requiredScope: adminScope },

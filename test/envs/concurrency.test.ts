@@ -259,5 +259,36 @@ describe("Idempotency-Key on env actions", () => {
     expect(await desiredOf(t, envId)).toBe(2);
     const empty = await fn.call("POST", `/envs/${envId}/scale`, { body, headers: { "Idempotency-Key": "" } });
     expect(empty.status).toBe(400);
+    // A relative change with a key: another instance, which has not seen the key, would make it twice.
+    const delta = await fn.call("POST", `/envs/${envId}/scale`, { body: { delta: 1 }, headers: { "Idempotency-Key": "grow-by-1" } });
+    expect(delta.status).toBe(400);
+    expect(delta.json.errors).toEqual([{ path: "delta", message: expect.stringMatching(/DesiredComputeNodeCount/) }]);
+  });
+});
+
+describe("a scale whose own first write makes the env busy for its second", () => {
+  let t: TestEmulator;
+  beforeAll(async () => {
+    t = await startTestEmulator({ timings: { envBusyMs: 200 } });
+  });
+  afterAll(() => t.stop());
+
+  it("answers 409 partially_applied naming what reached Batch, never env_busy as if nothing had", async () => {
+    const envId = await createEnv(t, "half-applied", 2);
+    const fn = instance(t);
+    // Two more nodes that fail to create: desired 4, 2 live, so a scale to 1 terminates a live node and then sets desired.
+    await fetch(`${t.emu.url}/_emulator/envs/${envId}/fail-creations`, { method: "POST", body: JSON.stringify({ count: -1 }) });
+    await eventually(async () => (await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 4 } })).status === 200);
+    await eventually(async () => {
+      const nodes = (await t.port.getEnv(envId)).ComputeNodeSet;
+      return nodes.every((n) => n.ComputeNodeState === "RUNNING" || n.ComputeNodeState === "CREATION_FAILED") && nodes.some((n) => n.ComputeNodeState === "CREATION_FAILED");
+    }, 20_000);
+    await new Promise((r) => setTimeout(r, 500)); // the busy window of the scale to 4 has passed
+    const r = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 1 } });
+    expect(r.status, JSON.stringify(r.json)).toBe(409);
+    expect(r.json).toMatchObject({ code: "partially_applied", rule: "partialChange", tencentCode: BUSY });
+    expect((r.json.requestIds as string[]).length).toBeGreaterThan(0);
+    const line = fn.audits().filter((a) => a.env_id === envId && a.what === "scale").pop();
+    expect(line).toMatchObject({ outcome: "partial" });
   });
 });

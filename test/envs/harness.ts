@@ -20,9 +20,13 @@ export const ADMIN = "admin-key-0123456789abcdef00";
 export const ALICE = "alice-key-0123456789abcdef00";
 export const BOB = "bob-key-0123456789abcdef0000";
 export const OPS = "ops-key-0123456789abcdef0000";
+/** envs:* and a key without scopes hold every envs scope, but not ownership's envs:admin (it must be listed). */
+export const STAR = "star-key-0123456789abcdef000";
+export const ALL = "all-key-0123456789abcdef0000";
 export const API_KEYS =
-  `writer:${WRITER}:envs:read|envs:write, reader:${READER}:envs:read, admin:${ADMIN}, ` +
-  `alice:${ALICE}:envs:read|envs:write, bob:${BOB}:envs:read|envs:write, ops:${OPS}:envs:read|envs:write|envs:admin`;
+  `writer:${WRITER}:envs:read|envs:write, reader:${READER}:envs:read, admin:${ADMIN}:envs:read|envs:write|envs:admin, ` +
+  `alice:${ALICE}:envs:read|envs:write, bob:${BOB}:envs:read|envs:write, ops:${OPS}:envs:read|envs:write|envs:admin, ` +
+  `star:${STAR}:envs:*, all:${ALL}`;
 
 export interface CallOptions {
   body?: unknown;

@@ -4,7 +4,7 @@
 // the policy's scaleScopes. End to end through the real SDK against the emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestEmulator, type TestEmulator } from "../support/emulator";
-import { ADMIN, ALICE, BOB, createBody, envsFunction, OPS, READER } from "./harness";
+import { ADMIN, ALICE, ALL, BOB, createBody, envsFunction, OPS, READER, STAR } from "./harness";
 
 const POLICY = { default: { cooldownSeconds: 0, maxNodes: 10 }, envs: [{ envName: "guarded-*", scaleScopes: ["envs:admin"] }] };
 
@@ -77,8 +77,13 @@ describe("an env created through the API belongs to its creator", () => {
     expect(fn.audits().filter((a) => a.env_id === envId && a.what !== "create")).toEqual([]);
   });
 
-  it("lets the creator and envs:admin keys (listed, or a key without scopes) change it", async () => {
+  it("lets the creator and keys listing envs:admin change it; envs:* and a key without scopes do not grant it", async () => {
     const envId = await createAs(ALICE, "owned-shared", 1);
+    for (const key of [STAR, ALL]) {
+      const r = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 }, key });
+      expect(r.status, JSON.stringify(r.json)).toBe(403);
+      expect(r.json).toMatchObject({ code: "not_owner", requiredScope: "envs:admin" });
+    }
     const own = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 }, key: ALICE });
     expect(own.status, JSON.stringify(own.json)).toBe(200);
     const ops = await fn.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 3 }, key: OPS });

@@ -16,6 +16,7 @@ import { rounds } from "../support/races";
 const KEY = "e2e-writer-key-0123456789";
 const OTHER = "e2e-other-key-0123456789a";
 const BOB = "e2e-bob-key-0123456789abcd";
+const BOSS = "e2e-boss-key-0123456789abc";
 
 /** batch-facts §2, verbatim. */
 const DOCUMENTED_EXAMPLE = JSON.parse(readFileSync(new URL("../fixtures/submit-job-documented.json", import.meta.url), "utf8")) as SubmitJobRequest;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   handler = makeHandler({
     batch: t.port,
     region: "ap-guangzhou",
-    keys: parseApiKeys(`app:${KEY}:jobs:read|jobs:write,other:${OTHER},bob:${BOB}:jobs:read|jobs:write`),
+    keys: parseApiKeys(`app:${KEY}:jobs:read|jobs:write,other:${OTHER},bob:${BOB}:jobs:read|jobs:write,boss:${BOSS}:jobs:read|jobs:write|jobs:admin`),
     logger: memoryLogger({ function: "jobs" }),
   });
 });
@@ -219,7 +220,7 @@ describe("jobs API against the emulator", () => {
     expect(empty.json.errors).toEqual([{ path: "headers.idempotency-key", message: expect.stringMatching(/^is empty/) }]);
   });
 
-  it("a write key may change only the jobs it submitted; a key with jobs:admin (or no scopes) may change any", async () => {
+  it("a write key may change only the jobs it submitted; a key listing jobs:admin may change any (a key without scopes may not)", async () => {
     const id = (await call({ body: withCommand("sleep 30", "alices-job") })).json.JobId as string;
     await eventually(async () => ["RUNNING", "STARTING", "PENDING"].includes(await stateOf(id)), 10_000);
     for (const [method, path] of [
@@ -232,7 +233,10 @@ describe("jobs API against the emulator", () => {
       expect(r.json).toMatchObject({ code: "not_owner", owner: "app", requiredScope: "jobs:admin" });
     }
     expect((await call({ method: "GET", path: `/jobs/${id}`, key: BOB })).statusCode).toBe(200);
-    const byAdmin = await call({ method: "POST", path: `/jobs/${id}/terminate`, key: OTHER });
+    const noScopes = await call({ method: "POST", path: `/jobs/${id}/terminate`, key: OTHER });
+    expect(noScopes.statusCode).toBe(403);
+    expect(noScopes.json.code).toBe("not_owner");
+    const byAdmin = await call({ method: "POST", path: `/jobs/${id}/terminate`, key: BOSS });
     expect(byAdmin.statusCode).toBe(202);
   });
 
