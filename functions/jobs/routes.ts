@@ -20,6 +20,7 @@ import {
   SubmitResponseSchema,
 } from "./schemas";
 import type { JobsService } from "./service";
+import type { WebhookConfig } from "../../shared/webhooks/config";
 import { submitRules } from "./validate";
 import { DOCS } from "../../shared/docs";
 
@@ -29,7 +30,7 @@ const WRITE = "jobs:write";
 const JobParamsSchema = lazy(() => z.object({ JobId: JobIdSchema }));
 
 /** The routes over `service`; `region` is the one Batch is called in (a job's zone must be in it). */
-export function jobsRoutes(service: JobsService, opts: { region: string }): Route[] {
+export function jobsRoutes(service: JobsService, opts: { region: string; webhooks?: WebhookConfig | undefined }): Route[] {
   const once = actionReplays();
   const routes: Route[] = [
     route({
@@ -44,7 +45,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string }): Rout
           "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
       }),
       body: SubmitJobBodySchema,
-      rules: submitRules(opts.region),
+      rules: submitRules(opts.region, opts.webhooks),
       idempotency: IDEMPOTENCY_KEY,
       query: SubmitQuerySchema,
       response: lazy(() => z.union([SubmitResponseSchema, DryRunResponseSchema])),

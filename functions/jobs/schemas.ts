@@ -10,11 +10,12 @@ import { JOB_ID } from "../../shared/schemas/ids";
 import { ImageIdSchema } from "../../shared/schemas/image";
 import { LIMITS } from "../../shared/schemas/limits";
 import { NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
-import { TagInputSchema, tagFiltersCheck } from "../../shared/schemas/tags";
+import { TAG_VALUE_MAX, TagInputSchema, tagFiltersCheck } from "../../shared/schemas/tags";
 import { ZoneSchema } from "../../shared/schemas/zone";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 import { DOCS } from "../../shared/docs";
 import { doc } from "../../shared/zod";
+import { MAX_NOTIFICATIONS } from "./notify";
 
 /** DescribeTask lists at most 1,000 instances a call. */
 export const INSTANCE_PAGE_MAX = 1000;
@@ -149,7 +150,7 @@ export const JobSchema = lazy(() =>
     Priority: z.optional(PrioritySchema),
     Tasks: z.array(TaskSchema).check(z.minLength(1, { message: "needs at least one task" }), z.maxLength(100)),
     Dependences: z.optional(z.array(z.strictObject({ StartTask: nonEmpty(), EndTask: nonEmpty() }))),
-    Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(10))),
+    Notifications: z.optional(z.array(NotificationSchema).check(z.maxLength(MAX_NOTIFICATIONS))),
     NotificationTarget: z.optional(NotificationTargetSchema),
     TaskExecutionDependOn: z.optional(z.enum(["PRE_TASK_SUCCEED", "PRE_TASK_AT_LEAST_PARTLY_SUCCEED", "PRE_TASK_FINISHED"])),
     StateIfCreateCvmFailed: z.optional(z.enum(["FAILED", "RUNNABLE"])),
@@ -165,6 +166,22 @@ export const SubmitJobBodySchema = lazy(() =>
     }),
     Job: JobSchema,
     ClientToken: z.optional(ClientTokenSchema),
+    Notify: z.optional(
+      z.strictObject({
+        Url: z
+          .string()
+          .check(
+            z.minLength(1, { message: "must not be empty" }),
+            z.maxLength(TAG_VALUE_MAX, { message: `is kept in a job tag, so at most ${TAG_VALUE_MAX} characters` }),
+            ...doc(DOCS && "where the job's events are POSTed, signed per Standard Webhooks: https (plain http only to loopback locally)"),
+          ),
+        Events: z.optional(
+          z
+            .array(z.string())
+            .check(z.minLength(1), ...doc(DOCS && "job or task event names, either spelling; default JOB_SUCCEED, JOB_FAILED, JOB_FAILED_INTERRUPTED")),
+        ),
+      }),
+    ),
   }),
 );
 export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;

@@ -29,6 +29,8 @@ export const ADMIN_SCOPE = "jobs:admin";
 
 export interface JobsDeps {
   batch: BatchPort;
+  /** JOB_EVENTS_TOPIC: the topic a Notify subscribes the job to. */
+  notifyTopic?: string | undefined;
 }
 
 export interface SubmitInput {
@@ -80,7 +82,7 @@ export function createJobsService(deps: JobsDeps) {
     async submit(input: SubmitInput): Promise<SubmitOutcome> {
       const { body, warnings } = input;
       const idem = idempotencyFor(input.submitter, input.idempotencyKey, body);
-      const request = buildSubmitRequest(body, input.submitter, idem);
+      const request = buildSubmitRequest(body, input.submitter, idem, deps.notifyTopic);
       if (input.dryRun) return { kind: "dry-run", request: maskSecrets(request) as unknown as Record<string, unknown>, warnings };
 
       if (idem) {

@@ -10,6 +10,8 @@ import { checkEventNames, SUBMIT_JOB_EVENTS } from "../../shared/schemas/notific
 import { checkCosFile, checkLocalPath, checkRemotePath, isRemotePath } from "../../shared/schemas/paths";
 import { duplicateTagKeys } from "../../shared/schemas/tags";
 import { regionOfZone } from "../../shared/schemas/zone";
+import type { WebhookConfig } from "../../shared/webhooks/config";
+import { checkNotify } from "./notify";
 import type { SubmitJobBody } from "./schemas";
 import { RESERVED_TAG_PREFIX, reservedTagCount, SUBMITTER_TAG } from "./submit";
 
@@ -19,9 +21,13 @@ import { RESERVED_TAG_PREFIX, reservedTagCount, SUBMITTER_TAG } from "./submit";
  * says whether this API adds the idempotency tags (reserving room for them).
  */
 export const submitRules =
-  (region: string) =>
-  (body: SubmitJobBody, ctx: RuleSink & { idempotent: boolean }): void =>
-    checkSubmitRules(body, region, reservedTagCount(ctx.idempotent), ctx);
+  (region: string, webhooks: WebhookConfig = NO_WEBHOOKS) =>
+  (body: SubmitJobBody, ctx: RuleSink & { idempotent: boolean }): void => {
+    checkSubmitRules(body, region, reservedTagCount(ctx.idempotent, body.Notify !== undefined), ctx);
+    checkNotify(body.Notify, body.Job?.Notifications, webhooks, ctx);
+  };
+
+const NO_WEBHOOKS: WebhookConfig = { destination: {} };
 
 /** The rules that span fields, on a body whose shape may be partly broken (zod's dirty value). */
 function checkSubmitRules(body: SubmitJobBody, region: string, reservedTags: number, sink: RuleSink): void {
