@@ -93,12 +93,18 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
       scope: READ,
       params: JobParamsSchema,
       ...(DOCS && {
-        summary: "a job: state, reason, per-task and per-instance states and metrics",
+        summary: "a job: state, reason, per-task and per-instance states and metrics; ?waitFor=&timeout= long-polls",
+        description:
+          "With waitFor (job states, comma-separated) the answer comes as soon as the job is in one of them, or with its state at the " +
+          "timeout (seconds, default and at most 25): DescribeJob 1, 2, 4 then every 5 s, at most 8 reads for 25 s; `Wait` says whether it was reached.",
       }),
       query: GetQuerySchema,
       response: JobViewResponseSchema,
       errors: [404],
-      handler: async ({ params, query }) => ({ status: 200, body: await service.get(params.JobId, { instances: query.instances ?? true }) }),
+      handler: async ({ params, query }) => ({
+        status: 200,
+        body: await service.get(params.JobId, { instances: query.instances ?? true, waitFor: query.waitFor, timeoutSeconds: query.timeout }),
+      }),
     }),
     route({
       method: "POST",

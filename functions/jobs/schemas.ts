@@ -211,9 +211,19 @@ export const ListQuerySchema = lazy(() =>
   }),
 );
 
+/** The longest `?timeout=` of a long-poll, in seconds: under the jobs function's 30 s timeout (serverless.yml). */
+export const WAIT_MAX_SECONDS = 25;
+
 export const GetQuerySchema = lazy(() =>
   z.object({
     instances: queryBool().check(...doc(DOCS && "include per-instance states (default true; one DescribeTask per task)")),
+    waitFor: queryList().check(
+      z.refine((v) => !v || v.every((s) => (JOB_STATES as readonly string[]).includes(s)), {
+        message: `each state is one of ${JOB_STATES.join(", ")}`,
+      }),
+      ...doc(DOCS && "long-poll: answer as soon as the job is in one of these states (or at the timeout)"),
+    ),
+    timeout: queryInt(1, WAIT_MAX_SECONDS).check(...doc(DOCS && `seconds to wait with waitFor (default ${WAIT_MAX_SECONDS}, at most ${WAIT_MAX_SECONDS})`)),
   }),
 );
 
@@ -307,6 +317,11 @@ export const JobViewResponseSchema = lazy(() =>
           .optional(z.boolean())
           .check(...doc(DOCS && `true when the task has more instances than the ${INSTANCE_PAGE_MAX} listed here: page through GET /jobs/{JobId}/instances?task=`)),
       }),
+    ),
+    Wait: z.optional(
+      z
+        .object({ For: z.array(z.string()), Reached: z.boolean(), Seconds: z.number(), Reads: z.number() })
+        .check(...doc(DOCS && "with ?waitFor=: whether the job reached one of the states, after how long, and how many DescribeJob reads it took")),
     ),
   }),
 );

@@ -1,6 +1,6 @@
 // The jobs API over the Batch port: each operation validates, checks preconditions (pure
 // modules), then makes the fewest Batch calls it can.
-import type { TaskDetail } from "../../shared/batch/models";
+import type { JobDetail, TaskDetail } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
 import { AppError, type FieldIssue } from "../../shared/errors";
 import { type Idempotency, idempotencyFor, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
@@ -8,7 +8,10 @@ import { type Principal, requireOwner } from "../../shared/http/auth";
 import { keyedQueue } from "../../shared/keyed-queue";
 import type { Logger } from "../../shared/log";
 import { maskSecrets } from "../../shared/schemas/masking";
-import { INSTANCE_PAGE_MAX, type SubmitJobBody } from "./schemas";
+import { INSTANCE_PAGE_MAX, type SubmitJobBody, WAIT_MAX_SECONDS } from "./schemas";
+
+/** Waits between a long-poll's reads, ms: then the last again. */
+const WAIT_BACKOFF_MS = [1000, 2000, 4000, 5000];
 import { buildSubmitRequest } from "./submit";
 import {
   checkDeletable,
@@ -71,6 +74,26 @@ export function createJobsService(deps: JobsDeps) {
     return job;
   }
 
+  /**
+   * Long-poll: reads the job (DescribeJob only) until it is in one of `states` or `timeoutMs` has
+   * passed, waiting 1, 2, 4, then 5 s between reads (WAIT_BACKOFF_MS): a 25 s wait costs at most 8
+   * reads, and identical waits in one instance share each read (single-flight). The last read is
+   * at the deadline, so the answer is never older than the wait.
+   */
+  async function waitForState(jobId: string, first: JobDetail, states: readonly string[], timeoutMs: number) {
+    const started = Date.now();
+    let job = first;
+    let reads = 1;
+    for (let i = 0; !states.includes(job.JobState); i++) {
+      const left = started + timeoutMs - Date.now();
+      if (left <= 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(WAIT_BACKOFF_MS[Math.min(i, WAIT_BACKOFF_MS.length - 1)]!, left)));
+      job = await batch.getJob(jobId);
+      reads++;
+    }
+    return { job, reached: states.includes(job.JobState), seconds: Math.round((Date.now() - started) / 100) / 10, reads };
+  }
+
   /** The job an earlier request with this token created, after checking it was the same request. */
   async function priorJob(idem: Idempotency): Promise<string | undefined> {
     const prior = (await batch.listJobs({ filters: [tokenFilter(idem)], limit: 1 })).items[0];
@@ -102,14 +125,20 @@ export function createJobsService(deps: JobsDeps) {
       }
     },
 
-    async get(jobId: string, opts: { instances: boolean }) {
-      const job = await batch.getJob(jobId);
+    async get(jobId: string, opts: { instances: boolean; waitFor?: readonly string[] | undefined; timeoutSeconds?: number | undefined }) {
+      let job = await batch.getJob(jobId);
+      let wait: { For: string[]; Reached: boolean; Seconds: number; Reads: number } | undefined;
+      if (opts.waitFor?.length) {
+        const r = await waitForState(jobId, job, opts.waitFor, (opts.timeoutSeconds ?? WAIT_MAX_SECONDS) * 1000);
+        job = r.job;
+        wait = { For: [...opts.waitFor], Reached: r.reached, Seconds: r.seconds, Reads: r.reads };
+      }
       let tasks: Map<string, TaskDetail> | undefined;
       if (opts.instances) {
         const details = await Promise.all(job.TaskSet.map((t) => batch.getTask(jobId, t.TaskName, { limit: INSTANCE_PAGE_MAX })));
         tasks = new Map(details.map((d) => [d.TaskName, d]));
       }
-      return jobView(job, tasks);
+      return { ...jobView(job, tasks), ...(wait ? { Wait: wait } : {}) };
     },
 
     async list(q: ListQuery & { offset?: number | undefined; limit?: number | undefined }) {

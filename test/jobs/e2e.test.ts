@@ -240,6 +240,21 @@ describe("jobs API against the emulator", () => {
     expect(byAdmin.statusCode).toBe(202);
   });
 
+  it("long-polls: ?waitFor= answers when the job reaches a state, or with its state at the timeout", async () => {
+    const id = (await call({ body: withCommand("sleep 1.5", "long-poll") })).json.JobId as string;
+    const early = await call({ method: "GET", path: `/jobs/${id}`, query: { waitFor: "SUCCEED", timeout: "1", instances: "false" } });
+    expect(early.statusCode).toBe(200);
+    expect(early.json.Wait).toMatchObject({ For: ["SUCCEED"], Reached: false, Reads: 2 });
+    expect(early.json.JobState).not.toBe("SUCCEED");
+    const done = await call({ method: "GET", path: `/jobs/${id}`, query: { waitFor: "SUCCEED,FAILED", timeout: "15" } });
+    expect(done.json.JobState).toBe("SUCCEED");
+    expect(done.json.Wait).toMatchObject({ For: ["SUCCEED", "FAILED"], Reached: true });
+    expect((done.json.Wait as { Seconds: number }).Seconds).toBeLessThan(15);
+    const bad = await call({ method: "GET", path: `/jobs/${id}`, query: { waitFor: "DONE", timeout: "26" } });
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json.errors as Array<{ path: string }>).map((e) => e.path)).toEqual(["query.waitFor", "query.timeout"]);
+  });
+
   it("pages a task's instances; ?task= is required when the job has several tasks", async () => {
     const one = withCommand("true", "five-instances");
     one.Job.Tasks[0]!.TaskInstanceNum = 5;
