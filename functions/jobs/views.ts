@@ -5,12 +5,28 @@ import type { JobDetail, JobView, TaskDetail, TaskInstanceLog } from "../../shar
 import { AppError } from "../../shared/errors";
 import { BATCH_TIME_RESOLUTION_MS, parseBatchTime } from "../../shared/schemas/batch-time";
 import { tagFiltersOf } from "../../shared/schemas/tags";
+import { NOTIFY_URL_TAG } from "./notify";
 import { SUBMITTER_TAG } from "./submit";
 
 type Tag = { Key: string; Value: string };
 /** Batch's metrics as the answers document them: counts by state (a field Tencent adds that is no count is left out). */
 const counts = (m: Record<string, unknown> | null | undefined): Record<string, number> | null =>
   m ? (Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === "number")) as Record<string, number>) : null;
+/**
+ * The tags a reader sees: a Notify URL shows only its origin (`https://hooks.example.com/…`), since
+ * webhook URLs often carry their own credential in the path or query (read scopes are account-wide).
+ */
+export const shownTags = (tags: Tag[] | null | undefined): Tag[] =>
+  (tags ?? []).map((t) => (t.Key === NOTIFY_URL_TAG ? { Key: t.Key, Value: originOf(t.Value) } : t));
+
+const originOf = (url: string): string => {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return "…";
+  }
+};
+
 export const submitterOf = (tags: Tag[] | null | undefined) => tags?.find((t) => t.Key === SUBMITTER_TAG)?.Value ?? null;
 
 export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> | undefined) {
@@ -24,7 +40,7 @@ export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> |
     EndTime: job.EndTime ?? null,
     StateReason: job.StateReason ?? null,
     Submitter: submitterOf(job.Tags),
-    Tags: job.Tags ?? [],
+    Tags: shownTags(job.Tags),
     TaskMetrics: counts(job.TaskMetrics),
     TaskInstanceMetrics: counts(job.TaskInstanceMetrics),
     Dependences: job.DependenceSet.map((d) => ({ StartTask: d.StartTask, EndTask: d.EndTask })),
@@ -89,7 +105,7 @@ export function listItemView(j: JobView) {
     EndTime: j.EndTime ?? null,
     Submitter: submitterOf(j.Tags),
     TaskMetrics: counts(j.TaskMetrics),
-    Tags: j.Tags ?? [],
+    Tags: shownTags(j.Tags),
   };
 }
 

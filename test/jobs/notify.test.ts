@@ -31,7 +31,16 @@ function setup(env: NodeJS.ProcessEnv = { JOB_EVENTS_TOPIC: "batch-job-events" }
     const r = await handler(e);
     return { status: r.statusCode, json: JSON.parse(r.body) as Json };
   };
-  return { fake, submit };
+  const read = async (path: string) => {
+    const e = structuredClone(apigwDocumented) as Json & { headers: Record<string, string> };
+    e.httpMethod = "GET";
+    e.path = path;
+    e.body = "";
+    e.headers.Authorization = `Bearer ${KEY}`;
+    e.queryString = {};
+    return JSON.parse((await handler(e)).body) as Json;
+  };
+  return { fake, submit, read };
 }
 
 describe("POST /jobs with Notify", () => {
@@ -50,6 +59,16 @@ describe("POST /jobs with Notify", () => {
       ]),
     );
     expect("Notify" in (sent as unknown as Json)).toBe(false);
+  });
+
+  it("shows readers only the URL's origin (webhook URLs often carry their own credential)", async () => {
+    const { submit, read } = setup();
+    const r = await submit({ Notify: { Url: "https://hooks.example.com/services/T000/B000/s3cr3t?token=abc" } });
+    const job = await read(`/jobs/${r.json.JobId}`);
+    expect(job.Tags).toContainEqual({ Key: "batch-scf/notify-url", Value: "https://hooks.example.com/…" });
+    expect(JSON.stringify(job)).not.toContain("s3cr3t");
+    const list = await read("/jobs");
+    expect(JSON.stringify(list)).not.toContain("s3cr3t");
   });
 
   it("takes events in either spelling, and a dry run shows what Batch would get", async () => {
