@@ -42,9 +42,17 @@ const NOT_PUBLIC_V6: Array<[string, number]> = [
   ["fe80::", 10],
   ["ff00::", 8],
 ];
-const blocked = new BlockList();
-for (const [net, bits] of NOT_PUBLIC_V4) blocked.addSubnet(net, bits, "ipv4");
-for (const [net, bits] of NOT_PUBLIC_V6) blocked.addSubnet(net, bits, "ipv6");
+// Built on first use, not when the module loads: the jobs function loads this module for every
+// request but checks a URL only for a submit with Notify.
+let blockList: BlockList | undefined;
+function blocked(): BlockList {
+  if (!blockList) {
+    blockList = new BlockList();
+    for (const [net, bits] of NOT_PUBLIC_V4) blockList.addSubnet(net, bits, "ipv4");
+    for (const [net, bits] of NOT_PUBLIC_V6) blockList.addSubnet(net, bits, "ipv6");
+  }
+  return blockList;
+}
 
 /** The IPv4 address an IPv6 address carries (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`), if any. */
 function embeddedV4(ip: string): string | undefined {
@@ -59,11 +67,11 @@ function embeddedV4(ip: string): string | undefined {
 /** Whether `ip` is a public unicast address a webhook may reach. */
 export function isPublicAddress(ip: string): boolean {
   const family = isIP(ip);
-  if (family === 4) return !blocked.check(ip, "ipv4");
+  if (family === 4) return !blocked().check(ip, "ipv4");
   if (family !== 6) return false;
   const v4 = embeddedV4(ip.toLowerCase());
   if (v4) return isPublicAddress(v4);
-  return !blocked.check(ip, "ipv6");
+  return !blocked().check(ip, "ipv6");
 }
 
 const isLoopbackHost = (host: string) => host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);

@@ -3,6 +3,8 @@
 // exponential backoff and full jitter, honouring the receiver's Retry-After; any other answer
 // (4xx, and 3xx: redirects are not followed) is final. What is still not delivered when the
 // attempts or the deadline run out is a dead letter with the reason. Pure over `send` and the clock.
+// The backoff is the Batch client's (full jitter: ../batch/retry.ts backoffDelay).
+import { backoffDelay } from "../batch/retry";
 
 export interface SendResult {
   status: number;
@@ -66,7 +68,7 @@ export async function deliverWithRetries(send: (attempt: number) => Promise<Send
       last = { reason: `no answer: ${(e as Error).message}` };
     }
     if (attempt === policy.maxAttempts) break;
-    const backoff = Math.floor(random() * Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1)));
+    const backoff = backoffDelay(attempt - 1, { baseMs: policy.baseMs, capMs: policy.capMs, random });
     const delay = Math.max(wait ?? 0, backoff);
     if (now() + delay - started > policy.deadlineMs) {
       return { delivered: false, attempts: attempt, status: last.status, reason: `${last.reason}; the next attempt (in ${Math.ceil(delay / 1000)} s) would pass the ${policy.deadlineMs / 1000} s deadline` };
