@@ -15,6 +15,7 @@ import { StackError, startStack } from "../../local/stack/stack";
 import { buildFunction, FUNCTIONS } from "../../scripts/bundle";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { SCF_NODE, scfNodeAvailable, scfNodeRequired } from "../support/scf-node";
+import { testFunctionConfig } from "../support/function-config";
 
 const ROOT = resolve(__dirname, "..", "..");
 const KEY = "scf-runtime-key-0123456789ab";
@@ -104,23 +105,7 @@ describe.skipIf(!scfNodeAvailable && !scfNodeRequired)("LOCAL_FUNCTION_NODE: the
   it("runs a function instance on the named Node and serves POST /jobs through it", async () => {
     const entryFile = join(dir, "jobs", "index.js");
     const pool = new FunctionPool(
-      {
-        name: "jobs",
-        scfName: "batch-scf-jobs",
-        handler: "index.main_handler",
-        description: "",
-        role: undefined,
-        url: true,
-        entryFile,
-        handlerExport: "main_handler",
-        artifact: `${entryFile}.zip`,
-        runtime: "Nodejs18.15",
-        memorySize: 256,
-        timeout: 30,
-        environment: {},
-        triggers: [],
-        line: 1,
-      },
+      testFunctionConfig("jobs", entryFile, { scfName: "batch-scf-jobs" }),
       {
         env: functionEnv(),
         region: "ap-guangzhou",

@@ -16,6 +16,7 @@ import type { FunctionConfig } from "../../local/stack/serverless-config";
 import { functionEnv } from "../../local/stack/stack";
 import { bundle, ROOT } from "../../scripts/bundle";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { testFunctionConfig } from "../support/function-config";
 
 const KEY = "reader-key-0123456789abcdef";
 const NAMES = ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"] as const;
@@ -38,25 +39,10 @@ const servers: Server[] = [];
 const urls: Record<string, string> = {};
 const output: string[] = [];
 
-function fnConfig(name: string, entryFile: string): FunctionConfig {
-  return {
-    name,
-    scfName: `svc-test-${name}`,
-    handler: "index.main_handler",
-    description: "",
-    role: undefined,
-    url: true,
-    entryFile,
-    handlerExport: "main_handler",
-    artifact: `${entryFile}.zip`,
-    runtime: "Nodejs18.15",
-    memorySize: 256,
-    timeout: 30,
+const fnConfig = (name: string, entryFile: string): FunctionConfig =>
+  testFunctionConfig(name, entryFile, {
     environment: { API_KEYS: `reader:${KEY}:jobs:read`, LOG_LEVEL: "warn", BATCH_RATES: JSON.stringify({ DescribeJobs: 1000 }) },
-    triggers: [],
-    line: 1,
-  };
-}
+  });
 
 beforeAll(async () => {
   t = await startTestEmulator({ exec: false });

@@ -17,6 +17,7 @@ import { DEMO_ENV_NAME, ensureDemoEnv } from "../../local/stack/demo-env";
 import { startTimers } from "../../local/stack/timers";
 import { createTopicBus } from "../../local/stack/topic-bus";
 import { eventually, startTestEmulator } from "../support/emulator";
+import { testFunctionConfig } from "../support/function-config";
 
 const dir = mkdtempSync(join(tmpdir(), "stack-runtime-"));
 // The repository says "type": "module"; the host must still load the bundle as CommonJS, like SCF.
@@ -57,25 +58,8 @@ function bundle(name: string, code: string): string {
   return file;
 }
 
-function fnConfig(name: string, entryFile: string, triggers: Trigger[], timeout = 5): FunctionConfig {
-  return {
-    name,
-    scfName: `svc-test-${name}`,
-    handler: "index.main_handler",
-    description: "",
-    role: undefined,
-    url: true,
-    entryFile,
-    handlerExport: "main_handler",
-    artifact: `${entryFile}.zip`,
-    runtime: "Nodejs18.15",
-    memorySize: 128,
-    timeout,
-    environment: { FROM_YML: "yes", COUNTER_FILE: join(dir, `${name}-counter`) },
-    triggers,
-    line: 1,
-  };
-}
+const fnConfig = (name: string, entryFile: string, triggers: Trigger[], timeout = 5): FunctionConfig =>
+  testFunctionConfig(name, entryFile, { memorySize: 128, timeout, environment: { FROM_YML: "yes", COUNTER_FILE: join(dir, `${name}-counter`) }, triggers });
 
 const echo = fnConfig(
   "echo",
