@@ -16,7 +16,7 @@
 // and how the result moves with the settings and a slower boot.
 import { type AutoscaleDecision, decide } from "../functions/autoscale/policy";
 import { type BatchRead, snapshotOf, type TaskRead } from "../functions/autoscale/snapshot";
-import { AUTOSCALE_DEFAULTS, type AutoscaleSettings, formatChangeStamp, LAST_CHANGE_TAG_KEY } from "../shared/env-policy";
+import { AUTOSCALE_DEFAULTS, type AutoscaleSettings, stampDescription } from "../shared/env-policy";
 import { INSTANCE_TYPES } from "../shared/schemas/instance-types";
 import { DEFAULT_TIMINGS } from "../local/emulator/context";
 
@@ -177,7 +177,7 @@ function simulateAutoscale(load: EnvLoad, settings: AutoscaleSettings, bootS: nu
         EnvName: `sim-${load.kind}`,
         DesiredComputeNodeCount: desired,
         NextAction: null,
-        Tags: stamp === undefined ? [] : [{ Key: LAST_CHANGE_TAG_KEY, Value: formatChangeStamp({ by: "autoscale", at: EPOCH + stamp * 1000 }) }],
+        Tags: [],
         ComputeNodeSet: live().map((n) => ({
           ComputeNodeId: n.id,
           ComputeNodeInstanceId: n.id,
@@ -188,6 +188,7 @@ function simulateAutoscale(load: EnvLoad, settings: AutoscaleSettings, bootS: nu
         })),
       },
       instanceTypes: [INSTANCE_TYPE],
+      description: stamp === undefined ? "" : stampDescription("", { by: "autoscale", at: EPOCH + stamp * 1000 }),
       activities: [],
       tasks: [{ EnvId: load.envId, TaskInstanceSet: instances }],
       instancesSince: EPOCH + since * 1000,

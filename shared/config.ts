@@ -34,3 +34,20 @@ export function parseJsonVar<S extends z.core.$ZodType>(name: string, raw: strin
 export function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
 }
+
+/** A boolean variable: true/1/on/yes or false/0/off/no; unset or empty is `def`. */
+export const envBool = (def: boolean) =>
+  z.pipe(
+    z.optional(z.enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])),
+    z.transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v))),
+  );
+
+/** An integer variable within [min, max]; unset or blank is `def`. */
+export const envInt = (def: number, min: number, max: number) =>
+  z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim())),
+    ),
+    z.pipe(z.coerce.number<string>(), z.integer().check(z.gte(min), z.lte(max))),
+  );

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as z from "./zod";
 import { parseJsonVar, withoutEmpty } from "./config";
 import { AppError } from "./errors";
+import { LIMITS } from "./schemas/limits";
 
 const SCOPE = z.string().check(z.regex(/^[a-z-]+:(read|write|admin|\*)$/, "a scope looks like envs:write"));
 
@@ -241,12 +242,22 @@ export function autoscaleFor(rule: EnvRule, tags: Tags): AutoscaleOptIn {
 // ── who changed an env last ───────────────────────────────────────────────────────────
 
 /**
- * The tag each changer of an env's size stamps before it changes it (`<by>@<ISO time>`, e.g.
+ * The stamp each changer of an env's size leaves on the env (`<by>@<ISO time>`, e.g.
  * `manual@2026-03-02T12:00:00Z`), so autoscale can tell whose change it would undo: Batch's
  * activities say when nodes came and went, never on whose behalf. Written by the envs API
  * (manual), autoscale and node-abnormal (remediation); read by autoscale.
+ *
+ * Where: at the end of the env's `EnvDescription`, as ` [batch-scf/last-change=<stamp>]`. The
+ * description is the one field of an env that ModifyComputeEnv can change besides its size and
+ * name (it cannot change tags: Tencent's tag service can, but that needs the account UIN, a
+ * resource name format Batch does not document, and another service's permissions), and
+ * DescribeComputeEnvCreateInfo, which autoscale reads anyway for the instance types, returns it.
+ * So a scale-up writes the stamp in the same ModifyComputeEnv call as the count; a
+ * TerminateComputeNodes is preceded by one ModifyComputeEnv of the description. The person's
+ * own description is kept; only the marker is replaced (cut from the end of the person's text
+ * when both would pass Batch's limit, LIMITS.envDescription).
  */
-export const LAST_CHANGE_TAG_KEY = "batch-scf/last-change";
+export const LAST_CHANGE_MARKER = "batch-scf/last-change";
 export const CHANGE_AUTHORS = ["manual", "autoscale", "remediation"] as const;
 export type ChangeAuthor = (typeof CHANGE_AUTHORS)[number];
 export interface ChangeStamp {
@@ -257,9 +268,22 @@ export interface ChangeStamp {
 
 export const formatChangeStamp = (s: ChangeStamp): string => `${s.by}@${new Date(s.at).toISOString().replace(/\.\d{3}Z$/, "Z")}`;
 
-/** The stamp in an env's tags; undefined when absent or malformed (then only the activities speak). */
-export function parseChangeStamp(tags: Tags): ChangeStamp | undefined {
-  const v = tags?.find((t) => t.Key === LAST_CHANGE_TAG_KEY)?.Value;
+const MARKER = /\s*\[batch-scf\/last-change=([^\]]*)\]\s*$/;
+
+/** The description without the stamp marker: what the person wrote. */
+export const descriptionText = (description: string | null | undefined): string => (description ?? "").replace(MARKER, "");
+
+/** `description` with its stamp set to `stamp` (the person's text kept, cut at its end if both would be too long). */
+export function stampDescription(description: string | null | undefined, stamp: ChangeStamp): string {
+  const marker = ` [${LAST_CHANGE_MARKER}=${formatChangeStamp(stamp)}]`;
+  const text = descriptionText(description);
+  const room = LIMITS.envDescription - marker.length;
+  return `${text.length > room ? text.slice(0, Math.max(0, room)) : text}${marker}`.trimStart();
+}
+
+/** The stamp in an env's description; undefined when absent or malformed (then only the activities speak). */
+export function parseChangeStamp(description: string | null | undefined): ChangeStamp | undefined {
+  const v = MARKER.exec(description ?? "")?.[1];
   const m = v ? /^([a-z]+)@(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(v.trim()) : null;
   if (!m || !(CHANGE_AUTHORS as readonly string[]).includes(m[1]!)) return undefined;
   const at = Date.parse(m[2]!);

@@ -20,7 +20,7 @@ import { isBatchOwnActivity } from "../../shared/schemas/activities";
 export const SLOTS_PER_NODE = 1;
 
 /**
- * How long after a stamp (LAST_CHANGE_TAG_KEY) the activities it caused may start: a change is
+ * How long after a stamp (shared/env-policy.ts, stampDescription) the activities it caused may start: a change is
  * stamped first and made next, and Batch's activity times are to the second.
  */
 export const ATTRIBUTION_WINDOW_MS = 120_000;
@@ -63,6 +63,8 @@ export interface BatchRead {
   env: EnvRead;
   /** The env's instance types (DescribeComputeEnvCreateInfo), in Batch's order. */
   instanceTypes: readonly string[];
+  /** Its EnvDescription (DescribeComputeEnvCreateInfo), where changers stamp (shared/env-policy.ts). */
+  description?: string | null | undefined;
   activities: readonly ActivityRead[];
   /**
    * Tasks placed with this env: every unfinished one, and every one with an instance that ended
@@ -108,14 +110,14 @@ export function demandOf(envId: string, tasks: readonly TaskRead[], nodeInstance
 }
 
 /**
- * The env's latest change of size that was not Batch's own. A stamp (LAST_CHANGE_TAG_KEY) names
+ * The env's latest change of size that was not Batch's own. A stamp (in the env's description) names
  * the author; the activities after it are that change being carried out (nodes destroyed, and
  * nodes created for the count it set, however late Batch creates them), except a DESTROY that
  * starts more than ATTRIBUTION_WINDOW_MS after it: nodes someone removed outside this project.
  * Without a stamp, the latest activity is a change of unknown author (treated as manual).
  */
-export function lastChangeOf(activities: readonly ActivityRead[], tags: EnvRead["Tags"]): LastChange | undefined {
-  const stamp = parseChangeStamp(tags);
+export function lastChangeOf(activities: readonly ActivityRead[], description: string | null | undefined): LastChange | undefined {
+  const stamp = parseChangeStamp(description);
   let latest: number | undefined;
   let latestDestroy: number | undefined;
   for (const a of activities) {
@@ -199,6 +201,6 @@ export function snapshotOf(read: BatchRead, now: number): AutoscaleSnapshot {
     running,
     slotsPerNode: SLOTS_PER_NODE,
     newNodeCores: newNodeCores(read.instanceTypes),
-    lastChange: lastChangeOf(read.activities, env.Tags),
+    lastChange: lastChangeOf(read.activities, read.description),
   };
 }

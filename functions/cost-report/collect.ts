@@ -5,6 +5,7 @@
 import type { Activity, ComputeEnv, ComputeEnvView, JobView, TaskInstanceView } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
 import { regionOfZone } from "../../shared/schemas/zone";
+import { envInstanceTypes } from "../../shared/schemas/instance-types";
 import { collectAll } from "../../shared/batch/paging";
 import type { Logger } from "../../shared/log";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
@@ -67,14 +68,6 @@ function compactActivity(a: Activity, intern: (s: string) => string): ActivityIn
   };
 }
 
-function instanceTypesOf(createInfo: unknown): string[] {
-  const data = (createInfo as { EnvData?: { InstanceType?: unknown; InstanceTypes?: unknown } } | undefined)?.EnvData;
-  if (!data) return [];
-  if (typeof data.InstanceType === "string" && data.InstanceType) return [data.InstanceType];
-  if (Array.isArray(data.InstanceTypes)) return data.InstanceTypes.filter((t): t is string => typeof t === "string");
-  return [];
-}
-
 async function readEnv(port: BatchPort, view: ComputeEnvView, gaps: DataGap[], log?: Logger): Promise<EnvInput> {
   const zone = view.Placement.Zone;
   const env: EnvInput = {
@@ -109,7 +102,7 @@ async function readEnv(port: BatchPort, view: ComputeEnvView, gaps: DataGap[], l
   }
 
   try {
-    env.instanceTypes = instanceTypesOf(await port.getEnvCreateInfo(env.envId));
+    env.instanceTypes = envInstanceTypes(await port.getEnvCreateInfo(env.envId), zone);
     if (env.instanceTypes.length === 0) throw new Error("its creation request names no instance type");
   } catch (e) {
     gap("env_type_unknown", `the instance type of ${env.envId} could not be read, its nodes are unpriced`, e);

@@ -1,34 +1,10 @@
 // What a node costs per hour, from the same price table the cost report uses (COST_PRICES over
 // the documented BS1 prices). Nodes do not name their instance type, so it is read from the
 // env's creation info and matched on cores and memory when the env allows several types.
-import { checkInstanceZone, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
+import { INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { type PriceTable, type Rate, rateFor } from "../../shared/prices";
 
 export type { PriceTable };
-
-/** The part of DescribeComputeEnvCreateInfo the envs function reads (the adapter parsed it). */
-export interface CreateInfo {
-  EnvData?: {
-    InstanceType?: string | null;
-    InstanceTypes?: string[] | null;
-    InstanceTypeOptions?: { CPU: number; Memory: number } | null;
-  } | null;
-}
-
-/** Instance types an env may create nodes of, in the order Batch tries them. */
-export function envInstanceTypes(createInfo: CreateInfo, zone: string): string[] {
-  const data = createInfo.EnvData;
-  if (!data) return [];
-  if (data.InstanceType) return [data.InstanceType];
-  if (data.InstanceTypes && data.InstanceTypes.length > 0) return [...data.InstanceTypes];
-  const opt = data.InstanceTypeOptions;
-  if (opt) {
-    return Object.entries(INSTANCE_TYPES)
-      .filter(([t, s]) => s.cpu === opt.CPU && s.memGiB === opt.Memory && !checkInstanceZone(t, zone))
-      .map(([t]) => t);
-  }
-  return [];
-}
 
 /** The env's type a node is of: the one whose cores and memory match, else the first one. */
 export function nodeInstanceType(types: readonly string[], cpu: number, memGiB: number): string | undefined {

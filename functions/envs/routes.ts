@@ -1,6 +1,6 @@
 // The envs API's route table: HTTP in (checked by the HTTP layer), service call, HTTP out.
-import * as z from "../../shared/zod";
 import type { EnvRule } from "../../shared/env-policy";
+import { EnvParamsSchema } from "../../shared/http/params";
 import { actionAnswer, hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
 import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import { BS1_ZONE_LIST, CreateEnvBodySchema, createEnvRules } from "./create";
@@ -9,7 +9,6 @@ import {
   DeleteAnswerSchema,
   DeleteQuerySchema,
   DryRunQuerySchema,
-  ENV_ID_PATTERN,
   EnvDetailSchema,
   EnvListSchema,
   ListQuerySchema,
@@ -21,7 +20,6 @@ import {
 import type { Caller, EnvsService } from "./service";
 import { DOCS } from "../../shared/docs";
 
-const EnvParamsSchema = z.object({ EnvId: z.string().check(z.regex(ENV_ID_PATTERN, { message: "an env id looks like env-xxxxxxxx" })) });
 
 function callerOf(p: Principal): Caller {
   return { name: p.name, scopes: p.scopes, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };

@@ -1,7 +1,7 @@
 // Request and answer schemas of the envs API: the checks, and the OpenAPI document's source.
 import * as z from "../../shared/zod";
 import { doc, lazy } from "../../shared/zod";
-import { ENV_ID, NODE_ID } from "../../shared/schemas/ids";
+import { NODE_ID } from "../../shared/schemas/ids";
 import { LIMITS } from "../../shared/schemas/limits";
 import { tagFiltersCheck } from "../../shared/schemas/tags";
 import { queryBool, queryInt, queryList } from "../../shared/http";
@@ -55,10 +55,8 @@ export const ListQuerySchema = lazy(() =>
   }),
 );
 
-export const DryRunQuerySchema = lazy(() => z.object({ dryRun: queryBool().check(...doc(DOCS && "true: answer what would change, apply nothing")) }));
+export { DryRunQuerySchema } from "../../shared/http/params";
 export const DeleteQuerySchema = lazy(() => z.object({ force: queryBool().check(...doc(DOCS && "true: delete even while nodes run task instances")) }));
-
-export const ENV_ID_PATTERN = ENV_ID;
 
 // ── answers (documentation; the code builds them from typed values) ───────────────────
 

@@ -17,7 +17,8 @@ import type { Logger } from "../../shared/log";
 import { buildCreateEnv, type CreateEnvBody } from "./create";
 import { requireEnvOwner } from "./owner";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
-import { envInstanceTypes, type PriceTable } from "./pricing";
+import type { PriceTable } from "./pricing";
+import { envInstanceTypes } from "../../shared/schemas/instance-types";
 import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 

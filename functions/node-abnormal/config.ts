@@ -2,23 +2,8 @@
 // the function's own (not in the env policy): the env policy says whether an env may be
 // remediated and its maxNodes; these say how carefully.
 import * as z from "../../shared/zod";
-import { parseEnv } from "../../shared/config";
+import { envBool as bool, envInt as int, parseEnv } from "../../shared/config";
 import { RegionSchema } from "../../shared/schemas/region";
-
-const bool = (def: boolean) =>
-  z.pipe(
-    z.optional(z.enum(["true", "false", "1", "0", "on", "off", "yes", "no", ""])),
-    z.transform((v) => (v === undefined || v === "" ? def : ["true", "1", "on", "yes"].includes(v))),
-  );
-
-const int = (def: number, min: number, max: number) =>
-  z.pipe(
-    z.pipe(
-      z.optional(z.string()),
-      z.transform((v) => (v === undefined || v.trim() === "" ? String(def) : v.trim())),
-    ),
-    z.pipe(z.coerce.number<string>(), z.integer().check(z.gte(min), z.lte(max))),
-  );
 
 export const RemediationConfigSchema = z.object({
   /** Log the plan and change nothing. */

@@ -57,7 +57,8 @@ export interface BatchPort {
   getEnv(envId: string): Promise<ComputeEnv>;
   getEnvCreateInfo(envId: string): Promise<DescribeComputeEnvCreateInfoResponse>;
   listEnvs(q: PageQuery & { envIds?: string[] }): Promise<Page<ComputeEnvView>>;
-  setDesiredNodes(envId: string, desired: number): Promise<Acknowledged>;
+  /** ModifyComputeEnv of the count; `description` (a change stamp, shared/env-policy.ts) in the same call. */
+  setDesiredNodes(envId: string, desired: number, opts?: { description?: string }): Promise<Acknowledged>;
   renameEnv(envId: string, change: { name?: string; description?: string }): Promise<Acknowledged>;
   deleteEnv(envId: string): Promise<Acknowledged>;
   terminateNodes(envId: string, nodeIds: string[]): Promise<Acknowledged>;

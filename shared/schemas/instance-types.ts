@@ -54,3 +54,27 @@ export function coresOfNewNodes(instanceTypes: readonly string[]): { ok: true; c
   if (unknown.length > 0) return { ok: false, unknown };
   return { ok: true, cores: Math.max(...instanceTypes.map((t) => INSTANCE_TYPES[t]?.cpu ?? 0)) };
 }
+
+/** The part of DescribeComputeEnvCreateInfo that names the instance types (envs, autoscale and cost-report read it). */
+export interface CreateInfo {
+  EnvData?: {
+    InstanceType?: string | null;
+    InstanceTypes?: string[] | null;
+    InstanceTypeOptions?: { CPU: number; Memory: number } | null;
+  } | null;
+}
+
+/** Instance types an env may create nodes of, in the order Batch tries them. */
+export function envInstanceTypes(createInfo: CreateInfo, zone: string): string[] {
+  const data = createInfo.EnvData;
+  if (!data) return [];
+  if (data.InstanceType) return [data.InstanceType];
+  if (data.InstanceTypes && data.InstanceTypes.length > 0) return [...data.InstanceTypes];
+  const opt = data.InstanceTypeOptions;
+  if (opt) {
+    return Object.entries(INSTANCE_TYPES)
+      .filter(([t, s]) => s.cpu === opt.CPU && s.memGiB === opt.Memory && !checkInstanceZone(t, zone))
+      .map(([t]) => t);
+  }
+  return [];
+}

@@ -1,3 +1,4 @@
+import { LIMITS } from "../../shared/schemas/limits";
 // The autoscale opt-in in the shared env policy (shared/env-policy.ts): envs and node-abnormal
 // read the same document, so what they read must not change.
 import { describe, expect, it } from "vitest";
@@ -9,9 +10,10 @@ import {
   autoscaleFor,
   DEFAULT_RULE,
   formatChangeStamp,
-  LAST_CHANGE_TAG_KEY,
   loadEnvPolicy,
+  descriptionText,
   parseChangeStamp,
+  stampDescription,
   ruleFor,
 } from "../../shared/env-policy";
 
@@ -111,8 +113,21 @@ describe("last-change stamp", () => {
     const at = Date.parse("2026-03-02T12:00:00Z");
     const value = formatChangeStamp({ by: "manual", at });
     expect(value).toBe("manual@2026-03-02T12:00:00Z");
-    expect(parseChangeStamp([{ Key: LAST_CHANGE_TAG_KEY, Value: value }])).toEqual({ by: "manual", at });
-    for (const v of ["robot@2026-03-02T12:00:00Z", "manual@2026-03-02", "manual", ""]) expect(parseChangeStamp([{ Key: LAST_CHANGE_TAG_KEY, Value: v }])).toBeUndefined();
+    const stamped = stampDescription("GPU renders, team A", { by: "manual", at });
+    expect(stamped).toBe("GPU renders, team A [batch-scf/last-change=manual@2026-03-02T12:00:00Z]");
+    expect(parseChangeStamp(stamped)).toEqual({ by: "manual", at });
+    expect(descriptionText(stamped)).toBe("GPU renders, team A");
+    for (const v of ["robot@2026-03-02T12:00:00Z", "manual@2026-03-02", "manual", ""]) expect(parseChangeStamp(`x [batch-scf/last-change=${v}]`)).toBeUndefined();
     expect(parseChangeStamp(null)).toBeUndefined();
+    expect(parseChangeStamp("a description that merely mentions batch-scf/last-change")).toBeUndefined();
+  });
+
+  it("replaces its own marker, keeps the person's text, and stays within Batch's description limit", () => {
+    const later = stampDescription(stampDescription("renders", { by: "manual", at: 0 }), { by: "autoscale", at: 60_000 });
+    expect(later).toBe("renders [batch-scf/last-change=autoscale@1970-01-01T00:01:00Z]");
+    expect(stampDescription(undefined, { by: "remediation", at: 0 })).toBe("[batch-scf/last-change=remediation@1970-01-01T00:00:00Z]");
+    const long = stampDescription("x".repeat(LIMITS.envDescription), { by: "manual", at: 0 });
+    expect(long.length).toBe(LIMITS.envDescription);
+    expect(parseChangeStamp(long)).toEqual({ by: "manual", at: 0 });
   });
 });

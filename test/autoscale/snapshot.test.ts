@@ -10,7 +10,7 @@ import {
   SLOTS_PER_NODE,
   snapshotOf,
 } from "../../functions/autoscale/snapshot";
-import { formatChangeStamp, LAST_CHANGE_TAG_KEY } from "../../shared/env-policy";
+import { stampDescription } from "../../shared/env-policy";
 import { ago, iso, NOW, settings } from "./support";
 
 const node = (id: string, state: string, free: number, createdSecondsAgo = 7200): NodeRead => ({
@@ -104,7 +104,7 @@ describe("snapshot derivation from Batch's replies", () => {
   });
 
   it("attributes the last change to its stamp, unless someone destroyed nodes after it", () => {
-    const tags = [{ Key: LAST_CHANGE_TAG_KEY, Value: formatChangeStamp({ by: "autoscale", at: ago(600) }) }];
+    const tags = stampDescription("render farm", { by: "autoscale", at: ago(600) });
     const create = (s: number) => ({ ComputeNodeId: "node-x", ComputeNodeActivityType: "CREATE", Cause: "Desired compute node count not met", StartTime: iso(ago(s)) });
     const destroy = (s: number, Cause = "TerminateComputeNode") => ({ ComputeNodeId: "node-y", ComputeNodeActivityType: "DESTROY", Cause, StartTime: iso(ago(s)) });
     // Nodes created for the stamped count, however late (stock, retries), are that change.
@@ -116,9 +116,9 @@ describe("snapshot derivation from Batch's replies", () => {
     // Batch's own RECREATE is nobody's change.
     expect(lastChangeOf([destroy(30, "ActionIfComputeNodeInactive=RECREATE: node inactive for 600 s")], tags)).toEqual({ by: "autoscale", at: ago(600) });
     // No stamp: the latest activity, author unknown (treated as manual); none: no change known.
-    expect(lastChangeOf([create(500), destroy(200)], [])).toEqual({ by: "unknown", at: ago(200) });
-    expect(lastChangeOf([], [])).toBeUndefined();
-    expect(lastChangeOf([], [{ Key: LAST_CHANGE_TAG_KEY, Value: "someone@yesterday" }])).toBeUndefined();
+    expect(lastChangeOf([create(500), destroy(200)], "render farm")).toEqual({ by: "unknown", at: ago(200) });
+    expect(lastChangeOf([], undefined)).toBeUndefined();
+    expect(lastChangeOf([], "render farm [batch-scf/last-change=someone@yesterday]")).toBeUndefined();
   });
 
   it("feeds decide: an idle node past its window goes, the busy and starting ones stay", () => {

@@ -1,0 +1,134 @@
+// One autoscale evaluation: read Batch (read.ts), decide per env (snapshot.ts → policy.ts, pure),
+// write one audit line per decision, and apply what was decided unless it is a dry run. The timer
+// evaluates every opted-in env; the HTTP route evaluates one. An env that fails to read is
+// skipped (logged, counted) and evaluated again at the next tick: never guessed.
+import type { ComputeEnvView } from "../../shared/batch/models";
+import type { BatchPort } from "../../shared/batch/port";
+import { collectAll } from "../../shared/batch/paging";
+import { type AutoscaleSettings, autoscaleFor, type EnvPolicy, ruleFor, stampDescription } from "../../shared/env-policy";
+import type { Logger } from "../../shared/log";
+import { type AutoscaleDecision, auditFields, decide } from "./policy";
+import { type PlacementCache, readEnv, readWork } from "./read";
+import { snapshotOf } from "./snapshot";
+
+/** Batch takes at most 100 node ids per TerminateComputeNodes. */
+const TERMINATE_BATCH = 100;
+/** The instance history reaches this far past the longest scale-down window (Batch times are to the second). */
+const LOOK_BACK_MARGIN_MS = 60_000;
+
+export interface EvaluateDeps {
+  batch: BatchPort;
+  policy: EnvPolicy;
+  logger: Logger;
+  placements: PlacementCache;
+  /** DRY_RUN: decide and log, change nothing. */
+  dryRun: boolean;
+}
+
+export type EnvOutcome =
+  | { envId: string; status: "off"; why: string }
+  | { envId: string; status: "skipped"; error: string }
+  | { envId: string; status: "decided"; decision: AutoscaleDecision; applied: boolean; error?: string | undefined };
+
+export interface EvaluationResult {
+  evaluated: number;
+  changed: number;
+  skipped: number;
+  dryRun: boolean;
+  /** Batch calls made (reads and writes). */
+  calls: number;
+  envs: EnvOutcome[];
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Evaluates the opted-in envs among `views` (all of the account's when omitted) at `now`.
+ * `dryRun` (the route's ?dryRun=true) adds to the function's DRY_RUN, never removes it.
+ */
+export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?: string[]; dryRun?: boolean }): Promise<EvaluationResult> {
+  const { batch, logger } = deps;
+  const dryRun = deps.dryRun || opts.dryRun === true;
+  let calls = 0;
+  const views: ComputeEnvView[] = await collectAll((offset, limit) => {
+    calls++;
+    return batch.listEnvs({ offset, limit, ...(opts.envIds ? { envIds: opts.envIds } : {}) });
+  });
+  const outcomes: EnvOutcome[] = [];
+  const on: Array<{ view: ComputeEnvView; settings: AutoscaleSettings }> = [];
+  for (const view of views) {
+    const opt = autoscaleFor(ruleFor(deps.policy, view), view.Tags);
+    if (opt.on) on.push({ view, settings: opt.settings });
+    else outcomes.push({ envId: view.EnvId, status: "off", why: opt.why });
+  }
+  const result = (): EvaluationResult => ({
+    evaluated: outcomes.filter((o) => o.status === "decided").length,
+    changed: outcomes.filter((o) => o.status === "decided" && o.applied).length,
+    skipped: outcomes.filter((o) => o.status === "skipped").length,
+    dryRun,
+    calls,
+    envs: outcomes,
+  });
+  if (on.length === 0) return result();
+
+  const lookBack = Math.max(...on.map((e) => e.settings.scaleDownAfterSeconds)) * 1000 + LOOK_BACK_MARGIN_MS;
+  let work: Awaited<ReturnType<typeof readWork>>;
+  try {
+    work = await readWork(batch, new Set(on.map((e) => e.view.EnvId)), opts.now, lookBack, deps.placements);
+    calls += work.calls;
+  } catch (e) {
+    // Without the work no env can be judged: all are skipped, the next tick tries again.
+    logger.warn("autoscale skipped: the jobs could not be read", { error: messageOf(e), envs: on.length });
+    for (const { view } of on) outcomes.push({ envId: view.EnvId, status: "skipped", error: `the jobs could not be read: ${messageOf(e)}` });
+    return result();
+  }
+
+  for (const { view, settings } of on) {
+    let read: Awaited<ReturnType<typeof readEnv>>;
+    try {
+      read = await readEnv(batch, view, work);
+      calls += read.calls;
+    } catch (e) {
+      logger.warn("autoscale skipped: the env could not be read", { env: view.EnvId, error: messageOf(e) });
+      outcomes.push({ envId: view.EnvId, status: "skipped", error: messageOf(e) });
+      continue;
+    }
+    const decision = decide(snapshotOf(read.read, opts.now), settings, opts.now);
+    const change = decision.action === "scale_up" || decision.action === "scale_down";
+    logger.info("autoscale decision", auditFields(decision, dryRun));
+    if (!change || dryRun) {
+      outcomes.push({ envId: view.EnvId, status: "decided", decision, applied: false });
+      continue;
+    }
+    try {
+      calls += await apply(batch, decision, read.read.description, opts.now);
+      logger.info("autoscale applied", { env: decision.envId, action: decision.action, before: decision.before, after: decision.after, terminate: decision.terminate });
+      outcomes.push({ envId: view.EnvId, status: "decided", decision, applied: true });
+    } catch (e) {
+      // Another change landed first (env_busy, a node already going): the next tick reads again.
+      logger.warn("autoscale change failed", { env: decision.envId, action: decision.action, error: messageOf(e) });
+      outcomes.push({ envId: view.EnvId, status: "decided", decision, applied: false, error: messageOf(e) });
+    }
+  }
+  return result();
+}
+
+/**
+ * Makes a scale decision, stamped as autoscale's (shared/env-policy.ts): a scale-up is one
+ * ModifyComputeEnv of the count and the description; a scale-down stamps the description, then
+ * terminates exactly the chosen nodes. Returns the Batch calls made.
+ */
+export async function apply(batch: BatchPort, d: AutoscaleDecision, description: string | null | undefined, now: number): Promise<number> {
+  const stamped = stampDescription(description, { by: "autoscale", at: now });
+  if (d.action === "scale_up") {
+    await batch.setDesiredNodes(d.envId, d.after, { description: stamped });
+    return 1;
+  }
+  await batch.renameEnv(d.envId, { description: stamped });
+  let calls = 1;
+  for (let i = 0; i < d.terminate.length; i += TERMINATE_BATCH) {
+    await batch.terminateNodes(d.envId, d.terminate.slice(i, i + TERMINATE_BATCH));
+    calls++;
+  }
+  return calls;
+}

@@ -1,0 +1,149 @@
+// What autoscale reads from Batch for one evaluation, and nothing else: demand is never kept in
+// memory (a new container, or a dry run, reads and decides the same). One evaluation reads the
+// account's work once (the jobs that wait or run, and the ones that ended within the look-back),
+// then each env it evaluates (its nodes, its creation info, its latest activities). The only
+// thing kept across evaluations is what Batch never changes: which env each task of a job was
+// placed with (DescribeJobSubmitInfo), so a job is asked that once per container.
+//
+// Calls (README, "Autoscale"): per evaluation, 1 + the pages of unfinished jobs + at most
+// HISTORY_PAGES pages of ended ones, DescribeJobSubmitInfo once per job per container, and one
+// DescribeTask page per 100 instances of each task placed with an opted-in env; per env,
+// DescribeComputeEnv, DescribeComputeEnvCreateInfo and 1–2 pages of DescribeComputeEnvActivities.
+import type { ComputeEnvView, JobView } from "../../shared/batch/models";
+import type { BatchPort } from "../../shared/batch/port";
+import { collectAll } from "../../shared/batch/paging";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
+import { envInstanceTypes } from "../../shared/schemas/instance-types";
+import type { ActivityRead, BatchRead, TaskRead } from "./snapshot";
+
+/** Jobs that still wait or run (their instances are demand or busy nodes). */
+export const UNFINISHED_JOB_STATES = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"];
+/** Jobs that ended: their instances' end times say since when a node is idle. */
+export const ENDED_JOB_STATES = ["SUCCEED", "FAILED", "FAILED_INTERRUPTED"];
+/** Pages (100 jobs each) of ended jobs read per evaluation, newest first. */
+export const HISTORY_PAGES = 5;
+/**
+ * Ended jobs created up to this long before the look-back are read too: a job created before the
+ * look-back that ended within it ran on a node that is not idle since the look-back's start.
+ */
+export const HISTORY_SLACK_MS = 3_600_000;
+const PAGE = 100;
+
+/** The account's work as autoscale needs it: tasks by the env they were placed with. */
+export interface WorkRead {
+  tasksByEnv: ReadonlyMap<string, TaskRead[]>;
+  /** The instance history is complete from this time on (epoch ms); see snapshot.ts BatchRead. */
+  instancesSince: number;
+  /** Batch calls this read made (the audit and the bench count them). */
+  calls: number;
+}
+
+type Placement = { tasks: Array<{ name: string; envId?: string | undefined; maxConcurrent?: number | undefined }> };
+
+/** Which env each task of a job was placed with: Batch never changes it, so it is kept per container. */
+export class PlacementCache {
+  private readonly map = new Map<string, Placement>();
+  constructor(private readonly max = 5000) {}
+  get(jobId: string): Placement | undefined {
+    return this.map.get(jobId);
+  }
+  set(jobId: string, p: Placement): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(jobId, p);
+  }
+}
+
+/**
+ * The work placed with `envIds`: every unfinished job's tasks, and those of jobs that ended at or
+ * after `now - lookBackMs` (read newest first, at most HISTORY_PAGES pages). When the pages run
+ * out before the look-back is covered, the history is complete only from the oldest job read:
+ * `instancesSince` says so, and nodes then count as idle from that time at the earliest.
+ */
+export async function readWork(port: BatchPort, envIds: ReadonlySet<string>, now: number, lookBackMs: number, cache: PlacementCache): Promise<WorkRead> {
+  let calls = 0;
+  const counted = <T>(p: Promise<T>): Promise<T> => {
+    calls++;
+    return p;
+  };
+  const unfinished = await collectAll((offset, limit) =>
+    counted(port.listJobs({ filters: [{ Name: "job-state", Values: UNFINISHED_JOB_STATES }], offset, limit })),
+  );
+  const lookBackFrom = now - lookBackMs;
+  const horizon = lookBackFrom - HISTORY_SLACK_MS;
+  const ended: JobView[] = [];
+  let instancesSince = lookBackFrom;
+  for (let p = 0; ; p++) {
+    const page = await counted(port.listJobs({ filters: [{ Name: "job-state", Values: ENDED_JOB_STATES }], offset: p * PAGE, limit: PAGE }));
+    ended.push(...page.items);
+    const created = page.items.map((j) => parseBatchTime(j.CreateTime)).filter((t): t is number => t !== undefined);
+    const oldest = created.length > 0 ? Math.min(...created) : undefined;
+    if (page.items.length < PAGE || (p + 1) * PAGE >= page.total || (oldest !== undefined && oldest < horizon)) break;
+    if (p + 1 >= HISTORY_PAGES) {
+      // Not covered: complete only from the oldest job read on.
+      if (oldest !== undefined) instancesSince = Math.max(lookBackFrom, oldest);
+      break;
+    }
+  }
+  const recent = ended.filter((j) => (parseBatchTime(j.EndTime) ?? now) >= lookBackFrom);
+
+  const tasksByEnv = new Map<string, TaskRead[]>();
+  for (const job of [...unfinished, ...recent]) {
+    let placement = cache.get(job.JobId);
+    if (!placement) {
+      const info = await counted(port.getJobSubmitInfo(job.JobId));
+      placement = {
+        tasks: (info.Tasks ?? []).map((t) => ({
+          name: t.TaskName ?? "",
+          envId: t.EnvId ?? undefined,
+          maxConcurrent: t.MaxConcurrentNum ?? undefined,
+        })),
+      };
+      cache.set(job.JobId, placement);
+    }
+    for (const t of placement.tasks) {
+      if (!t.envId || !envIds.has(t.envId) || !t.name) continue;
+      const instances = await collectAll(async (offset, limit) => {
+        const d = await counted(port.getTask(job.JobId, t.name, { offset, limit }));
+        return { items: d.TaskInstanceSet, total: d.TaskInstanceTotalCount };
+      });
+      const list = tasksByEnv.get(t.envId) ?? [];
+      list.push({
+        EnvId: t.envId,
+        MaxConcurrentNum: t.maxConcurrent,
+        TaskInstanceSet: instances.map((i) => ({ TaskInstanceState: i.TaskInstanceState, ComputeNodeInstanceId: i.ComputeNodeInstanceId, EndTime: i.EndTime })),
+      });
+      tasksByEnv.set(t.envId, list);
+    }
+  }
+  return { tasksByEnv, instancesSince, calls };
+}
+
+/**
+ * The env's latest activities: the first page, and when the list is longer and reads oldest first
+ * (as the emulator's does; Batch documents no order), the last page too.
+ */
+export async function latestActivities(port: BatchPort, envId: string): Promise<{ items: ActivityRead[]; calls: number }> {
+  const first = await port.listEnvActivities(envId, { offset: 0, limit: PAGE });
+  if (first.total <= first.items.length || first.items.length < 2) return { items: first.items, calls: 1 };
+  const a = parseBatchTime(first.items[0]?.StartTime);
+  const b = parseBatchTime(first.items[first.items.length - 1]?.StartTime);
+  if (a === undefined || b === undefined || a > b) return { items: first.items, calls: 1 }; // newest first
+  const last = await port.listEnvActivities(envId, { offset: Math.max(0, first.total - PAGE), limit: PAGE });
+  return { items: last.items, calls: 2 };
+}
+
+/** What snapshotOf needs of one env (its work read once per evaluation by readWork). */
+export async function readEnv(port: BatchPort, view: Pick<ComputeEnvView, "EnvId">, work: WorkRead): Promise<{ read: BatchRead; calls: number }> {
+  const [env, info, acts] = await Promise.all([port.getEnv(view.EnvId), port.getEnvCreateInfo(view.EnvId), latestActivities(port, view.EnvId)]);
+  return {
+    read: {
+      env,
+      instanceTypes: envInstanceTypes(info, env.Placement.Zone),
+      description: (info as { EnvDescription?: string | null }).EnvDescription,
+      activities: acts.items,
+      tasks: work.tasksByEnv.get(view.EnvId) ?? [],
+      instancesSince: work.instancesSince,
+    },
+    calls: 2 + acts.calls,
+  };
+}
