@@ -8,7 +8,7 @@
 import type { BatchPort, Filter } from "../../shared/batch/port";
 import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
-import { type EnvPolicy, type EnvRule, ruleFor } from "../../shared/env-policy";
+import { autoscaleFor, type EnvPolicy, type EnvRule, ruleFor, stampDescription } from "../../shared/env-policy";
 import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
 import type { Principal } from "../../shared/http";
 import { isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
@@ -116,6 +116,23 @@ export function createEnvsService(deps: EnvsDeps) {
     lagging?: number | undefined;
     /** A scale: Batch refusing a write with a PLAN_STALE code is a conflict. */
     planned?: boolean;
+    /** The env is autoscaled: stamp the change as manual (stampManual). */
+    autoscaled: boolean;
+  }
+
+  /**
+   * Stamps an autoscaled env's description as changed by hand now (shared/env-policy.ts), so
+   * autoscale holds it for manualHoldSeconds (other envs' descriptions are never touched). After
+   * the writes, and best effort: a stamp that fails (Batch busy
+   * applying the change) leaves the change unattributed, which autoscale treats as manual too.
+   */
+  async function stampManual(envId: string): Promise<void> {
+    try {
+      const info = await port.getEnvCreateInfo(envId);
+      await port.renameEnv(envId, { description: stampDescription(info.EnvDescription, { by: "manual", at: deps.now() }) });
+    } catch (e) {
+      logger.warn("change stamp not written", { env_id: envId, error: isAppError(e) ? e.code : "internal_error" });
+    }
   }
 
   /**
@@ -137,6 +154,7 @@ export function createEnvsService(deps: EnvsDeps) {
     let partial = false;
     try {
       await c.writes(ids);
+      if (c.autoscaled) await stampManual(c.envId);
     } catch (e) {
       // A later write refused after an earlier one reached Batch (a scale's termination made the
       // env busy for its own ModifyComputeEnv): part of the change happened, so the answer comes
@@ -290,6 +308,7 @@ export function createEnvsService(deps: EnvsDeps) {
         },
         lagging: modify ? undefined : plan.PreviousDesiredComputeNodeCount,
         planned: true,
+        autoscaled: autoscaleFor(rule, env.Tags).on,
       });
       return { ...plan, DryRun: false, Applied: true, RequestIds: requestIds };
     },
@@ -484,6 +503,7 @@ export function createEnvsService(deps: EnvsDeps) {
         },
         // Terminating live nodes is the same lowering as a scale-down's (none: desired unchanged).
         lagging: liveTerminated > 0 ? env.DesiredComputeNodeCount : undefined,
+        autoscaled: autoscaleFor(rule, env.Tags).on,
       });
       return { ...answer, Applied: true, RequestIds: requestIds };
     },

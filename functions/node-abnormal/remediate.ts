@@ -5,13 +5,14 @@
 import type { Alerter } from "../../shared/alerts";
 import type { Activity } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
-import { type EnvPolicy, ruleFor } from "../../shared/env-policy";
+import { autoscaleFor, type EnvPolicy, ruleFor, stampDescription } from "../../shared/env-policy";
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import type { RemediationConfig } from "./config";
 import { decide, type NodeDecision, needsActivities, type RemediationAction, type RemediationPlan } from "./policy";
 
-export type RemediationBatch = Pick<BatchPort, "getEnv" | "listEnvActivities" | "terminateNodes" | "setDesiredNodes">;
+export type RemediationBatch = Pick<BatchPort, "getEnv" | "listEnvActivities" | "terminateNodes" | "setDesiredNodes"> &
+  Partial<Pick<BatchPort, "getEnvCreateInfo">>;
 
 export interface RemediatorDeps {
   batch: RemediationBatch;
@@ -68,7 +69,7 @@ export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNo
   }
   const completed: RemediationAction[] = [];
   try {
-    await execute(deps, plan, completed);
+    await execute(deps, plan, completed, autoscaleFor(rule, env.Tags).on);
   } catch (e) {
     const err = asAppError(e);
     audit(logger, plan, err);
@@ -88,12 +89,14 @@ async function recentActivities(batch: RemediationBatch, envId: string): Promise
 }
 
 /** Runs the plan's actions in order; `done` collects what Batch accepted (also on failure). */
-async function execute(deps: RemediatorDeps, plan: RemediationPlan, done: RemediationAction[]): Promise<void> {
+async function execute(deps: RemediatorDeps, plan: RemediationPlan, done: RemediationAction[], autoscaled: boolean): Promise<void> {
   const { batch, logger } = deps;
+  // Only an env autoscale manages is stamped (its description is never touched otherwise).
+  const stamp = autoscaled ? await remediationStamp(deps, plan.envId) : undefined;
   for (const action of plan.actions) {
     try {
       if (action.kind === "terminate") await batch.terminateNodes(plan.envId, action.nodeIds);
-      else await batch.setDesiredNodes(plan.envId, action.desired);
+      else await batch.setDesiredNodes(plan.envId, action.desired, stamp);
       done.push(action);
     } catch (e) {
       const err = asAppError(e);
@@ -112,6 +115,22 @@ async function execute(deps: RemediatorDeps, plan: RemediationPlan, done: Remedi
       logger.warn("remediation action failed", { env: plan.envId, action: action.kind, code: err.tencentCode ?? err.code });
       throw err;
     }
+  }
+}
+
+/**
+ * The env's description stamped as remediated now (shared/env-policy.ts), written with the plan's
+ * ModifyComputeEnv so autoscale holds scale-down for remediationHoldSeconds. Best effort: without
+ * it the change is unattributed, which autoscale treats as manual (a longer hold, never a fight).
+ */
+async function remediationStamp(deps: RemediatorDeps, envId: string): Promise<{ description: string } | undefined> {
+  if (!deps.batch.getEnvCreateInfo) return undefined;
+  try {
+    const info = await deps.batch.getEnvCreateInfo(envId);
+    return { description: stampDescription(info.EnvDescription, { by: "remediation", at: deps.now() }) };
+  } catch (e) {
+    deps.logger.warn("change stamp not read", { env: envId, code: asAppError(e).tencentCode ?? asAppError(e).code });
+    return undefined;
   }
 }
 

@@ -252,6 +252,7 @@ export const JobSubmitInfoSchema = lazy(() =>
 export const ComputeEnvCreateInfoSchema = lazy(() =>
   loose({
     EnvId: optStr,
+    EnvDescription: optStr,
     EnvData: z.nullish(
       loose({
         InstanceType: optStr,
