@@ -205,7 +205,7 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
       (await parsed("DescribeComputeEnvCreateInfo", { EnvId: envId }, ComputeEnvCreateInfoSchema)) as DescribeComputeEnvCreateInfoResponse,
     listEnvs: (q) =>
       paged("DescribeComputeEnvs", "ComputeEnvSet", ComputeEnvViewSchema, clean({ EnvIds: q.envIds, Filters: q.filters, Offset: q.offset, Limit: q.limit })),
-    setDesiredNodes: (envId, desired) => ack("ModifyComputeEnv", { EnvId: envId, DesiredComputeNodeCount: desired }),
+    setDesiredNodes: (envId, desired, opts) => ack("ModifyComputeEnv", clean({ EnvId: envId, DesiredComputeNodeCount: desired, EnvDescription: opts?.description })),
     renameEnv: (envId, change) => ack("ModifyComputeEnv", clean({ EnvId: envId, EnvName: change.name, EnvDescription: change.description })),
     deleteEnv: (envId) => ack("DeleteComputeEnv", { EnvId: envId }),
     terminateNodes: (envId, nodeIds) => ack("TerminateComputeNodes", { EnvId: envId, ComputeNodeIds: nodeIds }),
