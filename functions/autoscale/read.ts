@@ -139,7 +139,7 @@ export async function readEnv(port: BatchPort, view: Pick<ComputeEnvView, "EnvId
     read: {
       env,
       instanceTypes: envInstanceTypes(info, env.Placement.Zone),
-      description: (info as { EnvDescription?: string | null }).EnvDescription,
+      description: info.EnvDescription,
       activities: acts.items,
       tasks: work.tasksByEnv.get(view.EnvId) ?? [],
       instancesSince: work.instancesSince,

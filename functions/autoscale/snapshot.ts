@@ -9,7 +9,7 @@ import { parseChangeStamp } from "../../shared/env-policy";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 import type { AutoscaleSnapshot, LastChange, NodeSnapshot } from "./policy";
-import { isBatchOwnActivity } from "../../shared/schemas/activities";
+import { isBatchOwnActivity, latestChange } from "../../shared/schemas/activities";
 
 /**
  * Task instances a node runs at once. Batch places one task instance per compute node
@@ -31,6 +31,7 @@ export type NodeRead = Pick<ComputeNode, "ComputeNodeId" | "ComputeNodeState" | 
 };
 
 export type EnvRead = Pick<ComputeEnv, "EnvId" | "EnvName" | "DesiredComputeNodeCount"> & {
+  CreateTime?: string | null | undefined;
   NextAction?: string | null | undefined;
   Tags?: Array<{ Key: string; Value: string }> | null | undefined;
   ComputeNodeSet: readonly NodeRead[];
@@ -114,18 +115,17 @@ export function demandOf(envId: string, tasks: readonly TaskRead[], nodeInstance
  * the author; the activities after it are that change being carried out (nodes destroyed, and
  * nodes created for the count it set, however late Batch creates them), except a DESTROY that
  * starts more than ATTRIBUTION_WINDOW_MS after it: nodes someone removed outside this project.
- * Without a stamp, the latest activity is a change of unknown author (treated as manual).
+ * Without a stamp, the latest change (shared/schemas/activities.ts latestChange: not Batch's own
+ * RECREATE, not the env's creation) is of unknown author (treated as manual).
  */
-export function lastChangeOf(activities: readonly ActivityRead[], description: string | null | undefined): LastChange | undefined {
+export function lastChangeOf(activities: readonly ActivityRead[], description: string | null | undefined, envCreatedAt?: number): LastChange | undefined {
   const stamp = parseChangeStamp(description);
-  let latest: number | undefined;
+  const latest = latestChange(activities, envCreatedAt)?.at;
   let latestDestroy: number | undefined;
   for (const a of activities) {
-    if (isBatchOwnActivity(a.Cause)) continue; // Batch's own RECREATE: not a change anyone made
+    if (isBatchOwnActivity(a.Cause) || a.ComputeNodeActivityType.toUpperCase() !== "DESTROY") continue;
     const t = parseBatchTime(a.StartTime);
-    if (t === undefined) continue;
-    if (latest === undefined || t > latest) latest = t;
-    if (a.ComputeNodeActivityType.toUpperCase() === "DESTROY" && (latestDestroy === undefined || t > latestDestroy)) latestDestroy = t;
+    if (t !== undefined && (latestDestroy === undefined || t > latestDestroy)) latestDestroy = t;
   }
   if (stamp) {
     if (latestDestroy !== undefined && latestDestroy > stamp.at + ATTRIBUTION_WINDOW_MS) return { by: "unknown", at: latestDestroy };
@@ -201,6 +201,6 @@ export function snapshotOf(read: BatchRead, now: number): AutoscaleSnapshot {
     running,
     slotsPerNode: SLOTS_PER_NODE,
     newNodeCores: newNodeCores(read.instanceTypes),
-    lastChange: lastChangeOf(read.activities, read.description),
+    lastChange: lastChangeOf(read.activities, read.description, parseBatchTime(env.CreateTime)),
   };
 }

@@ -12,6 +12,7 @@ import { LIMITS } from "../../shared/schemas/limits";
 import type { EnvRule } from "../../shared/env-policy";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
+import { latestChange } from "../../shared/schemas/activities";
 import { money, nodeCostPerHour } from "./pricing";
 import { expectedCoresPerNode, isBusy, isLive, nodeView, type PricingContext, unknownCoresReason } from "./view";
 
@@ -93,22 +94,15 @@ export function scaleDownOrder(nodes: readonly ComputeNode[]): ComputeNode[] {
 }
 
 /** The latest activity start of the env (node CREATE or DESTROY, whoever caused it). */
-export function latestActivity(activities: readonly Activity[]): { at: number; activity: Activity } | undefined {
-  let best: { at: number; activity: Activity } | undefined;
-  for (const a of activities) {
-    const at = parseBatchTime(a.StartTime);
-    if (at !== undefined && (!best || at > best.at)) best = { at, activity: a };
-  }
-  return best;
-}
-
 /**
  * The cooldown refusal, when less than rule.cooldownSeconds have passed since the env's latest
- * activity (read from Batch, so it holds across function instances); undefined when the env may change.
- * Shared by scaling and by terminating live nodes (both change capacity).
+ * change of size by anyone (shared/schemas/activities.ts latestChange: not Batch's own RECREATE,
+ * not the env's creation; read from Batch, so it holds across function instances); undefined when
+ * the env may change. Shared by scaling and by terminating live nodes (both change capacity).
  */
-export function cooldownRefusal(id: string, rule: EnvRule, activities: readonly Activity[], now: number): Refusal | undefined {
-  const latest = latestActivity(activities);
+export function cooldownRefusal(env: Pick<ComputeEnv, "EnvId" | "CreateTime">, rule: EnvRule, activities: readonly Activity[], now: number): Refusal | undefined {
+  const id = env.EnvId;
+  const latest = latestChange(activities, parseBatchTime(env.CreateTime));
   if (!latest || rule.cooldownSeconds <= 0) return undefined;
   const readyAt = latest.at + rule.cooldownSeconds * 1000;
   if (now >= readyAt) return undefined;
@@ -162,7 +156,7 @@ export function planScale(input: PlanInput): PlanResult {
     Cores: liveCores,
     CostPerHour: sumCost(live.map((n) => views.get(n.ComputeNodeId)?.CostPerHour ?? null)),
   };
-  const latest = latestActivity(input.activities);
+  const latest = latestChange(input.activities, parseBatchTime(env.CreateTime));
   const lastActivityAt = latest ? new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z") : null;
 
   const planned = (Direction: ScalePlan["Direction"], TerminateNodes: string[], BusyNodes: string[], After: Capacity, Warnings: Warning[]): PlanResult => ({
@@ -214,7 +208,7 @@ export function planScale(input: PlanInput): PlanResult {
       );
   }
 
-  const cooling = cooldownRefusal(id, rule, input.activities, input.now);
+  const cooling = cooldownRefusal(env, rule, input.activities, input.now);
   if (cooling) return { ok: false, refusal: cooling };
   if (direction === "down" && order.length < excess) {
     const starting = live.length - order.length;

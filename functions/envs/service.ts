@@ -203,6 +203,7 @@ export function createEnvsService(deps: EnvsDeps) {
     return types;
   }
 
+
   async function pricingFor(env: ComputeEnv): Promise<PricingContext> {
     return { prices, region, instanceTypes: await instanceTypes(env), now: deps.now() };
   }
@@ -231,7 +232,7 @@ export function createEnvsService(deps: EnvsDeps) {
         rule: "minNodes",
         message: `terminating ${live} live node(s) lowers ${id}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`,
       };
-    return cooldownRefusal(id, rule, await recentActivities(id), deps.now());
+    return cooldownRefusal(env, rule, await recentActivities(id), deps.now());
   }
 
   return {

@@ -11,6 +11,7 @@ import {
   snapshotOf,
 } from "../../functions/autoscale/snapshot";
 import { stampDescription } from "../../shared/env-policy";
+import { latestChange } from "../../shared/schemas/activities";
 import { ago, iso, NOW, settings } from "./support";
 
 const node = (id: string, state: string, free: number, createdSecondsAgo = 7200): NodeRead => ({
@@ -127,5 +128,22 @@ describe("snapshot derivation from Batch's replies", () => {
     const d = decide(s, settings(), NOW);
     expect(d).toMatchObject({ action: "scale_down", before: 3, after: 2, terminate: ["node-bbbbbbbb"] });
     expect(decide(snapshotOf(read({}, { NextAction: "DELETING" }), NOW), settings(), NOW).action).toBe("none");
+  });
+});
+
+describe("latestChange (one rule for the envs cooldown and autoscale's holds)", () => {
+  const created = Date.parse("2026-03-02T12:00:00Z");
+  const act = (type: string, secondsAfterCreation: number, Cause = "Desired compute node count not met") => ({
+    ComputeNodeActivityType: type,
+    Cause,
+    StartTime: new Date(created + secondsAfterCreation * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+  });
+  it("skips the env's creation and Batch's own RECREATE, and counts anyone's change", () => {
+    expect(latestChange([act("CREATE", 0), act("CREATE", 1)], created)).toBeUndefined();
+    expect(latestChange([act("CREATE", 0), act("CREATE", 600)], created)?.at).toBe(created + 600_000);
+    expect(latestChange([act("CREATE", 0), act("DESTROY", 5)], created)?.at).toBe(created + 5_000);
+    expect(latestChange([act("CREATE", 0), act("DESTROY", 900, "ActionIfComputeNodeInactive=RECREATE")], created)).toBeUndefined();
+    // Without the creation time, every activity is a change.
+    expect(latestChange([act("CREATE", 0)], undefined)?.at).toBe(created);
   });
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchPort } from "../../shared/batch/port";
 import { clientTokenFor } from "../../shared/idempotency";
-import { eventually, startTestEmulator, type TestEmulator } from "../support/emulator";
+import { ageEnv, eventually, startTestEmulator, type TestEmulator } from "../support/emulator";
 import { ADMIN, createBody, envsFunction, READER } from "./harness";
 
 const POLICY = {
@@ -304,6 +304,8 @@ describe("POST /envs/{EnvId}/scale", () => {
   it("holds the cooldown across two separate function instances, from Batch's activities", async () => {
     // Desired 0: the env starts with no activity at all, so only the first scaling can start the cooldown.
     const envId = await createRunning("cool-env", 0);
+    // Created a minute ago: the creation itself is no change (shared/schemas/activities.ts latestChange).
+    await ageEnv(t, envId, 60_000);
     const a = envsFunction(t, POLICY);
     const first = await a.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 } });
     expect(first.status, JSON.stringify(first.json)).toBe(200);
@@ -321,6 +323,18 @@ describe("POST /envs/{EnvId}/scale", () => {
     const third = await c.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 3 } });
     expect(third.status, JSON.stringify(third.json)).toBe(200);
     expect(third.json).toMatchObject({ PreviousDesiredComputeNodeCount: 2, DesiredComputeNodeCount: 3 });
+  });
+
+  it("starts no cooldown from the env's creation: the first scale right after creating it with nodes is allowed", async () => {
+    const envId = await createRunning("cool-fresh", 1);
+    // Created (with its node) 30 s ago: were the creation a change, the 60 s cooldown would refuse this scale.
+    await ageEnv(t, envId, 30_000);
+    const r = await envsFunction(t, POLICY).call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 } });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    // That scale is a change: the next one within cooldownSeconds is refused.
+    const again = await envsFunction(t, POLICY).call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 3 } });
+    expect(again.status, JSON.stringify(again.json)).toBe(422);
+    expect(again.json).toMatchObject({ code: "policy.cooldownSeconds" });
   });
 
   it("answers 400 with the field path for bad bodies", async () => {
@@ -386,6 +400,7 @@ describe("nodes/terminate and DELETE (nodes take 30 s to go)", () => {
 
   it("holds the cooldown for terminating live nodes right after a scale (422 + Retry-After), and nothing goes", async () => {
     const envId = await running("cool-term", 1);
+    await ageEnv(slow, envId, 60_000);
     const later = envsFunction(slow, POLICY, { now: () => Date.now() + 61_000 });
     const up = await later.call("POST", `/envs/${envId}/scale`, { body: { DesiredComputeNodeCount: 2 } });
     expect(up.status, JSON.stringify(up.json)).toBe(200);

@@ -83,3 +83,26 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/**
+ * Moves an env's past `ms` back: its creation, its nodes' creation and its activities so far (the
+ * emulator's state routes), as if all of it had happened that long ago.
+ */
+export async function ageEnv(t: TestEmulator, envId: string, ms: number): Promise<void> {
+  type State = {
+    envs: Array<{ id: string; createdAt: number; nodes: Array<{ createdAt: number }> }>;
+    activities: Array<{ EnvId: string; StartTime: string; EndTime: string | null }>;
+  };
+  const state = (await (await fetch(`${t.emu.url}/_emulator/state`)).json()) as State;
+  const env = state.envs.find((e) => e.id === envId);
+  if (!env) throw new Error(`no env ${envId} in the emulator's state`);
+  const back = (s: string) => new Date(Date.parse(s) - ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  env.createdAt -= ms;
+  for (const n of env.nodes) n.createdAt -= ms;
+  for (const a of state.activities.filter((x) => x.EnvId === envId)) {
+    a.StartTime = back(a.StartTime);
+    if (a.EndTime) a.EndTime = back(a.EndTime);
+  }
+  const res = await fetch(`${t.emu.url}/_emulator/state`, { method: "PUT", body: JSON.stringify(state) });
+  if (!res.ok) throw new Error(`PUT /_emulator/state: ${res.status}`);
+}
