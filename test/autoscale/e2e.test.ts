@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler, type TimerResult } from "../../functions/autoscale/entry";
 import { PlacementCache } from "../../functions/autoscale/read";
-import type { SubmitJobRequest } from "../../shared/batch/port";
+import type { BatchPort, SubmitJobRequest } from "../../shared/batch/port";
+import { AppError } from "../../shared/errors";
 import { EnvPolicySchema, parseChangeStamp, stampDescription } from "../../shared/env-policy";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
@@ -52,10 +53,10 @@ function job(envId: string, instances: number, command: string): SubmitJobReques
   };
 }
 
-function autoscale(policy: unknown = {}, o: { dryRun?: boolean; now?: () => number } = {}) {
+function autoscale(policy: unknown = {}, o: { dryRun?: boolean; now?: () => number; batch?: BatchPort } = {}) {
   const logger = memoryLogger({ function: "autoscale" });
   const handler = makeHandler({
-    batch: t.port,
+    batch: o.batch ?? t.port,
     policy: EnvPolicySchema.parse(policy),
     logger,
     placements: new PlacementCache(),
@@ -181,5 +182,25 @@ describe("autoscale against the emulator", () => {
     });
     expect(a.decisions(envId).every((d) => d.dry_run === true)).toBe(true);
     expect((await env(envId)).DesiredComputeNodeCount).toBe(0);
+  }, 30_000);
+
+  it("skips an env it cannot read (logged, counted, nothing guessed) and still sizes the others", async () => {
+    const broken = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
+    const fine = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
+    await t.sdk.SubmitJob(job(broken, 1, "sleep 3"));
+    await t.sdk.SubmitJob(job(fine, 1, "sleep 3"));
+    await eventually(async () => (await t.port.listJobs({ filters: [{ Name: "job-state", Values: ["RUNNABLE"] }] })).total >= 2);
+    const batch: BatchPort = {
+      ...t.port,
+      getEnv: (envId) => (envId === broken ? Promise.reject(new AppError("batch.InternalError", "Batch DescribeComputeEnv failed: InternalError", { status: 503 })) : t.port.getEnv(envId)),
+    };
+    const a = autoscale({}, { batch });
+    const r = await a.tick();
+    expect(r.skipped).toBeGreaterThanOrEqual(1);
+    expect(a.logger.lines.find((l) => l.msg === "autoscale skipped: the env could not be read" && l.env === broken)).toBeDefined();
+    expect(a.decisions(broken)).toEqual([]);
+    expect((await env(broken)).DesiredComputeNodeCount).toBe(0);
+    expect(a.decisions(fine)[0]).toMatchObject({ action: "scale_up", after: 1 });
+    expect((await env(fine)).DesiredComputeNodeCount).toBe(1);
   }, 30_000);
 });
