@@ -16,6 +16,8 @@ import { autoscaleRoutes } from "./routes";
 
 export interface AutoscaleDeps extends EvaluateDeps, HttpConfig {
   clock?: () => Date;
+  /** A timer run starts no env after this long (AUTOSCALE_BUDGET_SECONDS). */
+  budgetSeconds?: number;
 }
 
 /** Reads DRY_RUN, ENV_POLICY, API_KEYS, TENCENTCLOUD_REGION, …; throws AppError config_invalid naming the variable. */
@@ -27,6 +29,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): AutoscaleDeps {
     logger,
     placements: new PlacementCache(),
     dryRun: config.dryRun,
+    budgetSeconds: config.budgetSeconds,
     ...httpConfigFromEnv(env),
   };
 }
@@ -41,7 +44,8 @@ export function makeHandler(deps: AutoscaleDeps) {
     if (isHttpEvent(event)) return http(event, context);
     // A timer (or any other invoke): every opted-in env. A failure to list the envs is thrown, so
     // SCF reports the run failed; the next minute's run reads again either way.
-    const { envs: _decisions, ...summary } = await evaluate(deps, { now: clock().getTime() });
+    const deadline = Date.now() + (deps.budgetSeconds ?? 40) * 1000;
+    const { envs: _decisions, ...summary } = await evaluate(deps, { now: clock().getTime(), deadline });
     deps.logger.info("autoscale run", summary);
     return summary;
   };

@@ -43,10 +43,12 @@ export interface EvaluationResult {
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
- * Evaluates the opted-in envs among `views` (all of the account's when omitted) at `now`.
- * `dryRun` (the route's ?dryRun=true) adds to the function's DRY_RUN, never removes it.
+ * Evaluates the opted-in envs (those named in `envIds`, else all of the account's) at `now`.
+ * `dryRun` (the route's ?dryRun=true) adds to the function's DRY_RUN, never removes it. No env is
+ * started after `deadline` (a wall-clock epoch ms, under the function's timeout): the rest are
+ * skipped, said so, and evaluated at a later tick.
  */
-export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?: string[]; dryRun?: boolean }): Promise<EvaluationResult> {
+export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?: string[]; dryRun?: boolean; deadline?: number }): Promise<EvaluationResult> {
   const { batch, logger } = deps;
   const dryRun = deps.dryRun || opts.dryRun === true;
   let calls = 0;
@@ -83,7 +85,15 @@ export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?:
     return result();
   }
 
-  for (const { view, settings } of on) {
+  // Stateless fairness: each tick starts one env further along (by the minute), so when the time
+  // budget runs out the same envs are not the ones left over every time.
+  const start = on.length > 0 ? Math.floor(opts.now / 60_000) % on.length : 0;
+  const ordered = [...on.slice(start), ...on.slice(0, start)];
+  for (const { view, settings } of ordered) {
+    if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+      outcomes.push({ envId: view.EnvId, status: "skipped", error: "out of time this evaluation (Batch quotas); evaluated at a later one" });
+      continue;
+    }
     let read: Awaited<ReturnType<typeof readEnv>>;
     try {
       read = await readEnv(batch, view, work);

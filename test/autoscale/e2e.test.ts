@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeHandler, type TimerResult } from "../../functions/autoscale/entry";
+import { evaluate } from "../../functions/autoscale/evaluate";
 import { PlacementCache } from "../../functions/autoscale/read";
 import type { BatchPort, SubmitJobRequest } from "../../shared/batch/port";
 import { AppError } from "../../shared/errors";
@@ -127,8 +128,8 @@ describe("autoscale against the emulator", () => {
   it("answers the timer's decision on demand: a dry run changes nothing, a real one applies it", async () => {
     const envId = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
     const a = autoscale();
-    await t.sdk.SubmitJob(job(envId, 2, "sleep 5"));
-    await eventually(async () => (await t.port.listJobs({ filters: [{ Name: "job-state", Values: ["RUNNABLE"] }] })).items.length > 0);
+    const { JobId } = await t.sdk.SubmitJob(job(envId, 2, "sleep 5"));
+    await eventually(async () => (await t.sdk.DescribeJob({ JobId: JobId! })).JobState === "RUNNABLE");
 
     const dry = await a.post(envId, { dryRun: "true" });
     expect(dry.status).toBe(200);
@@ -187,9 +188,8 @@ describe("autoscale against the emulator", () => {
   it("skips an env it cannot read (logged, counted, nothing guessed) and still sizes the others", async () => {
     const broken = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
     const fine = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
-    await t.sdk.SubmitJob(job(broken, 1, "sleep 3"));
-    await t.sdk.SubmitJob(job(fine, 1, "sleep 3"));
-    await eventually(async () => (await t.port.listJobs({ filters: [{ Name: "job-state", Values: ["RUNNABLE"] }] })).total >= 2);
+    const ids = [(await t.sdk.SubmitJob(job(broken, 1, "sleep 3"))).JobId!, (await t.sdk.SubmitJob(job(fine, 1, "sleep 3"))).JobId!];
+    await eventually(async () => (await Promise.all(ids.map((JobId) => t.sdk.DescribeJob({ JobId })))).every((j) => j.JobState === "RUNNABLE"));
     const batch: BatchPort = {
       ...t.port,
       getEnv: (envId) => (envId === broken ? Promise.reject(new AppError("batch.InternalError", "Batch DescribeComputeEnv failed: InternalError", { status: 503 })) : t.port.getEnv(envId)),
@@ -202,5 +202,17 @@ describe("autoscale against the emulator", () => {
     expect((await env(broken)).DesiredComputeNodeCount).toBe(0);
     expect(a.decisions(fine)[0]).toMatchObject({ action: "scale_up", after: 1 });
     expect((await env(fine)).DesiredComputeNodeCount).toBe(1);
+  }, 30_000);
+
+  it("starts no env past its time budget: the rest are skipped, said so, and left as they are", async () => {
+    const envId = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
+    await t.sdk.SubmitJob(job(envId, 1, "sleep 3"));
+    const r = await evaluate(
+      { batch: t.port, policy: EnvPolicySchema.parse({}), logger: memoryLogger(), placements: new PlacementCache(), dryRun: false },
+      { now: Date.now(), deadline: Date.now() - 1 },
+    );
+    expect(r.envs.find((e) => e.envId === envId)).toMatchObject({ status: "skipped", error: expect.stringMatching(/out of time/) });
+    expect(r.changed).toBe(0);
+    expect((await env(envId)).DesiredComputeNodeCount).toBe(0);
   }, 30_000);
 });
