@@ -47,6 +47,11 @@ const FIRST_EVENT: Record<string, { event: unknown; calls: string; expect: strin
   envs: { event: http("/envs"), calls: "GET /envs: DescribeComputeEnvs", expect: "200" },
   "node-abnormal": { event: abnormal, calls: "COMPUTE_NODE_ABNORMAL for an unknown env: DescribeComputeEnv (answered ResourceNotFound)", expect: "env-gone" },
   "cost-report": { event: http("/costs", { from: "2026-11-01", to: "2026-11-02" }), calls: "GET /costs on an empty account: DescribeComputeEnvs, DescribeJobs", expect: "200" },
+  autoscale: {
+    event: { ...http("/envs/env-00000000/autoscale", { dryRun: "true" }), httpMethod: "POST" },
+    calls: "POST /envs/{EnvId}/autoscale?dryRun=true for an unknown env: DescribeComputeEnvs (answered 404)",
+    expect: "404",
+  },
 };
 
 async function median(file: string, code: string, e: Record<string, string>, expected?: string): Promise<{ ms: number; result: string }> {

@@ -15,6 +15,8 @@ const BENCHES: Array<[string, string]> = [
   ["Cost report at 2,500 nodes × 30 days vs parsing the same input", "cost-report.bench.ts"],
   ["300 concurrent identical GET /jobs at the DescribeJobs quota: single-flight reads vs none", "single-flight.bench.ts"],
   ["Autoscale: a simulated day over 20 envs vs an oracle and envs fixed for their peak", "autoscale.bench.ts"],
+  ["Autoscale: Batch calls per evaluation, 10 opted-in envs with waiting work, cold vs warm container", "autoscale-calls.bench.ts"],
+  ["Batch calls per jobs request by the number of served regions (BATCH_REGIONS)", "regions.bench.ts"],
 ];
 
 const only = process.argv.slice(2);

@@ -2,12 +2,15 @@
 // in another terminal; when none answers on PORT, the demo starts one itself). It creates an
 // environment, submits the documented example job, watches it succeed, reads its log, breaks a
 // node (the emulator's test route stands in for a real failure) and watches node-abnormal
-// replace it, then produces a cost report. It prints what happens as it happens. It calls each
+// replace it, lets autoscale grow an env from 0 for a job and shrink it back, then produces a
+// cost report. It prints what happens as it happens. It calls each
 // function at its own local URL (the stack's GET /_local lists them). The API key: API_KEY when set
 // (needed when the stack runs with API_KEYS), else the key the stack generated.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { demoAutoscale } from "./demo-autoscale";
+import { demoNotifications } from "./demo-notify";
 import { type Stack, startStack } from "./stack/stack";
 
 /**
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
   const urls = (index.functionUrls ?? {}) as Record<string, string>;
   /** The function URL serving `path`: jobs serves /jobs…, envs /envs…. */
   const urlFor = (path: string): string => {
-    const fn = path.startsWith("/jobs") ? "jobs" : path.startsWith("/envs") ? "envs" : undefined;
+    const fn = /^\/envs\/[^/]+\/autoscale/.test(path) ? "autoscale" : path.startsWith("/jobs") ? "jobs" : path.startsWith("/envs") ? "envs" : path.startsWith("/costs") ? "cost-report" : undefined;
     const url = fn ? urls[fn] : local;
     if (!url) throw new Error(`the stack has no URL for ${fn}`);
     return `${url}${path}`;
@@ -157,7 +160,10 @@ async function main(): Promise<void> {
     const runs = (await (await fetch(`${local}/_local/invocations?function=node-abnormal`)).json()) as Json[];
     say(`  node-abnormal ran ${runs.length} time(s), pushed by the topic to its URL; the env is back to its desired healthy capacity`);
 
-    say("\n7. Produce a cost report for today so far (the daily timer, fired on demand with a window)");
+    say("\n7. Autoscale: an env at 0 nodes grows for a job's instances and shrinks back to 0 when they are done");
+    const scaledEnvId = await demoAutoscale(call, say, tour);
+
+    say("\n8. Produce a cost report for today so far (the daily timer, fired on demand with a window)");
     const now = new Date();
     const from = new Date(now.getTime() - 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const to = new Date(now.getTime() + 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -169,10 +175,20 @@ async function main(): Promise<void> {
     say(`  ${report.summary ?? JSON.stringify(report).slice(0, 300)}`);
     for (const f of (report.files as string[] | undefined) ?? []) say(`  ${f}`);
     say(`  (locally, cos://<bucket-appid>.cos.<region>.myqcloud.com/<key> is the file ${join(dataDir, "emulator-data", "cos")}/<bucket-appid>/<key>)`);
+    // The same report on demand (GET /costs): the fixed-size env idles, the autoscaled one hardly.
+    const costs = (await call("GET", `/costs?from=${from}&to=${to}`)).body;
+    for (const e of (costs.envs as Json[] | undefined) ?? []) {
+      if (e.envId !== envId && e.envId !== scaledEnvId) continue;
+      const s = e.summary as Json;
+      say(`  ${e.envName}: ${s.coreHours} core-hours, ${s.idlePercent} % idle${e.envId === scaledEnvId ? " (autoscaled)" : " (fixed at 2 nodes)"}`);
+    }
 
-    say("\n8. Clean up: delete the tour's environment (its nodes are destroyed first)");
-    const deleted = await fetch(urlFor(`/envs/${envId}?force=true`), { method: "DELETE", headers });
-    say(`  DELETE /envs/${envId} → ${deleted.status}`);
+    say("\n9. Clean up: delete the tour's environments (their nodes are destroyed first)");
+    for (const id of [envId, scaledEnvId]) {
+      const deleted = await fetch(urlFor(`/envs/${id}?force=true`), { method: "DELETE", headers });
+      say(`  DELETE /envs/${id} → ${deleted.status}`);
+    }
+    await demoNotifications(call, say, documentedJob(), 10);
     say("\nDone.");
   } finally {
     await own?.close();

@@ -32,7 +32,7 @@ export function checkNotify(
 ): void {
   if (!notify) return;
   if (!cfg.topic) {
-    sink.issue("Notify", "this deployment takes no job notifications (its operator has not set JOB_EVENTS_TOPIC)");
+    sink.issue("Notify", "this deployment takes no job notifications (its operator has not set JOB_EVENTS_TOPIC and WEBHOOK_SIGNING_KEYS)");
     return;
   }
   const url = checkWebhookUrl(notify.Url, cfg.destination);

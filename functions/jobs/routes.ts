@@ -4,6 +4,7 @@ import { lazy } from "../../shared/zod";
 import { actionAnswer as answer, locationOf, openApiRoute, type Route, route } from "../../shared/http";
 import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import {
+  ActionQuerySchema,
   ActionResponseSchema,
   DryRunResponseSchema,
   GetQuerySchema,
@@ -21,6 +22,7 @@ import {
 } from "./schemas";
 import type { JobsService } from "./service";
 import type { WebhookConfig } from "../../shared/webhooks/config";
+import { webhookSecretRoute } from "../../shared/webhooks/secret-route";
 import { submitRules } from "./validate";
 import { DOCS } from "../../shared/docs";
 
@@ -29,8 +31,8 @@ const WRITE = "jobs:write";
 
 const JobParamsSchema = lazy(() => z.object({ JobId: JobIdSchema }));
 
-/** The routes over `service`; `region` is the one Batch is called in (a job's zone must be in it). */
-export function jobsRoutes(service: JobsService, opts: { region: string; webhooks?: WebhookConfig | undefined }): Route[] {
+/** The routes over `service`; `regions`: the served ones (default `region`, the function's), a job's zone must be in one. */
+export function jobsRoutes(service: JobsService, opts: { region: string; regions?: readonly string[]; webhooks?: WebhookConfig | undefined; signingKeys?: readonly string[] | undefined }): Route[] {
   const once = actionReplays();
   const routes: Route[] = [
     route({
@@ -45,7 +47,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
           "the same key with a different body is 409 `idempotency_key_reused`. `?dryRun=true` returns the exact request instead.",
       }),
       body: SubmitJobBodySchema,
-      rules: submitRules(opts.region, opts.webhooks),
+      rules: submitRules(opts.regions ?? [opts.region], opts.webhooks),
       idempotency: IDEMPOTENCY_KEY,
       query: SubmitQuerySchema,
       response: lazy(() => z.union([SubmitResponseSchema, DryRunResponseSchema])),
@@ -61,13 +63,14 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
           log,
         });
         if (out.kind === "dry-run") {
-          return { status: 200, body: { DryRun: true as const, Submitter: principal.name, Request: out.request, Warnings: out.warnings } };
+          return { status: 200, body: { DryRun: true as const, Region: out.region, Submitter: principal.name, Request: out.request, Warnings: out.warnings } };
         }
         return {
           status: 201,
           headers: { location: locationOf(req, out.jobId), ...(out.replayed ? { "idempotent-replayed": "true" } : {}) },
           body: {
             JobId: out.jobId,
+            Region: out.region,
             Submitter: principal.name,
             Replayed: out.replayed,
             ...(out.requestId ? { RequestId: out.requestId } : {}),
@@ -103,7 +106,7 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
       errors: [404],
       handler: async ({ params, query }) => ({
         status: 200,
-        body: await service.get(params.JobId, { instances: query.instances ?? true, waitFor: query.waitFor, timeoutSeconds: query.timeout }),
+        body: await service.get(params.JobId, { instances: query.instances ?? true, waitFor: query.waitFor, timeoutSeconds: query.timeout, region: query.region }),
       }),
     }),
     route({
@@ -118,8 +121,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
       status: 202,
       errors: [404, 409],
       idempotency: IDEMPOTENCY_KEY,
-      handler: async ({ params, principal, idempotencyKey }) =>
-        answer(202, await once.run(principal.name, idempotencyKey, { action: "terminate", JobId: params.JobId }, () => service.terminate(params.JobId, principal))),
+      query: ActionQuerySchema,
+      handler: async ({ params, query, principal, idempotencyKey }) =>
+        answer(202, await once.run(principal.name, idempotencyKey, { action: "terminate", JobId: params.JobId }, () => service.terminate(params.JobId, principal, query.region))),
     }),
     route({
       method: "POST",
@@ -136,9 +140,10 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
       status: 202,
       errors: [404, 409],
       idempotency: IDEMPOTENCY_KEY,
-      handler: async ({ params, principal, idempotencyKey }) => {
+      query: ActionQuerySchema,
+      handler: async ({ params, query, principal, idempotencyKey }) => {
         const receivedAt = Date.now();
-        return answer(202, await once.run(principal.name, idempotencyKey, { action: "retry", JobId: params.JobId }, () => service.retry(params.JobId, principal, receivedAt)));
+        return answer(202, await once.run(principal.name, idempotencyKey, { action: "retry", JobId: params.JobId }, () => service.retry(params.JobId, principal, receivedAt, query.region)));
       },
     }),
     route({
@@ -152,8 +157,9 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
       response: ActionResponseSchema,
       errors: [404, 409],
       idempotency: IDEMPOTENCY_KEY,
-      handler: async ({ params, principal, idempotencyKey }) =>
-        answer(200, await once.run(principal.name, idempotencyKey, { action: "delete", JobId: params.JobId }, () => service.remove(params.JobId, principal))),
+      query: ActionQuerySchema,
+      handler: async ({ params, query, principal, idempotencyKey }) =>
+        answer(200, await once.run(principal.name, idempotencyKey, { action: "delete", JobId: params.JobId }, () => service.remove(params.JobId, principal, query.region))),
     }),
     route({
       method: "GET",
@@ -183,6 +189,8 @@ export function jobsRoutes(service: JobsService, opts: { region: string; webhook
     }),
   ];
 
+  // GET /webhooks/secret: the caller's own Notify signing secret(s), any scope of this function.
+  routes.push(webhookSecretRoute(opts.signingKeys ?? [], [READ, WRITE, "jobs:admin"]));
   routes.push(openApiRoute({ title: "batch-scf jobs API", version: "1.0.0", description: "Submit and follow Tencent Cloud Batch jobs." }, () => routes));
   return routes;
 }

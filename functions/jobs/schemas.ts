@@ -12,6 +12,7 @@ import { LIMITS } from "../../shared/schemas/limits";
 import { NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
 import { TAG_VALUE_MAX, TagInputSchema, tagFiltersCheck } from "../../shared/schemas/tags";
 import { ZoneSchema } from "../../shared/schemas/zone";
+import { REGION } from "../../shared/schemas/region";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 import { DOCS } from "../../shared/docs";
 import { doc } from "../../shared/zod";
@@ -188,6 +189,11 @@ export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
 
 // ── query strings ────────────────────────────────────────────────────────────────────
 
+/** `?region=`: the region a job is in (or a listing is narrowed to), one of the served ones. */
+const regionQuery = (what: string) =>
+  queryStr(64).check(z.refine((v) => !v || REGION.test(v), { message: "a region such as ap-guangzhou" }), ...doc(DOCS && what));
+const JOB_REGION = "the job's region; without it the job is looked up in every served region (BATCH_REGIONS)";
+
 export const SubmitQuerySchema = lazy(() =>
   z.object({
     dryRun: queryBool().check(...doc(DOCS && "validate and return the exact SubmitJob request, submitting nothing")),
@@ -206,7 +212,9 @@ export const ListQuerySchema = lazy(() =>
     zone: queryStr(64).check(...doc(DOCS && "availability zone")),
     tag: queryList(400).check(tagFiltersCheck(), ...doc(DOCS && `\`key=value\` or \`key\`; repeat to AND (at most ${LIMITS.filters} filters in all)`)),
     submitter: queryStr(64).check(...doc(DOCS && "API key name that submitted the job")),
-    offset: queryInt(0, 1_000_000),
+    region: regionQuery("only this served region (a zone narrows to its region too)"),
+    cursor: queryStr(1024).check(...doc(DOCS && "NextCursor of the previous page: per-region offsets (the way to page across regions)")),
+    offset: queryInt(0, 1_000_000).check(...doc(DOCS && "first job of the page when the listing covers one region")),
     limit: queryInt(1, LIMITS.pageLimit).check(...doc(DOCS && "page size, 1-100 (default 20)")),
   }),
 );
@@ -224,6 +232,7 @@ export const GetQuerySchema = lazy(() =>
       ...doc(DOCS && "long-poll: answer as soon as the job is in one of these states (or at the timeout)"),
     ),
     timeout: queryInt(1, WAIT_MAX_SECONDS).check(...doc(DOCS && `seconds to wait with waitFor (default ${WAIT_MAX_SECONDS}, at most ${WAIT_MAX_SECONDS})`)),
+    region: regionQuery(JOB_REGION),
   }),
 );
 
@@ -238,6 +247,7 @@ export const LogsQuerySchema = lazy(() =>
     task: taskQuery(),
     index: queryInt(0, 100_000).check(...doc(DOCS && "task instance index; default: the first 10 instances")),
     offset: queryInt(0, 100_000).check(...doc(DOCS && "first instance index when no index is given")),
+    region: regionQuery(JOB_REGION),
   }),
 );
 
@@ -246,8 +256,11 @@ export const InstancesQuerySchema = lazy(() =>
     task: taskQuery(),
     offset: queryInt(0, 1_000_000).check(...doc(DOCS && "first instance of the page (default 0)")),
     limit: queryInt(1, INSTANCE_PAGE_MAX).check(...doc(DOCS && `page size, 1-${INSTANCE_PAGE_MAX} (default 100)`)),
+    region: regionQuery(JOB_REGION),
   }),
 );
+
+export const ActionQuerySchema = lazy(() => z.object({ region: regionQuery(JOB_REGION) }));
 
 export const JobIdSchema = lazy(() => z.string().check(z.regex(JOB_ID, { message: "a job id looks like job-xxxxxxxx" })));
 
@@ -259,6 +272,7 @@ const MetricsSchema = lazy(() => z.record(z.string(), z.number()));
 export const SubmitResponseSchema = lazy(() =>
   z.object({
     JobId: z.string(),
+    Region: z.string().check(...doc(DOCS && "the region of Placement.Zone, where the job was submitted")),
     Submitter: z.string(),
     Replayed: z.boolean().check(...doc(DOCS && "true when an earlier request with the same Idempotency-Key created the job")),
     RequestId: z.optional(z.string()).check(...doc(DOCS && "Batch's RequestId of the SubmitJob call")),
@@ -269,6 +283,7 @@ export const SubmitResponseSchema = lazy(() =>
 export const DryRunResponseSchema = lazy(() =>
   z.object({
     DryRun: z.literal(true),
+    Region: z.string().check(...doc(DOCS && "the region the request would be sent to (that of Placement.Zone)")),
     Submitter: z.string(),
     Request: z.record(z.string(), z.unknown()).check(...doc(DOCS && "the exact SubmitJob request (secrets masked)")),
     Warnings: z.array(z.object({ path: z.string(), message: z.string() })),
@@ -294,6 +309,7 @@ export const JobViewResponseSchema = lazy(() =>
     JobId: z.string(),
     JobName: z.optional(z.nullable(z.string())),
     JobState: z.string(),
+    Region: z.string(),
     Zone: z.optional(z.nullable(z.string())),
     Priority: z.optional(z.nullable(z.number())),
     CreateTime: z.optional(z.nullable(z.string())),
@@ -333,6 +349,7 @@ export const JobListResponseSchema = lazy(() =>
         JobId: z.string(),
         JobName: z.optional(z.nullable(z.string())),
         JobState: z.string(),
+        Region: z.string(),
         Priority: z.optional(z.nullable(z.number())),
         Zone: z.optional(z.nullable(z.string())),
         CreateTime: z.optional(z.nullable(z.string())),
@@ -345,7 +362,10 @@ export const JobListResponseSchema = lazy(() =>
     TotalCount: z.number(),
     Offset: z.number(),
     Limit: z.number(),
-    NextOffset: z.nullable(z.number()).check(...doc(DOCS && "offset of the next page, null on the last")),
+    NextOffset: z
+      .nullable(z.number())
+      .check(...doc(DOCS && "offset of the next page, null on the last (across several regions: the page's position, page on with NextCursor)")),
+    NextCursor: z.nullable(z.string()).check(...doc(DOCS && "pass as ?cursor= for the next page (any listing), null on the last")),
   }),
 );
 
@@ -366,6 +386,7 @@ export const ActionResponseSchema = lazy(() =>
   z.object({
     JobId: z.string(),
     Action: z.enum(["terminate", "retry", "delete"]),
+    Region: z.string(),
     PreviousState: z.string(),
     RequestId: z.optional(z.string()),
   }),

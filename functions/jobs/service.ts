@@ -2,12 +2,15 @@
 // modules), then makes the fewest Batch calls it can.
 import type { JobDetail, TaskDetail } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
-import { AppError, type FieldIssue } from "../../shared/errors";
+import { type BatchRegions, decodeCursor, encodeCursor, mergeNewestFirst, servedRegion } from "../../shared/batch/regions";
+import { AppError, type FieldIssue, isAppError, validationError } from "../../shared/errors";
 import { type Idempotency, idempotencyFor, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import { type Principal, requireOwner } from "../../shared/http/auth";
 import { keyedQueue } from "../../shared/keyed-queue";
 import type { Logger } from "../../shared/log";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { maskSecrets } from "../../shared/schemas/masking";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { INSTANCE_PAGE_MAX, type SubmitJobBody, WAIT_MAX_SECONDS } from "./schemas";
 
 /** Waits between a long-poll's reads, ms: then the last again. */
@@ -31,7 +34,8 @@ import {
 export const ADMIN_SCOPE = "jobs:admin";
 
 export interface JobsDeps {
-  batch: BatchPort;
+  /** The served regions (BATCH_REGIONS) and their Batch ports. */
+  regions: BatchRegions;
   /** JOB_EVENTS_TOPIC: the topic a Notify subscribes the job to. */
   notifyTopic?: string | undefined;
 }
@@ -48,16 +52,84 @@ export interface SubmitInput {
 }
 
 export type SubmitOutcome =
-  | { kind: "dry-run"; request: Record<string, unknown>; warnings: FieldIssue[] }
-  | { kind: "submitted"; jobId: string; requestId?: string; replayed: boolean; warnings: FieldIssue[] };
+  | { kind: "dry-run"; region: string; request: Record<string, unknown>; warnings: FieldIssue[] }
+  | { kind: "submitted"; region: string; jobId: string; requestId?: string; replayed: boolean; warnings: FieldIssue[] };
+
+/** How many job ids an instance remembers the region of (the oldest is forgotten first). */
+const KNOWN_REGIONS_MAX = 10_000;
+
+/** Where a job lives: its region's port, and the job itself when finding it read it just now. */
+interface Located {
+  region: string;
+  batch: BatchPort;
+  job?: JobDetail | undefined;
+}
+
+const isMissingJob = (e: unknown) => isAppError(e) && e.tencentCode === "ResourceNotFound.Job";
+const createdAt = (j: { CreateTime?: string | null | undefined }) => parseBatchTime(j.CreateTime) ?? Number.NEGATIVE_INFINITY;
 
 export function createJobsService(deps: JobsDeps) {
-  const { batch } = deps;
+  const { regions } = deps;
+  const served = regions.names;
   const writes = keyedQueue();
+  /**
+   * Job id → region, for ids this instance submitted, listed or found. A job never changes region,
+   * so an entry stays true while the job exists; one that meets ResourceNotFound.Job is dropped.
+   * Misses are never kept (a job another instance submits a moment later must be found).
+   */
+  const known = new Map<string, string>();
+  const remember = (jobId: string, region: string) => {
+    if (served.length < 2) return;
+    known.delete(jobId);
+    known.set(jobId, region);
+    if (known.size > KNOWN_REGIONS_MAX) known.delete(known.keys().next().value!);
+  };
+
+  /**
+   * The region of a job: `?region=` when given (a served one, else 400), the only region, the one
+   * remembered, else a DescribeJob in every served region at once (identical concurrent lookups
+   * share those calls: the ports' single-flight). Found in two regions: 409 naming them (Batch
+   * does not document ids as unique across regions). Found nowhere: Batch's 404, unless a region
+   * failed to answer, whose error is the answer then (never a 404 that may be wrong).
+   */
+  async function locate(jobId: string, region: string | undefined): Promise<Located> {
+    const at = (r: string): Located => ({ region: r, batch: regions.port(r) });
+    if (region) return at(servedRegion(served, region, "query.region"));
+    if (served.length === 1) return at(served[0]!);
+    const cached = known.get(jobId);
+    if (cached) return at(cached);
+    const tries = await Promise.allSettled(served.map((r) => regions.port(r).getJob(jobId)));
+    const found: Located[] = [];
+    tries.forEach((t, i) => {
+      if (t.status === "fulfilled") found.push({ ...at(served[i]!), job: t.value });
+    });
+    if (found.length > 1)
+      throw new AppError("job_id_ambiguous", `job ${jobId} exists in ${found.map((f) => f.region).join(" and ")}; name the region with ?region=`, {
+        status: 409,
+        details: { regions: found.map((f) => f.region) },
+      });
+    if (found[0]) {
+      remember(jobId, found[0].region);
+      return found[0];
+    }
+    const errors = tries.map((t) => (t as PromiseRejectedResult).reason);
+    throw errors.find((e) => !isMissingJob(e)) ?? errors[0];
+  }
+
+  /** Runs `fn` on the located job; a remembered region that no longer has it is forgotten. */
+  async function onJob<T>(jobId: string, region: string | undefined, fn: (at: Located) => Promise<T>): Promise<T> {
+    const at = await locate(jobId, region);
+    try {
+      return await fn(at);
+    } catch (e) {
+      if (isMissingJob(e) && known.get(jobId) === at.region) known.delete(jobId);
+      throw e;
+    }
+  }
 
   /** The job's task when it has exactly one; otherwise ?task= is required (400 naming the tasks). */
-  async function onlyTask(jobId: string): Promise<string> {
-    const job = await batch.getJob(jobId);
+  async function onlyTask({ batch, job: read }: Located, jobId: string): Promise<string> {
+    const job = read ?? (await batch.getJob(jobId));
     const names = job.TaskSet.map((t) => t.TaskName);
     if (names.length !== 1)
       throw new AppError("validation_failed", `job ${jobId} has ${names.length} tasks; name one with ?task= (${names.join(", ")})`, {
@@ -67,9 +139,9 @@ export function createJobsService(deps: JobsDeps) {
     return names[0]!;
   }
 
-  /** The job, after checking the caller may change it (its submitter, or a jobs:admin key). */
-  async function ownJob(jobId: string, caller: Principal) {
-    const job = await batch.getJob(jobId);
+  /** The job, after checking the caller may change it (its submitter, or a jobs:admin key); `read`: a read made just now. */
+  async function ownJob(batch: BatchPort, jobId: string, caller: Principal, read?: JobDetail) {
+    const job = read ?? (await batch.getJob(jobId));
     requireOwner(caller, submitterOf(job.Tags), ADMIN_SCOPE, `job ${jobId}`);
     return job;
   }
@@ -80,7 +152,7 @@ export function createJobsService(deps: JobsDeps) {
    * reads, and identical waits in one instance share each read (single-flight). The last read is
    * at the deadline, so the answer is never older than the wait.
    */
-  async function waitForState(jobId: string, first: JobDetail, states: readonly string[], timeoutMs: number) {
+  async function waitForState(batch: BatchPort, jobId: string, first: JobDetail, states: readonly string[], timeoutMs: number) {
     const started = Date.now();
     let job = first;
     let reads = 1;
@@ -94,11 +166,46 @@ export function createJobsService(deps: JobsDeps) {
     return { job, reached: states.includes(job.JobState), seconds: Math.round((Date.now() - started) / 100) / 10, reads };
   }
 
-  /** The job an earlier request with this token created, after checking it was the same request. */
-  async function priorJob(idem: Idempotency): Promise<string | undefined> {
-    const prior = (await batch.listJobs({ filters: [tokenFilter(idem)], limit: 1 })).items[0];
-    const tags = prior && (prior.Tags ?? (await batch.getJob(prior.JobId)).Tags ?? []);
-    return replayOf("job", idem, prior && tags ? { id: prior.JobId, tags } : undefined);
+  /**
+   * The job an earlier request with this token created, in any served region (a retry with the
+   * same key and another zone is another request: 409), after checking it was the same request.
+   */
+  async function priorJob(idem: Idempotency): Promise<{ id: string; region: string } | undefined> {
+    const pages = await Promise.all(served.map((r) => regions.port(r).listJobs({ filters: [tokenFilter(idem)], limit: 1 })));
+    const i = pages.findIndex((p) => p.items.length > 0);
+    const prior = pages[i]?.items[0];
+    if (!prior) return undefined;
+    const region = served[i]!;
+    const tags = prior.Tags ?? (await regions.port(region).getJob(prior.JobId)).Tags ?? [];
+    const id = replayOf("job", idem, { id: prior.JobId, tags });
+    return id ? { id, region } : undefined;
+  }
+
+  async function logsOf(at: Located, jobId: string, q: { task?: string | undefined; index?: number | undefined; offset?: number | undefined }) {
+    const { batch } = at;
+    const task = q.task || (await onlyTask(at, jobId));
+    const page = await batch.getTaskLogs(
+      jobId,
+      task,
+      q.index !== undefined ? { indexes: [q.index] } : { offset: q.offset ?? 0, limit: 10 },
+    );
+    let fallback: RedirectFallback | undefined;
+    if (page.items.length > 0 && page.items.every((l) => !l.StdoutRedirectPath && !l.StderrRedirectPath)) {
+      const info = await batch.getJobSubmitInfo(jobId);
+      fallback = info.Tasks?.find((t) => t.TaskName === task)?.RedirectInfo ?? undefined;
+    }
+    return logsView(jobId, task, page.total, page.items, fallback);
+  }
+
+  /** Terminate or delete: the caller's own job (ownJob), in a state that allows it (`check`), then `send`. */
+  function act<A extends "terminate" | "delete">(action: A, check: (job: JobDetail) => void, send: (batch: BatchPort, jobId: string) => Promise<{ requestId: string }>) {
+    return (jobId: string, caller: Principal, region?: string) =>
+      onJob(jobId, region, async ({ region, batch, job: read }) => {
+        const job = await ownJob(batch, jobId, caller, read);
+        check(job);
+        const r = await send(batch, jobId);
+        return { JobId: jobId, Action: action, Region: region, PreviousState: job.JobState, RequestId: r.requestId };
+      });
   }
 
   return {
@@ -106,100 +213,127 @@ export function createJobsService(deps: JobsDeps) {
       const { body, warnings } = input;
       const idem = idempotencyFor(input.submitter, input.idempotencyKey, body);
       const request = buildSubmitRequest(body, input.submitter, idem, deps.notifyTopic);
-      if (input.dryRun) return { kind: "dry-run", request: maskSecrets(request) as unknown as Record<string, unknown>, warnings };
+      // The route's rules refused a zone of a region not served (zoneNotServed).
+      const region = regionOfZone(body.Placement.Zone);
+      if (input.dryRun) return { kind: "dry-run", region, request: maskSecrets(request) as unknown as Record<string, unknown>, warnings };
 
       if (idem) {
         const prior = await priorJob(idem);
         if (prior) {
-          input.log?.info("idempotent replay", { job_id: prior });
-          return { kind: "submitted", jobId: prior, replayed: true, warnings };
+          input.log?.info("idempotent replay", { job_id: prior.id, region: prior.region });
+          return { kind: "submitted", region: prior.region, jobId: prior.id, replayed: true, warnings };
         }
       }
       try {
-        const r = await batch.submitJob(request);
-        input.log?.info("job submitted", { job_id: r.jobId, batch_request_id: r.requestId, idempotent: !!idem });
-        return { kind: "submitted", jobId: r.jobId, requestId: r.requestId, replayed: false, warnings };
+        const r = await regions.port(region).submitJob(request);
+        remember(r.jobId, region);
+        input.log?.info("job submitted", { job_id: r.jobId, region, batch_request_id: r.requestId, idempotent: !!idem });
+        return { kind: "submitted", region, jobId: r.jobId, requestId: r.requestId, replayed: false, warnings };
       } catch (e) {
         if (idem && isTokenConflict(e)) throw keyReused("job", undefined, e);
         throw e;
       }
     },
 
-    async get(jobId: string, opts: { instances: boolean; waitFor?: readonly string[] | undefined; timeoutSeconds?: number | undefined }) {
-      let job = await batch.getJob(jobId);
-      let wait: { For: string[]; Reached: boolean; Seconds: number; Reads: number } | undefined;
-      if (opts.waitFor?.length) {
-        const r = await waitForState(jobId, job, opts.waitFor, (opts.timeoutSeconds ?? WAIT_MAX_SECONDS) * 1000);
-        job = r.job;
-        wait = { For: [...opts.waitFor], Reached: r.reached, Seconds: r.seconds, Reads: r.reads };
-      }
-      let tasks: Map<string, TaskDetail> | undefined;
-      if (opts.instances) {
-        const details = await Promise.all(job.TaskSet.map((t) => batch.getTask(jobId, t.TaskName, { limit: INSTANCE_PAGE_MAX })));
-        tasks = new Map(details.map((d) => [d.TaskName, d]));
-      }
-      return { ...jobView(job, tasks), ...(wait ? { Wait: wait } : {}) };
-    },
-
-    async list(q: ListQuery & { offset?: number | undefined; limit?: number | undefined }) {
-      const offset = q.offset ?? 0;
-      const limit = q.limit ?? 20;
-      const filters = listFilters(q);
-      const page = await batch.listJobs({ ...(filters.length ? { filters } : {}), offset, limit });
-      return {
-        Jobs: page.items.map(listItemView),
-        TotalCount: page.total,
-        Offset: offset,
-        Limit: limit,
-        NextOffset: offset + page.items.length < page.total && page.items.length > 0 ? offset + page.items.length : null,
-      };
-    },
-
-    async terminate(jobId: string, caller: Principal) {
-      const job = await ownJob(jobId, caller);
-      checkTerminable(job);
-      const r = await batch.terminateJob(jobId);
-      return { JobId: jobId, Action: "terminate" as const, PreviousState: job.JobState, RequestId: r.requestId };
-    },
-
-    async remove(jobId: string, caller: Principal) {
-      const job = await ownJob(jobId, caller);
-      checkDeletable(job);
-      const r = await batch.deleteJob(jobId);
-      return { JobId: jobId, Action: "delete" as const, PreviousState: job.JobState, RequestId: r.requestId };
-    },
-
-    /** `receivedAt`: when the request arrived; only a failure that ended before it is retried (checkRetryable). */
-    async retry(jobId: string, caller: Principal, receivedAt: number) {
-      // One retry of a job at a time in this instance: the next reads the job after this one's RetryJobs.
-      return writes.run(jobId, async () => {
-        const job = await ownJob(jobId, caller);
-        checkRetryable(job, receivedAt);
-        const r = await batch.retryJobs([jobId]);
-        return { JobId: jobId, Action: "retry" as const, PreviousState: job.JobState, RequestId: r.requestId };
+    async get(
+      jobId: string,
+      opts: { instances: boolean; waitFor?: readonly string[] | undefined; timeoutSeconds?: number | undefined; region?: string | undefined },
+    ) {
+      return onJob(jobId, opts.region, async ({ region, batch, job: read }) => {
+        let job = read ?? (await batch.getJob(jobId));
+        let wait: { For: string[]; Reached: boolean; Seconds: number; Reads: number } | undefined;
+        if (opts.waitFor?.length) {
+          const r = await waitForState(batch, jobId, job, opts.waitFor, (opts.timeoutSeconds ?? WAIT_MAX_SECONDS) * 1000);
+          job = r.job;
+          wait = { For: [...opts.waitFor], Reached: r.reached, Seconds: r.seconds, Reads: r.reads };
+        }
+        let tasks: Map<string, TaskDetail> | undefined;
+        if (opts.instances) {
+          const details = await Promise.all(job.TaskSet.map((t) => batch.getTask(jobId, t.TaskName, { limit: INSTANCE_PAGE_MAX })));
+          tasks = new Map(details.map((d) => [d.TaskName, d]));
+        }
+        return { ...jobView(job, tasks, region), ...(wait ? { Wait: wait } : {}) };
       });
     },
 
-    async instances(jobId: string, q: { task?: string | undefined; offset?: number | undefined; limit?: number | undefined }) {
-      const task = q.task || (await onlyTask(jobId));
-      const offset = q.offset ?? 0;
-      const limit = q.limit ?? 100;
-      return instancesView(jobId, await batch.getTask(jobId, task, { offset, limit }), offset, limit);
+    /**
+     * One region (the only one served, `?region=`, or the region of `?zone=`): DescribeJobs at
+     * `offset` (or the cursor's), as with one region always. Several: DescribeJobs in each at the
+     * cursor's offsets, merged newest first (mergeNewestFirst); the cursor carries, per region, how
+     * many of its jobs the pages so far showed. `offset` is refused there: no single number says where
+     * each region's next job is.
+     */
+    async list(q: ListQuery & { offset?: number | undefined; limit?: number | undefined; region?: string | undefined; cursor?: string | undefined }) {
+      const limit = q.limit ?? 20;
+      const filters = listFilters(q);
+      let only = q.region ? servedRegion(served, q.region, "query.region") : undefined;
+      if (q.zone) {
+        const zoneRegion = regionOfZone(q.zone);
+        if (only && zoneRegion !== only) throw validationError([{ path: "query.zone", message: `zone ${q.zone} is not in region ${only}` }]);
+        only = servedRegion(served, zoneRegion, "query.zone");
+      }
+      const listed = only ? [only] : served;
+      if (q.cursor && q.offset !== undefined) throw validationError([{ path: "query.offset", message: "give cursor or offset, not both" }]);
+      if (listed.length > 1 && q.offset)
+        throw validationError([{ path: "query.offset", message: `the listing covers ${listed.join(", ")}: page with ?cursor= (NextCursor), or name one ?region=` }]);
+      const from = q.cursor ? decodeCursor(q.cursor, listed, "query.cursor") : Object.fromEntries(listed.map((r) => [r, q.offset ?? 0]));
+      const pages = await Promise.all(
+        listed.map((r) => regions.port(r).listJobs({ ...(filters.length ? { filters } : {}), offset: from[r]!, limit })),
+      );
+      const merged = mergeNewestFirst(
+        pages.map((p) => p.items),
+        createdAt,
+        limit,
+      );
+      const next: Record<string, number> = {};
+      let more = false;
+      listed.forEach((r, i) => {
+        next[r] = from[r]! + merged.taken[i]!;
+        // An empty page ends a region even when its total says more (a job deleted under the listing).
+        if (next[r]! < pages[i]!.total && pages[i]!.items.length > 0) more = true;
+      });
+      const at = (m: Record<string, number>) => listed.reduce((n, r) => n + m[r]!, 0);
+      return {
+        Jobs: merged.items.map(({ item, from: i }) => {
+          remember(item.JobId, listed[i]!);
+          return listItemView(item, listed[i]!);
+        }),
+        TotalCount: pages.reduce((n, p) => n + p.total, 0),
+        Offset: at(from),
+        Limit: limit,
+        NextOffset: more ? at(next) : null,
+        NextCursor: more ? encodeCursor(next) : null,
+      };
     },
 
-    async logs(jobId: string, q: { task?: string | undefined; index?: number | undefined; offset?: number | undefined }) {
-      const task = q.task || (await onlyTask(jobId));
-      const page = await batch.getTaskLogs(
-        jobId,
-        task,
-        q.index !== undefined ? { indexes: [q.index] } : { offset: q.offset ?? 0, limit: 10 },
+    terminate: act("terminate", checkTerminable, (batch, jobId) => batch.terminateJob(jobId)),
+    remove: act("delete", checkDeletable, (batch, jobId) => batch.deleteJob(jobId)),
+
+    /** `receivedAt`: when the request arrived; only a failure that ended before it is retried (checkRetryable). */
+    async retry(jobId: string, caller: Principal, receivedAt: number, region?: string) {
+      // One retry of a job at a time in this instance: the next reads the job after this one's RetryJobs
+      // (so never the read that found the job's region, which may predate it).
+      return onJob(jobId, region, ({ region, batch }) =>
+        writes.run(jobId, async () => {
+          const job = await ownJob(batch, jobId, caller);
+          checkRetryable(job, receivedAt);
+          const r = await batch.retryJobs([jobId]);
+          return { JobId: jobId, Action: "retry" as const, Region: region, PreviousState: job.JobState, RequestId: r.requestId };
+        }),
       );
-      let fallback: RedirectFallback | undefined;
-      if (page.items.length > 0 && page.items.every((l) => !l.StdoutRedirectPath && !l.StderrRedirectPath)) {
-        const info = await batch.getJobSubmitInfo(jobId);
-        fallback = info.Tasks?.find((t) => t.TaskName === task)?.RedirectInfo ?? undefined;
-      }
-      return logsView(jobId, task, page.total, page.items, fallback);
+    },
+
+    async instances(jobId: string, q: { task?: string | undefined; offset?: number | undefined; limit?: number | undefined; region?: string | undefined }) {
+      return onJob(jobId, q.region, async (at) => {
+        const task = q.task || (await onlyTask(at, jobId));
+        const offset = q.offset ?? 0;
+        const limit = q.limit ?? 100;
+        return instancesView(jobId, await at.batch.getTask(jobId, task, { offset, limit }), offset, limit);
+      });
+    },
+
+    async logs(jobId: string, q: { task?: string | undefined; index?: number | undefined; offset?: number | undefined; region?: string | undefined }) {
+      return onJob(jobId, q.region, (at) => logsOf(at, jobId, q));
     },
   };
 }

@@ -9,28 +9,28 @@ import { LIMITS } from "../../shared/schemas/limits";
 import { checkEventNames, SUBMIT_JOB_EVENTS } from "../../shared/schemas/notifications";
 import { checkCosFile, checkLocalPath, checkRemotePath, isRemotePath } from "../../shared/schemas/paths";
 import { duplicateTagKeys } from "../../shared/schemas/tags";
-import { regionOfZone } from "../../shared/schemas/zone";
+import { regionOfZone, zoneNotServed } from "../../shared/schemas/zone";
 import type { WebhookConfig } from "../../shared/webhooks/config";
 import { checkNotify } from "./notify";
 import type { SubmitJobBody } from "./schemas";
 import { RESERVED_TAG_PREFIX, reservedTagCount, SUBMITTER_TAG } from "./submit";
 
 /**
- * The rules of a POST /jobs body that span fields or need the function's region, for the route's
+ * The rules of a POST /jobs body that span fields or need the served regions, for the route's
  * `rules` (the HTTP layer runs them with the shape pass: shared/validate.ts). `ctx.idempotent`
  * says whether this API adds the idempotency tags (reserving room for them).
  */
 export const submitRules =
-  (region: string, webhooks: WebhookConfig = NO_WEBHOOKS) =>
+  (regions: readonly string[], webhooks: WebhookConfig = NO_WEBHOOKS) =>
   (body: SubmitJobBody, ctx: RuleSink & { idempotent: boolean }): void => {
-    checkSubmitRules(body, region, reservedTagCount(ctx.idempotent, body.Notify !== undefined), ctx);
+    checkSubmitRules(body, regions, reservedTagCount(ctx.idempotent, body.Notify !== undefined), ctx);
     checkNotify(body.Notify, body.Job?.Notifications, webhooks, ctx);
   };
 
 const NO_WEBHOOKS: WebhookConfig = { destination: {} };
 
 /** The rules that span fields, on a body whose shape may be partly broken (zod's dirty value). */
-function checkSubmitRules(body: SubmitJobBody, region: string, reservedTags: number, sink: RuleSink): void {
+function checkSubmitRules(body: SubmitJobBody, regions: readonly string[], reservedTags: number, sink: RuleSink): void {
   const bad = sink.issue;
   const remote = (path: string, at: string) => {
     const r = checkRemotePath(path, jobRegion);
@@ -43,7 +43,8 @@ function checkSubmitRules(body: SubmitJobBody, region: string, reservedTags: num
 
   const zone = body.Placement.Zone;
   const jobRegion = regionOfZone(zone);
-  if (jobRegion !== region) bad("Placement.Zone", `zone ${zone} is not in this API's region ${region}`);
+  const notServed = zoneNotServed(zone, regions);
+  if (notServed) bad("Placement.Zone", notServed);
 
   const job = body.Job;
   const names = new Map<string, number>();

@@ -29,11 +29,13 @@ const originOf = (url: string): string => {
 
 export const submitterOf = (tags: Tag[] | null | undefined) => tags?.find((t) => t.Key === SUBMITTER_TAG)?.Value ?? null;
 
-export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> | undefined) {
+/** The job as GET /jobs/{JobId} answers it; `region`: where it was found. */
+export function jobView(job: JobDetail, tasks: ReadonlyMap<string, TaskDetail> | undefined, region: string) {
   return {
     JobId: job.JobId,
     JobName: job.JobName ?? null,
     JobState: job.JobState,
+    Region: region,
     Zone: job.Zone ?? null,
     Priority: job.Priority ?? null,
     CreateTime: job.CreateTime ?? null,
@@ -94,11 +96,12 @@ export function instancesView(jobId: string, task: TaskDetail, offset: number, l
   };
 }
 
-export function listItemView(j: JobView) {
+export function listItemView(j: JobView, region: string) {
   return {
     JobId: j.JobId,
     JobName: j.JobName ?? null,
     JobState: j.JobState,
+    Region: region,
     Priority: j.Priority ?? null,
     Zone: j.Placement?.Zone ?? null,
     CreateTime: j.CreateTime ?? null,

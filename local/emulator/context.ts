@@ -76,6 +76,24 @@ export interface EmuContext {
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
+/**
+ * A new id not yet in `taken` (one map for every region: envs, jobs).
+ * EMULATOR ASSUMPTION: whether Batch's job and env ids are unique across regions is not documented.
+ * Its API pages make Region a required parameter in the CN docs (cloud.tencent.com 599/15904,
+ * 599/15909) but "not required" for DescribeJob(s) in the international ones (tencentcloud.com
+ * 599/30561, 599/30557), and Tencent calls its regions "completely isolated" (460/8458); no page
+ * says an id names one job account-wide. The emulator draws ids at random (8 of [a-z0-9], as Batch
+ * shows them) and never gives one that any region already holds, so every id names one resource
+ * account-wide here; state stays per region (an id of another region is ResourceNotFound, a
+ * ClientToken is per region). The functions do not rely on it: a job id found in two regions is a
+ * 409 asking for ?region= (functions/jobs/service.ts).
+ */
+export function uniqueId(ctx: EmuContext, prefix: string, taken: ReadonlyMap<string, unknown>): string {
+  let id = ctx.ids.next(prefix);
+  while (taken.has(id)) id = ctx.ids.next(prefix);
+  return id;
+}
+
 export function createIds(): { next(prefix: string): string } {
   return {
     next(prefix) {

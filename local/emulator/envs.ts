@@ -26,7 +26,7 @@ import { LIMITS } from "../../shared/schemas/limits";
 import { maskSecrets } from "../../shared/schemas/masking";
 import { CREATE_ENV_EVENTS } from "../../shared/schemas/notifications";
 import { authentications, envData, inputMappings, instanceTypes, mountDataDisks, notifications, notificationTarget, placement, tags } from "./batch-fields";
-import { ApiError, type EmuContext, type EmulatorModule, type TestRoute } from "./context";
+import { ApiError, type EmuContext, type EmulatorModule, type TestRoute, uniqueId } from "./context";
 import { clientToken, rememberToken, replayedResult } from "./idempotency";
 import { freeSlots, isBusy } from "./occupancy";
 import { exclusive, matchesFilters, optFilter, optFilters, page, paging, tagFilterValues } from "./paging";
@@ -356,7 +356,7 @@ function createComputeEnv(ctx: EmuContext, req: Obj): Obj {
 
   const stored = maskSecrets(req);
   const env: EnvRecord = {
-    id: ctx.ids.next("env"),
+    id: uniqueId(ctx, "env", ctx.store.envs),
     name,
     description,
     zone: place.Zone,
@@ -454,7 +454,12 @@ function modifyComputeEnv(ctx: EmuContext, req: Obj): Obj {
   const env = envOf(ctx, id);
   const types = data ? instanceTypes(data.InstanceTypes, "EnvData.InstanceTypes", env.zone) : undefined;
   if (env.deleting) throw new ApiError("UnsupportedOperation.ComputeEnvAcceptOtherRequest", `The compute environment ${env.id} is being deleted.`);
-  refuseWhileApplying(ctx, env);
+  // Emulator assumption (Batch documents no rule): only a change of nodes (the count, the
+  // instance types) makes an env busy or is refused while it is busy; a new name or description
+  // changes no node, so it is neither (autoscale and the envs API stamp the description next to
+  // a TerminateComputeNodes, shared/env-policy.ts stampDescription).
+  const changesNodes = desired !== undefined || types !== undefined;
+  if (changesNodes) refuseWhileApplying(ctx, env);
 
   if (desired !== undefined && desired < env.desired) {
     const live = env.nodes.filter(isLive).length;
@@ -474,7 +479,7 @@ function modifyComputeEnv(ctx: EmuContext, req: Obj): Obj {
   if (description !== undefined) env.description = description;
   if (types) env.instanceType = types[0]!;
   reconcile(ctx, env);
-  accepted(ctx, env);
+  if (changesNodes) accepted(ctx, env);
   ctx.store.saveEnv(env);
   return {};
 }

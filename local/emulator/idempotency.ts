@@ -27,7 +27,7 @@ const requestHash = (req: Obj, region: string): string => canonicalHash({ region
  */
 export function replayedResult(ctx: EmuContext, action: string, token: string | undefined, req: Obj): string | undefined {
   if (!token) return undefined;
-  const prior = ctx.store.getToken(action, token);
+  const prior = ctx.store.getToken(action, token, ctx.region);
   if (!prior) return undefined;
   if (prior.requestHash !== requestHash(req, ctx.region))
     fail("InvalidParameter", "ClientToken", `token ${token} was already used for a different ${action} request`);
@@ -36,5 +36,5 @@ export function replayedResult(ctx: EmuContext, action: string, token: string | 
 
 export function rememberToken(ctx: EmuContext, action: string, token: string | undefined, req: Obj, resultId: string): void {
   if (!token) return;
-  ctx.store.saveToken({ action, token, requestHash: requestHash(req, ctx.region), resultId, at: ctx.now() });
+  ctx.store.saveToken({ action, token, region: ctx.region, requestHash: requestHash(req, ctx.region), resultId, at: ctx.now() });
 }

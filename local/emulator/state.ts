@@ -136,6 +136,8 @@ export interface TokenRecord {
   /** `SubmitJob` or `CreateComputeEnv`. */
   action: string;
   token: string;
+  /** The region it was used in: a token is per region (absent in states saved before). */
+  region?: string | undefined;
   /** sha256 of the canonical request, to detect a reused token with another body. */
   requestHash: string;
   resultId: string;

@@ -101,8 +101,9 @@ export class Store {
     this.tokens.set(tokenKey(t), t);
     this.mark("token", tokenKey(t));
   }
-  getToken(action: string, token: string): TokenRecord | undefined {
-    return this.tokens.get(`${action}\u0000${token}`);
+  /** A ClientToken of `region` (tokens are per region); one saved before tokens had a region matches any. */
+  getToken(action: string, token: string, region?: string): TokenRecord | undefined {
+    return (region === undefined ? undefined : this.tokens.get(tokenKey({ action, token, region }))) ?? this.tokens.get(tokenKey({ action, token }));
   }
   /** Saves a keyed record (call again after changing it in place); returns its key. */
   put<K extends KeyedKind>(kind: K, record: KeyedRecords[K]): string {
@@ -205,4 +206,5 @@ export class Store {
   }
 }
 
-const tokenKey = (t: { action: string; token: string }) => `${t.action}\u0000${t.token}`;
+const tokenKey = (t: { action: string; token: string; region?: string | undefined }) =>
+  `${t.action}\u0000${t.token}${t.region === undefined ? "" : `\u0000${t.region}`}`;

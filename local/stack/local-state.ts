@@ -28,6 +28,22 @@ export function ensureLocalApiKey(dataDir: string): LocalKey {
   return { name: LOCAL_KEY_NAME, key, apiKeys: `${LOCAL_KEY_NAME}:${key}:${LOCAL_KEY_SCOPES.join("|")}` };
 }
 
+/**
+ * The local master key job notifications are signed under (WEBHOOK_SIGNING_KEYS when not given),
+ * created on first start and kept in `<dataDir>/webhook-signing-key` (mode 0600).
+ */
+export function ensureLocalSigningKey(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, "webhook-signing-key");
+  let key = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  if (!/^[A-Za-z0-9._~+/=-]{32,256}$/.test(key)) {
+    key = randomBytes(32).toString("hex");
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return key;
+}
+
 interface StackState {
   demoEnvToken?: string;
 }

@@ -13,7 +13,7 @@ import { cmqEvent, functionUrlEvent, type HttpEventShape, LOCAL_APPID, sampleNod
 import { FunctionPool, type InvokeOutcome } from "./function-pool";
 import { createFunctionUrlServer, sendJson } from "./gateway";
 import { type InvocationSource, Invoker } from "./invoker";
-import { ensureLocalApiKey, type LocalKey } from "./local-state";
+import { ensureLocalApiKey, ensureLocalSigningKey, type LocalKey } from "./local-state";
 import { type FunctionConfig, loadServerlessConfig, type StackConfig, type Trigger } from "./serverless-config";
 import { cronOffsetHours } from "./cron";
 import { startTimers } from "./timers";
@@ -75,6 +75,11 @@ const DEFAULT_HTTP_PATHS: Readonly<Record<string, string>> = { jobs: "/jobs", en
  */
 export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
   REMEDIATION_GRACE_SECONDS: "10",
+  // Job notifications may go to plain-http receivers on 127.0.0.1 (the demo's, the tests').
+  WEBHOOK_ALLOW_LOOPBACK_HTTP: "true",
+  // Envs named demo-autoscale-* autoscale from 0 to 4 nodes with a 20 s idle window (production's
+  // default is 600 s), so the demo's env grows and shrinks back to 0 within a minute or two.
+  ENV_POLICY: JSON.stringify({ envs: [{ envName: "demo-autoscale-*", autoscale: { minNodes: 0, maxNodes: 4, scaleDownAfterSeconds: 20 } }] }),
 };
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -87,7 +92,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const dataDir = resolve(opts.root, env.LOCAL_DATA_DIR || ".local");
   mkdirSync(dataDir, { recursive: true });
   const localKey = env.API_KEYS ? undefined : ensureLocalApiKey(dataDir);
-  const config = loadServerlessConfig(join(opts.root, "serverless.yml"), { ...LOCAL_DEFAULTS, ...env, API_KEYS: env.API_KEYS || localKey?.apiKeys });
+  const config = loadServerlessConfig(join(opts.root, "serverless.yml"), {
+    ...LOCAL_DEFAULTS,
+    ...env,
+    API_KEYS: env.API_KEYS || localKey?.apiKeys,
+    // Job notifications are signed under a local master key unless one is given.
+    WEBHOOK_SIGNING_KEYS: env.WEBHOOK_SIGNING_KEYS || ensureLocalSigningKey(dataDir),
+  });
   for (const fn of config.functions) {
     if (!existsSync(fn.entryFile)) throw new StackError(`${fn.name}: ${fn.entryFile} does not exist; run \`npm run build\` first (npm start does)`);
   }
@@ -113,7 +124,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     pools.set(
       fn.name,
       new FunctionPool(fn, {
-        env: functionEnv(fn, { region, emulatorUrl: emulator.url, cred, cosDir: join(emulatorDataDir, "cos"), parent: env, cmqPushToken: pushToken }),
+        env: functionEnv(fn, { region, emulatorUrl: emulator.url, cred, cosDir: join(emulatorDataDir, "cos"), parent: env, cmqPushToken: pushToken, deadLetterFile: join(dataDir, "dead-letter.jsonl") }),
         region,
         appId: String(LOCAL_APPID),
         uin: "100000000001",
@@ -304,7 +315,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 /** The environment SCF would give the function, pointed at the local emulator. */
 export function functionEnv(
   fn: FunctionConfig,
-  o: { region: string; emulatorUrl: string; cred: { secretId: string; secretKey: string }; cosDir: string; parent: NodeJS.ProcessEnv; cmqPushToken?: string },
+  o: { region: string; emulatorUrl: string; cred: { secretId: string; secretKey: string }; cosDir: string; parent: NodeJS.ProcessEnv; cmqPushToken?: string; deadLetterFile?: string },
 ): Record<string, string> {
   const out: Record<string, string> = {};
   // Just enough of the host for a Node process to run; nothing else leaks in.
@@ -328,6 +339,8 @@ export function functionEnv(
     BATCH_ENDPOINT: o.emulatorUrl,
     LOCAL_COS_DIR: o.cosDir,
   });
+  // Where a function keeps its own dead letters (job-notify's undelivered webhooks): the stack's file.
+  if (o.deadLetterFile) out.LOCAL_DEAD_LETTER_FILE = o.deadLetterFile;
   // A topic subscriber checks the pushes' path token (deployed: set by the deploy).
   if (o.cmqPushToken && fn.triggers.some((t) => t.kind === "cmq")) out.CMQ_PUSH_TOKEN = o.cmqPushToken;
   return out;

@@ -42,7 +42,8 @@ export interface Plan {
 const FIELDS = ["MemorySize", "Timeout", "Role", "Description", "Environment"] as const;
 
 export interface PlanOptions {
-  newToken: string;
+  /** A new push token: one per function that receives pushes and has none yet (a string: the same for all). */
+  newToken: string | ((fn: string) => string);
   /** Manage functions the file names that this deploy did not create (no owner tags). */
   adopt?: boolean;
 }
@@ -62,7 +63,9 @@ export function planDeploy(desired: Desired, actual: Actual, opts: PlanOptions):
     if (have?.settings.Runtime && have.settings.Runtime !== fn.settings.Runtime) {
       throw new DeployError(`${fn.name} runs ${have.settings.Runtime}; SCF cannot change a function's runtime to ${fn.settings.Runtime}: delete the function first (npm run deploy -- --remove)`);
     }
-    const token = fn.needsPushToken ? (have?.settings.Environment[PUSH_TOKEN_VAR] || opts.newToken) : undefined;
+    const token = fn.needsPushToken
+      ? have?.settings.Environment[PUSH_TOKEN_VAR] || (typeof opts.newToken === "string" ? opts.newToken : opts.newToken(fn.name))
+      : undefined;
     const settings: FunctionSettings = token ? { ...fn.settings, Environment: { ...fn.settings.Environment, [PUSH_TOKEN_VAR]: token } } : fn.settings;
     const before = plan.changes.length + subs.length;
     if (!have) {

@@ -40,7 +40,8 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
     for (const s of [secretKey, env.TENCENTCLOUD_SESSIONTOKEN]) if (s) secrets.add(s);
     const config = loadServerlessConfig(run.file, env);
     const desired = desiredFrom(config, { region: env.TENCENTCLOUD_REGION, namespace: env.DEPLOY_NAMESPACE });
-    for (const fn of desired.functions) for (const v of Object.values(fn.settings.Environment)) if (v.length >= 12) secrets.add(v);
+    // A topic's name is no secret (the plan names it), even where a variable holds it (JOB_EVENTS_TOPIC).
+    for (const fn of desired.functions) for (const v of Object.values(fn.settings.Environment)) if (v.length >= 12 && !desired.topics.includes(v)) secrets.add(v);
     if (!secretId || !secretKey) throw new DeployError("TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY must be set (a CAM key with the policies in README → Deploying)");
 
     cloud = createCloud({
@@ -56,8 +57,12 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
       const t = f.settings.Environment[PUSH_TOKEN_VAR];
       if (t) secrets.add(t);
     }
-    const newToken = randomBytes(32).toString("base64url");
-    secrets.add(newToken);
+    // Each subscriber its own token: one leaked function environment lets no push into another.
+    const newToken = () => {
+      const token = randomBytes(32).toString("base64url");
+      secrets.add(token);
+      return token;
+    };
     const plan = flags.remove ? planRemove(desired, actual, { adopt: flags.adopt }) : planDeploy(desired, actual, { newToken, adopt: flags.adopt });
     for (const name of plan.unchanged) print(`= no change ${name}`);
     if (flags.plan) {

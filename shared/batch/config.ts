@@ -1,11 +1,12 @@
-// The Batch client as SCF configures a function: region, endpoint, credentials, client-side rates.
+// The Batch client as SCF configures a function: region(s), endpoint, credentials, client-side rates.
 import * as z from "../zod";
-import { typeError } from "../zod";
+import { lazy, typeError } from "../zod";
 import { parseEnv, parseJsonVar } from "../config";
 import { AppError } from "../errors";
 import { RegionSchema } from "../schemas/region";
 import type { Logger } from "../log";
 import { DEFAULT_RATES } from "./limiter";
+import { type BatchRegions, batchRegions, RegionListSchema } from "./regions";
 import { type Credentials, createTencentBatch } from "./tencent-adapter";
 
 /** Credentials as SCF provides them to a function (no underscore inside SECRETID). */
@@ -45,6 +46,21 @@ const BatchEnvSchema = z.looseObject({
   BATCH_ENDPOINT: z.optional(z.string()),
 });
 
+/** The Batch port of `region`, as SCF configures the function (everything but the region from `env`). */
+function portsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger) {
+  const cfg = parseEnv(BatchEnvSchema, env);
+  const rates = ratesFromEnv(env);
+  const make = (region: string) =>
+    createTencentBatch({
+      region,
+      credentials: () => credentialsFromEnv(env),
+      rates,
+      ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
+      ...(logger ? { logger } : {}),
+    });
+  return { make, region: cfg.TENCENTCLOUD_REGION, rates };
+}
+
 /**
  * The Batch port of a function as SCF configures it: region from TENCENTCLOUD_REGION,
  * endpoint override BATCH_ENDPOINT, credentials read per call. Throws config_invalid naming the variable.
@@ -53,14 +69,25 @@ export function batchFromEnv(
   env: NodeJS.ProcessEnv,
   logger?: Logger,
 ): { batch: ReturnType<typeof createTencentBatch>; region: string; rates: Readonly<Record<string, number>> } {
-  const cfg = parseEnv(BatchEnvSchema, env);
-  const rates = ratesFromEnv(env);
-  const batch = createTencentBatch({
-    region: cfg.TENCENTCLOUD_REGION,
-    credentials: () => credentialsFromEnv(env),
-    rates,
-    ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
-    ...(logger ? { logger } : {}),
-  });
-  return { batch, region: cfg.TENCENTCLOUD_REGION, rates };
+  const { make, region, rates } = portsFromEnv(env, logger);
+  return { batch: make(region), region, rates };
+}
+
+/** Built on its first use, only when BATCH_REGIONS is set; a bundle that never reads it carries none of it. */
+const RegionsEnvSchema = /* @__PURE__ */ lazy(() => z.looseObject({ BATCH_REGIONS: z.optional(RegionListSchema) }));
+
+/**
+ * The regions a function serves: BATCH_REGIONS (comma-separated, e.g. `ap-guangzhou,ap-shanghai`),
+ * default the function's own TENCENTCLOUD_REGION; one Batch port per region, made on its first use,
+ * each with its own client-side quotas and single-flight (Tencent's limits are per region), the
+ * same credentials and endpoint. `region` is the function's own. Throws config_invalid naming the variable.
+ */
+export function batchRegionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  logger?: Logger,
+): { regions: BatchRegions; region: string; rates: Readonly<Record<string, number>> } {
+  const { make, region, rates } = portsFromEnv(env, logger);
+  // Unset (or empty): the function's own region, without building the list's schema.
+  const names = (env.BATCH_REGIONS?.trim() && parseEnv(RegionsEnvSchema, env).BATCH_REGIONS) || [region];
+  return { regions: batchRegions(names, make), region, rates };
 }

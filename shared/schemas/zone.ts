@@ -12,3 +12,15 @@ export const ZoneSchema = /* @__PURE__ */ lazy(() => z.string().check(z.regex(ZO
 export function regionOfZone(zone: string): string {
   return zone.replace(/-\d+$/, "");
 }
+
+/**
+ * The rule that a request's zone is in a region the API serves (TENCENTCLOUD_REGION, or
+ * BATCH_REGIONS): undefined when it is, else the message for `Placement.Zone`.
+ */
+export function zoneNotServed(zone: string, regions: readonly string[]): string | undefined {
+  const region = regionOfZone(zone);
+  if (regions.includes(region)) return undefined;
+  return regions.length === 1
+    ? `zone ${zone} is not in this API's region ${regions[0]}`
+    : `zone ${zone} is in region ${region}, which this API does not serve (${regions.join(", ")})`;
+}

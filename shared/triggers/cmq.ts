@@ -27,7 +27,7 @@ export type CmqRecord = z.infer<typeof CmqRecordSchema>;
 
 export const CmqEventSchema = z.looseObject({ Records: z.array(z.unknown()).check(z.minLength(1)) });
 
-/** The `Batch` part of an event: node events carry these; unknown fields pass. */
+/** The `Batch` part of an event: node events carry the node's fields, job events the job's and task's; unknown fields pass. */
 export const BatchEventDetailSchema = z.looseObject({
   EnvId: z.nullish(z.string()),
   EnvName: z.nullish(z.string()),
@@ -38,6 +38,11 @@ export const BatchEventDetailSchema = z.looseObject({
   Cpu: z.nullish(z.number()),
   Mem: z.nullish(z.number()),
   JobId: z.nullish(z.string()),
+  JobName: z.nullish(z.string()),
+  JobState: z.nullish(z.string()),
+  TaskName: z.nullish(z.string()),
+  TaskState: z.nullish(z.string()),
+  TaskInstanceIndex: z.nullish(z.number()),
 });
 
 export const BatchEventSchema = z.looseObject({
@@ -61,6 +66,13 @@ export interface BatchEvent {
   nodeId: string | undefined;
   nodeState: string | undefined;
   resourceCreatedTime: string | undefined;
+  /** Job and task events (job-notify): the job, and the task and instance they are about. */
+  jobId?: string | undefined;
+  jobName?: string | undefined;
+  jobState?: string | undefined;
+  taskName?: string | undefined;
+  taskState?: string | undefined;
+  taskInstanceIndex?: number | undefined;
 }
 
 export interface CmqMessage {
@@ -179,5 +191,8 @@ function toEvent(e: z.infer<typeof BatchEventSchema>): BatchEvent {
     nodeId: b.ComputeNodeId ?? undefined,
     nodeState: b.ComputeNodeState ?? undefined,
     resourceCreatedTime: b.ResourceCreatedTime ?? undefined,
+    // Absent for node events (so they compare equal to what they always were).
+    ...(b.JobId ? { jobId: b.JobId, jobName: b.JobName ?? undefined, jobState: b.JobState ?? undefined } : {}),
+    ...(b.TaskName ? { taskName: b.TaskName, taskState: b.TaskState ?? undefined, taskInstanceIndex: b.TaskInstanceIndex ?? undefined } : {}),
   };
 }

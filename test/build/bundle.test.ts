@@ -51,6 +51,15 @@ describe("the bundled Batch client (shimmed SDK, no node_modules)", () => {
     expect(r.status).toBe(502);
   });
 
+  it("loads a function without evaluating its code: that waits for the first event", async () => {
+    const built = await bundle(join(__dirname, "..", "..", "functions", "envs", "index.ts"), join(dir, "envs", "index.js"));
+    // zod sets its global configuration when it is evaluated: a marker of the function's code having run.
+    const code = `const m=require(${JSON.stringify(built.file)});const out=[typeof m.main_handler,typeof globalThis.__zod_globalConfig];m.main_handler({},{}).catch(()=>{}).then(()=>{out.push(typeof globalThis.__zod_globalConfig);process.stderr.write(out.join(","))})`;
+    // (The function logs its configuration error to stdout; the probe answers on stderr.)
+    const { stderr } = await promisify(execFile)(process.execPath, ["-e", code], { cwd: dir, env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "error" }, encoding: "utf8" });
+    expect(stderr).toBe("function,undefined,object");
+  });
+
   it("does not carry the SDK's polyfills", () => {
     const text = readFileSync(join(dir, "index.js"), "utf8");
     expect(text).not.toMatch(/whatwg-url|mime-db|bignumber\.js/);

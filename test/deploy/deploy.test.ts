@@ -47,6 +47,8 @@ const emuGet = async <T>(path: string): Promise<T> => (await fetch(`${t.emu.url}
 const functions = () => emuGet<EmuFunction[]>("/scf/functions");
 const fn = async (key: string) => (await functions()).find((f) => f.FunctionName === `batch-scf-prod-${key}`);
 const subscriptions = () => emuGet<EmuSubscription[]>("/cmq/subscriptions");
+/** The subscription of one function of the file (each function subscribes under its SCF name). */
+const subscriptionOf = async (key: string) => (await subscriptions()).filter((s) => s.SubscriptionName === `batch-scf-prod-${key}`);
 const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 
 function writeZips(version: string, only?: string): void {
@@ -121,11 +123,22 @@ describe("deploy into a clean account", () => {
   it("subscribes node-abnormal's URL to the topic by HTTP push, with the token the function checks", async () => {
     const na = (await fn("node-abnormal"))!;
     const url = JSON.parse(na.Triggers.find((x) => x.Type === "http")!.TriggerDesc).NetConfig.ExtranetUrl as string;
-    const subs = await subscriptions();
+    const subs = await subscriptionOf("node-abnormal");
     expect(subs).toHaveLength(1);
     expect(subs[0]).toMatchObject({ TopicName: "batch-node-events", SubscriptionName: "batch-scf-prod-node-abnormal", Protocol: "http" });
     expect(subs[0]!.Endpoint).toBe(`${url}/cmq/${na.Environment.CMQ_PUSH_TOKEN}`);
     expect(na.Environment.CMQ_PUSH_TOKEN).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("subscribes job-notify's URL to the topic the jobs function subscribes Notify jobs to, with its own token", async () => {
+    const jn = (await fn("job-notify"))!;
+    const url = JSON.parse(jn.Triggers.find((x) => x.Type === "http")!.TriggerDesc).NetConfig.ExtranetUrl as string;
+    const topic = (await fn("jobs"))!.Environment.JOB_EVENTS_TOPIC;
+    expect(topic).toBe("batch-job-events");
+    expect(await subscriptionOf("job-notify")).toEqual([expect.objectContaining({ TopicName: topic, Protocol: "http", Endpoint: `${url}/cmq/${jn.Environment.CMQ_PUSH_TOKEN}` })]);
+    expect(jn.Environment.CMQ_PUSH_TOKEN).not.toBe((await fn("node-abnormal"))!.Environment.CMQ_PUSH_TOKEN);
+    expect(jn.Environment.API_KEYS).toBeUndefined();
+    expect(first.out).toMatch(/^\+ add subscription batch-scf-prod-job-notify on topic batch-job-events/m);
   });
 
   it("prints one line per change and every Function URL, and no secret", async () => {
@@ -210,20 +223,22 @@ describe("changes", () => {
     const off = await deploy();
     expect(off.ok, off.out).toBe(true);
     expect(off.writes).toEqual(["DeleteCmqSubscribe", "UpdateFunctionConfiguration"]);
-    expect(await subscriptions()).toEqual([]);
+    expect(await subscriptionOf("node-abnormal")).toEqual([]);
+    expect(await subscriptionOf("job-notify")).toHaveLength(1);
     expect((await fn("node-abnormal"))!.Environment.CMQ_PUSH_TOKEN).toBeUndefined();
     editYaml((y) => y.replace("name: batch-node-events\n            enable: false", "name: batch-node-events\n            enable: true"));
     const on = await deploy();
     expect(on.writes).toEqual(["UpdateFunctionConfiguration", "CreateCmqSubscribe"]);
     const token = (await fn("node-abnormal"))!.Environment.CMQ_PUSH_TOKEN!;
-    expect((await subscriptions())[0]!.Endpoint.endsWith(`/cmq/${token}`)).toBe(true);
+    expect((await subscriptionOf("node-abnormal"))[0]!.Endpoint.endsWith(`/cmq/${token}`)).toBe(true);
   });
 
   it("a function removed from the file is deleted with its triggers; a function the file never owned is not", async () => {
     const sdk = new ScfClient({ credential: { secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY }, region: "ap-guangzhou", profile: { httpProfile: { endpoint: `127.0.0.1:${t.emu.port}`, protocol: "http://" } } });
     writeZip(join(dir, "other.zip"), [{ name: "index.js", data: Buffer.from("exports.main_handler=async()=>1") }]);
     await sdk.CreateFunction({ FunctionName: "batch-scf-prod-someone-else", Code: { ZipFile: readFileSync(join(dir, "other.zip")).toString("base64") }, Handler: "index.main_handler", Runtime: "Nodejs18.15" });
-    editYaml((y) => y.replace(/\n {2}cost-report:\n[\s\S]*$/, "\n"));
+    // Only the cost-report block (the functions after it stay).
+    editYaml((y) => y.replace(/\n {2}cost-report:\n[\s\S]*?(?=\n {2}[a-z-]+:\n|$)/, ""));
     const plan = await deploy(["--plan"]);
     expect(plan.out).toMatch(/^- delete function batch-scf-prod-cost-report \(no longer in serverless\.yml\)$/m);
     expect(plan.out).toMatch(/^note: applying this plan needs --yes: it would delete function batch-scf-prod-cost-report/m);
@@ -245,7 +260,7 @@ describe("changes", () => {
     expect(r.ok, r.out).toBe(true);
     expect(await subscriptions()).toEqual([]);
     expect((await functions()).map((f) => f.FunctionName)).toEqual(["batch-scf-prod-someone-else"]);
-    expect(r.writes.filter((w) => w === "DeleteFunction")).toHaveLength(3);
+    expect(r.writes.filter((w) => w === "DeleteFunction")).toHaveLength(loadServerlessConfig(file, ENV()).functions.length);
   });
 
   it("falls back to an http:// push endpoint when TDMQ refuses https://, and keeps it", async () => {
@@ -256,7 +271,7 @@ describe("changes", () => {
     const r = await deploy();
     expect(r.ok, r.out).toBe(true);
     expect(r.out).toMatch(/subscribing over http:\/\//);
-    expect((await subscriptions())[0]!.Endpoint).toMatch(/^http:\/\/1250000000-/);
+    expect((await subscriptionOf("node-abnormal"))[0]!.Endpoint).toMatch(/^http:\/\/1250000000-/);
     expect((await deploy()).writes).toEqual([]);
   });
 

@@ -162,6 +162,23 @@ describe("safety", () => {
     const p = planDeploy(desired(off), account([have()]), { newToken: "x" });
     expect(p.changes.map((c) => c.kind)).toContain("delete-subscription");
   });
+  it("gives each new subscriber its own push token (node-abnormal's and job-notify's differ)", () => {
+    const second = want((f) => {
+      f.key = "jn";
+      f.name = "svc-prod-jn";
+      f.subscriptions = [{ topic: "job-events", name: "svc-prod-jn" }];
+    });
+    const p = planDeploy({ ...desired(want(), second), topics: ["events", "job-events"] }, account([]), { newToken: (fn) => `token-of-${fn}` });
+    const tokens = p.changes.flatMap((c) => (c.kind === "add-subscription" ? [[c.subscription.topic, c.token]] : []));
+    expect(tokens).toEqual([
+      ["events", "token-of-svc-prod-na"],
+      ["job-events", "token-of-svc-prod-jn"],
+    ]);
+    const env = p.changes.flatMap((c) => (c.kind === "create-function" ? [c.settings.Environment.CMQ_PUSH_TOKEN] : []));
+    expect(env).toEqual(["token-of-svc-prod-na", "token-of-svc-prod-jn"]);
+    expect(p.changes.flatMap((c) => (c.kind === "create-topic" ? [c.topic] : []))).toEqual(["job-events"]); // "events" exists
+  });
+
   it("names what a re-run cannot undo", () => {
     const a = account([have((f) => f.triggers.push({ Type: "apigw", TriggerName: "old", TriggerDesc: "{}", CustomArgument: "", Enable: true }))]);
     a.orphans.push(have((f) => (f.name = "svc-prod-gone")));

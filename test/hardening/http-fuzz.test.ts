@@ -203,7 +203,7 @@ function fuzz(fn: () => MainHandler, opsOf: () => Operation[], ids: () => Record
   };
 }
 
-const JOBS_OPS = ["POST /jobs", "GET /jobs", "GET /jobs/{JobId}", "POST /jobs/{JobId}/terminate", "POST /jobs/{JobId}/retry", "GET /jobs/{JobId}/instances", "GET /jobs/{JobId}/logs", "GET /openapi.json", "DELETE /jobs/{JobId}"];
+const JOBS_OPS = ["POST /jobs", "GET /jobs", "GET /jobs/{JobId}", "POST /jobs/{JobId}/terminate", "POST /jobs/{JobId}/retry", "GET /jobs/{JobId}/instances", "GET /jobs/{JobId}/logs", "GET /openapi.json", "DELETE /jobs/{JobId}", "GET /webhooks/secret"];
 const ENVS_OPS = [
   "GET /envs",
   "GET /envs/{EnvId}",

@@ -121,9 +121,9 @@ describe("jobView", () => {
     new Map([["big", { TaskName: "big", TaskState: "RUNNING", TaskInstanceTotalCount: total, TaskInstanceSet: instances(listed) } as never]]);
 
   it("says when a task has more instances than one DescribeTask lists, instead of cutting silently", () => {
-    const cut = jobView(job, task(1500, 1000)).Tasks[0]!;
+    const cut = jobView(job, task(1500, 1000), "ap-guangzhou").Tasks[0]!;
     expect(cut).toMatchObject({ TaskInstanceTotalCount: 1500, InstancesTruncated: true });
     expect(cut.Instances).toHaveLength(1000);
-    expect(jobView(job, task(1000, 1000)).Tasks[0]).not.toHaveProperty("InstancesTruncated");
+    expect(jobView(job, task(1000, 1000), "ap-guangzhou").Tasks[0]).not.toHaveProperty("InstancesTruncated");
   });
 });

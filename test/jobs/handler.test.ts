@@ -5,6 +5,7 @@ import { memoryLogger } from "../../shared/log";
 import { makeHandler } from "../../functions/jobs/entry";
 import { jobsRoutes } from "../../functions/jobs/routes";
 import { createJobsService } from "../../functions/jobs/service";
+import { oneRegion } from "../../shared/batch/regions";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import apigwDocumented from "../fixtures/apigw-documented.json";
 import functionUrl from "../fixtures/function-url.json";
@@ -51,7 +52,7 @@ function apigw(r: Req) {
 }
 
 /** Every success answer below is parsed with its route's response schema (the OpenAPI document's). */
-const answers = answerChecker(jobsRoutes(createJobsService({ batch: fakeBatch().port }), { region: "ap-guangzhou" }));
+const answers = answerChecker(jobsRoutes(createJobsService({ regions: oneRegion("ap-guangzhou", fakeBatch().port) }), { region: "ap-guangzhou" }));
 
 async function call(h: ReturnType<typeof setup>["handler"], event: unknown) {
   const res = await h(event);
@@ -553,6 +554,7 @@ describe("GET /openapi.json and the access log", () => {
       "/jobs/{JobId}/retry": ["post"],
       "/jobs/{JobId}/instances": ["get"],
       "/jobs/{JobId}/logs": ["get"],
+      "/webhooks/secret": ["get"],
       "/openapi.json": ["get"],
     });
     const post = doc.paths["/jobs"]!.post as { requestBody: { content: Record<string, { schema: Json }> } };

@@ -58,13 +58,17 @@ describe("serverless.yml", () => {
     }
   }, 30_000);
 
-  it("gives jobs, envs and cost-report a Function URL (their routes are in code), and node-abnormal one for its topic's pushes", () => {
+  it("gives jobs, envs, cost-report and autoscale a Function URL (their routes are in code), and node-abnormal and job-notify one for their topics' pushes", () => {
     expect(config.functions.map((f) => [f.name, f.url])).toEqual([
       ["jobs", true],
       ["envs", true],
       ["node-abnormal", true],
       ["cost-report", true],
+      ["autoscale", true],
+      ["job-notify", true],
     ]);
+    // autoscale: its route, and a timer every minute.
+    expect(fn("autoscale").triggers.map((t) => t.kind)).toEqual(["timer"]);
     // No trigger for the HTTP functions: a Function URL is no event.
     expect(fn("jobs").triggers).toEqual([]);
     expect(fn("envs").triggers).toEqual([]);

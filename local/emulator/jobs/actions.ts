@@ -3,7 +3,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { JOB_ID } from "../../../shared/schemas/ids";
-import { ApiError, type EmuContext } from "../context";
+import { ApiError, type EmuContext, uniqueId } from "../context";
 import { clientToken, rememberToken, replayedResult } from "../idempotency";
 import type { JobRecord } from "../state";
 import { checkKnownKeys, fail, type Obj, optIdList } from "../validate";
@@ -18,8 +18,7 @@ function submitJob(ctx: EmuContext, req: Obj): Obj {
   if (replayed) return { JobId: replayed };
   const v = validateJob(ctx, req);
 
-  let id = ctx.ids.next("job");
-  while (ctx.store.jobs.has(id)) id = ctx.ids.next("job");
+  const id = uniqueId(ctx, "job", ctx.store.jobs);
   const now = ctx.now();
   const record: JobRecord = {
     id,
