@@ -8,8 +8,9 @@ import { collectAll } from "../../shared/batch/paging";
 import { type AutoscaleSettings, autoscaleFor, type EnvPolicy, ruleFor, stampDescription } from "../../shared/env-policy";
 import type { Logger } from "../../shared/log";
 import { type AutoscaleDecision, auditFields, decide } from "./policy";
-import { type PlacementCache, readEnv, readWork } from "./read";
-import { snapshotOf } from "./snapshot";
+import { type PlacementCache, readEnv, readWork, UNFINISHED_JOB_STATES } from "./read";
+import { SLOTS_PER_NODE, snapshotOf } from "./snapshot";
+import { isAppError } from "../../shared/errors";
 
 /** Batch takes at most 100 node ids per TerminateComputeNodes. */
 const TERMINATE_BATCH = 100;
@@ -76,7 +77,7 @@ export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?:
   const lookBack = Math.max(...on.map((e) => e.settings.scaleDownAfterSeconds)) * 1000 + LOOK_BACK_MARGIN_MS;
   let work: Awaited<ReturnType<typeof readWork>>;
   try {
-    work = await readWork(batch, new Set(on.map((e) => e.view.EnvId)), opts.now, lookBack, deps.placements);
+    work = await readWork(batch, new Set(on.map((e) => e.view.EnvId)), opts.now, lookBack, deps.placements, opts.deadline);
     calls += work.calls;
   } catch (e) {
     // Without the work no env can be judged: all are skipped, the next tick tries again.
@@ -111,8 +112,15 @@ export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?:
       continue;
     }
     try {
-      calls += await apply(batch, decision, read.read.description, opts.now);
-      logger.info("autoscale applied", { env: decision.envId, action: decision.action, before: decision.before, after: decision.after, terminate: decision.terminate });
+      const applied = await apply(batch, decision, read.read.description, work.unfinishedJobIds);
+      calls += applied.calls;
+      if (applied.skipped) {
+        // The env changed since it was read (new work, a node taken): decided afresh next tick.
+        logger.info("autoscale change not made", { env: decision.envId, action: decision.action, why: applied.skipped });
+        outcomes.push({ envId: view.EnvId, status: "decided", decision, applied: false, error: applied.skipped });
+        continue;
+      }
+      logger.info("autoscale applied", { env: decision.envId, action: decision.action, before: decision.before, after: decision.after, terminate: applied.terminated });
       outcomes.push({ envId: view.EnvId, status: "decided", decision, applied: true });
     } catch (e) {
       // Another change landed first (env_busy, a node already going): the next tick reads again.
@@ -123,22 +131,52 @@ export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?:
   return result();
 }
 
+/** How long to wait before the one retry of a TerminateComputeNodes that Batch refused as busy. */
+const BUSY_RETRY_MS = 2_000;
+
 /**
- * Makes a scale decision, stamped as autoscale's (shared/env-policy.ts): a scale-up is one
- * ModifyComputeEnv of the count and the description; a scale-down stamps the description, then
- * terminates exactly the chosen nodes. Returns the Batch calls made.
+ * Makes a scale decision, stamped as autoscale's (shared/env-policy.ts) at the time of the write.
+ * A scale-up is one ModifyComputeEnv of the count and the description. A scale-down first checks
+ * that nothing changed since the reads that decided it: no job has arrived (the unfinished jobs
+ * read again, one page) and each chosen node is still RUNNING with every slot free (the env read
+ * again); then stamps the description and terminates exactly the nodes still idle (one retry
+ * after BUSY_RETRY_MS if Batch answers that the env is busy with the stamp). Returns the Batch
+ * calls made, the nodes terminated, or why nothing was changed.
  */
-export async function apply(batch: BatchPort, d: AutoscaleDecision, description: string | null | undefined, now: number): Promise<number> {
-  const stamped = stampDescription(description, { by: "autoscale", at: now });
+export async function apply(
+  batch: BatchPort,
+  d: AutoscaleDecision,
+  description: string | null | undefined,
+  unfinishedJobIds: ReadonlySet<string>,
+): Promise<{ calls: number; terminated: string[]; skipped?: string }> {
   if (d.action === "scale_up") {
-    await batch.setDesiredNodes(d.envId, d.after, { description: stamped });
-    return 1;
+    await batch.setDesiredNodes(d.envId, d.after, { description: stampDescription(description, { by: "autoscale", at: Date.now() }) });
+    return { calls: 1, terminated: [] };
   }
-  await batch.renameEnv(d.envId, { description: stamped });
-  let calls = 1;
-  for (let i = 0; i < d.terminate.length; i += TERMINATE_BATCH) {
-    await batch.terminateNodes(d.envId, d.terminate.slice(i, i + TERMINATE_BATCH));
+  let calls = 0;
+  const jobs = await batch.listJobs({ filters: [{ Name: "job-state", Values: UNFINISHED_JOB_STATES }], offset: 0, limit: 100 });
+  calls++;
+  const arrived = jobs.items.filter((j) => !unfinishedJobIds.has(j.JobId));
+  if (arrived.length > 0 || jobs.total > unfinishedJobIds.size)
+    return { calls, terminated: [], skipped: `work arrived since the read (${arrived.map((j) => j.JobId).slice(0, 3).join(", ") || `${jobs.total} unfinished jobs`}): no node is scaled down now` };
+  const env = await batch.getEnv(d.envId);
+  calls++;
+  const idle = new Set(env.ComputeNodeSet.filter((n) => n.ComputeNodeState === "RUNNING" && n.TaskInstanceNumAvailable >= SLOTS_PER_NODE).map((n) => n.ComputeNodeId));
+  const nodes = d.terminate.filter((id) => idle.has(id));
+  if (nodes.length === 0) return { calls, terminated: [], skipped: "none of the chosen nodes is still idle" };
+  await batch.renameEnv(d.envId, { description: stampDescription(description, { by: "autoscale", at: Date.now() }) });
+  calls++;
+  for (let i = 0; i < nodes.length; i += TERMINATE_BATCH) {
+    const chunk = nodes.slice(i, i + TERMINATE_BATCH);
+    try {
+      await batch.terminateNodes(d.envId, chunk);
+    } catch (e) {
+      if (!(isAppError(e) && /AcceptOtherRequest$/.test(e.tencentCode ?? ""))) throw e;
+      await new Promise((r) => setTimeout(r, BUSY_RETRY_MS));
+      calls++;
+      await batch.terminateNodes(d.envId, chunk);
+    }
     calls++;
   }
-  return calls;
+  return { calls, terminated: nodes };
 }

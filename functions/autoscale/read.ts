@@ -12,6 +12,7 @@
 import type { ComputeEnvView, JobView } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
 import { collectAll } from "../../shared/batch/paging";
+import { isAppError } from "../../shared/errors";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
 import type { ActivityRead, BatchRead, TaskRead } from "./snapshot";
@@ -36,9 +37,15 @@ export interface WorkRead {
   instancesSince: number;
   /** Batch calls this read made (the audit and the bench count them). */
   calls: number;
+  /** The jobs that waited or ran when read (a scale-down checks none has arrived since). */
+  unfinishedJobIds: ReadonlySet<string>;
 }
 
-type Placement = { tasks: Array<{ name: string; envId?: string | undefined; maxConcurrent?: number | undefined }> };
+type Placement = {
+  tasks: Array<{ name: string; envId?: string | undefined; maxConcurrent?: number | undefined; dependent: boolean }>;
+  /** An ended job's tasks as read, under its EndTime. */
+  ended?: { at: string; tasks: TaskRead[] } | undefined;
+};
 
 /** Which env each task of a job was placed with: Batch never changes it, so it is kept per container. */
 export class PlacementCache {
@@ -53,15 +60,37 @@ export class PlacementCache {
   }
 }
 
+/** A job's tasks that are not yet runnable only because they were just submitted: as good as RUNNABLE. */
+const ARRIVING = new Set(["SUBMITTED", "PENDING"]);
+
+/**
+ * Thrown when the deadline passes while the work is read: the placements learnt so far are kept
+ * (PlacementCache), so the next evaluation gets further.
+ */
+export class OutOfTime extends Error {}
+
 /**
  * The work placed with `envIds`: every unfinished job's tasks, and those of jobs that ended at or
- * after `now - lookBackMs` (read newest first, at most HISTORY_PAGES pages). When the pages run
- * out before the look-back is covered, the history is complete only from the oldest job read:
- * `instancesSince` says so, and nodes then count as idle from that time at the earliest.
+ * after `now - lookBackMs` (read newest first, at most HISTORY_PAGES pages, back to HISTORY_SLACK_MS
+ * before the look-back). A job that ended keeps its instances: they are kept per container with
+ * its placement. When the pages run out first, the history is complete only from the oldest job
+ * read plus HISTORY_SLACK_MS (a job created before it and not read ended by then, if it ran at most
+ * that long): `instancesSince` says so, and nodes then count as idle from that time at the earliest.
+ * Instances of a task with no dependence that are still SUBMITTED or PENDING (just submitted) count
+ * as waiting (RUNNABLE): Batch is about to place them. A job gone between the list and its reads
+ * is left out. Past `deadline` (epoch ms) it throws OutOfTime.
  */
-export async function readWork(port: BatchPort, envIds: ReadonlySet<string>, now: number, lookBackMs: number, cache: PlacementCache): Promise<WorkRead> {
+export async function readWork(
+  port: BatchPort,
+  envIds: ReadonlySet<string>,
+  now: number,
+  lookBackMs: number,
+  cache: PlacementCache,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<WorkRead> {
   let calls = 0;
   const counted = <T>(p: Promise<T>): Promise<T> => {
+    if (Date.now() >= deadline) throw new OutOfTime(`out of time reading the jobs (${calls} Batch calls made; the job placements learnt are kept for the next evaluation)`);
     calls++;
     return p;
   };
@@ -79,43 +108,71 @@ export async function readWork(port: BatchPort, envIds: ReadonlySet<string>, now
     const oldest = created.length > 0 ? Math.min(...created) : undefined;
     if (page.items.length < PAGE || (p + 1) * PAGE >= page.total || (oldest !== undefined && oldest < horizon)) break;
     if (p + 1 >= HISTORY_PAGES) {
-      // Not covered: complete only from the oldest job read on.
-      if (oldest !== undefined) instancesSince = Math.max(lookBackFrom, oldest);
+      // Not covered: complete only from the oldest job read on, plus the longest job assumed.
+      instancesSince = Math.min(now, Math.max(lookBackFrom, (oldest ?? now) + HISTORY_SLACK_MS));
       break;
     }
   }
   const recent = ended.filter((j) => (parseBatchTime(j.EndTime) ?? now) >= lookBackFrom);
 
   const tasksByEnv = new Map<string, TaskRead[]>();
+  const add = (envId: string, t: TaskRead) => {
+    const list = tasksByEnv.get(envId) ?? [];
+    list.push(t);
+    tasksByEnv.set(envId, list);
+  };
   for (const job of [...unfinished, ...recent]) {
-    let placement = cache.get(job.JobId);
-    if (!placement) {
-      const info = await counted(port.getJobSubmitInfo(job.JobId));
-      placement = {
-        tasks: (info.Tasks ?? []).map((t) => ({
-          name: t.TaskName ?? "",
-          envId: t.EnvId ?? undefined,
-          maxConcurrent: t.MaxConcurrentNum ?? undefined,
-        })),
-      };
-      cache.set(job.JobId, placement);
-    }
-    for (const t of placement.tasks) {
-      if (!t.envId || !envIds.has(t.envId) || !t.name) continue;
-      const instances = await collectAll(async (offset, limit) => {
-        const d = await counted(port.getTask(job.JobId, t.name, { offset, limit }));
-        return { items: d.TaskInstanceSet, total: d.TaskInstanceTotalCount };
-      });
-      const list = tasksByEnv.get(t.envId) ?? [];
-      list.push({
-        EnvId: t.envId,
-        MaxConcurrentNum: t.maxConcurrent,
-        TaskInstanceSet: instances.map((i) => ({ TaskInstanceState: i.TaskInstanceState, ComputeNodeInstanceId: i.ComputeNodeInstanceId, EndTime: i.EndTime })),
-      });
-      tasksByEnv.set(t.envId, list);
+    const endedAt = ENDED_JOB_STATES.includes(job.JobState) ? (job.EndTime ?? "") : undefined;
+    try {
+      let placement = cache.get(job.JobId);
+      if (!placement) {
+        const info = await counted(port.getJobSubmitInfo(job.JobId));
+        const dependent = new Set(((info as { Dependences?: Array<{ EndTask?: string | null }> | null }).Dependences ?? []).map((d) => d.EndTask ?? ""));
+        placement = {
+          tasks: (info.Tasks ?? []).map((t) => ({
+            name: t.TaskName ?? "",
+            envId: t.EnvId ?? undefined,
+            maxConcurrent: t.MaxConcurrentNum ?? undefined,
+            dependent: dependent.has(t.TaskName ?? ""),
+          })),
+        };
+        cache.set(job.JobId, placement);
+      }
+      // An ended job's instances do not change until it is retried (then it is unfinished again,
+      // and ends with another EndTime): kept per container under that EndTime.
+      if (endedAt !== undefined && placement.ended?.at === endedAt) {
+        for (const t of placement.ended.tasks) if (t.EnvId && envIds.has(t.EnvId)) add(t.EnvId, t);
+        continue;
+      }
+      const read: TaskRead[] = [];
+      for (const t of placement.tasks) {
+        if (!t.envId || !envIds.has(t.envId) || !t.name) continue;
+        const instances = await collectAll(async (offset, limit) => {
+          const d = await counted(port.getTask(job.JobId, t.name, { offset, limit }));
+          return { items: d.TaskInstanceSet, total: d.TaskInstanceTotalCount };
+        });
+        const task: TaskRead = {
+          EnvId: t.envId,
+          MaxConcurrentNum: t.maxConcurrent,
+          TaskInstanceSet: instances.map((i) => ({
+            TaskInstanceState: !t.dependent && ARRIVING.has(i.TaskInstanceState) ? "RUNNABLE" : i.TaskInstanceState,
+            ComputeNodeInstanceId: i.ComputeNodeInstanceId,
+            EndTime: i.EndTime,
+          })),
+        };
+        read.push(task);
+        add(t.envId, task);
+      }
+      if (endedAt !== undefined) placement.ended = { at: endedAt, tasks: read };
+    } catch (e) {
+      if (e instanceof OutOfTime) throw e;
+      // Deleted (or unreadable) since the list: its instances are no demand; a node it ran on is
+      // judged by its slots, never terminated while busy.
+      if (isAppError(e) && e.status === 404) continue;
+      throw e;
     }
   }
-  return { tasksByEnv, instancesSince, calls };
+  return { tasksByEnv, instancesSince, calls, unfinishedJobIds: new Set(unfinished.map((j) => j.JobId)) };
 }
 
 /**

@@ -3,7 +3,9 @@
 // room for the autoscale core, and the decision must be this function's code, not a copy.
 import { withHint } from "../../shared/batch/errors";
 import { AppError } from "../../shared/errors";
-import { type Route, route } from "../../shared/http";
+import { hasScope, type Route, route } from "../../shared/http";
+import { requireEnvOwner } from "../../shared/env-owner";
+import { ruleFor } from "../../shared/env-policy";
 import { DryRunQuerySchema, EnvParamsSchema } from "../../shared/http/params";
 import { DOCS } from "../../shared/docs";
 import { type EnvOutcome, type EvaluateDeps, evaluate } from "./evaluate";
@@ -13,9 +15,8 @@ export interface AutoscaleRouteDeps extends EvaluateDeps {
 }
 
 /** The answer: what autoscale decided for the env (and whether it was applied), or why it is off. */
-export function answerOf(o: EnvOutcome, dryRun: boolean): Record<string, unknown> {
+export function answerOf(o: Exclude<EnvOutcome, { status: "skipped" }>, dryRun: boolean): Record<string, unknown> {
   if (o.status === "off") return { EnvId: o.envId, Autoscale: "off", Why: o.why, DryRun: dryRun, Applied: false };
-  if (o.status === "skipped") return { EnvId: o.envId, Autoscale: "on", Why: `the env could not be read: ${o.error}`, DryRun: dryRun, Applied: false };
   const d = o.decision;
   return {
     EnvId: d.envId,
@@ -36,6 +37,8 @@ export function answerOf(o: EnvOutcome, dryRun: boolean): Record<string, unknown
   };
 }
 
+const notFound = (envId: string) => new AppError("env_not_found", `no compute environment ${envId} in this region`, { status: 404 });
+
 export function autoscaleRoutes(deps: AutoscaleRouteDeps): Route[] {
   const clock = deps.clock ?? (() => new Date());
   return [
@@ -49,16 +52,34 @@ export function autoscaleRoutes(deps: AutoscaleRouteDeps): Route[] {
         summary: "evaluate the env's autoscale now: the decision the timer would take; ?dryRun=true changes nothing",
         description:
           "200 with Autoscale off and why when the env has not opted in; else Action (none, scale_up, scale_down, hold), " +
-          "Before/After desired counts, the nodes to terminate, the deciding Rule and Why, and whether it was Applied.",
+          "Before/After desired counts, the nodes to terminate, the deciding Rule and Why, and whether it was Applied. " +
+          "Applying needs what the envs API's scale needs: the env's creator or envs:admin (403 not_owner), one of the policy's scaleScopes (403); 503 with Retry-After when Batch could not be read.",
       }),
-      errors: [404],
-      handler: async ({ params, query }) => {
+      errors: [403, 404, 503],
+      handler: async ({ params, query, principal }) => {
         const dryRun = deps.dryRun || query.dryRun === true;
+        if (!dryRun) {
+          // Applying changes the env as the envs API's scale would: the same owner and scaleScopes rules.
+          const view = (await deps.batch.listEnvs({ envIds: [params.EnvId], limit: 1 }).catch((e: unknown) => {
+            throw withHint(e);
+          })).items[0];
+          if (!view) throw notFound(params.EnvId);
+          requireEnvOwner(principal, view);
+          const rule = ruleFor(deps.policy, view);
+          if (!rule.scaleScopes.some((s) => hasScope(principal, s)))
+            throw new AppError("policy.scaleScopes", `changing ${params.EnvId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes); ?dryRun=true needs none`, {
+              status: 403,
+              details: { rule: "scaleScopes" },
+            });
+        }
         const r = await evaluate(deps, { now: clock().getTime(), envIds: [params.EnvId], dryRun }).catch((e: unknown) => {
           throw withHint(e);
         });
         const o = r.envs.find((e) => e.envId === params.EnvId);
-        if (!o) throw new AppError("env_not_found", `no compute environment ${params.EnvId} in this region`, { status: 404 });
+        if (!o) throw notFound(params.EnvId);
+        // Batch could not be read: nothing was decided, ask again shortly.
+        if (o.status === "skipped")
+          throw new AppError("batch_unavailable", `${params.EnvId} could not be evaluated: ${o.error}`, { status: 503, retryAfterSeconds: 10 });
         return { status: 200, body: answerOf(o, dryRun) };
       },
     }),

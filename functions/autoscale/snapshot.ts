@@ -25,6 +25,9 @@ export const SLOTS_PER_NODE = 1;
  */
 export const ATTRIBUTION_WINDOW_MS = 120_000;
 
+/** A stamp at most this far ahead of the evaluating clock is believed (clock skew between containers). */
+export const STAMP_SKEW_MS = 60_000;
+
 export type NodeRead = Pick<ComputeNode, "ComputeNodeId" | "ComputeNodeState" | "Cpu" | "TaskInstanceNumAvailable"> & {
   ComputeNodeInstanceId?: string | null | undefined;
   ResourceCreatedTime?: string | null | undefined;
@@ -118,8 +121,11 @@ export function demandOf(envId: string, tasks: readonly TaskRead[], nodeInstance
  * Without a stamp, the latest change (shared/schemas/activities.ts latestChange: not Batch's own
  * RECREATE, not the env's creation) is of unknown author (treated as manual).
  */
-export function lastChangeOf(activities: readonly ActivityRead[], description: string | null | undefined, envCreatedAt?: number): LastChange | undefined {
-  const stamp = parseChangeStamp(description);
+export function lastChangeOf(activities: readonly ActivityRead[], description: string | null | undefined, envCreatedAt?: number, now?: number): LastChange | undefined {
+  const parsed = parseChangeStamp(description);
+  // A stamp from the future (a clock far off, or a description someone wrote by hand) is no stamp:
+  // it would hold the env until then.
+  const stamp = parsed && (now === undefined || parsed.at <= now + STAMP_SKEW_MS) ? parsed : undefined;
   const latest = latestChange(activities, envCreatedAt)?.at;
   let latestDestroy: number | undefined;
   for (const a of activities) {
@@ -201,6 +207,6 @@ export function snapshotOf(read: BatchRead, now: number): AutoscaleSnapshot {
     running,
     slotsPerNode: SLOTS_PER_NODE,
     newNodeCores: newNodeCores(read.instanceTypes),
-    lastChange: lastChangeOf(read.activities, read.description, parseBatchTime(env.CreateTime)),
+    lastChange: lastChangeOf(read.activities, read.description, parseBatchTime(env.CreateTime), now),
   };
 }

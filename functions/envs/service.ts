@@ -6,6 +6,10 @@
 // answer is `Applied` only if the env shows what this request set; otherwise 409 `conflict`
 // names the state found (and the audit line records it), since another change overwrote it.
 import type { BatchPort, Filter } from "../../shared/batch/port";
+import { idRegions, listAcross, listedRegions } from "../../shared/batch/across-regions";
+import type { BatchRegions } from "../../shared/batch/regions";
+import { parseBatchTime } from "../../shared/schemas/batch-time";
+import { regionOfZone } from "../../shared/schemas/zone";
 import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
 import { autoscaleFor, type EnvPolicy, type EnvRule, ruleFor, stampDescription } from "../../shared/env-policy";
@@ -23,11 +27,10 @@ import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive,
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 
 export interface EnvsDeps {
-  port: BatchPort;
+  /** The served regions (BATCH_REGIONS) and their Batch ports. */
+  regions: BatchRegions;
   policy: EnvPolicy;
   prices: PriceTable;
-  /** Region of the Batch calls (TENCENTCLOUD_REGION). */
-  region: string;
   logger: Logger;
   now: () => number;
 }
@@ -43,7 +46,10 @@ export interface ListQuery {
   envId?: string[];
   /** `key=value` → filter tag:<key>; a bare `key` → filter tag-key (shared/schemas/tags.ts). */
   tags?: string[] | undefined;
-  offset: number;
+  /** `?region=`: one served region. */
+  region?: string | undefined;
+  cursor?: string | undefined;
+  offset?: number | undefined;
   limit: number;
 }
 
@@ -84,9 +90,14 @@ function refusalError(r: Refusal): AppError {
 }
 
 export function createEnvsService(deps: EnvsDeps) {
-  const { port, policy, prices, region, logger } = deps;
-  /** Instance types per env: set at creation and never changed by this function. */
+  const { regions, policy, prices, logger } = deps;
+  /** Instance types per env (region/EnvId): set at creation and never changed by this function. */
   const typeCache = new Map<string, string[]>();
+  /** Env id → region (shared/batch/across-regions.ts): ?region=, remembered, else DescribeComputeEnv in every served region. */
+  const ids = idRegions(regions, "env", (port, envId) => batch(port.getEnv(envId)), "ResourceNotFound.ComputeEnv");
+  /** Runs `fn` in the env's region with the env read (by the lookup, or now). */
+  const onEnv = <T>(envId: string, region: string | undefined, fn: (port: BatchPort, env: ComputeEnv, region: string) => Promise<T>) =>
+    ids.on(envId, region, async (at) => fn(at.batch, at.read ?? (await batch(at.batch.getEnv(envId))), at.region));
 
   const audit = (fields: { who: string; what: string; envId: string; before: unknown; after: unknown; why: string; requestId: string; extra?: Record<string, unknown> }) =>
     logger.info("audit", {
@@ -102,6 +113,7 @@ export function createEnvsService(deps: EnvsDeps) {
     });
 
   interface Change {
+    port: BatchPort;
     what: string;
     envId: string;
     caller: Caller;
@@ -122,16 +134,26 @@ export function createEnvsService(deps: EnvsDeps) {
 
   /**
    * Stamps an autoscaled env's description as changed by hand now (shared/env-policy.ts), so
-   * autoscale holds it for manualHoldSeconds (other envs' descriptions are never touched). After
-   * the writes, and best effort: a stamp that fails (Batch busy
-   * applying the change) leaves the change unattributed, which autoscale treats as manual too.
+   * autoscale holds it for manualHoldSeconds (other envs' descriptions are never touched). A change
+   * of the count carries the stamp in its own ModifyComputeEnv; terminations are stamped after, best
+   * effort: a DESTROY later than the last stamp counts as someone else's change (manual) anyway.
    */
-  async function stampManual(envId: string): Promise<void> {
+  async function stampManual(port: BatchPort, envId: string): Promise<void> {
+    const stamp = await manualStamp(port, envId);
+    if (!stamp) return;
+    await port.renameEnv(envId, stamp).catch((e: unknown) => {
+      logger.warn("change stamp not written", { env_id: envId, error: isAppError(e) ? e.code : "internal_error" });
+    });
+  }
+
+  /** The env's description stamped manual now, to send with a ModifyComputeEnv of the count; undefined if unreadable. */
+  async function manualStamp(port: BatchPort, envId: string): Promise<{ description: string } | undefined> {
     try {
       const info = await port.getEnvCreateInfo(envId);
-      await port.renameEnv(envId, { description: stampDescription(info.EnvDescription, { by: "manual", at: deps.now() }) });
+      return { description: stampDescription(info.EnvDescription, { by: "manual", at: deps.now() }) };
     } catch (e) {
-      logger.warn("change stamp not written", { env_id: envId, error: isAppError(e) ? e.code : "internal_error" });
+      logger.warn("change stamp not read", { env_id: envId, error: isAppError(e) ? e.code : "internal_error" });
+      return undefined;
     }
   }
 
@@ -154,7 +176,7 @@ export function createEnvsService(deps: EnvsDeps) {
     let partial = false;
     try {
       await c.writes(ids);
-      if (c.autoscaled) await stampManual(c.envId);
+      if (c.autoscaled) await stampManual(c.port, c.envId);
     } catch (e) {
       // A later write refused after an earlier one reached Batch (a scale's termination made the
       // env busy for its own ModifyComputeEnv): part of the change happened, so the answer comes
@@ -163,7 +185,7 @@ export function createEnvsService(deps: EnvsDeps) {
       if (!(partial || (c.planned && isAppError(e) && PLAN_STALE.test(e.tencentCode ?? "")))) throw failed(e);
       refused = e as AppError;
     }
-    const env = await batch(port.getEnv(c.envId)).catch((e: unknown) => {
+    const env = await batch(c.port.getEnv(c.envId)).catch((e: unknown) => {
       throw failed(refused ?? e);
     });
     const found = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, NextAction: env.NextAction || null };
@@ -194,32 +216,29 @@ export function createEnvsService(deps: EnvsDeps) {
     );
   }
 
-  async function instanceTypes(env: ComputeEnv): Promise<string[]> {
-    const cached = typeCache.get(env.EnvId);
-    if (cached) return cached;
-    const info = await batch(port.getEnvCreateInfo(env.EnvId));
-    const types = envInstanceTypes(info, env.Placement.Zone);
-    if (types.length > 0) typeCache.set(env.EnvId, types);
-    return types;
-  }
-
-
-  async function pricingFor(env: ComputeEnv): Promise<PricingContext> {
-    return { prices, region, instanceTypes: await instanceTypes(env), now: deps.now() };
+  /** What prices the env's nodes: its instance types and its region's prices. */
+  async function pricingFor(port: BatchPort, env: ComputeEnv, region: string): Promise<PricingContext> {
+    const key = `${region}/${env.EnvId}`;
+    let types = typeCache.get(key);
+    if (!types) {
+      types = envInstanceTypes(await batch(port.getEnvCreateInfo(env.EnvId)), env.Placement.Zone);
+      if (types.length > 0) typeCache.set(key, types);
+    }
+    return { prices, region, instanceTypes: types, now: deps.now() };
   }
 
   /** The env's most recent activities: Batch lists them oldest first, so read the last page too. */
-  async function recentActivities(envId: string): Promise<Activity[]> {
+  async function recentActivities(port: BatchPort, envId: string): Promise<Activity[]> {
     const first = await batch(port.listEnvActivities(envId, { offset: 0, limit: BATCH_PAGE }));
     if (first.total <= first.items.length) return first.items;
     const last = await batch(port.listEnvActivities(envId, { offset: Math.max(0, first.total - BATCH_PAGE), limit: BATCH_PAGE }));
     return [...first.items, ...last.items];
   }
 
-  const ruleOf = (env: { EnvId: string; EnvName?: string | null }) => ruleFor(policy, env);
+  const ruleOf = (env: { EnvId: string; EnvName?: string | null; Placement?: { Zone: string } }) => ruleFor(policy, env);
 
   /** Why terminating `live` live nodes of env may not happen now (allowScaling, scaleScopes, minNodes, cooldown), if so. */
-  async function terminateRefusal(env: ComputeEnv, rule: EnvRule, caller: Caller, live: number, next: number): Promise<Refusal | undefined> {
+  async function terminateRefusal(port: BatchPort, env: ComputeEnv, rule: EnvRule, caller: Caller, live: number, next: number): Promise<Refusal | undefined> {
     const id = env.EnvId;
     if (!rule.allowScaling)
       return { status: 422, code: "policy.allowScaling", rule: "allowScaling", message: `the policy for ${id} does not allow changing its nodes (allowScaling: false)` };
@@ -232,59 +251,67 @@ export function createEnvsService(deps: EnvsDeps) {
         rule: "minNodes",
         message: `terminating ${live} live node(s) lowers ${id}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`,
       };
-    return cooldownRefusal(env, rule, await recentActivities(id), deps.now());
+    return cooldownRefusal(env, rule, await recentActivities(port, id), deps.now());
   }
 
   return {
     ruleOf,
 
-    async list(q: ListQuery): Promise<{ Envs: EnvSummary[]; TotalCount: number; Offset: number; Limit: number; NextOffset: number | null }> {
+    /** One served region as before; several: merged newest first, paged by NextCursor (shared/batch/across-regions.ts). */
+    async list(q: ListQuery) {
       const filters: Filter[] = [];
       if (q.zone?.length) filters.push({ Name: "zone", Values: q.zone });
       if (q.envName?.length) filters.push({ Name: "env-name", Values: q.envName });
       if (q.envId?.length) filters.push({ Name: "env-id", Values: q.envId });
       filters.push(...tagFiltersOf(q.tags, filters.length));
-      const page = await batch(port.listEnvs({ ...(filters.length ? { filters } : {}), offset: q.offset, limit: q.limit }));
-      const next = q.offset + page.items.length;
+      const page = await listAcross(
+        listedRegions(regions.names, q.region, q.zone),
+        q,
+        (r, offset, limit) => batch(regions.port(r).listEnvs({ ...(filters.length ? { filters } : {}), offset, limit })),
+        (e) => parseBatchTime(e.CreateTime) ?? Number.NEGATIVE_INFINITY,
+      );
       return {
-        Envs: page.items.map(envSummary),
+        Envs: page.items.map(({ item, region }) => {
+          ids.remember(item.EnvId, region);
+          return envSummary(item, region);
+        }),
         TotalCount: page.total,
-        Offset: q.offset,
+        Offset: page.offset,
         Limit: q.limit,
-        NextOffset: page.items.length > 0 && next < page.total ? next : null,
+        NextOffset: page.nextOffset,
+        NextCursor: page.nextCursor,
       };
     },
 
-    async get(envId: string): Promise<EnvDetail & { Policy: EnvRule }> {
-      const env = await batch(port.getEnv(envId));
-      return { ...envDetail(env, await pricingFor(env)), Policy: ruleOf(env) };
+    async get(envId: string, region?: string): Promise<EnvDetail & { Policy: EnvRule }> {
+      return onEnv(envId, region, async (port, env, region) => ({ ...envDetail(env, await pricingFor(port, env, region)), Policy: ruleOf(env) }));
     },
 
     /** Plans (and unless dryRun applies) a change of the desired count. Refusals throw 403/409/422. */
     async scale(
       envId: string,
       target: ScaleTarget,
-      opts: { dryRun: boolean; caller: Caller; reason?: string | undefined; requestId: string },
+      opts: { dryRun: boolean; caller: Caller; reason?: string | undefined; requestId: string; region?: string | undefined },
     ): Promise<ScaleAnswer> {
-      const env = await batch(port.getEnv(envId));
-      requireEnvOwner(opts.caller, env);
-      const rule = ruleOf(env);
-      const [pricing, activities] = await Promise.all([pricingFor(env), recentActivities(envId)]);
-      const result: PlanResult = planScale({
-        env,
-        rule,
-        activities,
-        target,
-        callerMayScale: opts.caller.mayScale(rule),
-        pricing,
-        now: deps.now(),
+      return onEnv(envId, opts.region, async (port, env, region) => {
+        requireEnvOwner(opts.caller, env);
+        const rule = ruleOf(env);
+        const [pricing, activities] = await Promise.all([pricingFor(port, env, region), recentActivities(port, envId)]);
+        const result: PlanResult = planScale({
+          env,
+          rule,
+          activities,
+          target,
+          callerMayScale: opts.caller.mayScale(rule),
+          pricing,
+          now: deps.now(),
       });
       if (!result.ok) {
         logger.info("scale refused", { env_id: envId, who: opts.caller.name, rule: result.refusal.rule, code: result.refusal.code, dry_run: opts.dryRun });
         throw refusalError(result.refusal);
       }
       const plan = result.plan;
-      if (opts.dryRun || plan.Direction === "none") return { ...plan, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
+      if (opts.dryRun || plan.Direction === "none") return { ...plan, Region: region, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
 
       const next = plan.DesiredComputeNodeCount;
       // Terminating live nodes lowers the desired count by as many (the planner picks only CREATED, RUNNING,
@@ -293,7 +320,9 @@ export function createEnvsService(deps: EnvsDeps) {
       // would make Batch destroy more nodes of its own choosing once the termination lands.
       const expected = Math.max(0, plan.PreviousDesiredComputeNodeCount - plan.TerminateNodes.length);
       const modify = expected !== next;
+      const autoscaled = autoscaleFor(rule, env.Tags).on;
       const requestIds = await applyChange({
+        port,
         what: "scale",
         envId,
         caller: opts.caller,
@@ -305,13 +334,16 @@ export function createEnvsService(deps: EnvsDeps) {
         async writes(ids) {
           for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE)
             ids.push((await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)))).requestId);
-          if (modify) ids.push((await batch(port.setDesiredNodes(envId, next))).requestId);
+          // An autoscaled env's count and its manual stamp in one call (never a busy window between them).
+          if (modify) ids.push((await batch(port.setDesiredNodes(envId, next, autoscaled ? await manualStamp(port, envId) : undefined))).requestId);
         },
         lagging: modify ? undefined : plan.PreviousDesiredComputeNodeCount,
         planned: true,
-        autoscaled: autoscaleFor(rule, env.Tags).on,
+        // Terminations only: stamped after them (a DESTROY with no newer stamp counts as manual anyway).
+        autoscaled: autoscaled && !modify,
       });
-      return { ...plan, DryRun: false, Applied: true, RequestIds: requestIds };
+      return { ...plan, Region: region, DryRun: false, Applied: true, RequestIds: requestIds };
+      });
     },
 
     /** `body` checked by the route (shape and createEnvRules), with what the rules warned about. */
@@ -321,8 +353,11 @@ export function createEnvsService(deps: EnvsDeps) {
     ) {
       const planned = buildCreateEnv(body, { caller: opts.caller.name, idempotencyKey: opts.idempotencyKey, warnings: opts.warnings });
       const ce = planned.request.ComputeEnv;
-      const answer = (envId: string, requestId: string | undefined, replayed: boolean) => ({
+      // The route's rules refused a zone of a region not served (zoneNotServed).
+      const region = regionOfZone(planned.request.Placement.Zone);
+      const answer = (envId: string, requestId: string | undefined, replayed: boolean, at = region) => ({
         EnvId: envId,
+        Region: at,
         EnvName: ce.EnvName,
         Zone: planned.request.Placement.Zone,
         DesiredComputeNodeCount: ce.DesiredComputeNodeCount,
@@ -335,14 +370,17 @@ export function createEnvsService(deps: EnvsDeps) {
       });
       const idem = planned.idempotency;
       if (idem) {
-        const prior = (await batch(port.listEnvs({ filters: [tokenFilter(idem)], limit: 1 }))).items[0];
+        // The key is one request wherever its zone: ask every served region (a retry with another zone is 409).
+        const pages = await Promise.all(regions.names.map((r) => batch(regions.port(r).listEnvs({ filters: [tokenFilter(idem)], limit: 1 }))));
+        const i = pages.findIndex((p) => p.items.length > 0);
+        const prior = pages[i]?.items[0];
         const replayed = replayOf("env", idem, prior && { id: prior.EnvId, tags: prior.Tags ?? [] });
         if (replayed) {
-          logger.info("idempotent replay", { env_id: replayed, request_id: opts.requestId });
-          return answer(replayed, undefined, true);
+          logger.info("idempotent replay", { env_id: replayed, region: regions.names[i], request_id: opts.requestId });
+          return answer(replayed, undefined, true, regions.names[i]);
         }
       }
-      const rule = ruleOf({ EnvId: "", EnvName: ce.EnvName });
+      const rule = ruleOf({ EnvId: "", EnvName: ce.EnvName, Placement: planned.request.Placement });
       const desired = ce.DesiredComputeNodeCount;
       const refuse = (ruleName: string, message: string) =>
         refusalError({ status: 422, code: `policy.${ruleName}`, rule: ruleName, message });
@@ -368,9 +406,10 @@ export function createEnvsService(deps: EnvsDeps) {
             `${desired} nodes × ${guard.cores} cores (the largest of ${planned.instanceTypes.join(", ")}) = ${desired * guard.cores} cores; the policy allows at most ${rule.maxCores} (maxCores)`,
           );
       }
-      const created = await batch(port.createEnv(planned.request)).catch((e: unknown) => {
+      const created = await batch(regions.port(region).createEnv(planned.request)).catch((e: unknown) => {
         throw idem && isTokenConflict(e) ? keyReused("env", undefined, e) : e;
       });
+      ids.remember(created.envId, region);
       audit({
         who: opts.caller.name,
         what: "create",
@@ -379,6 +418,7 @@ export function createEnvsService(deps: EnvsDeps) {
         after: {
           EnvName: ce.EnvName,
           Zone: planned.request.Placement.Zone,
+          Region: region,
           DesiredComputeNodeCount: desired,
           InstanceTypes: planned.instanceTypes,
           ImageId: ce.EnvData?.ImageId ?? null,
@@ -390,127 +430,133 @@ export function createEnvsService(deps: EnvsDeps) {
       return answer(created.envId, created.requestId, false);
     },
 
-    async remove(envId: string, opts: { caller: Caller; force: boolean; requestId: string; reason?: string | undefined }) {
-      const env = await batch(port.getEnv(envId));
-      requireEnvOwner(opts.caller, env);
-      const rule = ruleOf(env);
-      if (!opts.caller.mayScale(rule))
-        throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `deleting ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
-      if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is already being deleted`, { status: 409, details: { rule: "state" } });
-      if (rule.minNodes > 0 && !opts.force)
-        throw refusalError({
-          status: 422,
-          code: "policy.minNodes",
-          rule: "minNodes",
-          message: `the policy keeps at least ${rule.minNodes} node(s) in ${envId} (policy minNodes); send ?force=true to delete it anyway`,
-        });
-      const busy = env.ComputeNodeSet.filter(isBusy).map((n) => n.ComputeNodeId);
-      if (busy.length > 0 && !opts.force)
-        throw new AppError("env_busy", `${envId} has ${busy.length} busy node(s) running task instances (${busy.join(", ")}); wait for them, or send ?force=true to interrupt them`, {
-          status: 409,
-          details: { rule: "busyNodes", busyNodes: busy },
-        });
-      const ack = await batch(port.deleteEnv(envId));
-      const before = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length };
-      audit({
-        who: opts.caller.name,
-        what: "delete",
-        envId,
-        before,
-        after: { DesiredComputeNodeCount: 0, NextAction: "DELETING" },
-        why: opts.reason ?? "delete requested",
-        requestId: opts.requestId,
-        extra: { force: opts.force, interrupted: opts.force ? busy : [], batch_request_ids: [ack.requestId] },
+    async remove(envId: string, opts: { caller: Caller; force: boolean; requestId: string; reason?: string | undefined; region?: string | undefined }) {
+      return onEnv(envId, opts.region, async (port, env, region) => {
+        requireEnvOwner(opts.caller, env);
+        const rule = ruleOf(env);
+        if (!opts.caller.mayScale(rule))
+          throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `deleting ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
+        if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is already being deleted`, { status: 409, details: { rule: "state" } });
+        if (rule.minNodes > 0 && !opts.force)
+          throw refusalError({
+            status: 422,
+            code: "policy.minNodes",
+            rule: "minNodes",
+            message: `the policy keeps at least ${rule.minNodes} node(s) in ${envId} (policy minNodes); send ?force=true to delete it anyway`,
+          });
+        const busy = env.ComputeNodeSet.filter(isBusy).map((n) => n.ComputeNodeId);
+        if (busy.length > 0 && !opts.force)
+          throw new AppError("env_busy", `${envId} has ${busy.length} busy node(s) running task instances (${busy.join(", ")}); wait for them, or send ?force=true to interrupt them`, {
+            status: 409,
+            details: { rule: "busyNodes", busyNodes: busy },
+          });
+        const ack = await batch(port.deleteEnv(envId));
+        const before = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length };
+        audit({
+          who: opts.caller.name,
+          what: "delete",
+          envId,
+          before,
+          after: { DesiredComputeNodeCount: 0, NextAction: "DELETING" },
+          why: opts.reason ?? "delete requested",
+          requestId: opts.requestId,
+          extra: { force: opts.force, interrupted: opts.force ? busy : [], batch_request_ids: [ack.requestId] },
       });
       return {
         EnvId: envId,
+        Region: region,
         Action: "delete" as const,
         NextAction: "DELETING" as const,
         PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
         InterruptedNodes: opts.force ? busy : [],
         RequestId: ack.requestId,
       };
+      });
     },
 
-    async terminate(envId: string, nodeIds: string[], opts: { caller: Caller; dryRun: boolean; requestId: string; reason?: string | undefined }) {
-      const env = await batch(port.getEnv(envId));
-      requireEnvOwner(opts.caller, env);
-      const rule = ruleOf(env);
-      if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is being deleted; its nodes are already going`, { status: 409, details: { rule: "state" } });
-      const byId = new Map(env.ComputeNodeSet.map((n) => [n.ComputeNodeId, n]));
-      const missing = nodeIds.map((id, i) => ({ id, i })).filter(({ id }) => !byId.has(id));
-      if (missing.length > 0)
-        throw new AppError("node_not_found", `${missing.map((m) => m.id).join(", ")} ${missing.length === 1 ? "is" : "are"} not a node of ${envId}`, {
-          status: 404,
-          issues: missing.map((m) => ({ path: `ComputeNodeIds[${m.i}]`, message: `${m.id} is not a node of ${envId}` })),
-        });
-      const nodes = nodeIds.map((id) => byId.get(id)!);
-      const blocked = nodes.map((n, i) => ({ n, i })).filter(({ n }) => !TERMINABLE.has(n.ComputeNodeState));
-      if (blocked.length > 0)
-        throw new AppError(
-          "node_not_terminable",
-          blocked
-            .map(({ n }) =>
-              n.ComputeNodeState === "DELETING"
-                ? `${n.ComputeNodeId} is already being terminated`
-                : `${n.ComputeNodeId} is ${n.ComputeNodeState}; only CREATED, CREATION_FAILED, RUNNING or ABNORMAL nodes can be terminated`,
-            )
-            .join("; "),
-          {
-            status: 409,
-            issues: blocked.map(({ n, i }) => ({ path: `ComputeNodeIds[${i}]`, message: `${n.ComputeNodeId} is ${n.ComputeNodeState}` })),
-            details: { rule: "nodeState" },
-          },
-        );
-      const liveTerminated = nodes.filter(isLive).length;
-      const next = Math.max(0, env.DesiredComputeNodeCount - liveTerminated);
-      // Terminating live nodes changes capacity, so the scaling guardrails apply (as for scale);
-      // removing only CREATION_FAILED nodes is cleanup: it never counted towards desired.
-      if (liveTerminated > 0) {
-        const refusal = await terminateRefusal(env, rule, opts.caller, liveTerminated, next);
-        if (refusal) {
-          logger.info("terminate refused", { env_id: envId, who: opts.caller.name, rule: refusal.rule, code: refusal.code, dry_run: opts.dryRun });
-          throw refusalError(refusal);
+    async terminate(envId: string, nodeIds: string[], opts: { caller: Caller; dryRun: boolean; requestId: string; reason?: string | undefined; region?: string | undefined }) {
+      return onEnv(envId, opts.region, async (port, env, region) => {
+        requireEnvOwner(opts.caller, env);
+        const rule = ruleOf(env);
+        if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is being deleted; its nodes are already going`, { status: 409, details: { rule: "state" } });
+        const byId = new Map(env.ComputeNodeSet.map((n) => [n.ComputeNodeId, n]));
+        const missing = nodeIds.map((id, i) => ({ id, i })).filter(({ id }) => !byId.has(id));
+        if (missing.length > 0)
+          throw new AppError("node_not_found", `${missing.map((m) => m.id).join(", ")} ${missing.length === 1 ? "is" : "are"} not a node of ${envId}`, {
+            status: 404,
+            issues: missing.map((m) => ({ path: `ComputeNodeIds[${m.i}]`, message: `${m.id} is not a node of ${envId}` })),
+          });
+        const nodes = nodeIds.map((id) => byId.get(id)!);
+        const blocked = nodes.map((n, i) => ({ n, i })).filter(({ n }) => !TERMINABLE.has(n.ComputeNodeState));
+        if (blocked.length > 0)
+          throw new AppError(
+            "node_not_terminable",
+            blocked
+              .map(({ n }) =>
+                n.ComputeNodeState === "DELETING"
+                  ? `${n.ComputeNodeId} is already being terminated`
+                  : `${n.ComputeNodeId} is ${n.ComputeNodeState}; only CREATED, CREATION_FAILED, RUNNING or ABNORMAL nodes can be terminated`,
+              )
+              .join("; "),
+            {
+              status: 409,
+              issues: blocked.map(({ n, i }) => ({ path: `ComputeNodeIds[${i}]`, message: `${n.ComputeNodeId} is ${n.ComputeNodeState}` })),
+              details: { rule: "nodeState" },
+            },
+          );
+        const liveTerminated = nodes.filter(isLive).length;
+        const next = Math.max(0, env.DesiredComputeNodeCount - liveTerminated);
+        // Terminating live nodes changes capacity, so the scaling guardrails apply (as for scale);
+        // removing only CREATION_FAILED nodes is cleanup: it never counted towards desired.
+        if (liveTerminated > 0) {
+          const refusal = await terminateRefusal(port, env, rule, opts.caller, liveTerminated, next);
+          if (refusal) {
+            logger.info("terminate refused", { env_id: envId, who: opts.caller.name, rule: refusal.rule, code: refusal.code, dry_run: opts.dryRun });
+            throw refusalError(refusal);
+          }
         }
-      }
-      const busy = nodes.filter(isBusy).map((n) => n.ComputeNodeId);
-      const answer = {
-        EnvId: envId,
-        Action: "terminate-nodes" as const,
-        PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
-        DesiredComputeNodeCount: next,
-        ComputeNodeIds: nodeIds,
-        BusyNodes: busy,
-        Warnings:
-          busy.length > 0
-            ? [{ path: "ComputeNodeIds", message: `${busy.length} chosen node(s) are busy; their task instances are interrupted (${busy.join(", ")})` }]
-            : [],
-        DryRun: opts.dryRun,
-        Applied: false,
-        RequestIds: [] as string[],
-      };
-      if (opts.dryRun) return answer;
-      const requestIds = await applyChange({
-        what: "terminate-nodes",
-        envId,
-        caller: opts.caller,
-        requestId: opts.requestId,
-        why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
-        before: { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length },
-        after: { DesiredComputeNodeCount: next, Nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
-        extra: { terminated: nodeIds, terminated_busy: busy },
-        async writes(ids) {
-          for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) ids.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
-        },
-        // Terminating live nodes is the same lowering as a scale-down's (none: desired unchanged).
-        lagging: liveTerminated > 0 ? env.DesiredComputeNodeCount : undefined,
-        autoscaled: autoscaleFor(rule, env.Tags).on,
+        const busy = nodes.filter(isBusy).map((n) => n.ComputeNodeId);
+        const answer = {
+          EnvId: envId,
+          Region: region,
+          Action: "terminate-nodes" as const,
+          PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
+          DesiredComputeNodeCount: next,
+          ComputeNodeIds: nodeIds,
+          BusyNodes: busy,
+          Warnings:
+            busy.length > 0
+              ? [{ path: "ComputeNodeIds", message: `${busy.length} chosen node(s) are busy; their task instances are interrupted (${busy.join(", ")})` }]
+              : [],
+          DryRun: opts.dryRun,
+          Applied: false,
+          RequestIds: [] as string[],
+        };
+        if (opts.dryRun) return answer;
+        const requestIds = await applyChange({
+          port,
+          what: "terminate-nodes",
+          envId,
+          caller: opts.caller,
+          requestId: opts.requestId,
+          why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
+          before: { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length },
+          after: { DesiredComputeNodeCount: next, Nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
+          extra: { terminated: nodeIds, terminated_busy: busy },
+          async writes(ids) {
+            for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) ids.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
+          },
+          // Terminating live nodes is the same lowering as a scale-down's (none: desired unchanged).
+          lagging: liveTerminated > 0 ? env.DesiredComputeNodeCount : undefined,
+          // Removing only CREATION_FAILED nodes is cleanup, not a change of capacity: no stamp.
+          autoscaled: autoscaleFor(rule, env.Tags).on && liveTerminated > 0,
       });
       return { ...answer, Applied: true, RequestIds: requestIds };
+      });
     },
   };
 }
 
 export type EnvsService = ReturnType<typeof createEnvsService>;
 
-export type ScaleAnswer = ScalePlan & { DryRun: boolean; Applied: boolean; RequestIds: string[] };
+export type ScaleAnswer = ScalePlan & { Region: string; DryRun: boolean; Applied: boolean; RequestIds: string[] };

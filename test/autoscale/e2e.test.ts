@@ -215,4 +215,26 @@ describe("autoscale against the emulator", () => {
     expect(r.changed).toBe(0);
     expect((await env(envId)).DesiredComputeNodeCount).toBe(0);
   }, 30_000);
+
+  it("applies on demand only for the env's creator (or envs:admin) and the policy's scaleScopes; a dry run needs neither; 503 when Batch cannot be read", async () => {
+    const envId = await createEnv(0, [
+      { Key: "batch-scf/autoscale", Value: "on" },
+      { Key: "batch-scf/creator", Value: "bob" },
+    ]);
+    const a = autoscale();
+    const refused = await a.post(envId);
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ code: "not_owner" });
+    expect((await a.post(envId, { dryRun: "true" })).status).toBe(200);
+
+    const mine = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
+    const strict = autoscale({ envs: [{ envId: mine, scaleScopes: ["envs:admin"] }] });
+    const scoped = await strict.post(mine);
+    expect(scoped.status).toBe(403);
+    expect(scoped.json).toMatchObject({ code: "policy.scaleScopes" });
+
+    const batch: BatchPort = { ...t.port, getEnv: () => Promise.reject(new AppError("batch.InternalError", "Batch DescribeComputeEnv failed: InternalError", { status: 503 })) };
+    const down = await autoscale({}, { batch }).post(mine, { dryRun: "true" });
+    expect(down.status).toBe(503);
+  }, 30_000);
 });

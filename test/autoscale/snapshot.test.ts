@@ -147,3 +147,12 @@ describe("latestChange (one rule for the envs cooldown and autoscale's holds)", 
     expect(latestChange([act("CREATE", 0)], undefined)?.at).toBe(created);
   });
 });
+
+describe("stamps from the future", () => {
+  it("are no stamp: a hand-written far-future stamp does not hold the env", () => {
+    const future = stampDescription("x", { by: "manual", at: NOW + 3_600_000 });
+    expect(lastChangeOf([], future, undefined, NOW)).toBeUndefined();
+    const skewed = stampDescription("x", { by: "manual", at: NOW + 30_000 });
+    expect(lastChangeOf([], skewed, undefined, NOW)).toEqual({ by: "manual", at: NOW + 30_000 });
+  });
+});
