@@ -114,8 +114,8 @@ describe("npm start", () => {
   it("builds, starts every listener on free ports and prints ready with the actual URLs", async () => {
     first = await start("npm", ["start", "--silent"]);
     // One URL per function, each a listener of its own.
-    expect(Object.keys(first.urls)).toEqual(["jobs", "envs", "node-abnormal", "cost-report"]);
-    expect(new Set(Object.values(first.urls)).size).toBe(4);
+    expect(Object.keys(first.urls)).toEqual(["jobs", "envs", "node-abnormal", "cost-report", "autoscale", "job-notify"]);
+    expect(new Set(Object.values(first.urls)).size).toBe(6);
     for (const url of Object.values(first.urls)) expect(url).not.toMatch(/:0$/);
     const index = await json(await fetch(`${first.local}/_local`));
     expect(index.functionUrls).toEqual(first.urls);
@@ -123,7 +123,7 @@ describe("npm start", () => {
     expect((await fetch(`${first.urls["cost-report"]}/_local/health`)).status).toBe(200);
     envId = index.demoEnvId as string;
     expect(envId).toMatch(/^env-[a-z0-9]{8}$/);
-    expect(index.topics).toEqual({ "batch-node-events": ["node-abnormal"] });
+    expect(index.topics).toEqual({ "batch-node-events": ["node-abnormal"], "batch-job-events": ["job-notify"] });
     key = readFileSync(join(dataDir, "api-key"), "utf8").trim();
     const printed = first.output.join("\n");
     expect(printed).toContain(key); // the local API key is shown
