@@ -6,7 +6,7 @@
 // the push is answered 503 and the topic pushes the message again later (deliveries already made
 // are made again with the same webhook-id: receivers dedupe on it).
 import type { BatchPort } from "../../shared/batch/port";
-import { isAppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import type { ParsedCmq } from "../../shared/triggers/cmq";
 import type { PushContext } from "../../shared/triggers/push-endpoint";
@@ -37,6 +37,8 @@ export interface HandlerDeps {
   deadLetter?: (entry: DeadLetter) => void;
   /** How long the deliveries of one push may take in all (under the topic's ~15 s push timeout). */
   budgetMs?: number;
+  /** An event younger than this whose receiver only failed for now is left to the topic's next push, not dead-lettered. */
+  redeliverForMs?: number;
   now?: () => number;
 }
 
@@ -61,6 +63,13 @@ export interface NotifySummary {
 /** Deliveries of one push end within this (the topic waits about 15 s for the answer). */
 export const DEFAULT_BUDGET_MS = 12_000;
 
+/**
+ * For this long after the event, a receiver that answers 429/5xx or nothing gets the event again
+ * at the topic's next push (EXPONENTIAL_DECAY_RETRY: growing intervals, about a day in all); after
+ * it, the delivery is a dead letter.
+ */
+export const DEFAULT_REDELIVER_FOR_MS = 6 * 3_600_000;
+
 /** A webhook URL's origin: its path and query may carry the receiver's credential. */
 const originOf = (url: string | undefined) => {
   try {
@@ -83,6 +92,8 @@ export function makeHandler(deps: HandlerDeps) {
     for (const p of parsed.poison) log.error("poison message dropped", { msgId: p.msgId, reason: p.reason });
 
     const work: Array<Promise<void>> = [];
+    /** Deliveries the receiver failed for now: the push is answered 503, so the topic pushes again. */
+    const retryLater: string[] = [];
     for (const msg of parsed.messages) {
       for (const e of msg.events) {
         summary.events++;
@@ -122,6 +133,14 @@ export function makeHandler(deps: HandlerDeps) {
               log.info("webhook delivered", { ...base, attempts: outcome.attempts, status: outcome.status });
               return;
             }
+            // The receiver is down for now and the event is young: the topic pushes it again
+            // (EXPONENTIAL_DECAY_RETRY, set by the deploy), with the same webhook-id.
+            const age = now() - (event.time ?? now());
+            if (outcome.retryable && age < (deps.redeliverForMs ?? DEFAULT_REDELIVER_FOR_MS)) {
+              retryLater.push(plan.webhookId);
+              log.warn("webhook not delivered yet: the topic will push the event again", { ...base, attempts: outcome.attempts, status: outcome.status, reason: outcome.reason, age_s: Math.round(age / 1000) });
+              return;
+            }
             log.error("dead letter: webhook not delivered", { ...base, attempts: outcome.attempts, status: outcome.status, reason: outcome.reason });
             deps.deadLetter?.({
               time: new Date(now()).toISOString(),
@@ -148,6 +167,11 @@ export function makeHandler(deps: HandlerDeps) {
     const results = await Promise.allSettled(work);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
+    if (retryLater.length > 0)
+      throw new AppError("receiver_unavailable", `${retryLater.length} webhook(s) not delivered yet (${retryLater.join(", ")}): the topic pushes again`, {
+        status: 503,
+        retryAfterSeconds: 30,
+      });
     return summary;
   };
 }

@@ -25,7 +25,14 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseMs: 1000, capMs:
 
 export type DeliveryOutcome =
   | { delivered: true; attempts: number; status: number }
-  | { delivered: false; attempts: number; status?: number | undefined; reason: string };
+  | {
+      delivered: false;
+      attempts: number;
+      status?: number | undefined;
+      reason: string;
+      /** True when the receiver only failed for now (429, 5xx, no answer) and ran out of attempts or time: worth trying again later. */
+      retryable?: boolean;
+    };
 
 export interface RetryDeps {
   now?: () => number;
@@ -71,9 +78,9 @@ export async function deliverWithRetries(send: (attempt: number) => Promise<Send
     const backoff = backoffDelay(attempt - 1, { baseMs: policy.baseMs, capMs: policy.capMs, random });
     const delay = Math.max(wait ?? 0, backoff);
     if (now() + delay - started > policy.deadlineMs) {
-      return { delivered: false, attempts: attempt, status: last.status, reason: `${last.reason}; the next attempt (in ${Math.ceil(delay / 1000)} s) would pass the ${policy.deadlineMs / 1000} s deadline` };
+      return { delivered: false, attempts: attempt, status: last.status, reason: `${last.reason}; the next attempt (in ${Math.ceil(delay / 1000)} s) would pass the ${policy.deadlineMs / 1000} s deadline`, retryable: true };
     }
     await sleep(delay);
   }
-  return { delivered: false, attempts: policy.maxAttempts, status: last.status, reason: `${last.reason}; ${policy.maxAttempts} attempts made` };
+  return { delivered: false, attempts: policy.maxAttempts, status: last.status, reason: `${last.reason}; ${policy.maxAttempts} attempts made`, retryable: true };
 }

@@ -14,6 +14,9 @@ import { signingKeysFor, webhookSecretsFor } from "../../shared/webhooks/secrets
 import { verifyWebhook } from "../../shared/webhooks/signature";
 import { eventMessage, fakeClock, harness, JOB_ID, jobDetail, MASTER, notifyTags, OLD_MASTER, pushOf } from "./support";
 
+/** An event 7 h before the fake clock: past the 6 h redelivery window, so a failure is final. */
+const OLD_EVENT_TIME = "2026-11-29T18:02:05Z";
+
 let receiver: WebhookReceiver | undefined;
 afterEach(async () => {
   await receiver?.close();
@@ -99,10 +102,28 @@ describe("a delivery", () => {
     expect(h.deadLetters).toEqual([]);
   });
 
-  it("is a dead letter after the last attempt, with the reason and never the secret, the signature or the URL's path", async () => {
+  it("leaves a young event whose receiver is down for now to the topic's next push (503, no dead letter), delivered with the same webhook-id once it is back", async () => {
+    let down = true;
+    const r = await start(() => (down ? { status: 503 } : { status: 204 }));
+    const h = harness(jobDetail(notifyTags(`${r.url}/hook`)), fakeClock());
+    const failed = await h.handle(pushOf(eventMessage())).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number; code?: string },
+    );
+    expect(failed).toMatchObject({ status: 503, code: "receiver_unavailable" });
+    expect(h.deadLetters).toEqual([]);
+    expect(h.logger.lines.map((l) => l.msg)).toContain("webhook not delivered yet: the topic will push the event again");
+    const firstId = r.received[0]!.headers["webhook-id"];
+    down = false;
+    const out = await h.handle(pushOf(eventMessage()));
+    expect(out.deliveries[0]).toMatchObject({ outcome: "delivered" });
+    expect(r.received.at(-1)!.headers["webhook-id"]).toBe(firstId);
+  });
+
+  it("is a dead letter after the last attempt once the event is older than the redelivery window, with the reason and never the secret, the signature or the URL's path", async () => {
     const r = await start(() => ({ status: 500 }));
     const h = harness(jobDetail(notifyTags(`${r.url}/hook/s3cr3t-path?token=abc`)), { ...fakeClock(), budgetMs: 600_000 });
-    const out = await h.handle(pushOf(eventMessage()));
+    const out = await h.handle(pushOf(eventMessage("JOB_SUCCEED", {}, OLD_EVENT_TIME)));
     expect(r.received).toHaveLength(5);
     expect(out.deliveries[0]).toMatchObject({ outcome: "dead_letter", attempts: 5, status: 500 });
     expect(h.deadLetters).toEqual([
@@ -116,7 +137,7 @@ describe("a delivery", () => {
   it("stops retrying where the next attempt would pass the push's budget (a long Retry-After)", async () => {
     const r = await start(() => ({ status: 503, headers: { "retry-after": "120" } }));
     const h = harness(jobDetail(notifyTags(`${r.url}/hook`)), fakeClock());
-    const out = await h.handle(pushOf(eventMessage()));
+    const out = await h.handle(pushOf(eventMessage("JOB_SUCCEED", {}, OLD_EVENT_TIME)));
     expect(r.received).toHaveLength(1);
     expect(h.deadLetters[0]!.reason).toMatch(/answered 503; the next attempt \(in 120 s\) would pass the \d+ s deadline/);
     expect(out.deliveries[0]).toMatchObject({ outcome: "dead_letter", attempts: 1 });

@@ -56,6 +56,7 @@ describe("webhook delivery retries", () => {
       attempts: 5,
       status: 502,
       reason: "answered 502; 5 attempts made",
+      retryable: true,
     });
     const slow = receiver([{ status: 503, retryAfter: "120" }]);
     const out = await deliverWithRetries(slow.send, policy, slow.deps);
