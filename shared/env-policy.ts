@@ -6,6 +6,8 @@ import * as z from "./zod";
 import { parseJsonVar, withoutEmpty } from "./config";
 import { AppError } from "./errors";
 import { LIMITS } from "./schemas/limits";
+import { REGION } from "./schemas/region";
+import { regionOfZone } from "./schemas/zone";
 
 const SCOPE = z.string().check(z.regex(/^[a-z-]+:(read|write|admin|\*)$/, "a scope looks like envs:write"));
 
@@ -65,11 +67,13 @@ const OverrideSchema = z
       envId: z.optional(z.string().check(z.regex(/^env-[a-z0-9]{8}$/, "envId looks like env-xxxxxxxx"))),
       /** Glob on EnvName: `*` matches any run of characters, e.g. `render-*`. */
       envName: z.optional(z.string().check(z.minLength(1), z.maxLength(60))),
+      /** The env's region (that of its zone), e.g. ap-shanghai: alone, every env there; with envId or envName, both must match. */
+      region: z.optional(z.string().check(z.regex(REGION, "a region such as ap-shanghai"))),
     }).shape,
   )
   .check(
-    z.refine((o) => (o.envId ? 1 : 0) + (o.envName ? 1 : 0) === 1, {
-      message: "each override names exactly one of envId or envName",
+    z.refine((o) => (o.envId && o.envName ? 2 : o.envId || o.envName || o.region ? 1 : 0) === 1, {
+      message: "each override names exactly one of envId or envName, or a region (alone or with one of them)",
     }),
   );
 
@@ -92,18 +96,25 @@ export const EnvPolicySchema = z
   );
 export type EnvPolicy = z.infer<typeof EnvPolicySchema>;
 
-/** The rule for one env: the default, then every matching override in order (later wins; `autoscale` field by field). */
-export function ruleFor(policy: EnvPolicy, env: { EnvId: string; EnvName?: string | null }): EnvRule {
+/**
+ * The rule for one env: the default, then every matching override in order (later wins; `autoscale`
+ * field by field). An override's `region` matches the region of the env's zone (`Placement.Zone`;
+ * an env given without one matches no region override).
+ */
+export function ruleFor(policy: EnvPolicy, env: { EnvId: string; EnvName?: string | null; Placement?: { Zone: string } | null }): EnvRule {
   let rule: EnvRule = mergeRule(DEFAULT_RULE, policy.default);
+  const region = env.Placement ? regionOfZone(env.Placement.Zone) : undefined;
   for (const o of policy.envs) {
-    const hit = o.envId ? o.envId === env.EnvId : globMatch(o.envName ?? "", env.EnvName ?? "");
+    const hit =
+      (!o.region || o.region === region) &&
+      (o.envId ? o.envId === env.EnvId : o.envName === undefined || globMatch(o.envName, env.EnvName ?? ""));
     if (hit) rule = mergeRule(rule, o);
   }
   return rule;
 }
 
 /** `over` on `rule`: fields it sets win; `autoscale` is merged field by field. */
-function mergeRule(rule: EnvRule, over: Partial<EnvRule> & { envId?: string; envName?: string }): EnvRule {
+function mergeRule(rule: EnvRule, over: Partial<EnvRule> & { envId?: string; envName?: string; region?: string }): EnvRule {
   const merged: EnvRule = { ...rule, ...stripMatch(over) };
   if (rule.autoscale && over.autoscale) merged.autoscale = { ...rule.autoscale, ...stripUndefined(over.autoscale) };
   return merged;
@@ -125,8 +136,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function stripMatch(o: Partial<EnvRule> & { envId?: string; envName?: string }): Partial<EnvRule> {
-  const { envId: _i, envName: _n, ...rest } = o;
+function stripMatch(o: Partial<EnvRule> & { envId?: string; envName?: string; region?: string }): Partial<EnvRule> {
+  const { envId: _i, envName: _n, region: _r, ...rest } = o;
   return stripUndefined(rest);
 }
 

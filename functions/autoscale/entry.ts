@@ -2,7 +2,9 @@
 // event; shared/entry.ts says what a bad value does), and the handler over any of them. A timer
 // event (every minute) evaluates every opted-in env; an HTTP event is POST
 // /envs/{EnvId}/autoscale (routes.ts), one env on demand.
-import { batchFromEnv } from "../../shared/batch/config";
+import { batchRegionsFromEnv } from "../../shared/batch/config";
+import type { BatchPort } from "../../shared/batch/port";
+import { type BatchRegions, oneRegion } from "../../shared/batch/regions";
 import { lazyEntry } from "../../shared/entry";
 import { loadEnvPolicy } from "../../shared/env-policy";
 import { type HttpConfig, makeHttpHandler, type ScfHttpResponse } from "../../shared/http";
@@ -10,24 +12,31 @@ import { httpConfigFromEnv } from "../../shared/http/config";
 import type { Logger } from "../../shared/log";
 import { isHttpEvent } from "../../shared/triggers/http";
 import { autoscaleConfigFromEnv } from "./config";
-import { type EvaluateDeps, type EvaluationResult, evaluate } from "./evaluate";
-import { PlacementCache } from "./read";
+import type { EvaluateDeps, EvaluationResult } from "./evaluate";
+import { evaluateRegions, perRegion } from "./regions";
 import { autoscaleRoutes } from "./routes";
 
-export interface AutoscaleDeps extends EvaluateDeps, HttpConfig {
-  clock?: () => Date;
-  /** A timer run starts no env after this long (AUTOSCALE_BUDGET_SECONDS). */
-  budgetSeconds?: number;
-}
+export type AutoscaleDeps = Omit<EvaluateDeps, "batch" | "placements"> &
+  HttpConfig & {
+    clock?: () => Date;
+    /** A timer run starts no env after this long (AUTOSCALE_BUDGET_SECONDS). */
+    budgetSeconds?: number;
+    /** The function's own region (TENCENTCLOUD_REGION). */
+    region: string;
+  } & (
+    | { /** The Batch port of `region`, the one region served. */ batch: BatchPort; regions?: undefined }
+    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions; batch?: undefined }
+  );
 
-/** Reads DRY_RUN, ENV_POLICY, API_KEYS, TENCENTCLOUD_REGION, …; throws AppError config_invalid naming the variable. */
+/** Reads DRY_RUN, ENV_POLICY, API_KEYS, TENCENTCLOUD_REGION, BATCH_*, …; throws AppError config_invalid naming the variable. */
 export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): AutoscaleDeps {
   const config = autoscaleConfigFromEnv(env);
+  const { regions, region } = batchRegionsFromEnv(env, logger);
   return {
-    batch: batchFromEnv(env, logger).batch,
+    regions,
+    region,
     policy: loadEnvPolicy(env),
     logger,
-    placements: new PlacementCache(),
     dryRun: config.dryRun,
     budgetSeconds: config.budgetSeconds,
     ...httpConfigFromEnv(env),
@@ -39,14 +48,18 @@ export type TimerResult = Omit<EvaluationResult, "envs">;
 
 export function makeHandler(deps: AutoscaleDeps) {
   const clock = deps.clock ?? (() => new Date());
-  const http = makeHttpHandler({ routes: autoscaleRoutes(deps), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
+  const regions = deps.regions ?? oneRegion(deps.region, deps.batch);
+  const inRegion = perRegion(deps, regions);
+  const http = makeHttpHandler({ routes: autoscaleRoutes({ ...deps, regions, inRegion }), keys: deps.keys, logger: deps.logger, basePath: deps.basePath });
   return async (event: unknown, context?: unknown): Promise<TimerResult | ScfHttpResponse> => {
     if (isHttpEvent(event)) return http(event, context);
-    // A timer (or any other invoke): every opted-in env. A failure to list the envs is thrown, so
-    // SCF reports the run failed; the next minute's run reads again either way.
+    // A timer (or any other invoke): every opted-in env of every served region. A region whose envs
+    // cannot be listed is thrown after the others ran, so SCF reports the run failed; the next
+    // minute's run reads again either way.
     const deadline = Date.now() + (deps.budgetSeconds ?? 40) * 1000;
-    const { envs: _decisions, ...summary } = await evaluate(deps, { now: clock().getTime(), deadline });
-    deps.logger.info("autoscale run", summary);
+    const { failed, ...summary } = await evaluateRegions(inRegion, regions.names, { now: clock().getTime(), deadline });
+    deps.logger.info("autoscale run", failed.length > 0 ? { ...summary, failed } : summary);
+    if (failed.length > 0) throw new Error(`autoscale: the envs could not be listed in ${failed.join("; ")}`);
     return summary;
   };
 }

@@ -1,8 +1,9 @@
 // Step 4: the nodes' numbers summed per local day, env and instance type (the CSV rows),
 // per env over the window and month to date, and the env sections of the report.
-import type { CostRow, EnvInput, EnvReport } from "./model";
+import type { CostRow, DataGap, EnvInput, EnvReport, RegionReport } from "./model";
+import { projector } from "./month";
 import type { BusyNode } from "./nodes";
-import { type Acc, accumulate, addAcc, emptyAcc, summarize } from "./sums";
+import { type Acc, accumulate, addAcc, emptyAcc, round, summarize } from "./sums";
 import type { ReportSpan } from "./window";
 
 export interface DaySums {
@@ -124,4 +125,40 @@ export function envSections(
   });
   sections.sort((a, b) => b.summary.cost - a.summary.cost || a.envId.localeCompare(b.envId));
   return { envs: sections, totals };
+}
+
+/**
+ * One section per region: the sums of its envs over the window and the month (exact sums, so
+ * the regions add up to the totals), the served regions first, in order, then any other region
+ * an env is in. A region is unread when a `region_unreadable` gap names it, partial when a
+ * window gap names it or one of its envs.
+ */
+export function regionSections(
+  served: readonly string[] | undefined,
+  envs: readonly EnvInput[],
+  sums: EnvSums,
+  gaps: readonly DataGap[],
+  span: ReportSpan,
+): RegionReport[] {
+  const project = projector(span);
+  const names = [...new Set([...(served ?? []), ...envs.map((e) => e.region).sort()])];
+  return names.map((region) => {
+    const inRegion = envs.filter((e) => e.region === region);
+    const ids = new Set(inRegion.map((e) => e.envId));
+    const acc = emptyAcc();
+    let month = 0;
+    for (const env of inRegion) {
+      addAcc(acc, sums.window.get(env.envId) ?? emptyAcc());
+      month += sums.month.get(env.envId)?.cost ?? 0;
+    }
+    const mine = gaps.filter((g) => g.region === region || (g.envId !== undefined && ids.has(g.envId)));
+    return {
+      region,
+      read: !mine.some((g) => g.code === "region_unreadable"),
+      partial: mine.some((g) => g.scope === "window"),
+      envs: inRegion.length,
+      summary: summarize(acc),
+      month: { actualCost: round(month), projectedCost: round(project(month)) },
+    };
+  });
 }

@@ -1,7 +1,8 @@
-// Monthly budgets (COST_BUDGETS): total, per env, per tag, each with thresholds on the
+// Monthly budgets (COST_BUDGETS): total, per region, per env, per tag, each with thresholds on the
 // actual month-to-date cost and on the run-rate projection for the month.
 import * as z from "../../shared/zod";
 import { parseJsonVar } from "../../shared/config";
+import { RegionSchema } from "../../shared/schemas/region";
 
 export const ThresholdSchema = z.strictObject({
   on: z.enum(["actual", "projected"]),
@@ -24,6 +25,8 @@ export const BudgetSchema = z.strictObject({
 
 export const BudgetsSchema = z.strictObject({
   total: z.optional(BudgetSchema),
+  /** Keyed by region (`ap-shanghai`): the cost of that region's envs (BATCH_REGIONS). */
+  regions: z.optional(z.record(RegionSchema, BudgetSchema)),
   /** Keyed by env id (`env-…`) or env name. */
   envs: z._default(z.record(z.string().check(z.minLength(1)), BudgetSchema), {}),
   /** Keyed by `key=value` of a job tag, e.g. `submitter=alice`. */

@@ -19,8 +19,21 @@ export interface BudgetChecks extends Findings {
 
 type Budget = { monthly: number; thresholds?: BudgetStatus["crossed"] | undefined };
 
-/** Each budget's status, in the order total, envs, tags; an alert per threshold crossed. */
-export function checkBudgets(budgets: Budgets, envs: readonly EnvInput[], costs: MonthCosts, span: ReportSpan, currency: string): BudgetChecks {
+/** The regions the report read (`served`, BATCH_REGIONS) and those it could not. */
+export interface RegionsRead {
+  served?: readonly string[] | undefined;
+  unread: readonly string[];
+}
+
+/** Each budget's status, in the order total, regions, envs, tags; an alert per threshold crossed. */
+export function checkBudgets(
+  budgets: Budgets,
+  envs: readonly EnvInput[],
+  costs: MonthCosts,
+  span: ReportSpan,
+  currency: string,
+  regions: RegionsRead = { unread: [] },
+): BudgetChecks {
   const out: BudgetChecks = { budgets: [], alerts: [], gaps: [] };
   const { month } = span.month;
   const project = projector(span);
@@ -49,6 +62,14 @@ export function checkBudgets(budgets: Budgets, envs: readonly EnvInput[], costs:
     }
   };
   if (budgets.total) evaluate("total", "total", budgets.total, monthTotal(costs.byEnv));
+  for (const [name, b] of Object.entries(budgets.regions ?? {})) {
+    const inRegion = envs.filter((e) => e.region === name);
+    if (regions.unread.includes(name)) {
+      out.gaps.push({ code: "budget_region_unread", region: name, message: `region budget ${name} was not checked: the region could not be read`, scope: "month" });
+    } else if (inRegion.length === 0 && !regions.served?.includes(name)) {
+      out.gaps.push({ code: "budget_region_unknown", region: name, message: `COST_BUDGETS.regions names ${name}, a region this report does not read (BATCH_REGIONS)`, scope: "month" });
+    } else evaluate("region", name, b, inRegion.reduce((sum, e) => sum + (costs.byEnv.get(e.envId)?.cost ?? 0), 0));
+  }
   for (const [name, b] of Object.entries(budgets.envs)) {
     const env = envs.find((e) => e.envId === name || e.envName === name);
     if (!env) {

@@ -20,6 +20,12 @@ export interface CollectOptions {
   logger?: Logger | undefined;
 }
 
+/** The served regions and their Batch ports (shared/batch/regions.ts). */
+export interface CostRegions {
+  readonly names: readonly string[];
+  port(region: string): BatchPort;
+}
+
 /** A Batch time (shared/schemas/batch-time.ts) at Batch's own resolution, whole seconds; absent when unparsable. */
 export function parseTime(v: string | null | undefined): number | undefined {
   const t = parseBatchTime(v);
@@ -198,4 +204,36 @@ export async function collectCostInputs(port: BatchPort, opts: CollectOptions): 
   });
   const jobs = (await pool(relevant, n, (v) => readJob(port, v, gaps, opts.logger))).filter((j): j is JobInput => j !== undefined);
   return { envs, jobs, jobsFrom: opts.jobsFrom, gaps };
+}
+
+/**
+ * Every served region's inputs, read at once (each region has its own quotas), as one. A region
+ * whose envs cannot be listed is a data gap naming it (the report is partial, never silently
+ * smaller); every gap of a region names it. Throws only when no region could be read.
+ */
+export async function collectAcrossRegions(regions: CostRegions, opts: CollectOptions): Promise<CostInputs> {
+  const several = regions.names.length > 1;
+  const read = await Promise.allSettled(
+    regions.names.map((region) => collectCostInputs(regions.port(region), { ...opts, logger: several ? opts.logger?.child({ region }) : opts.logger })),
+  );
+  const first = read[0];
+  if (read.every((r) => r.status === "rejected")) throw (first as PromiseRejectedResult).reason;
+  const out: CostInputs = { envs: [], jobs: [], jobsFrom: opts.jobsFrom, gaps: [], regions: regions.names };
+  for (const [i, r] of read.entries()) {
+    const region = regions.names[i]!;
+    if (r.status === "fulfilled") {
+      out.envs.push(...r.value.envs);
+      out.jobs.push(...r.value.jobs);
+      for (const g of r.value.gaps) out.gaps.push({ ...g, region });
+      continue;
+    }
+    opts.logger?.warn("cost data gap", { code: "region_unreadable", region, error: messageOf(r.reason) });
+    out.gaps.push({
+      code: "region_unreadable",
+      region,
+      message: `region ${region} could not be read (its compute environments could not be listed); none of its cost is in this report: ${messageOf(r.reason)}`,
+      scope: "window",
+    });
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // cost = cores × seconds alive × rate, per node, clipped to the window, then aggregated
 // (OpenCost's shape); idle = provisioned − busy; month-to-date and a run-rate projection.
 import type { PriceTable } from "../../shared/prices";
-import { daySums, envSections, envSums } from "./aggregate";
+import { daySums, envSections, envSums, regionSections } from "./aggregate";
 import { groupJobs, jobCosts } from "./attribution";
 import type { Budgets } from "./budgets";
 import { checkBudgets, idleEnvs, outsideEnvGaps } from "./checks";
@@ -34,7 +34,8 @@ export function computeCostReport(inputs: CostInputs, opts: ComputeOptions): Cos
   const jobs = jobCosts(inputs.jobs, placements, span);
 
   const costs: MonthCosts = { byEnv: sums.month, byTag: jobs.monthByTag, tagsCovered: inputs.jobsFrom <= month.from };
-  const budgets = checkBudgets(opts.budgets, inputs.envs, costs, span, opts.prices.currency);
+  const unread = inputs.gaps.filter((g) => g.code === "region_unreadable").map((g) => g.region ?? "");
+  const budgets = checkBudgets(opts.budgets, inputs.envs, costs, span, opts.prices.currency, { served: inputs.regions, unread });
   const idle = idleEnvs(inputs.envs, nodes, opts.idleAlertHours ?? 0, now, inputs.jobsFrom);
   const gaps = [...inputs.gaps, ...lifetimes.gaps, ...budgets.gaps, ...idle.gaps, ...outsideEnvGaps(jobs.jobs)];
 
@@ -46,6 +47,7 @@ export function computeCostReport(inputs: CostInputs, opts: ComputeOptions): Cos
     partial: gaps.some((g) => g.scope === "window"),
     currency: opts.prices.currency,
     totals: summarize(envs.totals),
+    regions: regionSections(inputs.regions, inputs.envs, sums, gaps, span),
     envs: envs.envs,
     rows: days.rows,
     jobs: jobs.jobs,

@@ -3,9 +3,7 @@
 // A timer event (or a direct invoke naming {from, to}) writes the report files; an HTTP event
 // is GET /costs, the same report on demand.
 import { type Alerter, createAlerter } from "../../shared/alerts";
-import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
-import type { BatchPort } from "../../shared/batch/port";
-import { createTencentBatch } from "../../shared/batch/tencent-adapter";
+import { batchRegionsFromEnv, credentialsFromEnv } from "../../shared/batch/config";
 import { lazyEntry } from "../../shared/entry";
 import { type HttpConfig, makeHttpHandler, type ScfHttpResponse } from "../../shared/http";
 import { httpConfigFromEnv } from "../../shared/http/config";
@@ -13,27 +11,26 @@ import type { Logger } from "../../shared/log";
 import { createReportStore, type ReportStore } from "../../shared/report-store";
 import { isHttpEvent } from "../../shared/triggers/http";
 import { type CostConfig, costConfigFromEnv } from "./config";
-import { type CostRunResult, makeHandler as makeTimerHandler } from "./handler";
+import { type CostHandlerDeps, type CostRunResult, makeHandler as makeTimerHandler } from "./handler";
 import { costsRoutes } from "./routes";
 
-export interface CostReportDeps extends HttpConfig {
+export interface CostReportDeps extends HttpConfig, Pick<CostHandlerDeps, "batch" | "regions"> {
   config: CostConfig;
-  batch: BatchPort;
   store: ReportStore;
   alerter: Alerter;
   logger: Logger;
   clock?: () => Date;
 }
 
-/** Reads COST_*, REPORT_TIME_ZONE, TENCENTCLOUD_REGION, …; throws AppError config_invalid naming the variable. */
+/** Reads COST_*, REPORT_TIME_ZONE, TENCENTCLOUD_REGION, BATCH_REGIONS, …; throws AppError config_invalid naming the variable. */
 export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): CostReportDeps {
   const config = costConfigFromEnv(env);
   // Credentials are read per request: SCF role credentials are temporary.
   const credentials = () => credentialsFromEnv(env);
-  const batch = createTencentBatch({ region: config.region, endpoint: config.batchEndpoint, credentials, rates: ratesFromEnv(env), logger });
   return {
     config,
-    batch,
+    // One report across the served regions (default: the function's own), a Batch port each.
+    regions: batchRegionsFromEnv(env, logger).regions,
     store: createReportStore({ dest: config.dest, localCosDir: config.localCosDir, credentials }),
     alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "cost-report" }),
     ...httpConfigFromEnv(env),

@@ -1,20 +1,18 @@
 // The timer handler: window → report → files at the destination → one log line → alerts.
 // Dependencies come in; nothing here reads the environment.
 import type { Alerter } from "../../shared/alerts";
-import type { BatchPort } from "../../shared/batch/port";
 import type { Logger } from "../../shared/log";
 import type { ReportStore } from "../../shared/report-store";
 import type { CostConfig } from "./config";
 import type { CostReport } from "./model";
-import { reportWithConfig } from "./report";
+import { type CostSource, reportWithConfig } from "./report";
 import { renderHtml } from "./render-html";
 import { renderCsv, renderJobsCsv, renderJson, renderMarkdown, summaryLine } from "./render-text";
 import { windowForEvent } from "./trigger";
 import { localDate, type ReportWindow, startOfLocalDay } from "./window";
 
-export interface CostHandlerDeps {
+export interface CostHandlerDeps extends CostSource {
   config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">;
-  batch: BatchPort;
   store: ReportStore;
   alerter: Alerter;
   logger: Logger;
@@ -60,7 +58,7 @@ export function makeHandler(deps: CostHandlerDeps) {
     const { window, source, warning } = windowForEvent(event, now, deps.config.timeZone);
     if (warning) log.warn("cost report window", { warning, source });
 
-    const report = await reportWithConfig({ batch: deps.batch, config: deps.config, logger: log }, window, now);
+    const report = await reportWithConfig({ batch: deps.batch, regions: deps.regions, config: deps.config, logger: log }, window, now);
 
     const folder = folderFor(window, report);
     const files: string[] = [];
@@ -77,6 +75,7 @@ export function makeHandler(deps: CostHandlerDeps) {
       idle_cost: report.totals.idleCost,
       partial: report.partial,
       data_gaps: report.assumptions.dataGaps.length,
+      ...(report.regions.length > 1 ? { regions: report.regions.map((r) => r.region), regions_unread: report.regions.filter((r) => !r.read).map((r) => r.region) } : {}),
       location: files[files.length - 1],
     });
 

@@ -9,6 +9,8 @@ export interface DataGap {
   message: string;
   envId?: string;
   jobId?: string;
+  /** The region whose read left the gap (set when the report reads named regions). */
+  region?: string;
   /** `window`: the window's numbers may be low (the report is partial); `month`: only month-to-date. */
   scope: "window" | "month";
 }
@@ -71,6 +73,8 @@ export interface CostInputs {
   /** Jobs were read for task instances overlapping [jobsFrom, now]. */
   jobsFrom: number;
   gaps: DataGap[];
+  /** The regions read (BATCH_REGIONS, in order), each in the report even without envs; else the envs' regions. */
+  regions?: readonly string[] | undefined;
 }
 
 export interface Summary {
@@ -134,8 +138,20 @@ export interface GroupReport {
   cost: number;
 }
 
+/** One region's share of the report: its envs' sums (the totals add these up). */
+export interface RegionReport {
+  region: string;
+  /** False: the region's compute environments could not be listed; none of its cost is in the report (a data gap names it). */
+  read: boolean;
+  /** A data gap that affects the window names this region or one of its envs. */
+  partial: boolean;
+  envs: number;
+  summary: Summary;
+  month: { actualCost: number; projectedCost: number };
+}
+
 export interface BudgetStatus {
-  scope: "total" | "env" | "tag";
+  scope: "total" | "region" | "env" | "tag";
   name: string;
   monthly: number;
   actual: number;
@@ -179,6 +195,8 @@ export interface CostReport {
   partial: boolean;
   currency: string;
   totals: Summary;
+  /** Per region, in the order BATCH_REGIONS names them. */
+  regions: RegionReport[];
   envs: EnvReport[];
   rows: CostRow[];
   jobs: JobReport[];

@@ -1,7 +1,7 @@
 // The report as one self-contained HTML page: inline CSS and an inline SVG chart of daily
 // cost per env; no scripts, no external resources (a CSP forbids them too).
 import type { CostReport } from "./model";
-import { localStamp, windowLabel } from "./render-text";
+import { localStamp, severalRegions, unreadRegions, windowLabel } from "./render-text";
 
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
@@ -120,10 +120,21 @@ export function renderHtml(r: CostReport): string {
   const c = escapeHtml(r.currency);
   const t = r.totals;
   const title = `Batch cost ${windowLabel(r)}`;
+  const several = severalRegions(r);
+  const unread = unreadRegions(r);
+  const regionRows = several
+    ? r.regions
+        .map((x) =>
+          x.read
+            ? `<tr><td>${escapeHtml(x.region)}${x.partial ? " (partial)" : ""}</td><td class="n">${x.envs}</td><td class="n">${x.summary.coreHours.toFixed(2)}</td><td class="n">${x.summary.idlePercent}%</td><td class="n">${fmt(x.summary.cost)}</td><td class="n">${fmt(x.summary.idleCost)}</td><td class="n">${fmt(x.month.actualCost)}</td><td class="n">${fmt(x.month.projectedCost)}</td></tr>`
+            : `<tr class="unread"><td>${escapeHtml(x.region)}</td><td colspan="7">not read</td></tr>`,
+        )
+        .join("")
+    : "";
   const envRows = r.envs
     .map(
       (e) =>
-        `<tr><td>${escapeHtml(e.envId)}</td><td>${escapeHtml(e.envName)}</td><td class="n">${e.nodes.counted}</td><td class="n">${e.summary.coreHours.toFixed(2)}</td><td class="n">${e.summary.busyCoreHours.toFixed(2)}</td><td class="n">${e.summary.idleCoreHours.toFixed(2)}</td><td class="n">${e.summary.idlePercent}%</td><td class="n">${fmt(e.summary.cost)}</td><td class="n">${fmt(e.summary.idleCost)}</td></tr>`,
+        `<tr><td>${escapeHtml(e.envId)}</td><td>${escapeHtml(e.envName)}</td>${several ? `<td>${escapeHtml(e.region)}</td>` : ""}<td class="n">${e.nodes.counted}</td><td class="n">${e.summary.coreHours.toFixed(2)}</td><td class="n">${e.summary.busyCoreHours.toFixed(2)}</td><td class="n">${e.summary.idleCoreHours.toFixed(2)}</td><td class="n">${e.summary.idlePercent}%</td><td class="n">${fmt(e.summary.cost)}</td><td class="n">${fmt(e.summary.idleCost)}</td></tr>`,
     )
     .join("");
   const jobRows = r.jobs
@@ -159,16 +170,18 @@ li.critical{color:#a61b1b}li.warning{color:#8a5a00}
 <h1>${escapeHtml(title)}</h1>
 <p class="muted">Window ${localStamp(r, r.window.from)} – ${localStamp(r, r.window.to)} (${escapeHtml(r.window.timeZone)}); generated ${localStamp(r, r.generatedAt)}; report v${r.version}.</p>
 ${r.partial ? `<p class="partial" id="partial"><b>Partial report.</b> Some data could not be read (see Data gaps); the numbers are lower bounds.</p>` : ""}
+${unread ? `<p class="partial" id="regions-unread"><b>Regions not read:</b> ${escapeHtml(unread)}; none of their cost is in this report.</p>` : ""}
 <div class="cards">
 <div class="card" id="total-cost">Cost<b>${fmt(t.cost)} ${c}</b></div>
 <div class="card">Core-hours<b>${t.coreHours.toFixed(2)}</b></div>
 <div class="card" id="idle">Idle<b>${fmt(t.idleCost)} ${c}</b>${t.idleCoreHours.toFixed(2)} core-hours (${t.idlePercent}%)</div>
 <div class="card">Month ${escapeHtml(r.month.month)}<b>${fmt(r.month.actualCost)} ${c}</b>projected ${fmt(r.month.projectedCost)} ${c}</div>
 </div>
+${regionRows ? `<h2>Regions</h2><table id="regions"><thead><tr><th>region</th><th class="n">envs</th><th class="n">core-hours</th><th class="n">idle %</th><th class="n">cost (${c})</th><th class="n">idle cost (${c})</th><th class="n">month to date (${c})</th><th class="n">projected (${c})</th></tr></thead><tbody>${regionRows}</tbody></table>` : ""}
 <h2>Daily cost per compute environment</h2>
 ${renderChart(r)}
 <h2>Compute environments</h2>
-<table><thead><tr><th>env</th><th>name</th><th class="n">nodes</th><th class="n">core-hours</th><th class="n">busy</th><th class="n">idle</th><th class="n">idle %</th><th class="n">cost (${c})</th><th class="n">idle cost (${c})</th></tr></thead><tbody>${envRows}</tbody></table>
+<table><thead><tr><th>env</th><th>name</th>${several ? "<th>region</th>" : ""}<th class="n">nodes</th><th class="n">core-hours</th><th class="n">busy</th><th class="n">idle</th><th class="n">idle %</th><th class="n">cost (${c})</th><th class="n">idle cost (${c})</th></tr></thead><tbody>${envRows}</tbody></table>
 ${jobRows ? `<h2>Jobs</h2><table><thead><tr><th>job</th><th>name</th><th>submitter</th><th class="n">core-hours</th><th class="n">cost (${c})</th></tr></thead><tbody>${jobRows}</tbody></table>` : ""}
 ${alerts ? `<h2>Alerts</h2><ul>${alerts}</ul>` : ""}
 <h2>Assumptions</h2>

@@ -95,14 +95,24 @@ export function windowLabel(r: CostReport): string {
   return d.length === 1 ? `${d[0]}` : `${d[0] ?? r.window.from} – ${d[d.length - 1] ?? r.window.to}`;
 }
 
+/** More than one region in the report: the renderings show where each env is and a section per region. */
+export const severalRegions = (r: CostReport): boolean => r.regions.length > 1;
+/** The regions that could not be read, comma-separated ("" when every one was). */
+export const unreadRegions = (r: CostReport): string =>
+  r.regions
+    .filter((x) => !x.read)
+    .map((x) => x.region)
+    .join(", ");
+
 /** One line for the log. */
 export function summaryLine(r: CostReport): string {
   const t = r.totals;
+  const unread = unreadRegions(r);
   return (
     `cost ${windowLabel(r)} (${r.window.timeZone}): ${money(t.cost, r.currency)} for ${hours(t.coreHours)} core-hours ` +
-    `over ${r.envs.length} env(s); idle ${hours(t.idleCoreHours)} core-hours = ${money(t.idleCost, r.currency)} (${t.idlePercent}%); ` +
+    `over ${r.envs.length} env(s)${severalRegions(r) ? ` in ${r.regions.length} regions` : ""}; idle ${hours(t.idleCoreHours)} core-hours = ${money(t.idleCost, r.currency)} (${t.idlePercent}%); ` +
     `month ${r.month.month} ${money(r.month.actualCost, r.currency)}, projected ${money(r.month.projectedCost, r.currency)}` +
-    (r.partial ? `; PARTIAL: ${r.assumptions.dataGaps.filter((g) => g.scope === "window").length} data gap(s)` : "")
+    (r.partial ? `; PARTIAL: ${r.assumptions.dataGaps.filter((g) => g.scope === "window").length} data gap(s)${unread ? ` (not read: ${unread})` : ""}` : "")
   );
 }
 
@@ -122,6 +132,8 @@ export function renderMarkdown(r: CostReport): string {
   );
   if (r.window.countedTo !== r.window.to) out.push(`Counted up to ${localStamp(r, r.window.countedTo)} (the window has not ended yet).`);
   if (r.partial) out.push("", "**Partial report:** some data could not be read; see Data gaps. Numbers below are lower bounds.");
+  const unread = unreadRegions(r);
+  if (unread) out.push("", `**Regions not read:** ${md(unread)}; none of their cost is in this report.`);
   out.push(
     "",
     `- Cost: **${money(t.cost, c)}** for ${hours(t.coreHours)} core-hours (${hours(t.nodeHours)} node-hours)`,
@@ -131,12 +143,23 @@ export function renderMarkdown(r: CostReport): string {
   if (t.unpricedCoreHours > 0)
     out.push(`- Unpriced: ${hours(t.unpricedCoreHours)} core-hours of ${r.assumptions.unpricedInstanceTypes.map(md).join(", ")} (no price in the table; not in the cost)`);
   out.push(`- Month ${r.month.month} to date: ${money(r.month.actualCost, c)}; projected for the month: ${money(r.month.projectedCost, c)}`);
+  const several = severalRegions(r);
+  if (several)
+    section("By region", [
+      "| region | envs | core-hours | idle % | cost | idle cost | month to date | projected |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      ...r.regions.map(({ region, read, partial, envs, summary: s, month: m }) =>
+        read
+          ? `| ${md(region)}${partial ? " (partial)" : ""} | ${envs} | ${hours(s.coreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} | ${m.actualCost.toFixed(2)} | ${m.projectedCost.toFixed(2)} |`
+          : `| ${md(region)} | not read | – | – | – | – | – | – |`,
+      ),
+    ]);
   section("By compute environment", [
-    "| env | name | nodes | core-hours | busy | idle | idle % | cost | idle cost |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    `| env | name |${several ? " region |" : ""} nodes | core-hours | busy | idle | idle % | cost | idle cost |`,
+    `|---|---|${several ? "---|" : ""}---:|---:|---:|---:|---:|---:|---:|`,
     ...r.envs.map(
-      ({ envId, envName, nodes, summary: s }) =>
-        `| ${md(envId)} | ${md(envName)} | ${nodes.counted} | ${hours(s.coreHours)} | ${hours(s.busyCoreHours)} | ${hours(s.idleCoreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} |`,
+      ({ envId, envName, region, nodes, summary: s }) =>
+        `| ${md(envId)} | ${md(envName)} |${several ? ` ${md(region)} |` : ""} ${nodes.counted} | ${hours(s.coreHours)} | ${hours(s.busyCoreHours)} | ${hours(s.idleCoreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} |`,
     ),
   ]);
   if (r.rows.length > 0)

@@ -2,17 +2,23 @@
 // its GET /costs?from=&to= (its own Function URL, not the envs function) both call this;
 // rendering is separate.
 import type { BatchPort } from "../../shared/batch/port";
+import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { type Budgets, hasTagBudgets, NO_BUDGETS } from "./budgets";
-import { collectCostInputs } from "./collect";
+import { collectAcrossRegions, collectCostInputs, type CostRegions } from "./collect";
 import { computeCostReport } from "./compute";
 import type { CostReport } from "./model";
 import type { CostConfig } from "./config";
 import type { PriceTable } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, monthOf, type ReportWindow } from "./window";
 
-export interface CostReportDeps {
-  batch: BatchPort;
+/** Where the report reads: one Batch port, or the served regions (BATCH_REGIONS), one report across them. */
+export interface CostSource {
+  batch?: BatchPort | undefined;
+  regions?: CostRegions | undefined;
+}
+
+export interface CostReportDeps extends CostSource {
   prices: PriceTable;
   budgets?: Budgets | undefined;
   clock?: (() => Date) | undefined;
@@ -42,16 +48,19 @@ export async function buildCostReport(deps: CostReportDeps, q: CostQuery): Promi
   if (idle > 0) jobsFrom = Math.min(jobsFrom, now - idle * 3_600_000);
   // Tag budgets need every job of the month so far; without them the window is enough.
   if (hasTagBudgets(budgets)) jobsFrom = Math.min(jobsFrom, monthOf(window.to - 1, window.timeZone).from);
-  const inputs = await collectCostInputs(deps.batch, { jobsFrom, now, concurrency: deps.concurrency, logger: deps.logger });
+  const opts = { jobsFrom, now, concurrency: deps.concurrency, logger: deps.logger };
+  if (!deps.regions && !deps.batch) throw new AppError("internal_error", "a cost report needs a Batch port or the served regions", { status: 500, expose: false });
+  const inputs = deps.regions ? await collectAcrossRegions(deps.regions, opts) : await collectCostInputs(deps.batch!, opts);
   return computeCostReport(inputs, { window, now, prices: deps.prices, budgets, idleAlertHours: idle });
 }
 
 /** The report for a window with the function's configuration (the timer and GET /costs alike). */
 export function reportWithConfig(
-  deps: { batch: BatchPort; config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">; logger: Logger },
+  deps: CostSource & { config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">; logger: Logger },
   window: ReportWindow,
   now: number | Date,
 ): Promise<CostReport> {
   const { prices, budgets, timeZone, idleAlertHours } = deps.config;
-  return buildCostReport({ batch: deps.batch, prices, budgets, timeZone, idleAlertHours, logger: deps.logger }, { from: window.from, to: window.to, now });
+  const source = { batch: deps.batch, regions: deps.regions };
+  return buildCostReport({ ...source, prices, budgets, timeZone, idleAlertHours, logger: deps.logger }, { from: window.from, to: window.to, now });
 }

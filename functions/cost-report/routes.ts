@@ -3,10 +3,9 @@
 // function's 900 s timeout and memory at headline scale, and the cost code would push the envs
 // bundle past its 150 KB budget. Same API_KEYS grammar and problem+json errors as jobs and envs.
 import * as z from "../../shared/zod";
-import type { BatchPort } from "../../shared/batch/port";
 import { queryStr, type Route, route } from "../../shared/http";
 import type { CostConfig } from "./config";
-import { reportWithConfig } from "./report";
+import { type CostSource, reportWithConfig } from "./report";
 import { renderHtml } from "./render-html";
 import { renderCsv, renderJson, renderMarkdown } from "./render-text";
 import { windowFromQuery } from "./window";
@@ -30,8 +29,7 @@ const CostsQuerySchema = z.object({
   ),
 });
 
-export interface CostsRouteDeps {
-  batch: BatchPort;
+export interface CostsRouteDeps extends CostSource {
   config: Pick<CostConfig, "prices" | "budgets" | "idleAlertHours" | "timeZone">;
   clock?: () => Date;
 }
@@ -50,7 +48,7 @@ export function costsRoutes(deps: CostsRouteDeps): Route[] {
       handler: async ({ query, log }) => {
         const now = clock();
         const window = windowFromQuery(query, deps.config.timeZone, now.getTime());
-        const report = await reportWithConfig({ batch: deps.batch, config: deps.config, logger: log }, window, now);
+        const report = await reportWithConfig({ batch: deps.batch, regions: deps.regions, config: deps.config, logger: log }, window, now);
         const f = FORMATS[query.format ?? "json"];
         return { status: 200, headers: { "content-type": f.type }, body: f.render(report) };
       },

@@ -16,7 +16,7 @@ import { LIMITS } from "../../shared/schemas/limits";
 import { CREATE_ENV_EVENTS, checkEventNames, NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
 import { checkRemotePath, LocalPathSchema } from "../../shared/schemas/paths";
 import { duplicateTagKeys, TagInputSchema } from "../../shared/schemas/tags";
-import { regionOfZone, ZoneSchema } from "../../shared/schemas/zone";
+import { regionOfZone, ZoneSchema, zoneNotServed } from "../../shared/schemas/zone";
 import type { RuleSink } from "../../shared/validate";
 import { CREATOR_TAG } from "./owner";
 
@@ -96,13 +96,13 @@ export interface CreateEnvPlan {
 }
 
 /**
- * The rules of a POST /envs body that span fields or need the function's region, for the route's
+ * The rules of a POST /envs body that span fields or need the served regions, for the route's
  * `rules` (the HTTP layer runs them with the shape pass: shared/validate.ts).
  */
 export const createEnvRules =
-  (region: string) =>
+  (regions: readonly string[]) =>
   (body: CreateEnvBody, ctx: RuleSink & { idempotent: boolean }): void => {
-    checkCreateRules(body, region, ctx.idempotent, ctx);
+    checkCreateRules(body, regions, ctx.idempotent, ctx);
   };
 
 /**
@@ -130,13 +130,16 @@ function instanceTypesOf(data: CreateEnvBody["ComputeEnv"]["EnvData"], zone: str
 }
 
 /** The rules that span fields, on a body whose shape may be partly broken. */
-function checkCreateRules(b: CreateEnvBody, region: string, idempotent: boolean, sink: RuleSink): void {
+function checkCreateRules(b: CreateEnvBody, regions: readonly string[], idempotent: boolean, sink: RuleSink): void {
   const ce = b.ComputeEnv;
   const data = ce.EnvData;
   const zone = b.Placement.Zone;
   const add = sink.issue;
+  // The env is created in its zone's region: its COS paths must be there too.
+  const region = regionOfZone(zone);
 
-  if (regionOfZone(zone) !== region) add("Placement.Zone", `zone ${zone} is not in the function's region ${region}`);
+  const notServed = zoneNotServed(zone, regions);
+  if (notServed) add("Placement.Zone", notServed);
 
   const given = (["InstanceType", "InstanceTypes", "InstanceTypeOptions"] as const).filter((k) => data[k] !== undefined);
   if (given.length !== 1)

@@ -5,11 +5,12 @@ import { actionAnswer, hasScope, locationOf, openApiRoute, type Principal, type 
 import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
 import { BS1_ZONE_LIST, CreateEnvBodySchema, createEnvRules } from "./create";
 import {
+  ActionQuerySchema,
   CreateAnswerSchema,
   DeleteAnswerSchema,
   DeleteQuerySchema,
-  DryRunQuerySchema,
   EnvDetailSchema,
+  EnvQuerySchema,
   EnvListSchema,
   ListQuerySchema,
   ScaleAnswerSchema,
@@ -31,8 +32,8 @@ function headerReason(headers: Record<string, string>): string | undefined {
   return r ? r.slice(0, 200) : undefined;
 }
 
-/** The routes over `svc`; `region` is the one Batch is called in (an env's zone must be in it). */
-export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] {
+/** The routes over `svc`; `regions`: the served ones (default `region`, the function's), an env's zone must be in one. */
+export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: readonly string[] }): Route[] {
   const once = actionReplays();
   const routes: Route[] = [
     route({
@@ -40,7 +41,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       path: "/envs",
       scope: "envs:read",
       ...(DOCS && {
-        summary: "list compute environments with node counts by state",
+        summary: "list compute environments with node counts by state (several regions: merged newest first, paged by cursor)",
       }),
       query: ListQuerySchema,
       response: EnvListSchema,
@@ -50,7 +51,9 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
           envName: query.name,
           envId: query.envId,
           tags: query.tag,
-          offset: query.offset ?? 0,
+          region: query.region,
+          cursor: query.cursor,
+          offset: query.offset,
           limit: query.limit ?? 20,
         });
         return { status: 200, body };
@@ -64,9 +67,10 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       ...(DOCS && {
         summary: "one compute environment: desired count, nodes by state, each node's age, cores, busy or idle, cost per hour",
       }),
+      query: EnvQuerySchema,
       response: EnvDetailSchema,
       errors: [404],
-      handler: async ({ params }) => ({ status: 200, body: await svc.get(params.EnvId) }),
+      handler: async ({ params, query }) => ({ status: 200, body: await svc.get(params.EnvId, query.region) }),
     }),
     route({
       method: "POST",
@@ -83,7 +87,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
           "starting with nodes also needs allowScaling (422) and one of the rule's scaleScopes (403).",
       }),
       body: CreateEnvBodySchema,
-      rules: createEnvRules(opts.region),
+      rules: createEnvRules(opts.regions ?? [opts.region]),
       idempotency: IDEMPOTENCY_KEY,
       ...(DOCS && {
         headers: { "X-Change-Reason": "why, for the audit line" },
@@ -121,14 +125,14 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
         if (ctx.idempotent && body.delta !== undefined)
           ctx.issue("delta", "with an Idempotency-Key give DesiredComputeNodeCount: a relative change is not safe to repeat");
       },
-      query: DryRunQuerySchema,
+      query: ActionQuerySchema,
       response: ScaleAnswerSchema,
       errors: [404, 409, 422],
       idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, body, query, req, principal, idempotencyKey }) => {
         const target = body.DesiredComputeNodeCount !== undefined ? { desired: body.DesiredComputeNodeCount } : { delta: body.delta ?? 0 };
         const dryRun = query.dryRun ?? false;
-        const act = () => svc.scale(params.EnvId, target, { dryRun, caller: callerOf(principal), reason: body.reason, requestId: req.requestId });
+        const act = () => svc.scale(params.EnvId, target, { dryRun, caller: callerOf(principal), reason: body.reason, requestId: req.requestId, region: query.region });
         // A dry run changes nothing: its key is checked, not remembered.
         if (dryRun) return { status: 200, body: await act() };
         return actionAnswer(200, await once.run(principal.name, idempotencyKey, { action: "scale", EnvId: params.EnvId, target }, act));
@@ -155,7 +159,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
       idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, query, req, principal, idempotencyKey }) => {
         const force = query.force ?? false;
-        const act = () => svc.remove(params.EnvId, { caller: callerOf(principal), force, requestId: req.requestId, reason: headerReason(req.headers) });
+        const act = () => svc.remove(params.EnvId, { caller: callerOf(principal), force, requestId: req.requestId, reason: headerReason(req.headers), region: query.region });
         return actionAnswer(202, await once.run(principal.name, idempotencyKey, { action: "delete", EnvId: params.EnvId, force }, act));
       },
     }),
@@ -171,13 +175,14 @@ export function envsRoutes(svc: EnvsService, opts: { region: string }): Route[] 
           "minNodes, cooldownSeconds (Retry-After); 403 scaleScopes, not_owner; 409 env_busy, conflict as for scale. Removing only CREATION_FAILED nodes is cleanup.",
       }),
       body: TerminateBodySchema,
-      query: DryRunQuerySchema,
+      query: ActionQuerySchema,
       response: TerminateAnswerSchema,
       errors: [404, 409, 422],
       idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, body, query, req, principal, idempotencyKey }) => {
         const dryRun = query.dryRun ?? false;
-        const act = () => svc.terminate(params.EnvId, body.ComputeNodeIds, { caller: callerOf(principal), dryRun, requestId: req.requestId, reason: body.reason });
+        const act = () =>
+          svc.terminate(params.EnvId, body.ComputeNodeIds, { caller: callerOf(principal), dryRun, requestId: req.requestId, reason: body.reason, region: query.region });
         if (dryRun) return { status: 200, body: await act() };
         const request = { action: "terminate-nodes", EnvId: params.EnvId, ComputeNodeIds: body.ComputeNodeIds };
         return actionAnswer(200, await once.run(principal.name, idempotencyKey, request, act));

@@ -4,7 +4,9 @@ import { doc, lazy } from "../../shared/zod";
 import { NODE_ID } from "../../shared/schemas/ids";
 import { LIMITS } from "../../shared/schemas/limits";
 import { tagFiltersCheck } from "../../shared/schemas/tags";
-import { queryBool, queryInt, queryList } from "../../shared/http";
+import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
+import { DryRunQuerySchema } from "../../shared/http/params";
+import { regionQuery } from "../../shared/http/region-query";
 import { DOCS } from "../../shared/docs";
 
 const reason = z.string().check(z.minLength(1), z.maxLength(200), ...doc(DOCS && "why: written to the audit line"));
@@ -50,13 +52,20 @@ export const ListQuerySchema = lazy(() =>
     name: queryList(60, LIMITS.filterValues).check(...doc(DOCS && "env names (filter env-name)")),
     envId: queryList(20, LIMITS.filterValues).check(...doc(DOCS && "env ids (filter env-id)")),
     tag: queryList(400).check(tagFiltersCheck(), ...doc(DOCS && `\`key=value\` (filter tag:<key>) or \`key\` (filter tag-key); repeat to AND (at most ${LIMITS.filters} filters in all)`)),
-    offset: queryInt(0, 1_000_000).check(...doc(DOCS && "default 0")),
+    region: regionQuery("only this served region (zones narrow to theirs too)"),
+    cursor: queryStr(1024).check(...doc(DOCS && "NextCursor of the previous page: per-region offsets (the way to page across regions)")),
+    offset: queryInt(0, 1_000_000).check(...doc(DOCS && "first env of the page when the listing covers one region (default 0)")),
     limit: queryInt(1, LIMITS.pageLimit).check(...doc(DOCS && "default 20, at most 100")),
   }),
 );
 
-export { DryRunQuerySchema } from "../../shared/http/params";
-export const DeleteQuerySchema = lazy(() => z.object({ force: queryBool().check(...doc(DOCS && "true: delete even while nodes run task instances")) }));
+const envRegion = () => regionQuery("the env's region; without it the env is looked up in every served region (BATCH_REGIONS)");
+export const EnvQuerySchema = lazy(() => z.object({ region: envRegion() }));
+/** `?dryRun=` and `?region=`: scale and node terminate. */
+export const ActionQuerySchema = lazy(() => z.extend(DryRunQuerySchema._zod.innerType, { region: envRegion() }));
+export const DeleteQuerySchema = lazy(() =>
+  z.object({ force: queryBool().check(...doc(DOCS && "true: delete even while nodes run task instances")), region: envRegion() }),
+);
 
 // ── answers (documentation; the code builds them from typed values) ───────────────────
 
@@ -73,6 +82,7 @@ const Tag = z.object({ Key: z.string(), Value: z.string() });
 const EnvSummarySchema = lazy(() =>
   z.object({
     EnvId: z.string(),
+    Region: z.string(),
     EnvName: z.string(),
     Zone: z.string(),
     EnvType: z.nullable(z.string()),
@@ -90,7 +100,10 @@ export const EnvListSchema = lazy(() =>
     TotalCount: z.integer(),
     Offset: z.integer(),
     Limit: z.integer(),
-    NextOffset: z.nullable(z.integer()).check(...doc(DOCS && "offset of the next page, null on the last")),
+    NextOffset: z
+      .nullable(z.integer())
+      .check(...doc(DOCS && "offset of the next page, null on the last (across several regions: the page's position, page on with NextCursor)")),
+    NextCursor: z.nullable(z.string()).check(...doc(DOCS && "pass as ?cursor= for the next page (any listing), null on the last")),
   }),
 );
 const NodeSchema = lazy(() =>
@@ -130,6 +143,7 @@ const Capacity = z.object({
 export const ScaleAnswerSchema = lazy(() =>
   z.object({
     EnvId: z.string(),
+    Region: z.string(),
     PreviousDesiredComputeNodeCount: z.integer(),
     DesiredComputeNodeCount: z.integer(),
     Direction: z.enum(["up", "down", "none"]),
@@ -147,6 +161,7 @@ export const ScaleAnswerSchema = lazy(() =>
 export const CreateAnswerSchema = lazy(() =>
   z.object({
     EnvId: z.string(),
+    Region: z.string().check(...doc(DOCS && "the region of Placement.Zone, where the env was created")),
     EnvName: z.string(),
     Zone: z.string(),
     DesiredComputeNodeCount: z.integer(),
@@ -161,6 +176,7 @@ export const CreateAnswerSchema = lazy(() =>
 export const DeleteAnswerSchema = lazy(() =>
   z.object({
     EnvId: z.string(),
+    Region: z.string(),
     Action: z.literal("delete"),
     NextAction: z.literal("DELETING"),
     PreviousDesiredComputeNodeCount: z.integer(),
@@ -171,6 +187,7 @@ export const DeleteAnswerSchema = lazy(() =>
 export const TerminateAnswerSchema = lazy(() =>
   z.object({
     EnvId: z.string(),
+    Region: z.string(),
     Action: z.literal("terminate-nodes"),
     PreviousDesiredComputeNodeCount: z.integer(),
     DesiredComputeNodeCount: z.integer(),

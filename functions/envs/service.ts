@@ -23,7 +23,7 @@ import { requireEnvOwner } from "./owner";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import type { PriceTable } from "./pricing";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
-import { type EnvDetail, type EnvSummary, envDetail, envSummary, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
+import { type EnvDetail, envDetail, envSummary, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 
 export interface EnvsDeps {
@@ -305,44 +305,44 @@ export function createEnvsService(deps: EnvsDeps) {
           callerMayScale: opts.caller.mayScale(rule),
           pricing,
           now: deps.now(),
-      });
-      if (!result.ok) {
-        logger.info("scale refused", { env_id: envId, who: opts.caller.name, rule: result.refusal.rule, code: result.refusal.code, dry_run: opts.dryRun });
-        throw refusalError(result.refusal);
-      }
-      const plan = result.plan;
-      if (opts.dryRun || plan.Direction === "none") return { ...plan, Region: region, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
+        });
+        if (!result.ok) {
+          logger.info("scale refused", { env_id: envId, who: opts.caller.name, rule: result.refusal.rule, code: result.refusal.code, dry_run: opts.dryRun });
+          throw refusalError(result.refusal);
+        }
+        const plan = result.plan;
+        if (opts.dryRun || plan.Direction === "none") return { ...plan, Region: region, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
 
-      const next = plan.DesiredComputeNodeCount;
-      // Terminating live nodes lowers the desired count by as many (the planner picks only CREATED, RUNNING,
-      // ABNORMAL nodes). Set it only if that does not land on the target, decided from the plan and never
-      // from a re-read: Batch may lower desired asynchronously, and a ModifyComputeEnv sent on a stale read
-      // would make Batch destroy more nodes of its own choosing once the termination lands.
-      const expected = Math.max(0, plan.PreviousDesiredComputeNodeCount - plan.TerminateNodes.length);
-      const modify = expected !== next;
-      const autoscaled = autoscaleFor(rule, env.Tags).on;
-      const requestIds = await applyChange({
-        port,
-        what: "scale",
-        envId,
-        caller: opts.caller,
-        requestId: opts.requestId,
-        why: opts.reason ?? `desired ${plan.PreviousDesiredComputeNodeCount} → ${next} requested`,
-        before: plan.Before,
-        after: plan.After,
-        extra: { terminated: plan.TerminateNodes, terminated_busy: plan.BusyNodes },
-        async writes(ids) {
-          for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE)
-            ids.push((await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)))).requestId);
-          // An autoscaled env's count and its manual stamp in one call (never a busy window between them).
-          if (modify) ids.push((await batch(port.setDesiredNodes(envId, next, autoscaled ? await manualStamp(port, envId) : undefined))).requestId);
-        },
-        lagging: modify ? undefined : plan.PreviousDesiredComputeNodeCount,
-        planned: true,
-        // Terminations only: stamped after them (a DESTROY with no newer stamp counts as manual anyway).
-        autoscaled: autoscaled && !modify,
-      });
-      return { ...plan, Region: region, DryRun: false, Applied: true, RequestIds: requestIds };
+        const next = plan.DesiredComputeNodeCount;
+        // Terminating live nodes lowers the desired count by as many (the planner picks only CREATED, RUNNING,
+        // ABNORMAL nodes). Set it only if that does not land on the target, decided from the plan and never
+        // from a re-read: Batch may lower desired asynchronously, and a ModifyComputeEnv sent on a stale read
+        // would make Batch destroy more nodes of its own choosing once the termination lands.
+        const expected = Math.max(0, plan.PreviousDesiredComputeNodeCount - plan.TerminateNodes.length);
+        const modify = expected !== next;
+        const autoscaled = autoscaleFor(rule, env.Tags).on;
+        const requestIds = await applyChange({
+          port,
+          what: "scale",
+          envId,
+          caller: opts.caller,
+          requestId: opts.requestId,
+          why: opts.reason ?? `desired ${plan.PreviousDesiredComputeNodeCount} → ${next} requested`,
+          before: plan.Before,
+          after: plan.After,
+          extra: { terminated: plan.TerminateNodes, terminated_busy: plan.BusyNodes },
+          async writes(ids) {
+            for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE)
+              ids.push((await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)))).requestId);
+            // An autoscaled env's count and its manual stamp in one call (never a busy window between them).
+            if (modify) ids.push((await batch(port.setDesiredNodes(envId, next, autoscaled ? await manualStamp(port, envId) : undefined))).requestId);
+          },
+          lagging: modify ? undefined : plan.PreviousDesiredComputeNodeCount,
+          planned: true,
+          // Terminations only: stamped after them (a DESTROY with no newer stamp counts as manual anyway).
+          autoscaled: autoscaled && !modify,
+        });
+        return { ...plan, Region: region, DryRun: false, Applied: true, RequestIds: requestIds };
       });
     },
 

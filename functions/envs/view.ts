@@ -37,6 +37,8 @@ export interface NodeView {
 
 export interface EnvSummary {
   EnvId: string;
+  /** The Batch region the env lives in (that of its zone). */
+  Region: string;
   EnvName: string;
   Zone: string;
   EnvType: string | null;
@@ -111,9 +113,11 @@ export function countsFromNodes(nodes: readonly ComputeNode[], desired: number):
   };
 }
 
-export function envSummary(e: ComputeEnvView): EnvSummary {
+/** `region`: the one Batch answered from. */
+export function envSummary(e: ComputeEnvView, region: string): EnvSummary {
   return {
     EnvId: e.EnvId,
+    Region: region,
     EnvName: e.EnvName,
     Zone: e.Placement.Zone,
     EnvType: e.EnvType ?? null,
@@ -166,7 +170,7 @@ export function envDetail(e: ComputeEnv, p: PricingContext): EnvDetail {
   const billed = nodes.filter(isBilled);
   const unpriced = billed.some((n) => n.CostPerHour === null);
   return {
-    ...envSummary(e),
+    ...envSummary(e, p.region),
     // From the nodes themselves: more exact than the env's metrics.
     NodeCounts: countsFromNodes(e.ComputeNodeSet, e.DesiredComputeNodeCount),
     InstanceTypes: [...p.instanceTypes],

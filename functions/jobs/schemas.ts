@@ -12,7 +12,7 @@ import { LIMITS } from "../../shared/schemas/limits";
 import { NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
 import { TAG_VALUE_MAX, TagInputSchema, tagFiltersCheck } from "../../shared/schemas/tags";
 import { ZoneSchema } from "../../shared/schemas/zone";
-import { REGION } from "../../shared/schemas/region";
+import { regionQuery } from "../../shared/http/region-query";
 import { queryBool, queryInt, queryList, queryStr } from "../../shared/http";
 import { DOCS } from "../../shared/docs";
 import { doc } from "../../shared/zod";
@@ -189,9 +189,6 @@ export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
 
 // ── query strings ────────────────────────────────────────────────────────────────────
 
-/** `?region=`: the region a job is in (or a listing is narrowed to), one of the served ones. */
-const regionQuery = (what: string) =>
-  queryStr(64).check(z.refine((v) => !v || REGION.test(v), { message: "a region such as ap-guangzhou" }), ...doc(DOCS && what));
 const JOB_REGION = "the job's region; without it the job is looked up in every served region (BATCH_REGIONS)";
 
 export const SubmitQuerySchema = lazy(() =>

@@ -2,8 +2,9 @@
 // modules), then makes the fewest Batch calls it can.
 import type { JobDetail, TaskDetail } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
-import { type BatchRegions, decodeCursor, encodeCursor, mergeNewestFirst, servedRegion } from "../../shared/batch/regions";
-import { AppError, type FieldIssue, isAppError, validationError } from "../../shared/errors";
+import { idRegions, listAcross, listedRegions, type Located as LocatedIn } from "../../shared/batch/across-regions";
+import type { BatchRegions } from "../../shared/batch/regions";
+import { AppError, type FieldIssue } from "../../shared/errors";
 import { type Idempotency, idempotencyFor, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import { type Principal, requireOwner } from "../../shared/http/auth";
 import { keyedQueue } from "../../shared/keyed-queue";
@@ -55,80 +56,22 @@ export type SubmitOutcome =
   | { kind: "dry-run"; region: string; request: Record<string, unknown>; warnings: FieldIssue[] }
   | { kind: "submitted"; region: string; jobId: string; requestId?: string; replayed: boolean; warnings: FieldIssue[] };
 
-/** How many job ids an instance remembers the region of (the oldest is forgotten first). */
-const KNOWN_REGIONS_MAX = 10_000;
-
 /** Where a job lives: its region's port, and the job itself when finding it read it just now. */
-interface Located {
-  region: string;
-  batch: BatchPort;
-  job?: JobDetail | undefined;
-}
+type Located = LocatedIn<JobDetail>;
 
-const isMissingJob = (e: unknown) => isAppError(e) && e.tencentCode === "ResourceNotFound.Job";
 const createdAt = (j: { CreateTime?: string | null | undefined }) => parseBatchTime(j.CreateTime) ?? Number.NEGATIVE_INFINITY;
 
 export function createJobsService(deps: JobsDeps) {
   const { regions } = deps;
   const served = regions.names;
   const writes = keyedQueue();
-  /**
-   * Job id → region, for ids this instance submitted, listed or found. A job never changes region,
-   * so an entry stays true while the job exists; one that meets ResourceNotFound.Job is dropped.
-   * Misses are never kept (a job another instance submits a moment later must be found).
-   */
-  const known = new Map<string, string>();
-  const remember = (jobId: string, region: string) => {
-    if (served.length < 2) return;
-    known.delete(jobId);
-    known.set(jobId, region);
-    if (known.size > KNOWN_REGIONS_MAX) known.delete(known.keys().next().value!);
-  };
-
-  /**
-   * The region of a job: `?region=` when given (a served one, else 400), the only region, the one
-   * remembered, else a DescribeJob in every served region at once (identical concurrent lookups
-   * share those calls: the ports' single-flight). Found in two regions: 409 naming them (Batch
-   * does not document ids as unique across regions). Found nowhere: Batch's 404, unless a region
-   * failed to answer, whose error is the answer then (never a 404 that may be wrong).
-   */
-  async function locate(jobId: string, region: string | undefined): Promise<Located> {
-    const at = (r: string): Located => ({ region: r, batch: regions.port(r) });
-    if (region) return at(servedRegion(served, region, "query.region"));
-    if (served.length === 1) return at(served[0]!);
-    const cached = known.get(jobId);
-    if (cached) return at(cached);
-    const tries = await Promise.allSettled(served.map((r) => regions.port(r).getJob(jobId)));
-    const found: Located[] = [];
-    tries.forEach((t, i) => {
-      if (t.status === "fulfilled") found.push({ ...at(served[i]!), job: t.value });
-    });
-    if (found.length > 1)
-      throw new AppError("job_id_ambiguous", `job ${jobId} exists in ${found.map((f) => f.region).join(" and ")}; name the region with ?region=`, {
-        status: 409,
-        details: { regions: found.map((f) => f.region) },
-      });
-    if (found[0]) {
-      remember(jobId, found[0].region);
-      return found[0];
-    }
-    const errors = tries.map((t) => (t as PromiseRejectedResult).reason);
-    throw errors.find((e) => !isMissingJob(e)) ?? errors[0];
-  }
-
-  /** Runs `fn` on the located job; a remembered region that no longer has it is forgotten. */
-  async function onJob<T>(jobId: string, region: string | undefined, fn: (at: Located) => Promise<T>): Promise<T> {
-    const at = await locate(jobId, region);
-    try {
-      return await fn(at);
-    } catch (e) {
-      if (isMissingJob(e) && known.get(jobId) === at.region) known.delete(jobId);
-      throw e;
-    }
-  }
+  /** Job id → region (shared/batch/across-regions.ts): ?region=, remembered, else DescribeJob in every served region. */
+  const ids = idRegions(regions, "job", (batch, jobId) => batch.getJob(jobId), "ResourceNotFound.Job");
+  const { remember } = ids;
+  const onJob = ids.on;
 
   /** The job's task when it has exactly one; otherwise ?task= is required (400 naming the tasks). */
-  async function onlyTask({ batch, job: read }: Located, jobId: string): Promise<string> {
+  async function onlyTask({ batch, read }: Located, jobId: string): Promise<string> {
     const job = read ?? (await batch.getJob(jobId));
     const names = job.TaskSet.map((t) => t.TaskName);
     if (names.length !== 1)
@@ -200,7 +143,7 @@ export function createJobsService(deps: JobsDeps) {
   /** Terminate or delete: the caller's own job (ownJob), in a state that allows it (`check`), then `send`. */
   function act<A extends "terminate" | "delete">(action: A, check: (job: JobDetail) => void, send: (batch: BatchPort, jobId: string) => Promise<{ requestId: string }>) {
     return (jobId: string, caller: Principal, region?: string) =>
-      onJob(jobId, region, async ({ region, batch, job: read }) => {
+      onJob(jobId, region, async ({ region, batch, read }) => {
         const job = await ownJob(batch, jobId, caller, read);
         check(job);
         const r = await send(batch, jobId);
@@ -239,7 +182,7 @@ export function createJobsService(deps: JobsDeps) {
       jobId: string,
       opts: { instances: boolean; waitFor?: readonly string[] | undefined; timeoutSeconds?: number | undefined; region?: string | undefined },
     ) {
-      return onJob(jobId, opts.region, async ({ region, batch, job: read }) => {
+      return onJob(jobId, opts.region, async ({ region, batch, read }) => {
         let job = read ?? (await batch.getJob(jobId));
         let wait: { For: string[]; Reached: boolean; Seconds: number; Reads: number } | undefined;
         if (opts.waitFor?.length) {
@@ -266,43 +209,22 @@ export function createJobsService(deps: JobsDeps) {
     async list(q: ListQuery & { offset?: number | undefined; limit?: number | undefined; region?: string | undefined; cursor?: string | undefined }) {
       const limit = q.limit ?? 20;
       const filters = listFilters(q);
-      let only = q.region ? servedRegion(served, q.region, "query.region") : undefined;
-      if (q.zone) {
-        const zoneRegion = regionOfZone(q.zone);
-        if (only && zoneRegion !== only) throw validationError([{ path: "query.zone", message: `zone ${q.zone} is not in region ${only}` }]);
-        only = servedRegion(served, zoneRegion, "query.zone");
-      }
-      const listed = only ? [only] : served;
-      if (q.cursor && q.offset !== undefined) throw validationError([{ path: "query.offset", message: "give cursor or offset, not both" }]);
-      if (listed.length > 1 && q.offset)
-        throw validationError([{ path: "query.offset", message: `the listing covers ${listed.join(", ")}: page with ?cursor= (NextCursor), or name one ?region=` }]);
-      const from = q.cursor ? decodeCursor(q.cursor, listed, "query.cursor") : Object.fromEntries(listed.map((r) => [r, q.offset ?? 0]));
-      const pages = await Promise.all(
-        listed.map((r) => regions.port(r).listJobs({ ...(filters.length ? { filters } : {}), offset: from[r]!, limit })),
-      );
-      const merged = mergeNewestFirst(
-        pages.map((p) => p.items),
+      const page = await listAcross(
+        listedRegions(served, q.region, q.zone ? [q.zone] : undefined),
+        { cursor: q.cursor, offset: q.offset, limit },
+        (r, offset, limit) => regions.port(r).listJobs({ ...(filters.length ? { filters } : {}), offset, limit }),
         createdAt,
-        limit,
       );
-      const next: Record<string, number> = {};
-      let more = false;
-      listed.forEach((r, i) => {
-        next[r] = from[r]! + merged.taken[i]!;
-        // An empty page ends a region even when its total says more (a job deleted under the listing).
-        if (next[r]! < pages[i]!.total && pages[i]!.items.length > 0) more = true;
-      });
-      const at = (m: Record<string, number>) => listed.reduce((n, r) => n + m[r]!, 0);
       return {
-        Jobs: merged.items.map(({ item, from: i }) => {
-          remember(item.JobId, listed[i]!);
-          return listItemView(item, listed[i]!);
+        Jobs: page.items.map(({ item, region }) => {
+          remember(item.JobId, region);
+          return listItemView(item, region);
         }),
-        TotalCount: pages.reduce((n, p) => n + p.total, 0),
-        Offset: at(from),
+        TotalCount: page.total,
+        Offset: page.offset,
         Limit: limit,
-        NextOffset: more ? at(next) : null,
-        NextCursor: more ? encodeCursor(next) : null,
+        NextOffset: page.nextOffset,
+        NextCursor: page.nextCursor,
       };
     },
 

@@ -3,34 +3,28 @@
 // Batch compute-env events arrive pushed by the CMQ topic to the Function URL (`POST
 // /cmq/<token>`, push.ts) or, on older deployments, as SCF CMQ trigger events; a timer sweeps.
 import { type Alerter, createAlerter } from "../../shared/alerts";
-import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
-import { createTencentBatch } from "../../shared/batch/tencent-adapter";
+import { batchRegionsFromEnv } from "../../shared/batch/config";
 import { lazyEntry } from "../../shared/entry";
 import { type EnvPolicy, loadEnvPolicy } from "../../shared/env-policy";
 import type { Logger } from "../../shared/log";
 import { isHttpEvent } from "../../shared/triggers/http";
 import { type FunctionConfig, loadConfig } from "./config";
-import { type HandlerDeps, type InvocationContext, makeHandler as makeRemediation } from "./handler";
+import { type InvocationContext, makeRegionalHandler, type RegionalDeps } from "./handler";
 import { makePushHandler } from "./push";
 
-export interface NodeAbnormalDeps extends Omit<HandlerDeps, "config"> {
+export interface NodeAbnormalDeps extends Omit<RegionalDeps, "config"> {
   config: FunctionConfig;
   alerter: Alerter;
   policy: EnvPolicy;
 }
 
-/** Reads REMEDIATION_*, ENV_POLICY, CMQ_PUSH_TOKEN, …; throws AppError config_invalid naming the variable. */
+/** Reads REMEDIATION_*, ENV_POLICY, CMQ_PUSH_TOKEN, BATCH_REGIONS, …; throws AppError config_invalid naming the variable. */
 export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): NodeAbnormalDeps {
   const config = loadConfig(env);
   return {
     config,
-    batch: createTencentBatch({
-      region: config.region,
-      credentials: () => credentialsFromEnv(env),
-      rates: ratesFromEnv(env),
-      ...(config.batchEndpoint ? { endpoint: config.batchEndpoint } : {}),
-      logger,
-    }),
+    // One Batch port per served region (default: the function's own), made on first use.
+    regions: batchRegionsFromEnv(env, logger).regions,
     policy: loadEnvPolicy(env),
     logger,
     alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "node-abnormal" }),
@@ -39,7 +33,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): NodeAbnormalDep
 }
 
 export function makeHandler(deps: NodeAbnormalDeps) {
-  const core = makeRemediation({ ...deps, config: deps.config.remediation });
+  const core = makeRegionalHandler({ ...deps, config: deps.config.remediation });
   const push = makePushHandler({ handler: core, token: deps.config.pushToken, logger: deps.logger });
   return async (event: unknown, context?: unknown) =>
     isHttpEvent(event) ? push(event, context as InvocationContext) : core(event, context as InvocationContext);

@@ -4,8 +4,8 @@
 // signed with TC3-HMAC-SHA256, written as the SDK writes it (the same headers, body, signature,
 // errors and trace id; test/build/sdk-client-shim.test.ts compares the two on the wire). Dropped:
 // the older HmacSHA1/HmacSHA256 signing, GET, multipart and skipSign, which Batch's actions do not
-// use; asked for, they fail loudly (as a proxy and SSE replies do, through their shims). Saves ~8 KB
-// a bundle.
+// use; asked for, they fail loudly (as a proxy and SSE replies do, through their shims). With the
+// compacted batch client (scripts/bundle.ts), a bundle's SDK part goes from 16.8 to 9.0 KB.
 const { createHash, createHmac, randomUUID } = require("node:crypto");
 const TencentCloudSDKHttpException = require("tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception").default;
 const { sdkVersion } = require("tencentcloud-sdk-nodejs/tencentcloud/common/sdk_version");

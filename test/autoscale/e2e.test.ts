@@ -58,9 +58,9 @@ function autoscale(policy: unknown = {}, o: { dryRun?: boolean; now?: () => numb
   const logger = memoryLogger({ function: "autoscale" });
   const handler = makeHandler({
     batch: o.batch ?? t.port,
+    region: "ap-guangzhou",
     policy: EnvPolicySchema.parse(policy),
     logger,
-    placements: new PlacementCache(),
     dryRun: o.dryRun ?? false,
     keys: parseApiKeys(KEYS),
     ...(o.now ? { clock: () => new Date(o.now!()) } : {}),

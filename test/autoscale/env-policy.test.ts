@@ -108,6 +108,29 @@ describe("autoscale policy validation", () => {
   });
 });
 
+describe("rules by region (BATCH_REGIONS)", () => {
+  const inZone = (EnvName: string, Zone: string) => ({ EnvId: "env-zzzzzzzz", EnvName, Placement: { Zone } });
+  const p = policy({
+    envs: [
+      { region: "ap-shanghai", maxNodes: 4 },
+      { region: "ap-shanghai", envName: "render-*", autoscale: { maxStepUp: 2 } },
+    ],
+  });
+
+  it("matches the region of the env's zone, alone or with a name, never an env given without a zone", () => {
+    expect(ruleFor(p, inZone("etl", "ap-shanghai-1"))).toEqual({ ...DEFAULT_RULE, maxNodes: 4 });
+    expect(ruleFor(p, inZone("render-4k", "ap-shanghai-1"))).toEqual({ ...DEFAULT_RULE, maxNodes: 4, autoscale: { maxStepUp: 2 } });
+    expect(ruleFor(p, inZone("render-4k", "ap-guangzhou-2"))).toEqual(DEFAULT_RULE);
+    expect(ruleFor(p, env("render-4k"))).toEqual(DEFAULT_RULE);
+  });
+
+  it("refuses a malformed region, and an override that names both envId and envName", () => {
+    const bad = (doc: unknown) => () => policy(doc);
+    expect(bad({ envs: [{ region: "shanghai", maxNodes: 1 }] })).toThrow(/ENV_POLICY\.envs\.0\.region: a region such as ap-shanghai/);
+    expect(bad({ envs: [{ envId: "env-abcd1234", envName: "x", maxNodes: 1 }] })).toThrow(/exactly one of envId or envName/);
+  });
+});
+
 describe("last-change stamp", () => {
   it("round-trips author and time, and ignores what it cannot read", () => {
     const at = Date.parse("2026-03-02T12:00:00Z");

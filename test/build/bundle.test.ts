@@ -60,6 +60,12 @@ describe("the bundled Batch client (shimmed SDK, no node_modules)", () => {
     expect(stderr).toBe("function,undefined,object");
   });
 
+  it("refuses a module bundled both beside the lazy entry and in it (it would have two states)", async () => {
+    await expect(bundle(join(__dirname, "lazy-twice", "index.ts"), join(dir, "twice", "index.js"))).rejects.toThrow(
+      /bundled both beside the lazy entry and in it \(two instances\): shared\/log\.ts/,
+    );
+  });
+
   it("does not carry the SDK's polyfills", () => {
     const text = readFileSync(join(dir, "index.js"), "utf8");
     expect(text).not.toMatch(/whatwg-url|mime-db|bignumber\.js/);

@@ -94,6 +94,17 @@ describe.skipIf(!scfNodeAvailable && !scfNodeRequired)("the bundles on SCF's Nod
     expect(r.answer).toMatchObject({ events: 1, poison: 0, envs: [{ outcome: "env-gone" }] });
   });
 
+  it.each(FUNCTIONS)("%s: loads and evaluates its code on a first event (an HTTP call without a key is answered)", async (fn) => {
+    const event = { ...http("GET", "/no-such-path"), headers: {} };
+    // The answer on its own last line: a function short of its configuration logs why to stdout first.
+    const code = `require(${JSON.stringify(join(dir, fn, "index.js"))}).main_handler(${JSON.stringify(event)},{}).then(r=>process.stdout.write("\\n"+JSON.stringify({version:process.version,answer:r})))`;
+    const { stdout } = await promisify(execFile)(SCF_NODE, ["-e", code], { encoding: "utf8", env: functionEnv() });
+    const r = JSON.parse(stdout.trim().split("\n").pop()!) as { version: string; answer: { statusCode: number; body: string } };
+    expect(r.version).toBe("v18.15.0");
+    expect(r.answer.statusCode).toBeGreaterThanOrEqual(400);
+    expect(JSON.parse(r.answer.body)).toHaveProperty("code");
+  });
+
   it("cost-report: answers GET /costs from Batch's replies", async () => {
     const r = await onScfNode("cost-report", http("GET", "/costs", undefined, { from: "2026-11-01", to: "2026-11-02" }));
     expect(r.answer.statusCode).toBe(200);

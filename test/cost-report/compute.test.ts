@@ -263,3 +263,47 @@ describe("invariants (property tests)", () => {
     );
   });
 });
+
+describe("several regions", () => {
+  const gz = env("env-gggggggg", "BS1.LARGE8", [{ id: "node-ggggggg1", start: DAY0 - H }]);
+  const sh = env("env-ssssssss", "BS1.LARGE8", [{ id: "node-sssssss1", start: DAY0 - H }], { zone: "ap-shanghai-1", region: "ap-shanghai" });
+  const prices = buildPriceTable(PriceTableSchema.parse({ regions: { "ap-shanghai": { "BS1.LARGE8": { perHour: 0.18 } } } }));
+
+  it("sums each region exactly (the regions add up to the totals), at its own price, served regions first", () => {
+    const r = run({ ...inputs([sh, gz]), regions: ["ap-guangzhou", "ap-shanghai", "ap-beijing"] }, { prices });
+    expect(r.regions.map((x) => [x.region, x.envs, x.summary.cost, x.read, x.partial])).toEqual([
+      ["ap-guangzhou", 1, 8.64, true, false],
+      ["ap-shanghai", 1, 4.32, true, false],
+      ["ap-beijing", 0, 0, true, false],
+    ]);
+    expect(r.totals.cost).toBe(12.96);
+  });
+
+  it("marks a region partial when a window gap names it or one of its envs, and unread when it could not be listed", () => {
+    const gaps = [
+      { code: "activities_unreadable", envId: "env-ssssssss", message: "x", scope: "window" as const },
+      { code: "region_unreadable", region: "ap-beijing", message: "y", scope: "window" as const },
+    ];
+    const r = run({ ...inputs([gz, sh]), gaps, regions: ["ap-guangzhou", "ap-shanghai", "ap-beijing"] });
+    expect(r.partial).toBe(true);
+    expect(r.regions.map((x) => [x.region, x.read, x.partial])).toEqual([
+      ["ap-guangzhou", true, false],
+      ["ap-shanghai", true, true],
+      ["ap-beijing", false, true],
+    ]);
+  });
+
+  it("checks region budgets on the region's envs; one for a region not read, or not served, is a gap", () => {
+    const budgets: Budgets = { envs: {}, tags: {}, regions: { "ap-shanghai": { monthly: 1 }, "ap-beijing": { monthly: 1 }, "ap-chengdu": { monthly: 1 } } };
+    const gaps = [{ code: "region_unreadable", region: "ap-beijing", message: "y", scope: "window" as const }];
+    const r = run({ ...inputs([gz, sh]), gaps, regions: ["ap-guangzhou", "ap-shanghai", "ap-beijing"] }, { prices, budgets });
+    expect(r.budgets.map((b) => [b.scope, b.name])).toEqual([["region", "ap-shanghai"]]);
+    expect(r.budgets[0]!.actual).toBe(r.regions[1]!.month.actualCost);
+    expect(r.assumptions.dataGaps.map((g) => [g.code, g.region])).toEqual(
+      expect.arrayContaining([
+        ["budget_region_unread", "ap-beijing"],
+        ["budget_region_unknown", "ap-chengdu"],
+      ]),
+    );
+  });
+});

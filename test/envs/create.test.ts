@@ -10,7 +10,7 @@ const base = (): Body => createBody("render", 2) as unknown as Body;
 
 /** POST /envs's body step as the HTTP layer runs it (shape, rules, Idempotency-Key), then the request it builds. */
 function planCreateEnv(body: unknown, region: string, opts: { caller: string; idempotencyKey?: string | undefined }) {
-  const route = { body: CreateEnvBodySchema, rules: createEnvRules(region), idempotency: IDEMPOTENCY_KEY } as Parameters<typeof checkBody>[0];
+  const route = { body: CreateEnvBodySchema, rules: createEnvRules([region]), idempotency: IDEMPOTENCY_KEY } as Parameters<typeof checkBody>[0];
   const c = checkBody(route, body, opts.idempotencyKey === undefined ? {} : { "idempotency-key": opts.idempotencyKey });
   return buildCreateEnv(c.body as Parameters<typeof buildCreateEnv>[0], { caller: opts.caller, idempotencyKey: c.idempotencyKey, warnings: c.warnings });
 }
@@ -37,7 +37,7 @@ describe("planCreateEnv: product rules, each naming the field", () => {
     }, "ComputeEnv.EnvData.InstanceTypes[1]", /BS1/],
     ["zone of another region", (b) => {
       b.Placement.Zone = "ap-shanghai-1";
-    }, "Placement.Zone", /not in the function's region ap-guangzhou/],
+    }, "Placement.Zone", /zone ap-shanghai-1 is not in this API's region ap-guangzhou/],
     ["malformed image id", (b) => {
       b.ComputeEnv.EnvData = { InstanceType: "BS1.LARGE8", ImageId: "ubuntu" };
     }, "ComputeEnv.EnvData.ImageId", /img-xxxxxxxx/],

@@ -1,6 +1,7 @@
 // The envs function wired to a test emulator: real SDK, real port, real HTTP layer, called
 // with the captured Function URL / API Gateway fixtures (cloned, one field changed).
 import type { BatchPort } from "../../shared/batch/port";
+import { type BatchRegions, oneRegion } from "../../shared/batch/regions";
 import { EnvPolicySchema, type EnvPolicy } from "../../shared/env-policy";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
@@ -10,7 +11,6 @@ import { envsRoutes } from "../../functions/envs/routes";
 import { createEnvsService } from "../../functions/envs/service";
 import apigwCaptured from "../fixtures/apigw-captured-style.json";
 import functionUrl from "../fixtures/function-url.json";
-import type { TestEmulator } from "../support/emulator";
 import { answerChecker } from "../support/http-answers";
 
 export const WRITER = "writer-key-0123456789abcdef";
@@ -43,11 +43,12 @@ export interface Answer {
   json: Record<string, unknown> & { [k: string]: unknown };
 }
 
-export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?: () => number; port?: BatchPort } = {}) {
+export function envsFunction(t: { port: BatchPort }, policyInput: unknown, opts: { now?: () => number; port?: BatchPort; regions?: BatchRegions } = {}) {
   const policy: EnvPolicy = EnvPolicySchema.parse(policyInput);
   const logger = memoryLogger({ function: "envs" });
+  const regions = opts.regions ?? oneRegion("ap-guangzhou", opts.port ?? t.port);
   const handler = makeHandler({
-    port: opts.port ?? t.port,
+    regions,
     policy,
     prices: priceTableFromEnv(undefined),
     region: "ap-guangzhou",
@@ -57,8 +58,9 @@ export function envsFunction(t: TestEmulator, policyInput: unknown, opts: { now?
   });
   // Every success answer is parsed with its route's response schema (the OpenAPI document's).
   const answers = answerChecker(
-    envsRoutes(createEnvsService({ port: opts.port ?? t.port, policy, prices: priceTableFromEnv(undefined), region: "ap-guangzhou", logger, now: Date.now }), {
+    envsRoutes(createEnvsService({ regions, policy, prices: priceTableFromEnv(undefined), logger, now: Date.now }), {
       region: "ap-guangzhou",
+      regions: regions.names,
     }),
   );
   async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {

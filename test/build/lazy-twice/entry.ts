@@ -1,0 +1,3 @@
+import { createLogger } from "../../../shared/log";
+
+export const answer = () => createLogger() !== undefined;
