@@ -12,12 +12,14 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { BUDGET_BYTES, bundle, FUNCTIONS, ROOT } from "../scripts/bundle";
+import { cmqPushBody } from "../local/stack/events";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY } from "../test/support/emulator";
 
 const RUNS = 21;
 const EMPTY = join(ROOT, "bench", "empty-module.cjs");
 const API_KEY = "bench-key-0123456789abcdef";
 const exec = promisify(execFile);
+const PUSH_TOKEN = "bench-push-token-0123456789abcdef";
 
 const env = (batchUrl: string) => ({
   PATH: process.env.PATH ?? "",
@@ -27,6 +29,8 @@ const env = (batchUrl: string) => ({
   BATCH_ENDPOINT: batchUrl,
   BENCH_BATCH_HOST: batchUrl.replace(/^http:\/\//, ""),
   API_KEYS: `bench:${API_KEY}`,
+  CMQ_PUSH_TOKEN: PUSH_TOKEN,
+  WEBHOOK_SIGNING_KEYS: "b".repeat(64),
   COST_REPORT_DEST: "cos://bench-1250000000.cos.ap-guangzhou.myqcloud.com/r/",
   LOG_LEVEL: "error",
 });
@@ -51,6 +55,23 @@ const FIRST_EVENT: Record<string, { event: unknown; calls: string; expect: strin
     event: { ...http("/envs/env-00000000/autoscale", { dryRun: "true" }), httpMethod: "POST" },
     calls: "POST /envs/{EnvId}/autoscale?dryRun=true for an unknown env: DescribeComputeEnvs (answered 404)",
     expect: "404",
+  },
+  "job-notify": {
+    event: {
+      ...http(`/cmq/${PUSH_TOKEN}`),
+      httpMethod: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify(
+        cmqPushBody({
+          topic: "batch-job-events",
+          subscription: "job-notify",
+          msgId: "1",
+          msgBody: JSON.stringify({ Events: [{ EventVersion: "1.0", EventTime: "2026-11-30T01:02:03Z", Region: "ap-guangzhou", EventName: "JOB_SUCCEED", EventVars: [], Batch: { JobId: "job-00000000" } }] }),
+        }),
+      ),
+    },
+    calls: "a pushed JOB_SUCCEED for an unknown job: DescribeJob (answered ResourceNotFound, nothing to deliver)",
+    expect: "200",
   },
 };
 

@@ -461,16 +461,16 @@ export function createEnvsService(deps: EnvsDeps) {
           why: opts.reason ?? "delete requested",
           requestId: opts.requestId,
           extra: { force: opts.force, interrupted: opts.force ? busy : [], batch_request_ids: [ack.requestId] },
-      });
-      return {
-        EnvId: envId,
-        Region: region,
-        Action: "delete" as const,
-        NextAction: "DELETING" as const,
-        PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
-        InterruptedNodes: opts.force ? busy : [],
-        RequestId: ack.requestId,
-      };
+        });
+        return {
+          EnvId: envId,
+          Region: region,
+          Action: "delete" as const,
+          NextAction: "DELETING" as const,
+          PreviousDesiredComputeNodeCount: env.DesiredComputeNodeCount,
+          InterruptedNodes: opts.force ? busy : [],
+          RequestId: ack.requestId,
+        };
       });
     },
 
@@ -550,8 +550,8 @@ export function createEnvsService(deps: EnvsDeps) {
           lagging: liveTerminated > 0 ? env.DesiredComputeNodeCount : undefined,
           // Removing only CREATION_FAILED nodes is cleanup, not a change of capacity: no stamp.
           autoscaled: autoscaleFor(rule, env.Tags).on && liveTerminated > 0,
-      });
-      return { ...answer, Applied: true, RequestIds: requestIds };
+        });
+        return { ...answer, Applied: true, RequestIds: requestIds };
       });
     },
   };
