@@ -4,8 +4,7 @@
 // shared/triggers/push-endpoint.ts, as node-abnormal's do).
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { credentialsFromEnv, ratesFromEnv } from "../../shared/batch/config";
-import { createTencentBatch } from "../../shared/batch/tencent-adapter";
+import { batchRegionsFromEnv } from "../../shared/batch/config";
 import { lazyEntry } from "../../shared/entry";
 import type { Logger } from "../../shared/log";
 import { makePushEndpoint, type PushContext } from "../../shared/triggers/push-endpoint";
@@ -29,15 +28,8 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): JobNotifyDeps {
     logger,
     destination: config.destination,
     jobsApiUrl: config.jobsApiUrl,
-    // One DescribeJob per event; its retries end well within the push's budget.
-    batch: createTencentBatch({
-      region: config.region,
-      credentials: () => credentialsFromEnv(env),
-      rates: ratesFromEnv(env),
-      retry: { maxAttempts: 3, baseMs: 200, capMs: 1000, deadlineMs: 3000 },
-      ...(config.batchEndpoint ? { endpoint: config.batchEndpoint } : {}),
-      logger,
-    }),
+    // One DescribeJob per event, in the event's region (BATCH_REGIONS); its retries end well within the push's budget.
+    regions: batchRegionsFromEnv(env, logger, { maxAttempts: 3, baseMs: 200, capMs: 1000, deadlineMs: 3000 }).regions,
     deliver: makeDeliver({ masters: config.masters, destination: config.destination, retry: DELIVERY_RETRY }),
     ...(file
       ? {

@@ -27,7 +27,9 @@ export interface DeadLetter {
 }
 
 export interface HandlerDeps {
-  batch: Pick<BatchPort, "getJob">;
+  /** The served regions' Batch (BATCH_REGIONS): a job is read in its event's region. */
+  regions: { readonly names: readonly string[]; port(region: string): Pick<BatchPort, "getJob"> };
+  /** The function's own region (an event that names none is of it). */
   region: string;
   logger: Logger;
   destination: DestinationPolicy;
@@ -97,7 +99,7 @@ export function makeHandler(deps: HandlerDeps) {
     for (const msg of parsed.messages) {
       for (const e of msg.events) {
         summary.events++;
-        const ev = jobEventOf(e, deps.region);
+        const ev = jobEventOf(e, deps.regions.names);
         if (!ev.ok) {
           log.info("event ignored", { msgId: msg.msgId, reason: ev.reason });
           skip(ev.reason);
@@ -106,9 +108,9 @@ export function makeHandler(deps: HandlerDeps) {
         const event = ev.event;
         work.push(
           (async () => {
-            let job: Awaited<ReturnType<HandlerDeps["batch"]["getJob"]>> | undefined;
+            let job: Awaited<ReturnType<BatchPort["getJob"]>> | undefined;
             try {
-              job = await deps.batch.getJob(event.jobId);
+              job = await deps.regions.port(event.region ?? deps.region).getJob(event.jobId);
             } catch (err) {
               if (!(isAppError(err) && err.status === 404)) throw err;
             }

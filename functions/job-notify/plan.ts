@@ -29,15 +29,16 @@ export type JobEvent = z.infer<typeof JobEventSchema>;
 export type EventVerdict = { ok: true; event: JobEvent } | { ok: false; reason: string };
 
 /** The topic's event → a job event this function can read the job for, or why it is ignored. */
-export function jobEventOf(e: BatchEvent, region: string): EventVerdict {
+export function jobEventOf(e: BatchEvent, regions: readonly string[]): EventVerdict {
   if (!(JOB_EVENTS as readonly string[]).includes(e.name)) return { ok: false, reason: `${e.name} is not a job event` };
   const r = JobEventSchema.safeParse(e);
   if (!r.success) {
     const issue = r.error.issues[0];
     return { ok: false, reason: `${e.name}: ${issue?.path.join(".") || "event"} ${issue?.message ?? "invalid"}` };
   }
-  // The job is read in this function's region; Batch publishes to a topic of the job's own region.
-  if (r.data.region && r.data.region !== region) return { ok: false, reason: `${e.name} from region ${r.data.region} (this function reads ${region})` };
+  // The job is read in its event's region, which this function must serve (BATCH_REGIONS).
+  if (r.data.region && !regions.includes(r.data.region))
+    return { ok: false, reason: `${e.name} from region ${r.data.region} (this function serves ${regions.join(", ")})` };
   return { ok: true, event: r.data };
 }
 

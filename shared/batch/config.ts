@@ -7,7 +7,7 @@ import { RegionSchema } from "../schemas/region";
 import type { Logger } from "../log";
 import { DEFAULT_RATES } from "./limiter";
 import { type BatchRegions, batchRegions, RegionListSchema } from "./regions";
-import { type Credentials, createTencentBatch } from "./tencent-adapter";
+import { type Credentials, createTencentBatch, type TencentBatchOptions } from "./tencent-adapter";
 
 /** Credentials as SCF provides them to a function (no underscore inside SECRETID). */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
@@ -47,12 +47,13 @@ const BatchEnvSchema = z.looseObject({
 });
 
 /** The Batch port of `region`, as SCF configures the function (everything but the region from `env`). */
-function portsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger) {
+function portsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger, retry?: TencentBatchOptions["retry"]) {
   const cfg = parseEnv(BatchEnvSchema, env);
   const rates = ratesFromEnv(env);
   const make = (region: string) =>
     createTencentBatch({
       region,
+      ...(retry ? { retry } : {}),
       credentials: () => credentialsFromEnv(env),
       rates,
       ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
@@ -85,8 +86,10 @@ const RegionsEnvSchema = /* @__PURE__ */ lazy(() => z.looseObject({ BATCH_REGION
 export function batchRegionsFromEnv(
   env: NodeJS.ProcessEnv,
   logger?: Logger,
+  /** The client's retry policy, when the function's own differs (job-notify answers pushes within seconds). */
+  retry?: TencentBatchOptions["retry"],
 ): { regions: BatchRegions; region: string; rates: Readonly<Record<string, number>> } {
-  const { make, region, rates } = portsFromEnv(env, logger);
+  const { make, region, rates } = portsFromEnv(env, logger, retry);
   // Unset (or empty): the function's own region, without building the list's schema.
   const names = (env.BATCH_REGIONS?.trim() && parseEnv(RegionsEnvSchema, env).BATCH_REGIONS) || [region];
   return { regions: batchRegions(names, make), region, rates };

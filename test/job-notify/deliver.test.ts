@@ -197,7 +197,7 @@ describe("the push", () => {
       { TENCENTCLOUD_REGION: "ap-guangzhou", TENCENTCLOUD_SECRETID: "id", TENCENTCLOUD_SECRETKEY: "key", CMQ_PUSH_TOKEN: "tok-0123456789", WEBHOOK_SIGNING_KEYS: MASTER, WEBHOOK_ALLOW_LOOPBACK_HTTP: "true", LOCAL_DEAD_LETTER_FILE: file },
       memoryLogger(),
     );
-    const handler = makeEntryHandler({ ...deps, batch: { getJob } });
+    const handler = makeEntryHandler({ ...deps, regions: { names: ["ap-guangzhou"], port: () => ({ getJob }) } });
     return (path: string) => handler({ httpMethod: "POST", path, headers: { "content-type": "text/plain" }, body: JSON.stringify({ msgId: "7", msgBody: eventMessage() }), queryString: {} });
   };
 
@@ -230,5 +230,21 @@ describe("the push", () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers["retry-after"]).toBe("10");
     expect(r.received).toEqual([]);
+  });
+});
+
+describe("several regions (BATCH_REGIONS)", () => {
+  it("reads the job in its event's region when that region is served, and ignores an event from a region that is not", async () => {
+    const r = await start();
+    const shanghai = eventMessage().replace('"ap-guangzhou"', '"ap-shanghai"');
+    const both = harness(jobDetail(notifyTags(`${r.url}/hook`)), { regions: ["ap-guangzhou", "ap-shanghai"] });
+    const out = await both.handle(pushOf(shanghai));
+    expect(both.regionsRead).toEqual(["ap-shanghai"]);
+    expect(out.deliveries[0]).toMatchObject({ outcome: "delivered" });
+    const one = harness(jobDetail(notifyTags(`${r.url}/hook`)));
+    const ignored = await one.handle(pushOf(shanghai));
+    expect(one.regionsRead).toEqual([]);
+    expect(ignored.deliveries).toEqual([]);
+    expect(Object.keys(ignored.skipped)[0]).toMatch(/from region ap-shanghai \(this function serves ap-guangzhou\)/);
   });
 });

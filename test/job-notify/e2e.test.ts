@@ -10,6 +10,7 @@ import { DELIVERY_RETRY, makeHandler as makeNotify } from "../../functions/job-n
 import { makeDeliver } from "../../functions/job-notify/deliver";
 import { cmqPushBody } from "../../local/stack/events";
 import { startWebhookReceiver, type WebhookReceiver, verifyStandardWebhook } from "../../local/webhook-receiver";
+import { oneRegion } from "../../shared/batch/regions";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import { webhookConfigFromEnv } from "../../shared/webhooks/config";
@@ -37,7 +38,7 @@ describe("job notifications through the emulator", () => {
   it("submit with Notify → JOB_SUCCEED published → pushed to job-notify → a signed delivery the app verifies with its secret", async () => {
     const env = { JOB_EVENTS_TOPIC: TOPIC, WEBHOOK_ALLOW_LOOPBACK_HTTP: "true" };
     const jobs = makeJobs({
-      batch: t.port,
+      regions: oneRegion("ap-guangzhou", t.port),
       region: "ap-guangzhou",
       keys: parseApiKeys(`render-app:${KEY}:jobs:read|jobs:write`),
       logger: memoryLogger({ function: "jobs" }),
@@ -57,7 +58,7 @@ describe("job notifications through the emulator", () => {
     const logger = memoryLogger({ function: "job-notify" });
     const notify = makeNotify({
       config: { region: "ap-guangzhou", batchEndpoint: undefined, pushToken: TOKEN, masters: [MASTER], destination, jobsApiUrl: "https://jobs.example.com", deadLetterFile: undefined },
-      batch: t.port,
+      regions: oneRegion("ap-guangzhou", t.port),
       region: "ap-guangzhou",
       logger,
       destination,

@@ -13,9 +13,9 @@ const URL_ = "https://hooks.example.com/batch?token=abc";
 
 describe("jobEventOf", () => {
   it("takes job and task events with a job id, in either spelling, from this region", () => {
-    const v = jobEventOf(eventOf(eventMessage("JobSucceed")), "ap-guangzhou");
+    const v = jobEventOf(eventOf(eventMessage("JobSucceed")), ["ap-guangzhou"]);
     expect(v).toEqual({ ok: true, event: { name: "JOB_SUCCEED", jobId: JOB_ID, time: Date.parse(EVENT_TIME), region: "ap-guangzhou", jobName: "render", jobState: "SUCCEED" } });
-    const task = jobEventOf(eventOf(eventMessage("TASK_INSTANCE_FAILED", { TaskName: "Task1", TaskState: "RUNNING", TaskInstanceIndex: 3 })), "ap-guangzhou");
+    const task = jobEventOf(eventOf(eventMessage("TASK_INSTANCE_FAILED", { TaskName: "Task1", TaskState: "RUNNING", TaskInstanceIndex: 3 })), ["ap-guangzhou"]);
     expect(task).toMatchObject({ ok: true, event: { name: "TASK_INSTANCE_FAILED", taskName: "Task1", taskState: "RUNNING", taskInstanceIndex: 3 } });
   });
 
@@ -23,9 +23,9 @@ describe("jobEventOf", () => {
     ["a node event", eventMessage("COMPUTE_NODE_ABNORMAL"), /COMPUTE_NODE_ABNORMAL is not a job event/],
     ["no JobId", eventMessage("JOB_FAILED", { JobId: undefined }), /jobId/],
     ["a malformed JobId", eventMessage("JOB_FAILED", { JobId: "job-../x" }), /jobId a job id looks like job-xxxxxxxx/],
-    ["another region", eventMessage().replace('"ap-guangzhou"', '"ap-shanghai"'), /from region ap-shanghai \(this function reads ap-guangzhou\)/],
+    ["another region", eventMessage().replace('"ap-guangzhou"', '"ap-shanghai"'), /from region ap-shanghai \(this function serves ap-guangzhou\)/],
   ])("ignores %s, saying why", (_name, msg, why) => {
-    const v = jobEventOf(eventOf(msg), "ap-guangzhou");
+    const v = jobEventOf(eventOf(msg), ["ap-guangzhou"]);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v.reason).toMatch(why);
   });
@@ -33,7 +33,7 @@ describe("jobEventOf", () => {
 
 describe("planDelivery", () => {
   const ev = (name = "JOB_SUCCEED", batch: Record<string, unknown> = {}) => {
-    const v = jobEventOf(eventOf(eventMessage(name, batch)), "ap-guangzhou");
+    const v = jobEventOf(eventOf(eventMessage(name, batch)), ["ap-guangzhou"]);
     if (!v.ok) throw new Error(v.reason);
     return v.event;
   };
@@ -102,8 +102,8 @@ describe("planDelivery", () => {
 
   it("keeps the webhook-id when the topic pushes the same message again (another msgId, another container)", () => {
     const msg = eventMessage("JOB_FAILED");
-    const a = jobEventOf(parseCmqPush(JSON.stringify({ msgId: "1", msgBody: msg })).messages[0]!.events[0]!, "ap-guangzhou");
-    const b = jobEventOf(parseCmqPush(JSON.stringify({ msgId: "2", msgBody: msg })).messages[0]!.events[0]!, "ap-guangzhou");
+    const a = jobEventOf(parseCmqPush(JSON.stringify({ msgId: "1", msgBody: msg })).messages[0]!.events[0]!, ["ap-guangzhou"]);
+    const b = jobEventOf(parseCmqPush(JSON.stringify({ msgId: "2", msgBody: msg })).messages[0]!.events[0]!, ["ap-guangzhou"]);
     if (!a.ok || !b.ok) throw new Error("not parsed");
     const job = jobDetail(notifyTags(URL_));
     const pa = planDelivery(a.event, job, policy);

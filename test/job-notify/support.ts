@@ -69,22 +69,32 @@ export interface Harness {
   logger: ReturnType<typeof memoryLogger>;
   deadLetters: DeadLetter[];
   reads: string[];
+  /** The region each read went to. */
+  regionsRead: string[];
 }
 
-export function harness(job: JobDetail | undefined | Error, o: Partial<DeliverDeps> & { masters?: string[]; budgetMs?: number; jobsApiUrl?: string } = {}): Harness {
+export function harness(
+  job: JobDetail | undefined | Error,
+  o: Partial<DeliverDeps> & { masters?: string[]; budgetMs?: number; jobsApiUrl?: string; regions?: string[] } = {},
+): Harness {
   const logger = memoryLogger({ function: "job-notify" });
   const deadLetters: DeadLetter[] = [];
   const reads: string[] = [];
+  const regionsRead: string[] = [];
   const clock = { now: o.now ?? Date.now };
   const destination = o.destination ?? { allowLoopbackHttp: true };
   const handle = makeHandler({
-    batch: {
-      getJob: async (id: string) => {
-        reads.push(id);
-        if (job instanceof Error) throw job;
-        if (!job) throw new AppError("not_found", "no such job", { status: 404 });
-        return job;
-      },
+    regions: {
+      names: o.regions ?? ["ap-guangzhou"],
+      port: (region: string) => ({
+        getJob: async (id: string) => {
+          reads.push(id);
+          regionsRead.push(region);
+          if (job instanceof Error) throw job;
+          if (!job) throw new AppError("not_found", "no such job", { status: 404 });
+          return job;
+        },
+      }),
     },
     region: "ap-guangzhou",
     logger,
@@ -95,5 +105,5 @@ export function harness(job: JobDetail | undefined | Error, o: Partial<DeliverDe
     ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
     now: clock.now,
   });
-  return { handle, logger, deadLetters, reads };
+  return { handle, logger, deadLetters, reads, regionsRead };
 }
