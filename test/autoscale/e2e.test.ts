@@ -90,8 +90,9 @@ const running = async (envId: string, n: number) =>
 describe("autoscale against the emulator", () => {
   it("grows an env at 0 nodes for a job's instances, then shrinks it to 0 once they have been idle for the window", async () => {
     const envId = await createEnv(0, [{ Key: "batch-scf/autoscale", Value: "on" }]);
-    // A 2 s idle window: the defaults' 600 s, shortened as the local stack does.
-    const a = autoscale({ envs: [{ envId, autoscale: { minNodes: 0, maxNodes: 5, scaleDownAfterSeconds: 2 } }] });
+    // A 30 s idle window (the defaults' 600 s, shortened); the end of it is reached by a clock 31 s ahead, not by waiting.
+    const policy = { envs: [{ envId, autoscale: { minNodes: 0, maxNodes: 5, scaleDownAfterSeconds: 30 } }] };
+    const a = autoscale(policy);
     const { JobId } = await t.sdk.SubmitJob(job(envId, 3, "sleep 0.3"));
     await eventually(async () => (await t.sdk.DescribeJob({ JobId: JobId! })).JobState === "RUNNABLE");
 
@@ -109,20 +110,20 @@ describe("autoscale against the emulator", () => {
     expect(again.changed).toBe(0);
 
     await eventually(async () => (await t.sdk.DescribeJob({ JobId: JobId! })).JobState === "SUCCEED", 20_000);
-    // Idle, but not for 2 s yet: kept.
+    // Idle, but not for 30 s yet: kept.
     const early = await a.tick();
     expect(early.changed).toBe(0);
     expect(a.decisions(envId).at(-1)).toMatchObject({ action: "none", rule: "scaleDownAfterSeconds" });
 
-    await new Promise((r) => setTimeout(r, 2_200));
-    const down = await a.tick();
+    const later = autoscale(policy, { now: () => Date.now() + 31_000 });
+    const down = await later.tick();
     expect(down.changed).toBe(1);
-    expect(a.decisions(envId).at(-1)).toMatchObject({ action: "scale_down", before: 3, after: 0 });
+    expect(later.decisions(envId).at(-1)).toMatchObject({ action: "scale_down", before: 3, after: 0 });
     await running(envId, 0);
     expect((await env(envId)).DesiredComputeNodeCount).toBe(0);
     // At zero with nothing waiting: nothing to do, and it says so.
-    await a.tick();
-    expect(a.decisions(envId).at(-1)).toMatchObject({ action: "none", before: 0, after: 0 });
+    await later.tick();
+    expect(later.decisions(envId).at(-1)).toMatchObject({ action: "none", before: 0, after: 0 });
   }, 60_000);
 
   it("answers the timer's decision on demand: a dry run changes nothing, a real one applies it", async () => {
