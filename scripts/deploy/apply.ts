@@ -3,7 +3,7 @@
 // interrupted deploy leaves the account in a state the next run reads and converges from.
 import { readFileSync } from "node:fs";
 import type { Cloud } from "./cloud";
-import { type Actual, type ActualFunction, type Desired, DeployError, isOwned } from "./model";
+import { type Actual, type ActualFunction, type Desired, DeployError, isOwned, regionsServedBy, subscriptionKey, topicKey } from "./model";
 import { type Change, functionUrl, maskEndpoint, pushEndpoint } from "./plan";
 
 export async function readActual(cloud: Cloud, desired: Desired): Promise<Actual> {
@@ -25,14 +25,21 @@ export async function readActual(cloud: Cloud, desired: Desired): Promise<Actual
     if (f && isOwned(f, desired)) orphans.push(f);
   }
   // Subscriptions are named after their function: on every topic the file names (enabled or
-  // not), those of this file's functions and orphans are this deploy's to keep or delete.
+  // not), those of this file's functions and orphans are this deploy's to keep or delete, in every
+  // served region and in every region the deployed functions served until now (their BATCH_REGIONS),
+  // so that a region no longer served loses them (plan.ts says when that is safe).
   const ours = new Set([...named, ...orphans.map((o) => o.name)]);
+  const regions = new Set(desired.eventRegions);
+  for (const f of [...functions.values(), ...orphans]) for (const r of regionsServedBy(f, desired.region)) regions.add(r);
   const topics = new Map<string, boolean>();
   const subscriptions: Actual["subscriptions"] = new Map();
-  for (const topic of desired.topics) {
-    topics.set(topic, await cloud.topicExists(topic));
-    if (!topics.get(topic)) continue;
-    for (const s of await cloud.listSubscriptions(topic)) if (ours.has(s.name)) subscriptions.set(`${topic}/${s.name}`, s);
+  for (const region of regions) {
+    for (const topic of desired.topics) {
+      const exists = await cloud.topicExists(region, topic);
+      topics.set(topicKey(region, topic), exists);
+      if (!exists) continue;
+      for (const s of await cloud.listSubscriptions(region, topic)) if (ours.has(s.name)) subscriptions.set(subscriptionKey(region, topic, s.name), s);
+    }
   }
   return { functions, topics, subscriptions, orphans, unowned };
 }
@@ -55,11 +62,11 @@ export function describe(c: Change): string {
     case "delete-trigger":
       return `- delete trigger ${c.function} ${c.trigger.Type} ${c.trigger.TriggerName} (${c.reason})`;
     case "create-topic":
-      return `+ create CMQ topic ${c.topic} (TDMQ for CMQ; Batch publishes to it by name)`;
+      return `+ create CMQ topic ${c.topic} in ${c.region} (TDMQ for CMQ; Batch publishes to it by name)`;
     case "add-subscription":
-      return `+ add subscription ${c.subscription.name} on topic ${c.subscription.topic} → ${c.function}'s Function URL /cmq/*** (http push, JSON)`;
+      return `+ add subscription ${c.subscription.name} on topic ${c.subscription.topic} in ${c.region} → ${c.function}'s Function URL /cmq/*** (http push, JSON)`;
     case "delete-subscription":
-      return `- delete subscription ${c.subscription.name} on topic ${c.subscription.topic} → ${maskEndpoint(c.subscription.endpoint)} (${c.reason})`;
+      return `- delete subscription ${c.subscription.name} on topic ${c.subscription.topic} in ${c.subscription.region} → ${maskEndpoint(c.subscription.endpoint)} (${c.reason})`;
     case "delete-function":
       return `- delete function ${c.function} (${c.reason})`;
   }
@@ -103,10 +110,10 @@ export async function applyPlan(cloud: Cloud, changes: readonly Change[], opts: 
         await cloud.createTrigger(c.function, c.trigger);
         break;
       case "create-topic":
-        await cloud.createTopic(c.topic);
+        await cloud.createTopic(c.region, c.topic);
         break;
       case "delete-subscription":
-        await cloud.deleteSubscription(c.subscription.topic, c.subscription.name);
+        await cloud.deleteSubscription(c.subscription.region, c.subscription.topic, c.subscription.name);
         break;
       case "add-subscription":
         await subscribe(cloud, c, opts);
@@ -130,12 +137,12 @@ async function subscribe(cloud: Cloud, c: Extract<Change, { kind: "add-subscript
   const url = functionUrl(fn);
   if (!url) throw new DeployError(`${c.function} has no Function URL to subscribe to topic ${c.subscription.topic}`);
   try {
-    await cloud.createSubscription(c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "https"));
+    await cloud.createSubscription(c.region, c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "https"));
   } catch (e) {
     // Only a refusal of the endpoint itself (its code or message names it) is a reason to try http://.
     const err = e as { code?: string; message?: string };
     if (!/^InvalidParameter/.test(err.code ?? "") || !/endpoint/i.test(`${err.code} ${err.message ?? ""}`)) throw e;
-    opts.print(`  TDMQ refused an https:// endpoint (${(e as { code?: string }).code}); subscribing over http:// (the push token then crosses the network in clear)`);
-    await cloud.createSubscription(c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "http"));
+    opts.print(`  TDMQ refused an https:// endpoint in ${c.region} (${(e as { code?: string }).code}); subscribing over http:// (the push token then crosses the network in clear)`);
+    await cloud.createSubscription(c.region, c.subscription.topic, c.subscription.name, pushEndpoint(url, c.token, "http"));
   }
 }

@@ -86,7 +86,13 @@ export function createCloud(opts: CloudOptions) {
     return { httpProfile: { endpoint, protocol, reqTimeout: 60 } };
   };
   const scf = new ScfClient({ credential, region: opts.region, profile: profile("scf.tencentcloudapi.com") });
-  const tdmq = new TdmqClient({ credential, region: opts.region, profile: profile("tdmq.tencentcloudapi.com") });
+  // One TDMQ client per region a topic is in (Batch publishes an env's or job's events in its own region).
+  const tdmqClients = new Map<string, TdmqClient>();
+  const tdmq = (region: string): TdmqClient => {
+    const c = tdmqClients.get(region) ?? new TdmqClient({ credential, region, profile: profile("tdmq.tencentcloudapi.com") });
+    tdmqClients.set(region, c);
+    return c;
+  };
   const retry: RetryOptions = { maxAttempts: 5, baseMs: 500, capMs: 5000, ...opts.retry };
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = opts.pollMs ?? 1000;
@@ -245,35 +251,35 @@ export function createCloud(opts: CloudOptions) {
       }),
     deleteTrigger: (name: string, t: ActualTrigger) =>
       change(name, "DeleteTrigger", { TriggerName: t.TriggerName, Type: t.Type, ...(t.TriggerDesc ? { TriggerDesc: t.TriggerDesc } : {}) }),
-    async topicExists(topic: string): Promise<boolean> {
+    async topicExists(region: string, topic: string): Promise<boolean> {
       try {
-        await call(tdmq, "DescribeCmqTopicDetail", { TopicName: topic });
+        await call(tdmq(region), "DescribeCmqTopicDetail", { TopicName: topic });
         return true;
       } catch (e) {
         if (TOPIC_NOT_FOUND.test(codeOf(e))) return false;
         throw e;
       }
     },
-    createTopic: async (topic: string) => void (await call(tdmq, "CreateCmqTopic", { TopicName: topic }, /^ResourceInUse/)),
+    createTopic: async (region: string, topic: string) => void (await call(tdmq(region), "CreateCmqTopic", { TopicName: topic }, /^ResourceInUse/)),
     /** Every subscription of a topic (pages of 50, the API's maximum). */
-    async listSubscriptions(topic: string): Promise<ActualSubscription[]> {
+    async listSubscriptions(region: string, topic: string): Promise<ActualSubscription[]> {
       const out: ActualSubscription[] = [];
       for (let offset = 0; ; offset += 50) {
         let raw: unknown;
         try {
-          raw = await call(tdmq, "DescribeCmqSubscriptionDetail", { TopicName: topic, Offset: offset, Limit: 50 });
+          raw = await call(tdmq(region), "DescribeCmqSubscriptionDetail", { TopicName: topic, Offset: offset, Limit: 50 });
         } catch (e) {
           if (TOPIC_NOT_FOUND.test(codeOf(e))) return out;
           throw e;
         }
         const page = SubscriptionsReply.parse(raw);
         const set = page.SubscriptionSet ?? [];
-        out.push(...set.map((s) => ({ topic, name: s.SubscriptionName, protocol: s.Protocol, endpoint: s.Endpoint, format: s.NotifyContentFormat || "JSON" })));
+        out.push(...set.map((s) => ({ region, topic, name: s.SubscriptionName, protocol: s.Protocol, endpoint: s.Endpoint, format: s.NotifyContentFormat || "JSON" })));
         if (set.length < 50 || offset + set.length >= (page.TotalCount ?? 0)) return out;
       }
     },
-    createSubscription: async (topic: string, name: string, endpoint: string) =>
-      void (await call(tdmq, "CreateCmqSubscribe", {
+    createSubscription: async (region: string, topic: string, name: string, endpoint: string) =>
+      void (await call(tdmq(region), "CreateCmqSubscribe", {
         TopicName: topic,
         SubscriptionName: name,
         Protocol: "http",
@@ -282,6 +288,6 @@ export function createCloud(opts: CloudOptions) {
         NotifyStrategy: "EXPONENTIAL_DECAY_RETRY",
         NotifyContentFormat: "JSON",
       })),
-    deleteSubscription: async (topic: string, name: string) => void (await call(tdmq, "DeleteCmqSubscribe", { TopicName: topic, SubscriptionName: name })),
+    deleteSubscription: async (region: string, topic: string, name: string) => void (await call(tdmq(region), "DeleteCmqSubscribe", { TopicName: topic, SubscriptionName: name })),
   };
 }

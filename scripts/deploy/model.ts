@@ -5,6 +5,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { FunctionConfig, StackConfig } from "../../local/stack/serverless-config";
+import { RegionListSchema } from "../../shared/batch/regions";
+import { REGION } from "../../shared/schemas/region";
+import * as z from "../../shared/zod";
 
 /**
  * Tags set on every function the deploy creates: its service and its stage (two tags, so that
@@ -73,7 +76,13 @@ export interface Desired {
   file: string;
   service: string;
   stage: string;
+  /** Where the functions are. */
   region: string;
+  /**
+   * Where the file's topics and their subscriptions are: every region the functions serve
+   * (BATCH_REGIONS, default `region`), since Batch publishes an env's or job's events in its own region.
+   */
+  eventRegions: string[];
   namespace: string;
   /** `<service>-<stage>`: the name prefix of this file's functions. */
   owner: string;
@@ -102,6 +111,7 @@ export interface ActualFunction {
 }
 
 export interface ActualSubscription {
+  region: string;
   topic: string;
   name: string;
   protocol: string;
@@ -111,9 +121,13 @@ export interface ActualSubscription {
 
 export interface Actual {
   functions: Map<string, ActualFunction>;
-  /** Topics the file's functions subscribe to, and whether each exists. */
+  /** Keyed `region/topic` (topicKey): the file's topics in each region read, and whether each exists. */
   topics: Map<string, boolean>;
-  /** Keyed `topic/name`: the subscriptions on the file's topics named after this file's functions (orphans included). */
+  /**
+   * Keyed `region/topic/name` (subscriptionKey): the subscriptions on the file's topics named after
+   * this file's functions (orphans included), in the served regions and in those the deployed
+   * functions served before (their BATCH_REGIONS).
+   */
   subscriptions: Map<string, ActualSubscription>;
   /** Functions the file names that exist but do not carry this file's tags. */
   unowned: string[];
@@ -131,18 +145,44 @@ export class DeployError extends Error {
 /** The Function URL trigger: public, answered by the function's own API-key auth. */
 export const URL_TRIGGER_DESC = { AuthType: "NONE", NetConfig: { EnableIntranet: false, EnableExtranet: true } } as const;
 
-export function desiredFrom(config: StackConfig, opts: { region?: string | undefined; namespace?: string | undefined } = {}): Desired {
+export const topicKey = (region: string, topic: string): string => `${region}/${topic}`;
+export const subscriptionKey = (region: string, topic: string, name: string): string => `${region}/${topic}/${name}`;
+
+export function desiredFrom(
+  config: StackConfig,
+  opts: { region?: string | undefined; namespace?: string | undefined; batchRegions?: string | undefined } = {},
+): Desired {
   const owner = `${config.service}-${config.stage}`;
+  const region = opts.region || config.region;
   return {
     file: config.file,
     service: config.service,
     stage: config.stage,
-    region: opts.region || config.region,
+    region,
+    eventRegions: servedRegions(opts.batchRegions, region),
     namespace: opts.namespace || config.namespace || "default",
     owner,
     topics: [...new Set(config.functions.flatMap((f) => f.triggers.flatMap((t) => (t.kind === "cmq" ? [t.topic] : []))))],
     functions: config.functions.map((fn) => desiredFunction(fn, config.file)),
   };
+}
+
+/**
+ * BATCH_REGIONS as the deployer's environment sets it (the value serverless.yml's
+ * `${env:BATCH_REGIONS, ''}` gives the functions), by the functions' own rule (shared/batch/regions.ts);
+ * unset or empty: the deploy's region.
+ */
+export function servedRegions(raw: string | undefined, home: string): string[] {
+  if (!raw?.trim()) return [home];
+  const r = z.safeParse(RegionListSchema, raw);
+  if (r.success) return r.data;
+  throw new DeployError(r.error.issues.map((i) => `BATCH_REGIONS.${i.path.join(".")}: ${i.message}`).join("; "));
+}
+
+/** The regions a deployed function served: its BATCH_REGIONS as deployed (read leniently), else the region it runs in. */
+export function regionsServedBy(fn: Pick<ActualFunction, "settings">, home: string): string[] {
+  const listed = (fn.settings.Environment.BATCH_REGIONS ?? "").split(",").map((r) => r.trim()).filter((r) => REGION.test(r));
+  return listed.length > 0 ? listed : [home];
 }
 
 /** The tags that mark a function as this file's. */

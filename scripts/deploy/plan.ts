@@ -15,6 +15,8 @@ import {
   PUSH_TOKEN_VAR,
   type SubscriptionSpec,
   sameCode,
+  subscriptionKey,
+  topicKey,
   type TriggerSpec,
   URL_TRIGGER_DESC,
 } from "./model";
@@ -25,9 +27,9 @@ export type Change =
   | { kind: "update-config"; fn: DesiredFunction; settings: FunctionSettings; fields: string[] }
   | { kind: "delete-trigger"; function: string; trigger: ActualTrigger; reason: string }
   | { kind: "add-trigger"; function: string; trigger: TriggerSpec }
-  | { kind: "create-topic"; topic: string }
+  | { kind: "create-topic"; region: string; topic: string }
   | { kind: "delete-subscription"; subscription: ActualSubscription; reason: string }
-  | { kind: "add-subscription"; function: string; subscription: SubscriptionSpec; token: string }
+  | { kind: "add-subscription"; region: string; function: string; subscription: SubscriptionSpec; token: string }
   | { kind: "delete-function"; function: string; reason: string };
 
 export interface Plan {
@@ -57,7 +59,7 @@ export function planDeploy(desired: Desired, actual: Actual, opts: PlanOptions):
   }
   const plan: Plan = { changes: [], unchanged: [], notes: [] };
   const subs: Change[] = [];
-  const wantedSubs = new Set(desired.functions.flatMap((f) => f.subscriptions.map((s) => `${s.topic}/${s.name}`)));
+  const wantedSubs = new Set(desired.eventRegions.flatMap((r) => desired.functions.flatMap((f) => f.subscriptions.map((s) => subscriptionKey(r, s.topic, s.name)))));
   for (const fn of desired.functions) {
     const have = actual.functions.get(fn.name);
     if (have?.settings.Runtime && have.settings.Runtime !== fn.settings.Runtime) {
@@ -84,21 +86,29 @@ export function planDeploy(desired: Desired, actual: Actual, opts: PlanOptions):
       planTriggers(fn, have, plan);
     }
     const url = have && !replacesUrl(fn, have) ? functionUrl(have) : undefined;
-    for (const s of fn.subscriptions) {
-      if (!actual.topics.get(s.topic) && !plan.changes.some((c) => c.kind === "create-topic" && c.topic === s.topic)) plan.changes.push({ kind: "create-topic", topic: s.topic });
-      const existing = actual.subscriptions.get(`${s.topic}/${s.name}`);
-      if (existing && url && token && sameEndpoint(existing.endpoint, pushEndpoint(url, token)) && same(existing.protocol, "http") && same(existing.format, "JSON")) continue;
-      if (existing) subs.push({ kind: "delete-subscription", subscription: existing, reason: "endpoint or format changed" });
-      subs.push({ kind: "add-subscription", function: fn.name, subscription: s, token: token as string });
+    // The same topics and subscriptions in every served region, all pushing to the one function URL.
+    for (const region of desired.eventRegions) {
+      for (const s of fn.subscriptions) {
+        if (!actual.topics.get(topicKey(region, s.topic)) && !plan.changes.some((c) => c.kind === "create-topic" && c.region === region && c.topic === s.topic)) {
+          plan.changes.push({ kind: "create-topic", region, topic: s.topic });
+        }
+        const existing = actual.subscriptions.get(subscriptionKey(region, s.topic, s.name));
+        if (existing && url && token && sameEndpoint(existing.endpoint, pushEndpoint(url, token)) && same(existing.protocol, "http") && same(existing.format, "JSON")) continue;
+        if (existing) subs.push({ kind: "delete-subscription", subscription: existing, reason: "endpoint or format changed" });
+        subs.push({ kind: "add-subscription", region, function: fn.name, subscription: s, token: token as string });
+      }
     }
     if (plan.changes.length + subs.length === before) plan.unchanged.push(fn.name);
   }
   // Subscriptions of this file's functions that the file no longer wants (a disabled or removed
   // cmq event, a removed function): TDMQ would push to a 403 or a dead URL for a day per message.
-  // They go first, before the token that would let their pushes in is taken away.
+  // They go first, before the token that would let their pushes in is taken away (and before the
+  // BATCH_REGIONS that names a region no longer served leaves the functions' environment).
   const unwanted: Change[] = [];
   for (const [key, s] of actual.subscriptions) {
-    if (!wantedSubs.has(key)) unwanted.push({ kind: "delete-subscription", subscription: s, reason: "no longer in the file" });
+    if (wantedSubs.has(key)) continue;
+    const reason = desired.eventRegions.includes(s.region) ? "no longer in the file" : `${s.region} no longer served (BATCH_REGIONS)`;
+    if (mayDelete(s, desired, actual, plan)) unwanted.push({ kind: "delete-subscription", subscription: s, reason });
   }
   plan.changes.unshift(...unwanted);
   plan.changes.push(...subs);
@@ -114,7 +124,7 @@ export function planRemove(desired: Desired, actual: Actual, opts: { adopt?: boo
   const plan: Plan = { changes: [], unchanged: [], notes: [] };
   const names = new Set(desired.functions.map((f) => f.name));
   for (const s of actual.subscriptions.values()) {
-    if (names.has(s.name)) plan.changes.push({ kind: "delete-subscription", subscription: s, reason: "--remove" });
+    if (names.has(s.name) && mayDelete(s, desired, actual, plan)) plan.changes.push({ kind: "delete-subscription", subscription: s, reason: "--remove" });
   }
   for (const fn of desired.functions) {
     const have = actual.functions.get(fn.name);
@@ -127,6 +137,24 @@ export function planRemove(desired: Desired, actual: Actual, opts: { adopt?: boo
     plan.changes.push({ kind: "delete-function", function: fn.name, reason: "--remove" });
   }
   return plan;
+}
+
+/**
+ * A subscription named after one of the file's functions, in a served region, is this deploy's (the
+ * rule has always been the name). In a region no longer served another deployment of the same
+ * service and stage, whose functions are in that region, may hold the same name: there it is this
+ * deploy's only when it pushes to a Function URL of this file's functions; otherwise it is left
+ * alone and the plan says so.
+ */
+function mayDelete(s: ActualSubscription, desired: Desired, actual: Actual, plan: Plan): boolean {
+  if (desired.eventRegions.includes(s.region)) return true;
+  const endpoint = s.endpoint.replace(/^https?:\/\//, "");
+  const urls = [...actual.functions.values(), ...actual.orphans].flatMap((f) => functionUrl(f) ?? []);
+  if (urls.some((u) => endpoint.startsWith(`${u.replace(/^https?:\/\//, "")}/cmq/`))) return true;
+  plan.notes.push(
+    `subscription ${s.name} on topic ${s.topic} in ${s.region} (no longer served) pushes to ${maskEndpoint(s.endpoint)}, not to a Function URL of this file's functions: left alone (delete it by hand if it is this deploy's)`,
+  );
+  return false;
 }
 
 function planTriggers(fn: DesiredFunction, have: ActualFunction, plan: Plan): void {

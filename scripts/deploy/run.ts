@@ -39,9 +39,11 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
     const secretKey = env.TENCENTCLOUD_SECRETKEY ?? "";
     for (const s of [secretKey, env.TENCENTCLOUD_SESSIONTOKEN]) if (s) secrets.add(s);
     const config = loadServerlessConfig(run.file, env);
-    const desired = desiredFrom(config, { region: env.TENCENTCLOUD_REGION, namespace: env.DEPLOY_NAMESPACE });
-    // A topic's name is no secret (the plan names it), even where a variable holds it (JOB_EVENTS_TOPIC).
-    for (const fn of desired.functions) for (const v of Object.values(fn.settings.Environment)) if (v.length >= 12 && !desired.topics.includes(v)) secrets.add(v);
+    const desired = desiredFrom(config, { region: env.TENCENTCLOUD_REGION, namespace: env.DEPLOY_NAMESPACE, batchRegions: env.BATCH_REGIONS });
+    // A topic's name is no secret (the plan names it), even where a variable holds it (JOB_EVENTS_TOPIC); nor are the regions.
+    for (const fn of desired.functions) {
+      for (const [k, v] of Object.entries(fn.settings.Environment)) if (v.length >= 12 && !desired.topics.includes(v) && k !== "BATCH_REGIONS") secrets.add(v);
+    }
     if (!secretId || !secretKey) throw new DeployError("TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY must be set (a CAM key with the policies in README → Deploying)");
 
     cloud = createCloud({
@@ -51,7 +53,7 @@ export async function runDeploy(run: DeployRun): Promise<DeployResult> {
       endpoint: env.DEPLOY_ENDPOINT || undefined,
       ...run.cloud,
     });
-    print(`${flags.remove ? "removing" : flags.plan ? "planning" : "deploying"} ${desired.owner} from ${run.file.split("/").pop()} → SCF ${desired.region}, namespace ${desired.namespace}${env.DEPLOY_ENDPOINT ? ` (endpoint ${env.DEPLOY_ENDPOINT})` : ""}`);
+    print(`${flags.remove ? "removing" : flags.plan ? "planning" : "deploying"} ${desired.owner} from ${run.file.split("/").pop()} → SCF ${desired.region}, namespace ${desired.namespace}, CMQ topics in ${desired.eventRegions.join(", ")}${env.DEPLOY_ENDPOINT ? ` (endpoint ${env.DEPLOY_ENDPOINT})` : ""}`);
     const actual = await readActual(cloud, desired);
     for (const f of actual.functions.values()) {
       const t = f.settings.Environment[PUSH_TOKEN_VAR];

@@ -1,6 +1,6 @@
 // The deploy's pure decision core: desired vs actual → changes.
 import { describe, expect, it } from "vitest";
-import type { Actual, ActualFunction, Desired, DesiredFunction } from "../../scripts/deploy/model";
+import { type Actual, type ActualFunction, type Desired, type DesiredFunction, servedRegions } from "../../scripts/deploy/model";
 import { irreversible, maskEndpoint, planDeploy, planRemove, pushEndpoint } from "../../scripts/deploy/plan";
 
 const URL_DESC = JSON.stringify({ AuthType: "NONE", NetConfig: { EnableIntranet: false, EnableExtranet: true } });
@@ -50,12 +50,12 @@ function have(change: (f: ActualFunction) => void = () => {}): ActualFunction {
   return f;
 }
 
-const desired = (...functions: DesiredFunction[]): Desired => ({ file: "/x/serverless.yml", service: "svc", stage: "prod", region: "ap-guangzhou", namespace: "default", owner: "svc-prod", topics: ["events"], functions });
+const desired = (...functions: DesiredFunction[]): Desired => ({ file: "/x/serverless.yml", service: "svc", stage: "prod", region: "ap-guangzhou", eventRegions: ["ap-guangzhou"], namespace: "default", owner: "svc-prod", topics: ["events"], functions });
 function account(fns: ActualFunction[], endpoint: string | undefined = pushEndpoint(URL, TOKEN)): Actual {
   return {
     functions: new Map(fns.map((f) => [f.name, f])),
-    topics: new Map([["events", true]]),
-    subscriptions: new Map(endpoint ? [["events/svc-prod-na", { topic: "events", name: "svc-prod-na", protocol: "http", endpoint, format: "JSON" }]] : []),
+    topics: new Map([["ap-guangzhou/events", true]]),
+    subscriptions: new Map(endpoint ? [["ap-guangzhou/events/svc-prod-na", { region: "ap-guangzhou", topic: "events", name: "svc-prod-na", protocol: "http", endpoint, format: "JSON" }]] : []),
     orphans: [],
     unowned: [],
   };
@@ -109,7 +109,7 @@ describe("planDeploy", () => {
 
   it("creates function, triggers, topic and subscription in a clean account, with a new token", () => {
     const a = account([], "");
-    a.topics.set("events", false);
+    a.topics.set("ap-guangzhou/events", false);
     const p = planDeploy(desired(want()), a, { newToken: "fresh" });
     expect(kinds(p)).toEqual(["create-function", "add-trigger", "add-trigger", "create-topic", "add-subscription"]);
     const c = p.changes[0];
@@ -130,7 +130,7 @@ describe("what real SCF and TDMQ answer", () => {
   });
   it("a subscription whose protocol and format come back upper case is the same subscription", () => {
     const a = account([have()]);
-    a.subscriptions.set("events/svc-prod-na", { topic: "events", name: "svc-prod-na", protocol: "HTTP", endpoint: pushEndpoint(URL, TOKEN), format: "json" });
+    a.subscriptions.set("ap-guangzhou/events/svc-prod-na", { region: "ap-guangzhou", topic: "events", name: "svc-prod-na", protocol: "HTTP", endpoint: pushEndpoint(URL, TOKEN), format: "json" });
     expect(planDeploy(desired(want()), a, { newToken: "x" }).changes).toEqual([]);
   });
   it("a Function URL whose TriggerDesc leaves fields out is kept (never replaced on a guess)", () => {
@@ -193,6 +193,86 @@ describe("planRemove", () => {
       f.subscriptions = [{ topic: "events", name: "svc-prod-absent" }];
     })), account([have()]));
     expect(kinds(p)).toEqual(["delete-subscription", "delete-trigger", "delete-trigger", "delete-function"]);
+  });
+});
+
+describe("several served regions (BATCH_REGIONS)", () => {
+  const TWO = ["ap-guangzhou", "ap-shanghai"];
+  const inRegions = (regions: string[], ...fns: DesiredFunction[]): Desired => ({ ...desired(...fns), eventRegions: regions });
+  const sub = (region: string, endpoint = pushEndpoint(URL, TOKEN)) => ({ region, topic: "events", name: "svc-prod-na", protocol: "http", endpoint, format: "JSON" });
+  /** The account after a deploy to `regions`: the function, and topic + subscription in each. */
+  function deployedTo(regions: string[]): Actual {
+    const a = account([have()], "");
+    for (const r of regions) {
+      a.topics.set(`${r}/events`, true);
+      a.subscriptions.set(`${r}/events/svc-prod-na`, sub(r));
+    }
+    return a;
+  }
+  const where = (p: ReturnType<typeof planDeploy>) =>
+    p.changes.map((c) =>
+      c.kind === "create-topic" ? `${c.kind} ${c.topic} ${c.region}` : c.kind === "add-subscription" ? `${c.kind} ${c.subscription.topic} ${c.region}` : c.kind === "delete-subscription" ? `${c.kind} ${c.subscription.region} (${c.reason})` : c.kind,
+    );
+
+  it("creates the topic and the subscription in each served region, pushing to the one function and token", () => {
+    const a = account([], "");
+    a.topics.set("ap-guangzhou/events", false);
+    const p = planDeploy(inRegions(TWO, want()), a, { newToken: "fresh" });
+    expect(where(p)).toEqual([
+      "create-function",
+      "add-trigger",
+      "add-trigger",
+      "create-topic events ap-guangzhou",
+      "create-topic events ap-shanghai",
+      "add-subscription events ap-guangzhou",
+      "add-subscription events ap-shanghai",
+    ]);
+    expect(p.changes.flatMap((c) => (c.kind === "add-subscription" ? [c.token] : []))).toEqual(["fresh", "fresh"]);
+  });
+
+  it("an existing one-region deploy gains only the new region's topic and subscription", () => {
+    const a = deployedTo(["ap-guangzhou"]);
+    expect(where(planDeploy(inRegions(TWO, want()), a, { newToken: "x" }))).toEqual(["create-topic events ap-shanghai", "add-subscription events ap-shanghai"]);
+  });
+
+  it("a second run over both regions changes nothing", () => {
+    const p = planDeploy(inRegions(TWO, want()), deployedTo(TWO), { newToken: "x" });
+    expect(p.changes).toEqual([]);
+    expect(p.unchanged).toEqual(["svc-prod-na"]);
+  });
+
+  it("a region no longer served loses this deploy's subscription (first), not its topic", () => {
+    const p = planDeploy(inRegions(["ap-guangzhou"], want()), deployedTo(TWO), { newToken: "x" });
+    expect(where(p)).toEqual(["delete-subscription ap-shanghai (ap-shanghai no longer served (BATCH_REGIONS))"]);
+    expect(p.notes).toEqual([]);
+  });
+
+  it("in a region no longer served, a same-named subscription pushing elsewhere is left alone, and the plan says so", () => {
+    const a = deployedTo(["ap-guangzhou"]);
+    a.subscriptions.set("ap-shanghai/events/svc-prod-na", sub("ap-shanghai", pushEndpoint("https://1250000000-other.ap-shanghai.tencentscf.com", "theirs")));
+    for (const p of [planDeploy(inRegions(["ap-guangzhou"], want()), a, { newToken: "x" }), planRemove(inRegions(["ap-guangzhou"], want()), a)]) {
+      expect(p.changes.some((c) => c.kind === "delete-subscription" && c.subscription.region === "ap-shanghai")).toBe(false);
+      expect(p.notes.join()).toMatch(/svc-prod-na on topic events in ap-shanghai .*left alone/);
+      expect(p.notes.join()).not.toContain("theirs");
+    }
+  });
+
+  it("--remove deletes the subscription in every served region", () => {
+    expect(where(planRemove(inRegions(TWO, want()), deployedTo(TWO)))).toEqual([
+      "delete-subscription ap-guangzhou (--remove)",
+      "delete-subscription ap-shanghai (--remove)",
+      "delete-trigger",
+      "delete-trigger",
+      "delete-function",
+    ]);
+  });
+
+  it("BATCH_REGIONS is read by the functions' own rule; unset or empty: the deploy's region", () => {
+    expect(servedRegions(undefined, "ap-guangzhou")).toEqual(["ap-guangzhou"]);
+    expect(servedRegions(" ", "ap-guangzhou")).toEqual(["ap-guangzhou"]);
+    expect(servedRegions("ap-shanghai, ap-guangzhou", "ap-guangzhou")).toEqual(["ap-shanghai", "ap-guangzhou"]);
+    expect(() => servedRegions("ap-guangzhou,ap-guangzhou-2", "ap-guangzhou")).toThrow(/^BATCH_REGIONS\.1: a region such as ap-guangzhou$/);
+    expect(() => servedRegions("ap-shanghai,ap-shanghai", "ap-guangzhou")).toThrow(/BATCH_REGIONS\.1: ap-shanghai is listed twice/);
   });
 });
 
