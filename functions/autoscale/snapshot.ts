@@ -43,6 +43,7 @@ export type EnvRead = Pick<ComputeEnv, "EnvId" | "EnvName" | "DesiredComputeNode
 export interface ActivityRead {
   ComputeNodeId: string;
   ComputeNodeActivityType: string;
+  ActivityState?: string | null | undefined;
   Cause?: string | null | undefined;
   StartTime?: string | null | undefined;
   EndTime?: string | null | undefined;

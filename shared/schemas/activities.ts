@@ -19,21 +19,28 @@ export const isBatchOwnActivity = (cause: string | null | undefined): boolean =>
 export const CREATION_WINDOW_MS = 10_000;
 
 interface ActivityLike {
+  ComputeNodeId?: string | null | undefined;
   ComputeNodeActivityType: string;
+  ActivityState?: string | null | undefined;
   Cause?: string | null | undefined;
   StartTime?: string | null | undefined;
 }
 
 /**
  * The env's latest change of size, by anyone (a person, autoscale, node-abnormal, the console):
- * its latest activity that is neither Batch's own RECREATE nor part of the env's creation
- * (`envCreatedAt`, its CreateTime). The one rule the envs API's cooldown and autoscale's holds
+ * its latest activity that is neither Batch's own RECREATE, nor part of the env's creation
+ * (`envCreatedAt`, its CreateTime), nor the removal of a node whose creation failed (cleanup). The one rule the envs API's cooldown and autoscale's holds
  * start from.
  */
 export function latestChange<A extends ActivityLike>(activities: readonly A[], envCreatedAt?: number): { at: number; activity: A } | undefined {
+  // Nodes whose creation failed never counted towards the size: removing them is cleanup.
+  const neverLive = new Set(
+    activities.filter((a) => a.ComputeNodeId && a.ComputeNodeActivityType.toUpperCase() === "CREATE" && a.ActivityState?.toUpperCase() === "FAILED").map((a) => a.ComputeNodeId),
+  );
   let best: { at: number; activity: A } | undefined;
   for (const a of activities) {
     if (isBatchOwnActivity(a.Cause)) continue;
+    if (a.ComputeNodeActivityType.toUpperCase() === "DESTROY" && neverLive.has(a.ComputeNodeId)) continue;
     const at = parseBatchTime(a.StartTime);
     if (at === undefined) continue;
     if (envCreatedAt !== undefined && a.ComputeNodeActivityType.toUpperCase() === "CREATE" && at < envCreatedAt + CREATION_WINDOW_MS) continue;

@@ -145,6 +145,11 @@ describe("latestChange (one rule for the envs cooldown and autoscale's holds)", 
     expect(latestChange([act("CREATE", 0), act("DESTROY", 900, "ActionIfComputeNodeInactive=RECREATE")], created)).toBeUndefined();
     // Without the creation time, every activity is a change.
     expect(latestChange([act("CREATE", 0)], undefined)?.at).toBe(created);
+    // Removing a node whose creation failed is cleanup, not a change of size.
+    const failed = { ...act("CREATE", 600), ComputeNodeId: "node-f", ActivityState: "FAILED" };
+    const cleanup = { ...act("DESTROY", 900), ComputeNodeId: "node-f", ActivityState: "SUCCEED" };
+    expect(latestChange([act("CREATE", 0), failed, cleanup], created)?.at).toBe(created + 600_000);
+    expect(latestChange([act("CREATE", 0), { ...failed, ActivityState: "SUCCEED" }, cleanup], created)?.at).toBe(created + 900_000);
   });
 });
 
