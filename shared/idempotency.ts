@@ -20,9 +20,10 @@ export const IDEMPOTENCY_TAGS = [IDEMPOTENCY_TAG, REQUEST_HASH_TAG] as const;
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 export const IDEMPOTENCY_KEY_RULE = "must be 1-255 printable ASCII characters";
-/** The header's documentation (OpenAPI) for every route that takes it. */
-export const IDEMPOTENCY_KEY_DOC =
-  "1-255 printable ASCII, scoped to the API key; an empty key is 400. Creating (POST /jobs, POST /envs): a retry with the same key " +
+/** The header's documentation (OpenAPI) for every route that takes it; empty in bundles (their document is prebuilt). */
+export const IDEMPOTENCY_KEY_DOC = !DOCS
+  ? ""
+  : "1-255 printable ASCII, scoped to the API key; an empty key is 400. Creating (POST /jobs, POST /envs): a retry with the same key " +
   "and body answers what the first request did (Idempotent-Replayed: true), another body is 409 idempotency_key_reused. Actions: the " +
   "function instance that served the key replays its answer; another instance judges the repeat by the resource's state (409 when " +
   "it no longer applies)";
