@@ -14,6 +14,8 @@ const SERVES: Readonly<Record<string, string>> = {
   envs: "/envs…, /openapi/envs.json",
   "node-abnormal": "POST /cmq/<token>: the topic's pushes",
   "cost-report": "GET /costs",
+  autoscale: "POST /envs/{EnvId}/autoscale[?dryRun=true]; its timer every minute",
+  "job-notify": "POST /cmq/<token>: the job-events topic's pushes",
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
