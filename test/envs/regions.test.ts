@@ -2,21 +2,18 @@
 // the region of its zone, GET /envs merges the regions newest first with a cursor, env ids resolve
 // without the caller naming the region, and a policy rule may match by region. End to end:
 // batchRegionsFromEnv → the real SDK → one emulator serving both regions.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { batchRegionsFromEnv } from "../../shared/batch/config";
 import { memoryLogger } from "../../shared/log";
-import { type Emulator, startEmulator } from "../../local/emulator/server";
-import { FAST_TIMINGS, TEST_SECRET_ID, TEST_SECRET_KEY } from "../support/emulator";
+import type { Emulator } from "../../local/emulator/server";
+import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { createBody, envsFunction, WRITER } from "./harness";
 
 type Json = Record<string, unknown>;
 /** Shanghai envs may hold at most 2 nodes; Guangzhou keeps the default 20. */
 const POLICY = { default: { cooldownSeconds: 0 }, envs: [{ region: "ap-shanghai", maxNodes: 2 }] };
 
-let dir: string;
+let test: TestEmulator;
 let emu: Emulator;
 /** The emulator's clock runs ahead by `skew`: each env below is created a second or more after the one before. */
 let skew = 0;
@@ -48,19 +45,12 @@ let api: ReturnType<typeof instance>;
 const created: Array<{ id: string; region: string }> = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "envs-regions-"));
-  emu = await startEmulator({
-    dataDir: dir,
-    credentials: [{ secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY }],
-    timings: FAST_TIMINGS,
-    exec: false,
-    now: () => Date.now() + skew,
-  });
+  test = await startTestEmulator({ exec: false, now: () => Date.now() + skew });
+  emu = test.emu;
   api = instance();
 });
 afterAll(async () => {
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
+  await test?.stop();
 });
 
 const inZone = (zone: string, name: string) => ({ ...createBody(name, 0), Placement: { Zone: zone } });

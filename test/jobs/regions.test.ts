@@ -2,9 +2,6 @@
 // region of its zone, GET /jobs merges the regions newest first with a cursor, and job ids resolve
 // without the caller naming the region. End to end: fromEnv → the real SDK → the emulator serving
 // both regions; the ambiguity and failure rules over in-memory ports.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromEnv, makeHandler } from "../../functions/jobs/entry";
 import { batchError } from "../../shared/batch/errors";
@@ -12,9 +9,9 @@ import { batchRegions } from "../../shared/batch/regions";
 import type { MainHandler } from "../../shared/http";
 import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
-import { type Emulator, startEmulator } from "../../local/emulator/server";
+import type { Emulator } from "../../local/emulator/server";
 import functionUrl from "../fixtures/function-url.json";
-import { eventually, FAST_TIMINGS, TEST_SECRET_ID, TEST_SECRET_KEY } from "../support/emulator";
+import { eventually, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { answerChecker } from "../support/http-answers";
 import { jobsRoutes } from "../../functions/jobs/routes";
 import { createJobsService } from "../../functions/jobs/service";
@@ -23,7 +20,7 @@ import { fakeBatch } from "./fake-batch";
 const KEY = "regions-writer-key-0123456789";
 type Json = Record<string, unknown>;
 
-let dir: string;
+let test: TestEmulator;
 let emu: Emulator;
 /** The emulator's clock runs ahead by `skew`: each job below is created a second or more after the one before. */
 let skew = 0;
@@ -72,19 +69,12 @@ let api: MainHandler;
 const submitted: Array<{ id: string; region: string }> = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "jobs-regions-"));
-  emu = await startEmulator({
-    dataDir: dir,
-    credentials: [{ secretId: TEST_SECRET_ID, secretKey: TEST_SECRET_KEY }],
-    timings: FAST_TIMINGS,
-    exec: false,
-    now: () => Date.now() + skew,
-  });
+  test = await startTestEmulator({ exec: false, now: () => Date.now() + skew });
+  emu = test.emu;
   api = instance();
 });
 afterAll(async () => {
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
+  await test?.stop();
 });
 
 describe("jobs across ap-guangzhou and ap-shanghai through one endpoint", () => {

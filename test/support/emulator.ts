@@ -31,7 +31,7 @@ export const FAST_TIMINGS: Partial<EmulatorTimings> = {
 };
 
 export async function startTestEmulator(
-  opts: { timings?: Partial<EmulatorTimings>; exec?: boolean; persist?: boolean; dataDir?: string; region?: string } = {},
+  opts: { timings?: Partial<EmulatorTimings>; exec?: boolean; persist?: boolean; dataDir?: string; region?: string; now?: () => number } = {},
 ): Promise<TestEmulator> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "batch-emu-"));
   const published: TestEmulator["published"] = [];
@@ -41,6 +41,7 @@ export async function startTestEmulator(
     timings: { ...FAST_TIMINGS, ...opts.timings },
     exec: opts.exec ?? true,
     publish: (topic, body) => published.push({ topic, body }),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const region = opts.region ?? "ap-guangzhou";
   const sdk = new BatchClient({
