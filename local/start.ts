@@ -1,4 +1,4 @@
-// `npm start` (after `npm run build`): the four functions on one machine, wired from
+// `npm start` (after `npm run build`): the functions on one machine, wired from
 // serverless.yml, against the local Batch emulator. Prints every URL, the local API key and a
 // few curl lines, then one line containing `ready` (each function's URL and the emulator's) when
 // every listener is up.

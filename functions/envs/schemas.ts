@@ -152,7 +152,7 @@ export const ScaleAnswerSchema = lazy(() =>
     Before: Capacity.check(...doc(DOCS && "what counts towards desired now")),
     After: Capacity.check(...doc(DOCS && "once Batch has reached the new desired count")),
     Warnings,
-    LastActivityTime: z.nullable(z.string()).check(...doc(DOCS && "the env's latest node activity: what the cooldown counts from")),
+    LastActivityTime: z.nullable(z.string()).check(...doc(DOCS && "the env's latest change of size (not Batch's own RECREATE, not its creation): what the cooldown counts from")),
     DryRun: z.boolean(),
     Applied: z.boolean(),
     RequestIds: z.array(z.string()).check(...doc(DOCS && "Batch's RequestIds of the calls made")),
