@@ -44,19 +44,25 @@ export interface EvaluationResult {
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
- * Evaluates the opted-in envs (those named in `envIds`, else all of the account's) at `now`.
+ * Evaluates the opted-in envs (`views` as listed, else those named in `envIds`, else all of the account's) at `now`.
  * `dryRun` (the route's ?dryRun=true) adds to the function's DRY_RUN, never removes it. No env is
  * started after `deadline` (a wall-clock epoch ms, under the function's timeout): the rest are
  * skipped, said so, and evaluated at a later tick.
  */
-export async function evaluate(deps: EvaluateDeps, opts: { now: number; envIds?: string[]; dryRun?: boolean; deadline?: number }): Promise<EvaluationResult> {
+export async function evaluate(
+  deps: EvaluateDeps,
+  opts: { now: number; envIds?: string[]; views?: ComputeEnvView[]; dryRun?: boolean; deadline?: number },
+): Promise<EvaluationResult> {
   const { batch, logger } = deps;
   const dryRun = deps.dryRun || opts.dryRun === true;
   let calls = 0;
-  const views: ComputeEnvView[] = await collectAll((offset, limit) => {
-    calls++;
-    return batch.listEnvs({ offset, limit, ...(opts.envIds ? { envIds: opts.envIds } : {}) });
-  });
+  // The envs as listed: given (the route has read its one env already), or read here.
+  const views: ComputeEnvView[] =
+    opts.views ??
+    (await collectAll((offset, limit) => {
+      calls++;
+      return batch.listEnvs({ offset, limit, ...(opts.envIds ? { envIds: opts.envIds } : {}) });
+    }));
   const outcomes: EnvOutcome[] = [];
   const on: Array<{ view: ComputeEnvView; settings: AutoscaleSettings }> = [];
   for (const view of views) {

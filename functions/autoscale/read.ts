@@ -11,11 +11,12 @@
 // DescribeComputeEnv, DescribeComputeEnvCreateInfo and 1–2 pages of DescribeComputeEnvActivities.
 import type { ComputeEnvView, JobView } from "../../shared/batch/models";
 import type { BatchPort } from "../../shared/batch/port";
+import { recentActivities } from "../../shared/batch/activities";
 import { collectAll } from "../../shared/batch/paging";
 import { isAppError } from "../../shared/errors";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
-import type { ActivityRead, BatchRead, TaskRead } from "./snapshot";
+import type { BatchRead, TaskRead } from "./snapshot";
 
 /** Jobs that still wait or run (their instances are demand or busy nodes). */
 export const UNFINISHED_JOB_STATES = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"];
@@ -175,23 +176,9 @@ export async function readWork(
   return { tasksByEnv, instancesSince, calls, unfinishedJobIds: new Set(unfinished.map((j) => j.JobId)) };
 }
 
-/**
- * The env's latest activities: the first page, and when the list is longer and reads oldest first
- * (as the emulator's does; Batch documents no order), the last page too.
- */
-export async function latestActivities(port: BatchPort, envId: string): Promise<{ items: ActivityRead[]; calls: number }> {
-  const first = await port.listEnvActivities(envId, { offset: 0, limit: PAGE });
-  if (first.total <= first.items.length || first.items.length < 2) return { items: first.items, calls: 1 };
-  const a = parseBatchTime(first.items[0]?.StartTime);
-  const b = parseBatchTime(first.items[first.items.length - 1]?.StartTime);
-  if (a === undefined || b === undefined || a > b) return { items: first.items, calls: 1 }; // newest first
-  const last = await port.listEnvActivities(envId, { offset: Math.max(0, first.total - PAGE), limit: PAGE });
-  return { items: last.items, calls: 2 };
-}
-
 /** What snapshotOf needs of one env (its work read once per evaluation by readWork). */
 export async function readEnv(port: BatchPort, view: Pick<ComputeEnvView, "EnvId">, work: WorkRead): Promise<{ read: BatchRead; calls: number }> {
-  const [env, info, acts] = await Promise.all([port.getEnv(view.EnvId), port.getEnvCreateInfo(view.EnvId), latestActivities(port, view.EnvId)]);
+  const [env, info, acts] = await Promise.all([port.getEnv(view.EnvId), port.getEnvCreateInfo(view.EnvId), recentActivities(port, view.EnvId)]);
   return {
     read: {
       env,

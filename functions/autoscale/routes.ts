@@ -78,12 +78,15 @@ export function autoscaleRoutes(deps: AutoscaleRouteDeps): Route[] {
           throw withHint(e);
         });
         const at = deps.inRegion(region);
+        // Listed once: for the owner and scopes checks, and as what evaluate() judges.
+        const view = (
+          await at.batch.listEnvs({ envIds: [params.EnvId], limit: 1 }).catch((e: unknown) => {
+            throw withHint(e);
+          })
+        ).items[0];
+        if (!view) throw notFound(params.EnvId, region);
         if (!dryRun) {
           // Applying changes the env as the envs API's scale would: the same owner and scaleScopes rules.
-          const view = (await at.batch.listEnvs({ envIds: [params.EnvId], limit: 1 }).catch((e: unknown) => {
-            throw withHint(e);
-          })).items[0];
-          if (!view) throw notFound(params.EnvId, region);
           requireEnvOwner(principal, view);
           const rule = ruleFor(at.policy, view);
           if (!rule.scaleScopes.some((s) => hasScope(principal, s)))
@@ -92,7 +95,7 @@ export function autoscaleRoutes(deps: AutoscaleRouteDeps): Route[] {
               details: { rule: "scaleScopes" },
             });
         }
-        const r = await evaluate(at, { now: clock().getTime(), envIds: [params.EnvId], dryRun }).catch((e: unknown) => {
+        const r = await evaluate(at, { now: clock().getTime(), views: [view], dryRun }).catch((e: unknown) => {
           throw withHint(e);
         });
         const o = r.envs.find((e) => e.envId === params.EnvId);

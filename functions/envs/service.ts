@@ -23,6 +23,7 @@ import { requireEnvOwner } from "./owner";
 import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
 import type { PriceTable } from "./pricing";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
+import { recentActivities as readRecentActivities } from "../../shared/batch/activities";
 import { type EnvDetail, envDetail, envSummary, isBusy, isLive, type PricingContext, unknownCoresReason } from "./view";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 
@@ -229,10 +230,7 @@ export function createEnvsService(deps: EnvsDeps) {
 
   /** The env's most recent activities: Batch lists them oldest first, so read the last page too. */
   async function recentActivities(port: BatchPort, envId: string): Promise<Activity[]> {
-    const first = await batch(port.listEnvActivities(envId, { offset: 0, limit: BATCH_PAGE }));
-    if (first.total <= first.items.length) return first.items;
-    const last = await batch(port.listEnvActivities(envId, { offset: Math.max(0, first.total - BATCH_PAGE), limit: BATCH_PAGE }));
-    return [...first.items, ...last.items];
+    return (await batch(readRecentActivities(port, envId))).items;
   }
 
   const ruleOf = (env: { EnvId: string; EnvName?: string | null; Placement?: { Zone: string } }) => ruleFor(policy, env);

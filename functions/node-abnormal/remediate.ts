@@ -4,6 +4,7 @@
 // TerminateComputeNodes + ModifyComputeEnv, however many events named the env.
 import type { Alerter } from "../../shared/alerts";
 import type { Activity } from "../../shared/batch/models";
+import { recentActivities } from "../../shared/batch/activities";
 import type { BatchPort } from "../../shared/batch/port";
 import { autoscaleFor, type EnvPolicy, ruleFor, stampDescription } from "../../shared/env-policy";
 import { AppError, isAppError } from "../../shared/errors";
@@ -28,7 +29,6 @@ export type EnvPassResult =
   | { envId: string; outcome: "env-gone"; readAt: number }
   | { envId: string; outcome: "failed"; error: AppError; plan?: RemediationPlan; completed?: RemediationAction[] };
 
-const ACTIVITY_PAGE = 100;
 
 export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNodeIds: readonly string[]): Promise<EnvPassResult> {
   const { batch, logger } = deps;
@@ -53,7 +53,7 @@ export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNo
     // Activities can only hold a replacement back (in progress, cooldown, cap): read them
     // only when the snapshot alone would act and does not prove them irrelevant.
     if (plan.actions.length > 0 && needsActivities(env, deps.config, readAt)) {
-      plan = decide({ ...base, activities: await recentActivities(batch, envId), now: deps.now() });
+      plan = decide({ ...base, activities: (await recentActivities(batch, envId)).items, now: deps.now() });
     }
   } catch (e) {
     const err = asAppError(e);
@@ -77,15 +77,6 @@ export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNo
   }
   audit(logger, plan);
   return { envId, outcome: "done", plan, readAt };
-}
-
-/** The env's activities, newest included whichever order Batch lists them in (≤ 2 calls). */
-async function recentActivities(batch: RemediationBatch, envId: string): Promise<Activity[]> {
-  const first = await batch.listEnvActivities(envId, { offset: 0, limit: ACTIVITY_PAGE });
-  if (first.total <= first.items.length) return first.items;
-  const last = await batch.listEnvActivities(envId, { offset: Math.max(0, first.total - ACTIVITY_PAGE), limit: ACTIVITY_PAGE });
-  const seen = new Set(first.items.map((a) => a.ActivityId));
-  return [...first.items, ...last.items.filter((a) => !seen.has(a.ActivityId))];
 }
 
 /** Runs the plan's actions in order; `done` collects what Batch accepted (also on failure). */

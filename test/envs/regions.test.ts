@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { batchRegionsFromEnv } from "../../shared/batch/config";
 import { memoryLogger } from "../../shared/log";
 import type { Emulator } from "../../local/emulator/server";
-import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { callsSince, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { createBody, envsFunction, WRITER } from "./harness";
 
 type Json = Record<string, unknown>;
@@ -34,11 +34,8 @@ function instance() {
   return envsFunction({ port: regions.port("ap-guangzhou") }, POLICY, { regions });
 }
 
-/** Batch calls by action since now (the emulator's counters). */
-const counted = () => {
-  const before = new Map(emu.counters);
-  return (action: string) => (emu.counters.get(action) ?? 0) - (before.get(action) ?? 0);
-};
+/** Batch calls by action from now on. */
+const counted = () => callsSince(emu);
 
 let api: ReturnType<typeof instance>;
 /** Created in this order, alternating regions, each a second or more after the one before. */

@@ -11,7 +11,7 @@ import { parseApiKeys } from "../../shared/http";
 import { memoryLogger } from "../../shared/log";
 import type { Emulator } from "../../local/emulator/server";
 import functionUrl from "../fixtures/function-url.json";
-import { eventually, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
+import { callsSince, eventually, startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY, type TestEmulator } from "../support/emulator";
 import { answerChecker } from "../support/http-answers";
 import { jobsRoutes } from "../../functions/jobs/routes";
 import { createJobsService } from "../../functions/jobs/service";
@@ -59,10 +59,8 @@ const jobIn = (zone: string, name: string) => ({
 });
 
 /** Batch calls by action since `since` (the emulator's counters). */
-const counted = () => {
-  const before = new Map(emu.counters);
-  return (action: string) => (emu.counters.get(action) ?? 0) - (before.get(action) ?? 0);
-};
+/** Batch calls by action from now on. */
+const counted = () => callsSince(emu);
 
 let api: MainHandler;
 /** Submitted in this order, alternating regions, each a second or more after the one before. */

@@ -107,3 +107,9 @@ export async function ageEnv(t: TestEmulator, envId: string, ms: number): Promis
   const res = await fetch(`${t.emu.url}/_emulator/state`, { method: "PUT", body: JSON.stringify(state) });
   if (!res.ok) throw new Error(`PUT /_emulator/state: ${res.status}`);
 }
+
+/** Batch calls by action from now on (the emulator's counters), read as `since(action)`. */
+export function callsSince(emu: Emulator): (action: string) => number {
+  const before = new Map(emu.counters);
+  return (action) => (emu.counters.get(action) ?? 0) - (before.get(action) ?? 0);
+}
