@@ -10,14 +10,18 @@ import { REGION } from "./schemas/region";
 import { regionOfZone } from "./schemas/zone";
 
 const SCOPE = z.string().check(z.regex(/^[a-z-]+:(read|write|admin|\*)$/, "a scope looks like envs:write"));
+/** A count of an env's nodes: at most Batch's per env. */
+const nodeCount = () => z.integer().check(z.gte(0), z.lte(LIMITS.desiredNodesMax));
+/** A hold or a cooldown: at most a day. */
+const seconds = () => z.integer().check(z.gte(0), z.lte(86_400));
 
 export const EnvRuleSchema = z.strictObject({
-  minNodes: z.integer().check(z.gte(0), z.lte(2000)),
-  maxNodes: z.integer().check(z.gte(0), z.lte(2000)),
+  minNodes: nodeCount(),
+  maxNodes: nodeCount(),
   /** Cores the env may hold at most (nodes × cores per node). */
   maxCores: z.optional(z.integer().check(z.gte(0))),
   /** Seconds between two scaling actions on one env, read from the env's activities. */
-  cooldownSeconds: z.integer().check(z.gte(0), z.lte(86_400)),
+  cooldownSeconds: seconds(),
   /** Whether the envs function may change the desired count at all. */
   allowScaling: z.boolean(),
   /** API-key scopes allowed to scale this env (any one suffices). */
@@ -34,17 +38,17 @@ export const EnvRuleSchema = z.strictObject({
       /** false turns autoscale off for the envs this rule matches, whatever their tag says. */
       enabled: z.optional(z.boolean()),
       /** Autoscale's floor (default: the rule's minNodes, which it never goes below). 0: down to zero. */
-      minNodes: z.optional(z.integer().check(z.gte(0), z.lte(2000))),
+      minNodes: z.optional(nodeCount()),
       /** Autoscale's ceiling (default: the rule's maxNodes, which it never exceeds). */
-      maxNodes: z.optional(z.integer().check(z.gte(0), z.lte(2000))),
+      maxNodes: z.optional(nodeCount()),
       /** A node is terminated only after this long without a task instance (default 600). */
-      scaleDownAfterSeconds: z.optional(z.integer().check(z.gte(0), z.lte(86_400))),
+      scaleDownAfterSeconds: z.optional(seconds()),
       /** At most this many desired nodes not yet running (starting or to be created), so at most this many added per evaluation (default 50). */
       maxStepUp: z.optional(z.integer().check(z.gte(1), z.lte(2000))),
       /** A manual change (the envs API, the console) is left as it is this long (default 900). */
-      manualHoldSeconds: z.optional(z.integer().check(z.gte(0), z.lte(86_400))),
+      manualHoldSeconds: z.optional(seconds()),
       /** After a remediation (node-abnormal), no scale-down this long (default 300 = its REMEDIATION_COOLDOWN_SECONDS). */
-      remediationHoldSeconds: z.optional(z.integer().check(z.gte(0), z.lte(86_400))),
+      remediationHoldSeconds: z.optional(seconds()),
     }),
   ),
 });
@@ -84,13 +88,14 @@ export const EnvPolicySchema = z
   })
   .check(
     z.superRefine((p, ctx) => {
+      const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: "custom", path, message });
       const base = mergeRule(DEFAULT_RULE, p.default);
-      if (base.minNodes > base.maxNodes) ctx.addIssue({ code: "custom", path: ["default", "minNodes"], message: "minNodes must not exceed maxNodes" });
-      checkAutoscale(base, ["default"], (path, message) => ctx.addIssue({ code: "custom", path, message }));
+      if (base.minNodes > base.maxNodes) issue(["default", "minNodes"], "minNodes must not exceed maxNodes");
+      checkAutoscale(base, ["default"], issue);
       p.envs.forEach((o, i) => {
         const r = mergeRule(base, o);
-        if (r.minNodes > r.maxNodes) ctx.addIssue({ code: "custom", path: ["envs", i, "minNodes"], message: "minNodes must not exceed maxNodes" });
-        if (o.autoscale) checkAutoscale(r, ["envs", i], (path, message) => ctx.addIssue({ code: "custom", path, message }));
+        if (r.minNodes > r.maxNodes) issue(["envs", i, "minNodes"], "minNodes must not exceed maxNodes");
+        if (o.autoscale) checkAutoscale(r, ["envs", i], issue);
       });
     }),
   );
@@ -213,18 +218,37 @@ export type AutoscaleOptIn = { on: true; settings: AutoscaleSettings } | { on: f
 
 type Tags = ReadonlyArray<{ Key: string; Value: string }> | null | undefined;
 
+/** The env's `batch-scf/autoscale` tag, trimmed and lower case; undefined without one. */
+const autoscaleTag = (tags: Tags): string | undefined => tags?.find((t) => t.Key === AUTOSCALE_TAG_KEY)?.Value.trim().toLowerCase();
+
 /**
- * Whether an env opted into autoscale, and its effective settings, from its rule (ruleFor) and
- * its tags. In order: the rule's `autoscale.enabled: false` (the operator's word) → off; the tag
- * `batch-scf/autoscale=off` → off; a rule `autoscale` → on with it; the tag `=on` → on with the
- * defaults; else off. Either way the rule's minNodes, maxNodes, maxCores and allowScaling bound it.
+ * Where an env's autoscale opt-in comes from, or what keeps it off, in order: the rule's
+ * `autoscale.enabled: false` (the operator's word) → off; the tag `batch-scf/autoscale=off` → off;
+ * a rule `autoscale` → on with it; the tag `=on` → on with the defaults; else off (not opted in).
+ */
+function optIn(rule: EnvRule, tag: string | undefined): AutoscaleSettings["source"] | "policyOff" | "tagOff" | "notOptedIn" {
+  if (rule.autoscale?.enabled === false) return "policyOff";
+  if (tag === "off") return "tagOff";
+  if (rule.autoscale) return "policy";
+  return tag === "on" ? "tag" : "notOptedIn";
+}
+
+/** Whether an env opted into autoscale (autoscaleFor's `on`, for a changer that only stamps it). */
+export function isAutoscaled(rule: EnvRule, tags: Tags): boolean {
+  const from = optIn(rule, autoscaleTag(tags));
+  return from === "policy" || from === "tag";
+}
+
+/**
+ * Whether an env opted into autoscale (optIn), and its effective settings, from its rule (ruleFor)
+ * and its tags. Either way the rule's minNodes, maxNodes, maxCores and allowScaling bound it.
  */
 export function autoscaleFor(rule: EnvRule, tags: Tags): AutoscaleOptIn {
-  const tag = tags?.find((t) => t.Key === AUTOSCALE_TAG_KEY)?.Value.trim().toLowerCase();
-  const a = rule.autoscale;
-  if (a?.enabled === false) return { on: false, why: "the env policy turns autoscale off for this env (autoscale.enabled: false)" };
-  if (tag === "off") return { on: false, why: `the env is tagged ${AUTOSCALE_TAG_KEY}=off` };
-  if (!a && tag !== "on")
+  const tag = autoscaleTag(tags);
+  const source = optIn(rule, tag);
+  if (source === "policyOff") return { on: false, why: "the env policy turns autoscale off for this env (autoscale.enabled: false)" };
+  if (source === "tagOff") return { on: false, why: `the env is tagged ${AUTOSCALE_TAG_KEY}=off` };
+  if (source === "notOptedIn")
     return {
       on: false,
       why:
@@ -232,12 +256,12 @@ export function autoscaleFor(rule: EnvRule, tags: Tags): AutoscaleOptIn {
           ? `not opted in: no autoscale in the env policy's rule and no tag ${AUTOSCALE_TAG_KEY}=on`
           : `not opted in: the tag ${AUTOSCALE_TAG_KEY} is "${tag}", neither on nor off`,
     };
-  const own = a ?? {};
+  const own = rule.autoscale ?? {};
   const maxNodes = Math.min(rule.maxNodes, own.maxNodes ?? rule.maxNodes);
   return {
     on: true,
     settings: {
-      source: a ? "policy" : "tag",
+      source,
       minNodes: Math.min(maxNodes, Math.max(rule.minNodes, own.minNodes ?? rule.minNodes)),
       maxNodes,
       maxCores: rule.maxCores,

@@ -46,7 +46,9 @@ export function createLogger(
   opts: { sink?: LogSink; level?: Level; now?: () => Date } = {},
 ): Logger {
   const sink = opts.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const min = LEVELS[opts.level ?? envLevel()];
+  // A child takes its parent's level: LOG_LEVEL is read once per root logger, not per request.
+  const level = opts.level ?? envLevel();
+  const min = LEVELS[level];
   const now = opts.now ?? (() => new Date());
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < min) return;
@@ -58,7 +60,7 @@ export function createLogger(
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, { sink, level: opts.level ?? envLevel(), now }),
+    child: (fields) => createLogger({ ...base, ...fields }, { sink, level, now }),
   };
 }
 

@@ -88,26 +88,18 @@ export interface Tier {
 export interface Rate {
   tiers: Tier[];
   tiered: boolean;
-  /** Where the price came from: `region ap-shanghai`, `type`, … (for the assumptions block). */
-  origin: "region" | "type";
 }
 
 /** The price of one node of `instanceType` with `cores` cores in `region`, or undefined (unpriced). */
 export function rateFor(table: PriceTable, instanceType: string, region: string, cores: number): Rate | undefined {
-  const regional = table.regions[region]?.[instanceType];
-  const spec = regional ?? table.types[instanceType];
+  const spec = table.regions[region]?.[instanceType] ?? table.types[instanceType];
   if (!spec) return undefined;
-  const perHour = (p: { perHour?: number | undefined; perCoreHour?: number | undefined }) =>
-    p.perHour !== undefined ? p.perHour : (p.perCoreHour ?? 0) * cores;
-  const origin = regional ? "region" : "type";
-  if (spec.tiers) {
-    return {
-      tiers: spec.tiers.map((t) => ({ fromSec: t.fromHours * 3600, perHour: perHour(t) })),
-      tiered: spec.tiers.length > 1,
-      origin,
-    };
-  }
-  return { tiers: [{ fromSec: 0, perHour: perHour(spec) }], tiered: false, origin };
+  // A flat price is one tier from the node's first hour.
+  const tiers = spec.tiers ?? [{ fromHours: 0, perHour: spec.perHour, perCoreHour: spec.perCoreHour }];
+  return {
+    tiers: tiers.map((t) => ({ fromSec: t.fromHours * 3600, perHour: t.perHour !== undefined ? t.perHour : (t.perCoreHour ?? 0) * cores })),
+    tiered: tiers.length > 1,
+  };
 }
 
 /**

@@ -35,13 +35,15 @@ export function checkObjectKey(key: string): string | undefined {
   return undefined;
 }
 
-function destOf(dest: string): { bucketDir: string; bucket: string; appId: string; region: string; prefix: string } {
+/** The destination's bucket folder (`bucket-appid`), its COS host and the key prefix. */
+function destOf(dest: string): { bucketDir: string; host: string; prefix: string } {
   const check = checkCosPath(dest);
   const p = parseCosPath(dest);
   if (!check.ok || !p) {
     throw new AppError("config_invalid", `COST_REPORT_DEST: ${check.ok ? "not a COS path" : check.rule}`, { status: 500, expose: false });
   }
-  return { bucketDir: `${p.bucket}-${p.appId}`, bucket: p.bucket, appId: p.appId, region: p.region, prefix: p.key };
+  const bucketDir = `${p.bucket}-${p.appId}`;
+  return { bucketDir, host: `${bucketDir}.cos.${p.region}.myqcloud.com`, prefix: p.key };
 }
 
 function refuseKey(key: string): never {
@@ -64,7 +66,7 @@ export function createFsReportStore(opts: { dest: string; baseDir: string }): Re
       const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
       await writeFile(tmp, body);
       await rename(tmp, target);
-      return { location: `cos://${d.bucketDir}.cos.${d.region}.myqcloud.com/${d.prefix}${key}` };
+      return { location: `cos://${d.host}/${d.prefix}${key}` };
     },
   };
 }
@@ -162,7 +164,7 @@ const xmlField = (xml: string, name: string) => new RegExp(`<${name}>([^<]{0,200
 /** The real COS XML API: PUT Object. */
 export function createCosReportStore(opts: CosStoreOptions): ReportStore {
   const d = destOf(opts.dest);
-  const host = `${d.bucketDir}.cos.${d.region}.myqcloud.com`;
+  const host = d.host;
   const base = new URL(opts.endpoint ?? `https://${host}`);
   const now = opts.now ?? (() => Date.now());
   const attempts = opts.attempts ?? 3;

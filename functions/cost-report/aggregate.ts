@@ -1,7 +1,7 @@
 // Step 4: the nodes' numbers summed per local day, env and instance type (the CSV rows),
 // per env over the window and month to date, and the env sections of the report.
 import type { CostRow, DataGap, EnvInput, EnvReport, RegionReport } from "./model";
-import { projector } from "./month";
+import { projector, regionMonthCost } from "./month";
 import type { BusyNode } from "./nodes";
 import { type Acc, accumulate, addAcc, emptyAcc, round, summarize } from "./sums";
 import type { ReportSpan } from "./window";
@@ -146,11 +146,8 @@ export function regionSections(
     const inRegion = envs.filter((e) => e.region === region);
     const ids = new Set(inRegion.map((e) => e.envId));
     const acc = emptyAcc();
-    let month = 0;
-    for (const env of inRegion) {
-      addAcc(acc, sums.window.get(env.envId) ?? emptyAcc());
-      month += sums.month.get(env.envId)?.cost ?? 0;
-    }
+    for (const env of inRegion) addAcc(acc, sums.window.get(env.envId) ?? emptyAcc());
+    const month = regionMonthCost(envs, region, sums.month);
     const mine = gaps.filter((g) => g.region === region || (g.envId !== undefined && ids.has(g.envId)));
     return {
       region,

@@ -3,7 +3,7 @@
 import type { Alert } from "../../shared/alerts";
 import { type Budgets, DEFAULT_THRESHOLDS } from "./budgets";
 import type { BudgetStatus, DataGap, EnvInput, JobReport } from "./model";
-import { type MonthCosts, monthTotal, projector } from "./month";
+import { type MonthCosts, monthTotal, projector, regionMonthCost } from "./month";
 import type { BusyNode } from "./nodes";
 import { round } from "./sums";
 import { isoSeconds, type ReportSpan } from "./window";
@@ -63,12 +63,11 @@ export function checkBudgets(
   };
   if (budgets.total) evaluate("total", "total", budgets.total, monthTotal(costs.byEnv));
   for (const [name, b] of Object.entries(budgets.regions ?? {})) {
-    const inRegion = envs.filter((e) => e.region === name);
     if (regions.unread.includes(name)) {
       out.gaps.push({ code: "budget_region_unread", region: name, message: `region budget ${name} was not checked: the region could not be read`, scope: "month" });
-    } else if (inRegion.length === 0 && !regions.served?.includes(name)) {
+    } else if (!envs.some((e) => e.region === name) && !regions.served?.includes(name)) {
       out.gaps.push({ code: "budget_region_unknown", region: name, message: `COST_BUDGETS.regions names ${name}, a region this report does not read (BATCH_REGIONS)`, scope: "month" });
-    } else evaluate("region", name, b, inRegion.reduce((sum, e) => sum + (costs.byEnv.get(e.envId)?.cost ?? 0), 0));
+    } else evaluate("region", name, b, regionMonthCost(envs, name, costs.byEnv));
   }
   for (const [name, b] of Object.entries(budgets.envs)) {
     const env = envs.find((e) => e.envId === name || e.envName === name);

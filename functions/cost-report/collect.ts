@@ -10,6 +10,7 @@ import { collectAll } from "../../shared/batch/paging";
 import type { Logger } from "../../shared/log";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import type { ActivityInput, CostInputs, DataGap, EnvInput, InstanceInput, JobInput } from "./model";
+import { wholeSeconds } from "./zones";
 
 export interface CollectOptions {
   /** Task instances are read for jobs alive at some point in [jobsFrom, now]. */
@@ -29,7 +30,7 @@ export interface CostRegions {
 /** A Batch time (shared/schemas/batch-time.ts) at Batch's own resolution, whole seconds; absent when unparsable. */
 export function parseTime(v: string | null | undefined): number | undefined {
   const t = parseBatchTime(v);
-  return t === undefined ? undefined : Math.floor(t / 1000) * 1000;
+  return t === undefined ? undefined : wholeSeconds(t);
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -14,8 +14,8 @@ const optional = z.pipe(
 );
 
 export const CostEnvSchema = z.looseObject({
+  // Read by batchRegionsFromEnv (entry.ts); checked here first, so a missing region stops the function with this message.
   TENCENTCLOUD_REGION: RegionSchema,
-  BATCH_ENDPOINT: optional,
   COST_REPORT_DEST: z.string().check(
     z.trim(),
     z.superRefine((v, ctx) => {
@@ -32,8 +32,6 @@ export const CostEnvSchema = z.looseObject({
 });
 
 export interface CostConfig {
-  region: string;
-  batchEndpoint: string | undefined;
   dest: string;
   prices: PriceTable;
   budgets: Budgets;
@@ -48,8 +46,6 @@ export const DEFAULT_IDLE_ALERT_HOURS = 24;
 export function costConfigFromEnv(env: NodeJS.ProcessEnv = process.env): CostConfig {
   const e = parseEnv(CostEnvSchema, env);
   return {
-    region: e.TENCENTCLOUD_REGION,
-    batchEndpoint: e.BATCH_ENDPOINT,
     dest: e.COST_REPORT_DEST.endsWith("/") ? e.COST_REPORT_DEST : `${e.COST_REPORT_DEST}/`,
     prices: priceTableFromEnv(e.COST_PRICES),
     budgets: budgetsFromEnv(e.COST_BUDGETS),

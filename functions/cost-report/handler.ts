@@ -6,8 +6,8 @@ import type { ReportStore } from "../../shared/report-store";
 import type { CostConfig } from "./config";
 import type { CostReport } from "./model";
 import { type CostSource, reportWithConfig } from "./report";
-import { renderHtml } from "./render-html";
-import { renderCsv, renderJobsCsv, renderJson, renderMarkdown, summaryLine } from "./render-text";
+import { FORMATS } from "./formats";
+import { renderJobsCsv, severalRegions, summaryLine } from "./render-text";
 import { windowForEvent } from "./trigger";
 import { localDate, type ReportWindow, startOfLocalDay } from "./window";
 
@@ -41,12 +41,12 @@ export function folderFor(w: ReportWindow, r: CostReport): string {
 }
 
 export const REPORT_FILES = [
-  { name: "cost-report.csv", type: "text/csv; charset=utf-8", render: renderCsv },
-  { name: "cost-report-jobs.csv", type: "text/csv; charset=utf-8", render: renderJobsCsv },
-  { name: "cost-report.md", type: "text/markdown; charset=utf-8", render: renderMarkdown },
-  { name: "cost-report.html", type: "text/html; charset=utf-8", render: renderHtml },
+  { name: "cost-report.csv", ...FORMATS.csv },
+  { name: "cost-report-jobs.csv", type: FORMATS.csv.type, render: renderJobsCsv },
+  { name: "cost-report.md", ...FORMATS.md },
+  { name: "cost-report.html", ...FORMATS.html },
   // Last: a reader that finds the JSON finds the whole set.
-  { name: "cost-report.json", type: "application/json", render: renderJson },
+  { name: "cost-report.json", ...FORMATS.json },
 ] as const;
 
 export function makeHandler(deps: CostHandlerDeps) {
@@ -75,7 +75,7 @@ export function makeHandler(deps: CostHandlerDeps) {
       idle_cost: report.totals.idleCost,
       partial: report.partial,
       data_gaps: report.assumptions.dataGaps.length,
-      ...(report.regions.length > 1 ? { regions: report.regions.map((r) => r.region), regions_unread: report.regions.filter((r) => !r.read).map((r) => r.region) } : {}),
+      ...(severalRegions(report) ? { regions: report.regions.map((r) => r.region), regions_unread: report.regions.filter((r) => !r.read).map((r) => r.region) } : {}),
       location: files[files.length - 1],
     });
 

@@ -14,6 +14,10 @@ export function projector(span: ReportSpan): (actual: number) => number {
 /** Sum of the month's cost over every env, unrounded. */
 export const monthTotal = (byEnv: ReadonlyMap<string, Acc>): number => [...byEnv.values()].reduce((s, a) => s + a.cost, 0);
 
+/** The month's cost of the envs in `region`, unrounded: its section of the report and its budget. */
+export const regionMonthCost = (envs: readonly EnvInput[], region: string, byEnv: ReadonlyMap<string, Acc>): number =>
+  envs.reduce((sum, e) => (e.region === region ? sum + (byEnv.get(e.envId)?.cost ?? 0) : sum), 0);
+
 export interface MonthCosts {
   /** Per env id. */
   byEnv: ReadonlyMap<string, Acc>;

@@ -1,7 +1,8 @@
 // The report as one self-contained HTML page: inline CSS and an inline SVG chart of daily
 // cost per env; no scripts, no external resources (a CSP forbids them too).
 import type { CostReport } from "./model";
-import { localStamp, severalRegions, unreadRegions, windowLabel } from "./render-text";
+import { localStamp, money, severalRegions, unreadRegions, windowLabel } from "./render-text";
+import { type CellKind, type Column, envColumns, JOB_COLUMNS, REGION_COLUMNS } from "./tables";
 
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
@@ -11,6 +12,16 @@ const PALETTE = ["#2f6fde", "#e8833a", "#3aa55d", "#c94c4c", "#8a5cc2", "#9a7b4f
 const MAX_SERIES = PALETTE.length - 1;
 
 const fmt = (v: number) => v.toFixed(2);
+
+/** An HTML cell: text escaped; numbers right-aligned, hours and money with two decimals, percent with `%`. */
+function htmlCell(kind: CellKind, v: string | number): string {
+  if (kind === "text") return `<td>${escapeHtml(String(v))}</td>`;
+  return `<td class="n">${kind === "hours" || kind === "money" ? fmt(Number(v)) : kind === "percent" ? `${v}%` : v}</td>`;
+}
+const htmlRow = <T>(columns: readonly Column<T>[], row: T) => `<tr>${columns.map((c) => htmlCell(c.kind, c.value(row))).join("")}</tr>`;
+/** A table's header row: numbers right-aligned, money columns naming the (escaped) currency. */
+const htmlHead = <T>(columns: readonly Column<T>[], currency: string) =>
+  `<thead><tr>${columns.map((c) => (c.kind === "text" ? `<th>${c.head}</th>` : `<th class="n">${c.head}${c.kind === "money" ? ` (${currency})` : ""}</th>`)).join("")}</tr></thead>`;
 
 export interface AxisTicks {
   /** 0, step, 2 × step, …: 3 to 5 steps, the last at or above the maximum. */
@@ -40,21 +51,21 @@ export interface Series {
   values: number[];
 }
 
-/** Daily cost per env as stacked series (largest envs first, the rest as "other"). */
+/** Daily cost per env as stacked series (largest envs first, the rest as "other"). An env's `days` are the window's, in order. */
 export function chartSeries(r: CostReport): Series[] {
-  const envs = [...r.envs].filter((e) => e.days.some((d) => d.cost > 0));
+  const envs = r.envs.filter((e) => e.days.some((d) => d.cost > 0));
   const shown = envs.slice(0, envs.length > MAX_SERIES + 1 ? MAX_SERIES : envs.length);
   const rest = envs.slice(shown.length);
   const series: Series[] = shown.map((e, i) => ({
     label: e.envName ? `${e.envName} (${e.envId})` : e.envId,
     color: PALETTE[i % PALETTE.length]!,
-    values: r.window.days.map((date) => e.days.find((d) => d.date === date)?.cost ?? 0),
+    values: e.days.map((d) => d.cost),
   }));
   if (rest.length > 0) {
     series.push({
       label: `other (${rest.length} envs)`,
       color: PALETTE[PALETTE.length - 1]!,
-      values: r.window.days.map((date) => rest.reduce((s, e) => s + (e.days.find((d) => d.date === date)?.cost ?? 0), 0)),
+      values: r.window.days.map((_, i) => rest.reduce((s, e) => s + (e.days[i]?.cost ?? 0), 0)),
     });
   }
   return series;
@@ -83,7 +94,8 @@ export function renderChart(r: CostReport): string {
   );
   parts.push(`<title id="chart-title">Daily cost per compute environment (${escapeHtml(r.currency)})</title>`);
   ticks.values.forEach((v, k) => {
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    const at = y(v).toFixed(1);
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${at}" y2="${at}" class="grid"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${ticks.labels[k]}</text>`);
   });
   const labelEvery = Math.max(1, Math.ceil(days.length / 12));
@@ -96,7 +108,7 @@ export function renderChart(r: CostReport): string {
       const y1 = y(base + v);
       const h = y(base) - y1;
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, h).toFixed(1)}" fill="${s.color}"><title>${escapeHtml(`${date} ${s.label}: ${fmt(v)} ${r.currency}`)}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, h).toFixed(1)}" fill="${s.color}"><title>${escapeHtml(`${date} ${s.label}: ${money(v, r.currency)}`)}</title></rect>`,
       );
       base += v;
     }
@@ -124,25 +136,14 @@ export function renderHtml(r: CostReport): string {
   const unread = unreadRegions(r);
   const regionRows = several
     ? r.regions
-        .map((x) =>
-          x.read
-            ? `<tr><td>${escapeHtml(x.region)}${x.partial ? " (partial)" : ""}</td><td class="n">${x.envs}</td><td class="n">${x.summary.coreHours.toFixed(2)}</td><td class="n">${x.summary.idlePercent}%</td><td class="n">${fmt(x.summary.cost)}</td><td class="n">${fmt(x.summary.idleCost)}</td><td class="n">${fmt(x.month.actualCost)}</td><td class="n">${fmt(x.month.projectedCost)}</td></tr>`
-            : `<tr class="unread"><td>${escapeHtml(x.region)}</td><td colspan="7">not read</td></tr>`,
-        )
+        .map((x) => (x.read ? htmlRow(REGION_COLUMNS, x) : `<tr class="unread"><td>${escapeHtml(x.region)}</td><td colspan="${REGION_COLUMNS.length - 1}">not read</td></tr>`))
         .join("")
     : "";
-  const envRows = r.envs
-    .map(
-      (e) =>
-        `<tr><td>${escapeHtml(e.envId)}</td><td>${escapeHtml(e.envName)}</td>${several ? `<td>${escapeHtml(e.region)}</td>` : ""}<td class="n">${e.nodes.counted}</td><td class="n">${e.summary.coreHours.toFixed(2)}</td><td class="n">${e.summary.busyCoreHours.toFixed(2)}</td><td class="n">${e.summary.idleCoreHours.toFixed(2)}</td><td class="n">${e.summary.idlePercent}%</td><td class="n">${fmt(e.summary.cost)}</td><td class="n">${fmt(e.summary.idleCost)}</td></tr>`,
-    )
-    .join("");
+  const envs = envColumns(several);
+  const envRows = r.envs.map((e) => htmlRow(envs, e)).join("");
   const jobRows = r.jobs
     .slice(0, 50)
-    .map(
-      (j) =>
-        `<tr><td>${escapeHtml(j.jobId)}</td><td>${escapeHtml(j.jobName)}</td><td>${escapeHtml(j.submitter)}</td><td class="n">${j.coreHours.toFixed(2)}</td><td class="n">${fmt(j.cost)}</td></tr>`,
-    )
+    .map((j) => htmlRow(JOB_COLUMNS, j))
     .join("");
   const gaps = r.assumptions.dataGaps
     .map((g) => `<li><code>${escapeHtml(g.code)}</code> ${escapeHtml(g.message)}</li>`)
@@ -172,17 +173,17 @@ li.critical{color:#a61b1b}li.warning{color:#8a5a00}
 ${r.partial ? `<p class="partial" id="partial"><b>Partial report.</b> Some data could not be read (see Data gaps); the numbers are lower bounds.</p>` : ""}
 ${unread ? `<p class="partial" id="regions-unread"><b>Regions not read:</b> ${escapeHtml(unread)}; none of their cost is in this report.</p>` : ""}
 <div class="cards">
-<div class="card" id="total-cost">Cost<b>${fmt(t.cost)} ${c}</b></div>
-<div class="card">Core-hours<b>${t.coreHours.toFixed(2)}</b></div>
-<div class="card" id="idle">Idle<b>${fmt(t.idleCost)} ${c}</b>${t.idleCoreHours.toFixed(2)} core-hours (${t.idlePercent}%)</div>
-<div class="card">Month ${escapeHtml(r.month.month)}<b>${fmt(r.month.actualCost)} ${c}</b>projected ${fmt(r.month.projectedCost)} ${c}</div>
+<div class="card" id="total-cost">Cost<b>${money(t.cost, c)}</b></div>
+<div class="card">Core-hours<b>${fmt(t.coreHours)}</b></div>
+<div class="card" id="idle">Idle<b>${money(t.idleCost, c)}</b>${fmt(t.idleCoreHours)} core-hours (${t.idlePercent}%)</div>
+<div class="card">Month ${escapeHtml(r.month.month)}<b>${money(r.month.actualCost, c)}</b>projected ${money(r.month.projectedCost, c)}</div>
 </div>
-${regionRows ? `<h2>Regions</h2><table id="regions"><thead><tr><th>region</th><th class="n">envs</th><th class="n">core-hours</th><th class="n">idle %</th><th class="n">cost (${c})</th><th class="n">idle cost (${c})</th><th class="n">month to date (${c})</th><th class="n">projected (${c})</th></tr></thead><tbody>${regionRows}</tbody></table>` : ""}
+${regionRows ? `<h2>Regions</h2><table id="regions">${htmlHead(REGION_COLUMNS, c)}<tbody>${regionRows}</tbody></table>` : ""}
 <h2>Daily cost per compute environment</h2>
 ${renderChart(r)}
 <h2>Compute environments</h2>
-<table><thead><tr><th>env</th><th>name</th>${several ? "<th>region</th>" : ""}<th class="n">nodes</th><th class="n">core-hours</th><th class="n">busy</th><th class="n">idle</th><th class="n">idle %</th><th class="n">cost (${c})</th><th class="n">idle cost (${c})</th></tr></thead><tbody>${envRows}</tbody></table>
-${jobRows ? `<h2>Jobs</h2><table><thead><tr><th>job</th><th>name</th><th>submitter</th><th class="n">core-hours</th><th class="n">cost (${c})</th></tr></thead><tbody>${jobRows}</tbody></table>` : ""}
+<table>${htmlHead(envs, c)}<tbody>${envRows}</tbody></table>
+${jobRows ? `<h2>Jobs</h2><table>${htmlHead(JOB_COLUMNS, c)}<tbody>${jobRows}</tbody></table>` : ""}
 ${alerts ? `<h2>Alerts</h2><ul>${alerts}</ul>` : ""}
 <h2>Assumptions</h2>
 <ul><li>Prices: ${escapeHtml(r.assumptions.priceSource)}; tiers ${r.assumptions.tiersApplied ? "applied" : "not applied"}</li>${Object.entries(r.assumptions.rules)

@@ -1,6 +1,7 @@
 // The report as JSON, CSV (flat columns) and a Markdown summary. Rendering only: every
 // number comes from the report.
-import type { CostReport } from "./model";
+import type { BudgetStatus, CostReport, CostRow, GroupReport } from "./model";
+import { type CellKind, type Column, envColumns, hoursColumn, JOB_COLUMNS, moneyColumn, numberColumn, REGION_COLUMNS, textColumn } from "./tables";
 import { zonedIso } from "./window";
 
 export const renderJson = (r: CostReport): string => `${JSON.stringify(r, null, 2)}\n`;
@@ -32,60 +33,96 @@ export function csvCell(v: string | number | boolean): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function renderCsv(r: CostReport): string {
-  const lines = [CSV_COLUMNS.join(",")];
-  for (const row of r.rows) {
-    const cells: Array<string | number | boolean> = [
-      row.date,
-      row.envId,
-      row.envName,
-      row.region,
-      row.instanceType,
-      row.priced,
-      row.nodeHours,
-      row.coreHours,
-      row.busyCoreHours,
-      row.idleCoreHours,
-      row.idlePercent,
-      row.wasteCoreHours,
-      row.unpricedCoreHours,
-      row.priced ? row.cost.toFixed(2) : "",
-      row.priced ? row.idleCost.toFixed(2) : "",
-      row.priced ? row.wasteCost.toFixed(2) : "",
-      r.currency,
-    ];
-    lines.push(cells.map(csvCell).join(","));
-  }
+/** The header, then a line of cells per item, each line ended by CRLF. */
+function csvTable<T>(columns: readonly string[], items: readonly T[], cells: (item: T) => Array<string | number | boolean>): string {
+  const lines = [columns.join(",")];
+  for (const item of items) lines.push(cells(item).map(csvCell).join(","));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+export function renderCsv(r: CostReport): string {
+  return csvTable(CSV_COLUMNS, r.rows, (row) => [
+    row.date,
+    row.envId,
+    row.envName,
+    row.region,
+    row.instanceType,
+    row.priced,
+    row.nodeHours,
+    row.coreHours,
+    row.busyCoreHours,
+    row.idleCoreHours,
+    row.idlePercent,
+    row.wasteCoreHours,
+    row.unpricedCoreHours,
+    row.priced ? row.cost.toFixed(2) : "",
+    row.priced ? row.idleCost.toFixed(2) : "",
+    row.priced ? row.wasteCost.toFixed(2) : "",
+    r.currency,
+  ]);
 }
 
 export const JOB_CSV_COLUMNS = ["job_id", "job_name", "submitter", "tags", "env_ids", "instances", "core_hours", "cost", "unpriced_core_hours", "outside_env_instances", "currency"] as const;
 
 export function renderJobsCsv(r: CostReport): string {
-  const lines = [JOB_CSV_COLUMNS.join(",")];
-  for (const j of r.jobs) {
-    const cells: Array<string | number> = [
-      j.jobId,
-      j.jobName,
-      j.submitter,
-      j.tags.map((t) => `${t.key}=${t.value}`).join(";"),
-      j.envIds.join(";"),
-      j.instances,
-      j.coreHours,
-      j.cost.toFixed(2),
-      j.unpricedCoreHours,
-      j.outsideEnvInstances,
-      r.currency,
-    ];
-    lines.push(cells.map(csvCell).join(","));
-  }
-  return `${lines.join("\r\n")}\r\n`;
+  return csvTable(JOB_CSV_COLUMNS, r.jobs, (j) => [
+    j.jobId,
+    j.jobName,
+    j.submitter,
+    j.tags.map((t) => `${t.key}=${t.value}`).join(";"),
+    j.envIds.join(";"),
+    j.instances,
+    j.coreHours,
+    j.cost.toFixed(2),
+    j.unpricedCoreHours,
+    j.outsideEnvInstances,
+    r.currency,
+  ]);
 }
 
-const money = (v: number, cur: string) => `${v.toFixed(2)} ${cur}`;
+/** An amount with two decimals and its currency: `8.64 CNY`. */
+export const money = (v: number, cur: string) => `${v.toFixed(2)} ${cur}`;
 const hours = (v: number) => (Math.round(v * 100) / 100).toString();
 /** Markdown table cells: pipes and newlines would break the table. */
 const md = (s: string) => s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, " ");
+
+/** A Markdown cell: text escaped, hours to two decimals without trailing zeros (`12.5`), money with two. */
+function mdCell(kind: CellKind, v: string | number): string {
+  if (kind === "text") return md(String(v));
+  if (kind === "hours") return hours(Number(v));
+  return kind === "money" ? Number(v).toFixed(2) : String(v);
+}
+const mdRow = <T>(columns: readonly Column<T>[], row: T) => `| ${columns.map((c) => mdCell(c.kind, c.value(row))).join(" | ")} |`;
+/** The header and its alignment line (text left, the rest right). */
+const mdHead = <T>(columns: readonly Column<T>[]) => [
+  `| ${columns.map((c) => c.head).join(" | ")} |`,
+  `|${columns.map((c) => (c.kind === "text" ? "---" : "---:")).join("|")}|`,
+];
+const mdTable = <T>(columns: readonly Column<T>[], rows: readonly T[]) => [...mdHead(columns), ...rows.map((row) => mdRow(columns, row))];
+
+/** The tables only the Markdown shows. */
+const DAY_COLUMNS: readonly Column<CostRow>[] = [
+  textColumn("day", (row) => row.date),
+  textColumn("env", (row) => row.envId),
+  textColumn("type", (row) => row.instanceType),
+  hoursColumn("node-hours", (row) => row.nodeHours),
+  hoursColumn("core-hours", (row) => row.coreHours),
+  numberColumn("cost", (row) => (row.priced ? row.cost.toFixed(2) : "unpriced")),
+];
+const SUBMITTER_COLUMNS: readonly Column<GroupReport>[] = [
+  textColumn("submitter", (g) => g.value),
+  numberColumn("jobs", (g) => g.jobs),
+  hoursColumn("core-hours", (g) => g.coreHours),
+  moneyColumn("cost", (g) => g.cost),
+];
+const BUDGET_COLUMNS: readonly Column<BudgetStatus>[] = [
+  textColumn("scope", (b) => b.scope),
+  textColumn("name", (b) => b.name),
+  moneyColumn("monthly", (b) => b.monthly),
+  numberColumn("actual", (b) => `${b.actual.toFixed(2)} (${b.actualPercent}%)`),
+  numberColumn("projected", (b) => `${b.projected.toFixed(2)} (${b.projectedPercent}%)`),
+  textColumn("crossed", (b) => b.crossed.map((x) => `${x.on} ≥ ${x.percent}%`).join(", ") || "–"),
+];
 
 /** A stamp of the report (ISO-8601 UTC) in the report's zone, with its offset. */
 export const localStamp = (r: CostReport, iso: string): string => zonedIso(Date.parse(iso), r.window.timeZone);
@@ -146,52 +183,14 @@ export function renderMarkdown(r: CostReport): string {
   const several = severalRegions(r);
   if (several)
     section("By region", [
-      "| region | envs | core-hours | idle % | cost | idle cost | month to date | projected |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
-      ...r.regions.map(({ region, read, partial, envs, summary: s, month: m }) =>
-        read
-          ? `| ${md(region)}${partial ? " (partial)" : ""} | ${envs} | ${hours(s.coreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} | ${m.actualCost.toFixed(2)} | ${m.projectedCost.toFixed(2)} |`
-          : `| ${md(region)} | not read | – | – | – | – | – | – |`,
-      ),
+      ...mdHead(REGION_COLUMNS),
+      ...r.regions.map((x) => (x.read ? mdRow(REGION_COLUMNS, x) : `| ${md(x.region)} | not read | – | – | – | – | – | – |`)),
     ]);
-  section("By compute environment", [
-    `| env | name |${several ? " region |" : ""} nodes | core-hours | busy | idle | idle % | cost | idle cost |`,
-    `|---|---|${several ? "---|" : ""}---:|---:|---:|---:|---:|---:|---:|`,
-    ...r.envs.map(
-      ({ envId, envName, region, nodes, summary: s }) =>
-        `| ${md(envId)} | ${md(envName)} |${several ? ` ${md(region)} |` : ""} ${nodes.counted} | ${hours(s.coreHours)} | ${hours(s.busyCoreHours)} | ${hours(s.idleCoreHours)} | ${s.idlePercent} | ${s.cost.toFixed(2)} | ${s.idleCost.toFixed(2)} |`,
-    ),
-  ]);
-  if (r.rows.length > 0)
-    section("By day and instance type", [
-      "| day | env | type | node-hours | core-hours | cost |",
-      "|---|---|---|---:|---:|---:|",
-      ...r.rows.map(
-        (row) =>
-          `| ${row.date} | ${md(row.envId)} | ${md(row.instanceType)} | ${hours(row.nodeHours)} | ${hours(row.coreHours)} | ${row.priced ? row.cost.toFixed(2) : "unpriced"} |`,
-      ),
-    ]);
-  if (r.bySubmitter.length > 0)
-    section("By submitter", [
-      "| submitter | jobs | core-hours | cost |",
-      "|---|---:|---:|---:|",
-      ...r.bySubmitter.map((g) => `| ${md(g.value)} | ${g.jobs} | ${hours(g.coreHours)} | ${g.cost.toFixed(2)} |`),
-    ]);
-  if (r.jobs.length > 0)
-    section(`Top jobs (${Math.min(20, r.jobs.length)} of ${r.jobs.length})`, [
-      "| job | name | submitter | core-hours | cost |",
-      "|---|---|---|---:|---:|",
-      ...r.jobs.slice(0, 20).map((j) => `| ${md(j.jobId)} | ${md(j.jobName)} | ${md(j.submitter)} | ${hours(j.coreHours)} | ${j.cost.toFixed(2)} |`),
-    ]);
-  if (r.budgets.length > 0)
-    section(`Budgets (${r.month.month})`, [
-      "| scope | name | monthly | actual | projected | crossed |",
-      "|---|---|---:|---:|---:|---|",
-      ...r.budgets.map(
-        (b) =>
-          `| ${b.scope} | ${md(b.name)} | ${b.monthly.toFixed(2)} | ${b.actual.toFixed(2)} (${b.actualPercent}%) | ${b.projected.toFixed(2)} (${b.projectedPercent}%) | ${b.crossed.map((x) => `${x.on} ≥ ${x.percent}%`).join(", ") || "–"} |`,
-      ),
-    ]);
+  section("By compute environment", mdTable(envColumns(several), r.envs));
+  if (r.rows.length > 0) section("By day and instance type", mdTable(DAY_COLUMNS, r.rows));
+  if (r.bySubmitter.length > 0) section("By submitter", mdTable(SUBMITTER_COLUMNS, r.bySubmitter));
+  if (r.jobs.length > 0) section(`Top jobs (${Math.min(20, r.jobs.length)} of ${r.jobs.length})`, mdTable(JOB_COLUMNS, r.jobs.slice(0, 20)));
+  if (r.budgets.length > 0) section(`Budgets (${r.month.month})`, mdTable(BUDGET_COLUMNS, r.budgets));
   if (r.alerts.length > 0) section("Alerts", r.alerts.map((a) => `- **${a.severity}** ${md(a.summary)}`));
   section("Assumptions", [
     `- Prices: ${md(r.assumptions.priceSource)}; currency ${r.currency}; tiers ${r.assumptions.tiersApplied ? "applied" : "not applied"}`,

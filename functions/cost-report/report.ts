@@ -11,6 +11,7 @@ import type { CostReport } from "./model";
 import type { CostConfig } from "./config";
 import type { PriceTable } from "../../shared/prices";
 import { DEFAULT_TIME_ZONE, monthOf, type ReportWindow } from "./window";
+import { wholeSeconds } from "./zones";
 
 /** Where the report reads: one Batch port, or the served regions (BATCH_REGIONS), one report across them. */
 export interface CostSource {
@@ -40,7 +41,7 @@ export async function buildCostReport(deps: CostReportDeps, q: CostQuery): Promi
   // Whole seconds, as the computation counts them: a millisecond `now` would put the jobs read
   // (from now − IDLE_ALERT_HOURS) a fraction after what the idle check needs, and mark every
   // scheduled report partial.
-  const now = Math.floor((q.now !== undefined ? ms(q.now) : (deps.clock?.() ?? new Date()).getTime()) / 1000) * 1000;
+  const now = wholeSeconds(q.now !== undefined ? ms(q.now) : (deps.clock?.() ?? new Date()).getTime());
   const window: ReportWindow = { from: ms(q.from), to: ms(q.to), timeZone: deps.timeZone ?? DEFAULT_TIME_ZONE };
   const budgets = deps.budgets ?? NO_BUDGETS;
   const idle = deps.idleAlertHours ?? 0;

@@ -6,17 +6,9 @@ import * as z from "../../shared/zod";
 import { queryStr, type Route, route } from "../../shared/http";
 import type { CostConfig } from "./config";
 import { type CostSource, reportWithConfig } from "./report";
-import { renderHtml } from "./render-html";
-import { renderCsv, renderJson, renderMarkdown } from "./render-text";
+import { FORMATS } from "./formats";
 import { windowFromQuery } from "./window";
 import { DOCS } from "../../shared/docs";
-
-const FORMATS = {
-  json: { type: "application/json", render: renderJson },
-  csv: { type: "text/csv; charset=utf-8", render: renderCsv },
-  md: { type: "text/markdown; charset=utf-8", render: renderMarkdown },
-  html: { type: "text/html; charset=utf-8", render: renderHtml },
-} as const;
 
 // Not strict (unknown parameters are ignored, as always), and not loose either: an unknown
 // parameter such as `?toString=1` is not copied into the object the handler reads.

@@ -2,7 +2,7 @@
 // backfill windows from `{from, to}`, local-day boundaries and the calendar month.
 // Pure: no clock, no environment; every instant is a Date or epoch milliseconds.
 import { type FieldIssue, validationError } from "../../shared/errors";
-import { type LocalParts, localParts, offsetAt } from "./zones";
+import { type LocalParts, localParts, offsetAt, wholeSeconds } from "./zones";
 
 export interface ReportWindow {
   /** Inclusive start, epoch ms. */
@@ -100,7 +100,7 @@ export interface ReportSpan {
 }
 
 export function reportSpan(window: ReportWindow, now: number): ReportSpan {
-  const whole = Math.floor(now / 1000) * 1000;
+  const whole = wholeSeconds(now);
   const countedTo = Math.max(window.from, Math.min(window.to, whole));
   const month = monthOf(window.to - 1, window.timeZone);
   return { window, now: whole, countedTo, month, mtdTo: Math.max(month.from, Math.min(countedTo, month.to)), days: daysOf(window) };
@@ -152,7 +152,7 @@ export function windowFromQuery(q: { from?: unknown; to?: unknown }, timeZone: s
     if (to <= from) issues.push({ path: "to", message: "must be after from" });
     else if (to - from > MAX_WINDOW_DAYS * DAY_MS)
       issues.push({ path: "to", message: `the window may span at most ${MAX_WINDOW_DAYS} days` });
-    const started = Math.floor(now / 1000) * 1000;
+    const started = wholeSeconds(now);
     if (from >= started) issues.push({ path: "from", message: `the window has not started: now is ${zonedIso(started, timeZone)}` });
   }
   if (issues.length > 0 || from === undefined || to === undefined) throw validationError(issues);

@@ -81,11 +81,14 @@ export function localParts(ms: number, timeZone: string): LocalParts {
   };
 }
 
+/** `ms` down to the whole second: Batch's resolution, and the report's. */
+export const wholeSeconds = (ms: number): number => Math.floor(ms / 1000) * 1000;
+
 /** Offset of the zone from UTC at `ms`, in ms (Asia/Shanghai: +8 h). */
 export function offsetAt(ms: number, timeZone: string): number {
   const fixed = fixedOffset(ms, timeZone);
   if (fixed !== undefined) return fixed;
   const p = localParts(ms, timeZone);
   const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
+  return asUtc - wholeSeconds(ms);
 }

@@ -11,7 +11,7 @@ import type { CreateComputeEnvRequest } from "../../shared/batch/port";
 import type { FieldIssue } from "../../shared/errors";
 import { ClientTokenSchema, IDEMPOTENCY_TAGS, type Idempotency, idempotencyFor, idempotencyTags } from "../../shared/idempotency";
 import { ImageIdSchema, unknownImageWarning } from "../../shared/schemas/image";
-import { BS1_ZONES, checkInstanceZone, INSTANCE_TYPES, typesFitting } from "../../shared/schemas/instance-types";
+import { checkInstanceZone, envInstanceTypes, INSTANCE_TYPES } from "../../shared/schemas/instance-types";
 import { LIMITS } from "../../shared/schemas/limits";
 import { CREATE_ENV_EVENTS, checkEventNames, NotificationSchema, NotificationTargetSchema } from "../../shared/schemas/notifications";
 import { checkRemotePath, LocalPathSchema } from "../../shared/schemas/paths";
@@ -96,16 +96,6 @@ export interface CreateEnvPlan {
 }
 
 /**
- * The rules of a POST /envs body that span fields or need the served regions, for the route's
- * `rules` (the HTTP layer runs them with the shape pass: shared/validate.ts).
- */
-export const createEnvRules =
-  (regions: readonly string[]) =>
-  (body: CreateEnvBody, ctx: RuleSink & { idempotent: boolean }): void => {
-    checkCreateRules(body, regions, ctx.idempotent, ctx);
-  };
-
-/**
  * What Batch gets for a checked body: the env is tagged with its creator (the caller), and the
  * caller's idempotency key (shared/idempotency.ts) becomes the caller-scoped ClientToken and the
  * idempotency tags.
@@ -120,82 +110,80 @@ export function buildCreateEnv(checked: CreateEnvBody, opts: { caller: string; i
     Placement: b.Placement,
     ...(idem ? { ClientToken: idem.token } : {}),
   };
-  return { request, warnings: opts.warnings, instanceTypes: instanceTypesOf(ce.EnvData, b.Placement.Zone), idempotency: idem };
+  return { request, warnings: opts.warnings, instanceTypes: envInstanceTypes(ce, b.Placement.Zone), idempotency: idem };
 }
 
-/** The instance types nodes will be of, in the order Batch tries them (types fitting InstanceTypeOptions in the zone). */
-function instanceTypesOf(data: CreateEnvBody["ComputeEnv"]["EnvData"], zone: string): string[] {
-  if (data.InstanceTypeOptions) return typesFitting(data.InstanceTypeOptions.CPU, data.InstanceTypeOptions.Memory, zone);
-  return data.InstanceType ? [data.InstanceType] : [...(data.InstanceTypes ?? [])];
-}
+/**
+ * The rules of a POST /envs body that span fields or need the served regions, for the route's
+ * `rules` (the HTTP layer runs them with the shape pass: shared/validate.ts), on a body whose
+ * shape may be partly broken.
+ */
+export const createEnvRules =
+  (regions: readonly string[]) =>
+  (b: CreateEnvBody, sink: RuleSink & { idempotent: boolean }): void => {
+    const ce = b.ComputeEnv;
+    const data = ce.EnvData;
+    const zone = b.Placement.Zone;
+    const add = sink.issue;
+    // The env is created in its zone's region: its COS paths must be there too.
+    const region = regionOfZone(zone);
 
-/** The rules that span fields, on a body whose shape may be partly broken. */
-function checkCreateRules(b: CreateEnvBody, regions: readonly string[], idempotent: boolean, sink: RuleSink): void {
-  const ce = b.ComputeEnv;
-  const data = ce.EnvData;
-  const zone = b.Placement.Zone;
-  const add = sink.issue;
-  // The env is created in its zone's region: its COS paths must be there too.
-  const region = regionOfZone(zone);
+    const notServed = zoneNotServed(zone, regions);
+    if (notServed) add("Placement.Zone", notServed);
 
-  const notServed = zoneNotServed(zone, regions);
-  if (notServed) add("Placement.Zone", notServed);
+    const given = (["InstanceType", "InstanceTypes", "InstanceTypeOptions"] as const).filter((k) => data[k] !== undefined);
+    if (given.length !== 1)
+      add("ComputeEnv.EnvData", given.length === 0 ? "needs one of InstanceType, InstanceTypes, InstanceTypeOptions" : `give only one of ${given.join(", ")}`);
+    const checkType = (t: string, path: string) => {
+      if (!INSTANCE_TYPES[t]) {
+        sink.warn(path, `${t} is not in the project's instance table; its cores and cost are unknown here`);
+        return;
+      }
+      const problem = checkInstanceZone(t, zone);
+      if (problem) add(path, problem);
+    };
+    if (data.InstanceType) checkType(data.InstanceType, "ComputeEnv.EnvData.InstanceType");
+    data.InstanceTypes?.forEach((t, i) => {
+      if (data.InstanceTypes?.indexOf(t) !== i) add(`ComputeEnv.EnvData.InstanceTypes[${i}]`, `${t} is listed twice`);
+      else checkType(t, `ComputeEnv.EnvData.InstanceTypes[${i}]`);
+    });
+    const opt = data.InstanceTypeOptions;
+    if (opt && envInstanceTypes(ce, zone).length === 0)
+      sink.warn("ComputeEnv.EnvData.InstanceTypeOptions", `no known type with ${opt.CPU} vCPU and ${opt.Memory} GiB in ${zone}; cost is unknown here`);
 
-  const given = (["InstanceType", "InstanceTypes", "InstanceTypeOptions"] as const).filter((k) => data[k] !== undefined);
-  if (given.length !== 1)
-    add("ComputeEnv.EnvData", given.length === 0 ? "needs one of InstanceType, InstanceTypes, InstanceTypeOptions" : `give only one of ${given.join(", ")}`);
-  const checkType = (t: string, path: string) => {
-    if (!INSTANCE_TYPES[t]) {
-      sink.warn(path, `${t} is not in the project's instance table; its cores and cost are unknown here`);
-      return;
-    }
-    const problem = checkInstanceZone(t, zone);
-    if (problem) add(path, problem);
+    const image = data.ImageId
+      ? unknownImageWarning(data.ImageId, "nodes fail to initialise without cloud-init")
+      : "no image given; Batch picks its default image";
+    if (image) sink.warn("ComputeEnv.EnvData.ImageId", image);
+
+    ce.InputMappings?.forEach((m, i) => {
+      const r = checkRemotePath(m.SourcePath, region);
+      if (!r.ok) add(`ComputeEnv.InputMappings[${i}].SourcePath`, r.rule);
+    });
+
+    ce.Notifications?.forEach((n, i) => {
+      const problems = checkEventNames(
+        n.TopicName,
+        n.EventConfigs,
+        CREATE_ENV_EVENTS,
+        (name) => `${name} is not an event of a compute environment; allowed: ${CREATE_ENV_EVENTS.join(", ")}`,
+      );
+      for (const x of problems) add(`ComputeEnv.Notifications[${i}].EventConfigs[${x.index}].EventName`, x.message);
+    });
+
+    const tags = ce.Tags ?? [];
+    const added = [CREATOR_TAG, ...(sink.idempotent ? IDEMPOTENCY_TAGS : [])];
+    const room = LIMITS.tags - added.length;
+    if (tags.length > room)
+      add(
+        "ComputeEnv.Tags",
+        `at most ${room} tags of your own${sink.idempotent ? " with an idempotency key" : ""}: an env has at most ${LIMITS.tags} and this API adds ${added.join(", ")}`,
+      );
+    tags.forEach((t, i) => {
+      if (t.Key === CREATOR_TAG) add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it to the creating API key's name`);
+      else if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key))
+        add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
+    });
+    for (const i of duplicateTagKeys(tags)) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);
   };
-  if (data.InstanceType) checkType(data.InstanceType, "ComputeEnv.EnvData.InstanceType");
-  data.InstanceTypes?.forEach((t, i) => {
-    if (data.InstanceTypes?.indexOf(t) !== i) add(`ComputeEnv.EnvData.InstanceTypes[${i}]`, `${t} is listed twice`);
-    else checkType(t, `ComputeEnv.EnvData.InstanceTypes[${i}]`);
-  });
-  const opt = data.InstanceTypeOptions;
-  if (opt && instanceTypesOf(data, zone).length === 0)
-    sink.warn("ComputeEnv.EnvData.InstanceTypeOptions", `no known type with ${opt.CPU} vCPU and ${opt.Memory} GiB in ${zone}; cost is unknown here`);
 
-  const image = data.ImageId
-    ? unknownImageWarning(data.ImageId, "nodes fail to initialise without cloud-init")
-    : "no image given; Batch picks its default image";
-  if (image) sink.warn("ComputeEnv.EnvData.ImageId", image);
-
-  ce.InputMappings?.forEach((m, i) => {
-    const r = checkRemotePath(m.SourcePath, region);
-    if (!r.ok) add(`ComputeEnv.InputMappings[${i}].SourcePath`, r.rule);
-  });
-
-  ce.Notifications?.forEach((n, i) => {
-    const problems = checkEventNames(
-      n.TopicName,
-      n.EventConfigs,
-      CREATE_ENV_EVENTS,
-      (name) => `${name} is not an event of a compute environment; allowed: ${CREATE_ENV_EVENTS.join(", ")}`,
-    );
-    for (const x of problems) add(`ComputeEnv.Notifications[${i}].EventConfigs[${x.index}].EventName`, x.message);
-  });
-
-  const tags = ce.Tags ?? [];
-  const added = [CREATOR_TAG, ...(idempotent ? IDEMPOTENCY_TAGS : [])];
-  const room = LIMITS.tags - added.length;
-  if (tags.length > room)
-    add(
-      "ComputeEnv.Tags",
-      `at most ${room} tags of your own${idempotent ? " with an idempotency key" : ""}: an env has at most ${LIMITS.tags} and this API adds ${added.join(", ")}`,
-    );
-  tags.forEach((t, i) => {
-    if (t.Key === CREATOR_TAG) add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it to the creating API key's name`);
-    else if ((IDEMPOTENCY_TAGS as readonly string[]).includes(t.Key))
-      add(`ComputeEnv.Tags[${i}].Key`, `${t.Key} is reserved: this API sets it for an Idempotency-Key`);
-  });
-  for (const i of duplicateTagKeys(tags)) add(`ComputeEnv.Tags[${i}].Key`, `tag key ${tags[i]!.Key} is given twice`);
-}
-
-/** BS1 zones, for the OpenAPI description. */
-export const BS1_ZONE_LIST = BS1_ZONES.join(", ");

@@ -93,34 +93,46 @@ export function scaleDownOrder(nodes: readonly ComputeNode[]): ComputeNode[] {
     );
 }
 
-/** The latest activity start of the env (node CREATE or DESTROY, whoever caused it). */
+/** An instant as Batch writes times, to the second: `2026-03-02T12:00:00Z`. */
+const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** The env's latest change of size by anyone (shared/schemas/activities.ts latestChange), what the cooldown counts from. */
+export const latestChangeOf = (env: Pick<ComputeEnv, "CreateTime">, activities: readonly Activity[]) =>
+  latestChange(activities, parseBatchTime(env.CreateTime));
+
+/** A refusal by the policy field `rule` (code `policy.<rule>`). */
+export const policyRefusal = (status: Refusal["status"], rule: string, message: string, retryAfterSeconds?: number): Refusal => ({
+  status,
+  code: `policy.${rule}`,
+  rule,
+  message,
+  ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+});
+
+/** 403 policy.scaleScopes: `action` (scaling env-…, deleting env-…) needs one of the rule's scaleScopes. */
+export const scaleScopesRefusal = (rule: EnvRule, action: string): Refusal =>
+  policyRefusal(403, "scaleScopes", `${action} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)`);
+
 /**
  * The cooldown refusal, when less than rule.cooldownSeconds have passed since the env's latest
- * change of size by anyone (shared/schemas/activities.ts latestChange: not Batch's own RECREATE,
- * not the env's creation; read from Batch, so it holds across function instances); undefined when
- * the env may change. Shared by scaling and by terminating live nodes (both change capacity).
+ * change of size by anyone (`latest`, from latestChangeOf: not Batch's own RECREATE, not the env's
+ * creation; read from Batch, so it holds across function instances); undefined when the env may
+ * change. Shared by scaling and by terminating live nodes (both change capacity).
  */
-export function cooldownRefusal(env: Pick<ComputeEnv, "EnvId" | "CreateTime">, rule: EnvRule, activities: readonly Activity[], now: number): Refusal | undefined {
-  const id = env.EnvId;
-  const latest = latestChange(activities, parseBatchTime(env.CreateTime));
+export function cooldownRefusal(envId: string, rule: EnvRule, latest: ReturnType<typeof latestChangeOf>, now: number): Refusal | undefined {
   if (!latest || rule.cooldownSeconds <= 0) return undefined;
   const readyAt = latest.at + rule.cooldownSeconds * 1000;
   if (now >= readyAt) return undefined;
   const wait = Math.ceil((readyAt - now) / 1000);
-  const at = new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z");
-  return {
-    status: 422,
-    code: "policy.cooldownSeconds",
-    rule: "cooldownSeconds",
-    message: `${id} changed at ${at} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
-    retryAfterSeconds: wait,
-  };
+  return policyRefusal(
+    422,
+    "cooldownSeconds",
+    `${envId} changed at ${isoSeconds(latest.at)} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
+    wait,
+  );
 }
 
-const refuse = (status: Refusal["status"], code: string, rule: string, message: string, retryAfterSeconds?: number): PlanResult => ({
-  ok: false,
-  refusal: { status, code, rule, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
-});
+const refuse = (refusal: Refusal): PlanResult => ({ ok: false, refusal });
 
 function sumCost(values: ReadonlyArray<number | null>): number | null {
   if (values.some((v) => v === null)) return null;
@@ -130,16 +142,10 @@ function sumCost(values: ReadonlyArray<number | null>): number | null {
 export function planScale(input: PlanInput): PlanResult {
   const { env, rule, pricing } = input;
   const id = env.EnvId;
-  if (env.NextAction === "DELETING") return refuse(409, "env_deleting", "state", `${id} is being deleted; it cannot be scaled`);
-  if (!rule.allowScaling)
-    return refuse(422, "policy.allowScaling", "allowScaling", `the policy for ${id} does not allow scaling (allowScaling: false)`);
-  if (!input.callerMayScale)
-    return refuse(
-      403,
-      "policy.scaleScopes",
-      "scaleScopes",
-      `scaling ${id} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)`,
-    );
+  if (env.NextAction === "DELETING")
+    return refuse({ status: 409, code: "env_deleting", rule: "state", message: `${id} is being deleted; it cannot be scaled` });
+  if (!rule.allowScaling) return refuse(policyRefusal(422, "allowScaling", `the policy for ${id} does not allow scaling (allowScaling: false)`));
+  if (!input.callerMayScale) return refuse(scaleScopesRefusal(rule, `scaling ${id}`));
 
   const previous = env.DesiredComputeNodeCount;
   const next = "desired" in input.target ? input.target.desired : previous + input.target.delta;
@@ -156,8 +162,7 @@ export function planScale(input: PlanInput): PlanResult {
     Cores: liveCores,
     CostPerHour: sumCost(live.map((n) => views.get(n.ComputeNodeId)?.CostPerHour ?? null)),
   };
-  const latest = latestChange(input.activities, parseBatchTime(env.CreateTime));
-  const lastActivityAt = latest ? new Date(latest.at).toISOString().replace(/\.\d{3}Z$/, "Z") : null;
+  const latest = latestChangeOf(env, input.activities);
 
   const planned = (Direction: ScalePlan["Direction"], TerminateNodes: string[], BusyNodes: string[], After: Capacity, Warnings: Warning[]): PlanResult => ({
     ok: true,
@@ -171,18 +176,23 @@ export function planScale(input: PlanInput): PlanResult {
       Before: before,
       After,
       Warnings,
-      LastActivityTime: lastActivityAt,
+      LastActivityTime: latest ? isoSeconds(latest.at) : null,
     },
   });
   if (next === previous) return planned("none", [], [], before, []);
   const direction = next > previous ? "up" : "down";
 
   if (next < 0 || (direction === "down" && next < rule.minNodes))
-    return refuse(422, "policy.minNodes", "minNodes", `${id} may not go below ${rule.minNodes} nodes (policy minNodes); asked for ${next}`);
+    return refuse(policyRefusal(422, "minNodes", `${id} may not go below ${rule.minNodes} nodes (policy minNodes); asked for ${next}`));
   if (next > LIMITS.desiredNodesMax)
-    return refuse(422, "batch.desiredLimit", "DesiredComputeNodeCount", `Batch allows at most ${LIMITS.desiredNodesMax} nodes per env (DesiredComputeNodeCount); asked for ${next}`);
+    return refuse({
+      status: 422,
+      code: "batch.desiredLimit",
+      rule: "DesiredComputeNodeCount",
+      message: `Batch allows at most ${LIMITS.desiredNodesMax} nodes per env (DesiredComputeNodeCount); asked for ${next}`,
+    });
   if (direction === "up" && next > rule.maxNodes)
-    return refuse(422, "policy.maxNodes", "maxNodes", `${id} may not exceed ${rule.maxNodes} nodes (policy maxNodes); asked for ${next}`);
+    return refuse(policyRefusal(422, "maxNodes", `${id} may not exceed ${rule.maxNodes} nodes (policy maxNodes); asked for ${next}`));
 
   // Which nodes go, for a scale-down: those beyond the new count among the ones that count.
   const excess = Math.max(0, live.length - next);
@@ -196,28 +206,28 @@ export function planScale(input: PlanInput): PlanResult {
   if (direction === "up" && rule.maxCores !== undefined) {
     // Batch may create any of the env's types: count each new node at the largest one's cores.
     const guard = coresOfNewNodes(pricing.instanceTypes);
-    if (!guard.ok)
-      return refuse(422, "policy.maxCores", "maxCores", `${id} has a maxCores limit but ${unknownCoresReason(guard.unknown)}`);
+    if (!guard.ok) return refuse(policyRefusal(422, "maxCores", `${id} has a maxCores limit but ${unknownCoresReason(guard.unknown)}`));
     const worstCores = kept.reduce((s, n) => s + n.Cpu, 0) + added * guard.cores;
     if (worstCores > rule.maxCores)
       return refuse(
-        422,
-        "policy.maxCores",
-        "maxCores",
-        `${next} nodes of ${id} could hold ${worstCores} cores (new nodes counted at ${guard.cores} cores, the largest of ${pricing.instanceTypes.join(", ")}); the policy allows at most ${rule.maxCores} (maxCores)`,
+        policyRefusal(
+          422,
+          "maxCores",
+          `${next} nodes of ${id} could hold ${worstCores} cores (new nodes counted at ${guard.cores} cores, the largest of ${pricing.instanceTypes.join(", ")}); the policy allows at most ${rule.maxCores} (maxCores)`,
+        ),
       );
   }
 
-  const cooling = cooldownRefusal(env, rule, input.activities, input.now);
-  if (cooling) return { ok: false, refusal: cooling };
+  const cooling = cooldownRefusal(id, rule, latest, input.now);
+  if (cooling) return refuse(cooling);
   if (direction === "down" && order.length < excess) {
     const starting = live.length - order.length;
-    return refuse(
-      409,
-      "not_enough_destroyable_nodes",
-      "destroyableNodes",
-      `scaling ${id} to ${next} needs ${excess} nodes destroyed, but only ${order.length} are CREATED, RUNNING or ABNORMAL (${starting} still starting); retry once they run`,
-    );
+    return refuse({
+      status: 409,
+      code: "not_enough_destroyable_nodes",
+      rule: "destroyableNodes",
+      message: `scaling ${id} to ${next} needs ${excess} nodes destroyed, but only ${order.length} are CREATED, RUNNING or ABNORMAL (${starting} still starting); retry once they run`,
+    });
   }
 
   const busy = chosen.filter(isBusy).map((n) => n.ComputeNodeId);

@@ -3,7 +3,8 @@ import type { EnvRule } from "../../shared/env-policy";
 import { EnvParamsSchema } from "../../shared/http/params";
 import { actionAnswer, hasScope, locationOf, openApiRoute, type Principal, type Route, route } from "../../shared/http";
 import { actionReplays, IDEMPOTENCY_KEY } from "../../shared/idempotency";
-import { BS1_ZONE_LIST, CreateEnvBodySchema, createEnvRules } from "./create";
+import { BS1_ZONES } from "../../shared/schemas/instance-types";
+import { CreateEnvBodySchema, createEnvRules } from "./create";
 import {
   ActionQuerySchema,
   CreateAnswerSchema,
@@ -21,6 +22,20 @@ import {
 import type { Caller, EnvsService } from "./service";
 import { DOCS } from "../../shared/docs";
 
+/**
+ * The answers' schemas: they type the handlers, document the answers (OpenAPI) and check real
+ * answers in the handler tests. Nothing parses an answer at run time and a bundle serves the
+ * prebuilt document, so a bundle leaves them out. The test is written out rather than `DOCS`
+ * (shared/docs.ts): esbuild drops the schemas only when the condition is constant where it is read.
+ */
+const ANSWERS = process.env.BATCH_SCF_BUNDLE !== "1" && {
+  list: EnvListSchema,
+  detail: EnvDetailSchema,
+  create: CreateAnswerSchema,
+  scale: ScaleAnswerSchema,
+  remove: DeleteAnswerSchema,
+  terminate: TerminateAnswerSchema,
+};
 
 function callerOf(p: Principal): Caller {
   return { name: p.name, scopes: p.scopes, mayScale: (rule: EnvRule) => rule.scaleScopes.some((s) => hasScope(p, s)) };
@@ -44,7 +59,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
         summary: "list compute environments with node counts by state (several regions: merged newest first, paged by cursor)",
       }),
       query: ListQuerySchema,
-      response: EnvListSchema,
+      ...(ANSWERS && { response: ANSWERS.list }),
       handler: async ({ query }) => {
         const body = await svc.list({
           zone: query.zone,
@@ -68,7 +83,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
         summary: "one compute environment: desired count, nodes by state, each node's age, cores, busy or idle, cost per hour",
       }),
       query: EnvQuerySchema,
-      response: EnvDetailSchema,
+      ...(ANSWERS && { response: ANSWERS.detail }),
       errors: [404],
       handler: async ({ params, query }) => ({ status: 200, body: await svc.get(params.EnvId, query.region) }),
     }),
@@ -79,7 +94,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
       ...(DOCS && {
         summary: "create a compute environment (the CreateComputeEnv request), checked against the product's rules",
         description:
-          `BS1 types only in ${BS1_ZONE_LIST}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
+          `BS1 types only in ${BS1_ZONES.join(", ")}; ImageId img-xxxxxxxx (known cloud-init images pass, others warn); ` +
           "InputMappings SourcePath cos:// cfs:// nfs:// per the path rules, local paths absolute; notification event names " +
           "in either spelling (JobFailed or COMPUTE_NODE_CREATED), sent upper case. With Idempotency-Key (or a body ClientToken) a retry returns the same EnvId (header Idempotent-Replayed: true); " +
           "the same key with a different body is 409 idempotency_key_reused. " +
@@ -93,7 +108,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
         headers: { "X-Change-Reason": "why, for the audit line" },
       }),
       status: 201,
-      response: CreateAnswerSchema,
+      ...(ANSWERS && { response: ANSWERS.create }),
       errors: [422],
       handler: async ({ body, warnings, idempotencyKey, req, principal }) => {
         const created = await svc.create(body, {
@@ -126,7 +141,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
           ctx.issue("delta", "with an Idempotency-Key give DesiredComputeNodeCount: a relative change is not safe to repeat");
       },
       query: ActionQuerySchema,
-      response: ScaleAnswerSchema,
+      ...(ANSWERS && { response: ANSWERS.scale }),
       errors: [404, 409, 422],
       idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, body, query, req, principal, idempotencyKey }) => {
@@ -154,7 +169,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
         headers: { "X-Change-Reason": "why, for the audit line" },
       }),
       status: 202,
-      response: DeleteAnswerSchema,
+      ...(ANSWERS && { response: ANSWERS.remove }),
       errors: [404, 409, 422],
       idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, query, req, principal, idempotencyKey }) => {
@@ -176,7 +191,7 @@ export function envsRoutes(svc: EnvsService, opts: { region: string; regions?: r
       }),
       body: TerminateBodySchema,
       query: ActionQuerySchema,
-      response: TerminateAnswerSchema,
+      ...(ANSWERS && { response: ANSWERS.terminate }),
       errors: [404, 409, 422],
       idempotency: IDEMPOTENCY_KEY,
       handler: async ({ params, body, query, req, principal, idempotencyKey }) => {

@@ -68,6 +68,7 @@ export const DeleteQuerySchema = lazy(() =>
 );
 
 // ── answers (documentation; the code builds them from typed values) ───────────────────
+// The routes name them only under DOCS (./routes.ts); marked pure, so a bundle drops them.
 
 const Warnings = z.array(z.object({ path: z.string(), message: z.string() }));
 const Counts = z.object({
@@ -79,7 +80,7 @@ const Counts = z.object({
   Pending: z.integer().check(...doc(DOCS && "desired nodes Batch has not started yet")),
 });
 const Tag = z.object({ Key: z.string(), Value: z.string() });
-const EnvSummarySchema = lazy(() =>
+const EnvSummarySchema = /* @__PURE__ */ lazy(() =>
   z.object({
     EnvId: z.string(),
     Region: z.string(),
@@ -94,7 +95,7 @@ const EnvSummarySchema = lazy(() =>
     Creator: z.nullable(z.string()).check(...doc(DOCS && "tag batch-scf/creator: the API key that created it; null: made elsewhere")),
   }),
 );
-export const EnvListSchema = lazy(() =>
+export const EnvListSchema = /* @__PURE__ */ lazy(() =>
   z.object({
     Envs: z.array(EnvSummarySchema),
     TotalCount: z.integer(),
@@ -106,7 +107,7 @@ export const EnvListSchema = lazy(() =>
     NextCursor: z.nullable(z.string()).check(...doc(DOCS && "pass as ?cursor= for the next page (any listing), null on the last")),
   }),
 );
-const NodeSchema = lazy(() =>
+const NodeSchema = /* @__PURE__ */ lazy(() =>
   z.object({
     ComputeNodeId: z.string(),
     ComputeNodeInstanceId: z.nullable(z.string()),
@@ -122,7 +123,7 @@ const NodeSchema = lazy(() =>
     PrivateIpAddresses: z.array(z.string()),
   }),
 );
-export const EnvDetailSchema = lazy(() =>
+export const EnvDetailSchema = /* @__PURE__ */ lazy(() =>
   z.extend(EnvSummarySchema._zod.innerType, {
     InstanceTypes: z.array(z.string()),
     Cores: z.number(),
@@ -140,7 +141,7 @@ const Capacity = z.object({
   Cores: z.number(),
   CostPerHour: z.nullable(z.number()),
 });
-export const ScaleAnswerSchema = lazy(() =>
+export const ScaleAnswerSchema = /* @__PURE__ */ lazy(() =>
   z.object({
     EnvId: z.string(),
     Region: z.string(),
@@ -158,7 +159,7 @@ export const ScaleAnswerSchema = lazy(() =>
     RequestIds: z.array(z.string()).check(...doc(DOCS && "Batch's RequestIds of the calls made")),
   }),
 );
-export const CreateAnswerSchema = lazy(() =>
+export const CreateAnswerSchema = /* @__PURE__ */ lazy(() =>
   z.object({
     EnvId: z.string(),
     Region: z.string().check(...doc(DOCS && "the region of Placement.Zone, where the env was created")),
@@ -173,7 +174,7 @@ export const CreateAnswerSchema = lazy(() =>
     RequestId: z.optional(z.string()).check(...doc(DOCS && "Batch's RequestId of the CreateComputeEnv call (absent on a replay)")),
   }),
 );
-export const DeleteAnswerSchema = lazy(() =>
+export const DeleteAnswerSchema = /* @__PURE__ */ lazy(() =>
   z.object({
     EnvId: z.string(),
     Region: z.string(),
@@ -184,7 +185,7 @@ export const DeleteAnswerSchema = lazy(() =>
     RequestId: z.string(),
   }),
 );
-export const TerminateAnswerSchema = lazy(() =>
+export const TerminateAnswerSchema = /* @__PURE__ */ lazy(() =>
   z.object({
     EnvId: z.string(),
     Region: z.string(),

@@ -12,7 +12,7 @@ import { parseBatchTime } from "../../shared/schemas/batch-time";
 import { regionOfZone } from "../../shared/schemas/zone";
 import { withHint } from "../../shared/batch/errors";
 import type { Activity, ComputeEnv } from "../../shared/batch/models";
-import { autoscaleFor, type EnvPolicy, type EnvRule, ruleFor, stampDescription } from "../../shared/env-policy";
+import { type EnvPolicy, type EnvRule, isAutoscaled, ruleFor, stampDescription } from "../../shared/env-policy";
 import { AppError, type FieldIssue, isAppError } from "../../shared/errors";
 import type { Principal } from "../../shared/http";
 import { isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
@@ -20,7 +20,17 @@ import { tagFiltersOf } from "../../shared/schemas/tags";
 import type { Logger } from "../../shared/log";
 import { buildCreateEnv, type CreateEnvBody } from "./create";
 import { requireEnvOwner } from "./owner";
-import { cooldownRefusal, type PlanResult, planScale, type Refusal, type ScalePlan, type ScaleTarget } from "./planner";
+import {
+  cooldownRefusal,
+  latestChangeOf,
+  type PlanResult,
+  planScale,
+  policyRefusal,
+  type Refusal,
+  type ScalePlan,
+  type ScaleTarget,
+  scaleScopesRefusal,
+} from "./planner";
 import type { PriceTable } from "./pricing";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
 import { recentActivities as readRecentActivities } from "../../shared/batch/activities";
@@ -83,11 +93,16 @@ const shows = (found: ComputeEnv, next: number, previous?: number): boolean =>
   found.NextAction !== "DELETING" && (found.DesiredComputeNodeCount === next || found.DesiredComputeNodeCount === previous);
 
 function refusalError(r: Refusal): AppError {
-  return new AppError(r.code, r.message, {
-    status: r.status,
-    details: { rule: r.rule, ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}) },
-    ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}),
-  });
+  const retry = r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {};
+  return new AppError(r.code, r.message, { status: r.status, details: { rule: r.rule, ...retry }, ...retry });
+}
+
+/** What counts towards the env's size now: its desired count and its live nodes (the audit's `before`). */
+const sizeOf = (env: ComputeEnv) => ({ DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length });
+
+/** Terminates `nodeIds` in pages of BATCH_PAGE, pushing each call's RequestId. */
+async function terminateInPages(port: BatchPort, envId: string, nodeIds: readonly string[], requestIds: string[]): Promise<void> {
+  for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) requestIds.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
 }
 
 export function createEnvsService(deps: EnvsDeps) {
@@ -194,26 +209,23 @@ export function createEnvsService(deps: EnvsDeps) {
     line(ok ? "applied" : partial ? "partial" : "conflict", { found, error: refused?.code });
     if (ok) return ids;
     const shown = `${c.envId} now shows DesiredComputeNodeCount ${found.DesiredComputeNodeCount}${found.NextAction ? ` (${found.NextAction})` : ""}`;
-    if (partial)
-      throw new AppError(
-        "partially_applied",
-        `${ids.length} of this ${c.what}'s writes reached Batch (RequestIds ${ids.join(", ")}) before it refused the next (${refused?.message}); ${shown}, not the ${next} asked for: read the env and decide again (do not repeat a delta)`,
-        {
-          status: 409,
-          tencentCode: refused?.tencentCode,
-          cause: refused,
-          details: { rule: "partialChange", found, requested: { DesiredComputeNodeCount: next }, requestIds: ids },
-        },
-      );
-    throw new AppError(
-      "conflict",
-      `${shown}, not the ${next} this ${c.what} asked for${refused ? ` (${refused.message})` : ""}: another change landed; read the env and decide again`,
-      {
+    const notApplied = (code: string, rule: string, message: string) =>
+      new AppError(code, message, {
         status: 409,
         tencentCode: refused?.tencentCode,
         cause: refused,
-        details: { rule: "concurrentChange", found, requested: { DesiredComputeNodeCount: next }, requestIds: ids },
-      },
+        details: { rule, found, requested: { DesiredComputeNodeCount: next }, requestIds: ids },
+      });
+    if (partial)
+      throw notApplied(
+        "partially_applied",
+        "partialChange",
+        `${ids.length} of this ${c.what}'s writes reached Batch (RequestIds ${ids.join(", ")}) before it refused the next (${refused?.message}); ${shown}, not the ${next} asked for: read the env and decide again (do not repeat a delta)`,
+      );
+    throw notApplied(
+      "conflict",
+      "concurrentChange",
+      `${shown}, not the ${next} this ${c.what} asked for${refused ? ` (${refused.message})` : ""}: another change landed; read the env and decide again`,
     );
   }
 
@@ -233,23 +245,22 @@ export function createEnvsService(deps: EnvsDeps) {
     return (await batch(readRecentActivities(port, envId))).items;
   }
 
+  /** Logs a scale or terminate refusal (with its rule) and answers its error. */
+  const refused = (what: string, envId: string, opts: { caller: Caller; dryRun: boolean }, r: Refusal): AppError => {
+    logger.info(`${what} refused`, { env_id: envId, who: opts.caller.name, rule: r.rule, code: r.code, dry_run: opts.dryRun });
+    return refusalError(r);
+  };
+
   const ruleOf = (env: { EnvId: string; EnvName?: string | null; Placement?: { Zone: string } }) => ruleFor(policy, env);
 
   /** Why terminating `live` live nodes of env may not happen now (allowScaling, scaleScopes, minNodes, cooldown), if so. */
   async function terminateRefusal(port: BatchPort, env: ComputeEnv, rule: EnvRule, caller: Caller, live: number, next: number): Promise<Refusal | undefined> {
     const id = env.EnvId;
-    if (!rule.allowScaling)
-      return { status: 422, code: "policy.allowScaling", rule: "allowScaling", message: `the policy for ${id} does not allow changing its nodes (allowScaling: false)` };
-    if (!caller.mayScale(rule))
-      return { status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `terminating nodes of ${id} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` };
+    if (!rule.allowScaling) return policyRefusal(422, "allowScaling", `the policy for ${id} does not allow changing its nodes (allowScaling: false)`);
+    if (!caller.mayScale(rule)) return scaleScopesRefusal(rule, `terminating nodes of ${id}`);
     if (next < rule.minNodes)
-      return {
-        status: 422,
-        code: "policy.minNodes",
-        rule: "minNodes",
-        message: `terminating ${live} live node(s) lowers ${id}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`,
-      };
-    return cooldownRefusal(env, rule, await recentActivities(port, id), deps.now());
+      return policyRefusal(422, "minNodes", `terminating ${live} live node(s) lowers ${id}'s desired count to ${next}, below ${rule.minNodes} (policy minNodes)`);
+    return cooldownRefusal(id, rule, latestChangeOf(env, await recentActivities(port, id)), deps.now());
   }
 
   return {
@@ -304,10 +315,7 @@ export function createEnvsService(deps: EnvsDeps) {
           pricing,
           now: deps.now(),
         });
-        if (!result.ok) {
-          logger.info("scale refused", { env_id: envId, who: opts.caller.name, rule: result.refusal.rule, code: result.refusal.code, dry_run: opts.dryRun });
-          throw refusalError(result.refusal);
-        }
+        if (!result.ok) throw refused("scale", envId, opts, result.refusal);
         const plan = result.plan;
         if (opts.dryRun || plan.Direction === "none") return { ...plan, Region: region, DryRun: opts.dryRun, Applied: false, RequestIds: [] };
 
@@ -318,7 +326,7 @@ export function createEnvsService(deps: EnvsDeps) {
         // would make Batch destroy more nodes of its own choosing once the termination lands.
         const expected = Math.max(0, plan.PreviousDesiredComputeNodeCount - plan.TerminateNodes.length);
         const modify = expected !== next;
-        const autoscaled = autoscaleFor(rule, env.Tags).on;
+        const autoscaled = isAutoscaled(rule, env.Tags);
         const requestIds = await applyChange({
           port,
           what: "scale",
@@ -330,8 +338,7 @@ export function createEnvsService(deps: EnvsDeps) {
           after: plan.After,
           extra: { terminated: plan.TerminateNodes, terminated_busy: plan.BusyNodes },
           async writes(ids) {
-            for (let i = 0; i < plan.TerminateNodes.length; i += BATCH_PAGE)
-              ids.push((await batch(port.terminateNodes(envId, plan.TerminateNodes.slice(i, i + BATCH_PAGE)))).requestId);
+            await terminateInPages(port, envId, plan.TerminateNodes, ids);
             // An autoscaled env's count and its manual stamp in one call (never a busy window between them).
             if (modify) ids.push((await batch(port.setDesiredNodes(envId, next, autoscaled ? await manualStamp(port, envId) : undefined))).requestId);
           },
@@ -380,18 +387,11 @@ export function createEnvsService(deps: EnvsDeps) {
       }
       const rule = ruleOf({ EnvId: "", EnvName: ce.EnvName, Placement: planned.request.Placement });
       const desired = ce.DesiredComputeNodeCount;
-      const refuse = (ruleName: string, message: string) =>
-        refusalError({ status: 422, code: `policy.${ruleName}`, rule: ruleName, message });
+      const refuse = (ruleName: string, message: string) => refusalError(policyRefusal(422, ruleName, message));
       // Starting with nodes is a scaling action: the rule's allowScaling and scaleScopes apply as for scale.
       if (desired > 0 && !rule.allowScaling)
         throw refuse("allowScaling", `the policy for ${ce.EnvName} does not allow scaling (allowScaling: false): create it with DesiredComputeNodeCount 0`);
-      if (desired > 0 && !opts.caller.mayScale(rule))
-        throw refusalError({
-          status: 403,
-          code: "policy.scaleScopes",
-          rule: "scaleScopes",
-          message: `creating ${ce.EnvName} with ${desired} node(s) needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)`,
-        });
+      if (desired > 0 && !opts.caller.mayScale(rule)) throw refusalError(scaleScopesRefusal(rule, `creating ${ce.EnvName} with ${desired} node(s)`));
       if (desired > rule.maxNodes) throw refuse("maxNodes", `${ce.EnvName} may not start with more than ${rule.maxNodes} nodes (policy maxNodes); asked for ${desired}`);
       if (desired < rule.minNodes) throw refuse("minNodes", `${ce.EnvName} must start with at least ${rule.minNodes} nodes (policy minNodes); asked for ${desired}`);
       if (rule.maxCores !== undefined && desired > 0) {
@@ -432,16 +432,12 @@ export function createEnvsService(deps: EnvsDeps) {
       return onEnv(envId, opts.region, async (port, env, region) => {
         requireEnvOwner(opts.caller, env);
         const rule = ruleOf(env);
-        if (!opts.caller.mayScale(rule))
-          throw refusalError({ status: 403, code: "policy.scaleScopes", rule: "scaleScopes", message: `deleting ${envId} needs one of the scopes ${rule.scaleScopes.join(", ")} (policy scaleScopes)` });
+        if (!opts.caller.mayScale(rule)) throw refusalError(scaleScopesRefusal(rule, `deleting ${envId}`));
         if (env.NextAction === "DELETING") throw new AppError("env_deleting", `${envId} is already being deleted`, { status: 409, details: { rule: "state" } });
         if (rule.minNodes > 0 && !opts.force)
-          throw refusalError({
-            status: 422,
-            code: "policy.minNodes",
-            rule: "minNodes",
-            message: `the policy keeps at least ${rule.minNodes} node(s) in ${envId} (policy minNodes); send ?force=true to delete it anyway`,
-          });
+          throw refusalError(
+            policyRefusal(422, "minNodes", `the policy keeps at least ${rule.minNodes} node(s) in ${envId} (policy minNodes); send ?force=true to delete it anyway`),
+          );
         const busy = env.ComputeNodeSet.filter(isBusy).map((n) => n.ComputeNodeId);
         if (busy.length > 0 && !opts.force)
           throw new AppError("env_busy", `${envId} has ${busy.length} busy node(s) running task instances (${busy.join(", ")}); wait for them, or send ?force=true to interrupt them`, {
@@ -449,12 +445,11 @@ export function createEnvsService(deps: EnvsDeps) {
             details: { rule: "busyNodes", busyNodes: busy },
           });
         const ack = await batch(port.deleteEnv(envId));
-        const before = { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length };
         audit({
           who: opts.caller.name,
           what: "delete",
           envId,
-          before,
+          before: sizeOf(env),
           after: { DesiredComputeNodeCount: 0, NextAction: "DELETING" },
           why: opts.reason ?? "delete requested",
           requestId: opts.requestId,
@@ -508,10 +503,7 @@ export function createEnvsService(deps: EnvsDeps) {
         // removing only CREATION_FAILED nodes is cleanup: it never counted towards desired.
         if (liveTerminated > 0) {
           const refusal = await terminateRefusal(port, env, rule, opts.caller, liveTerminated, next);
-          if (refusal) {
-            logger.info("terminate refused", { env_id: envId, who: opts.caller.name, rule: refusal.rule, code: refusal.code, dry_run: opts.dryRun });
-            throw refusalError(refusal);
-          }
+          if (refusal) throw refused("terminate", envId, opts, refusal);
         }
         const busy = nodes.filter(isBusy).map((n) => n.ComputeNodeId);
         const answer = {
@@ -538,16 +530,16 @@ export function createEnvsService(deps: EnvsDeps) {
           caller: opts.caller,
           requestId: opts.requestId,
           why: opts.reason ?? `terminate ${nodeIds.join(", ")} requested`,
-          before: { DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length },
-          after: { DesiredComputeNodeCount: next, Nodes: env.ComputeNodeSet.filter(isLive).length - liveTerminated },
+          before: sizeOf(env),
+          after: { DesiredComputeNodeCount: next, Nodes: sizeOf(env).Nodes - liveTerminated },
           extra: { terminated: nodeIds, terminated_busy: busy },
           async writes(ids) {
-            for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) ids.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
+            await terminateInPages(port, envId, nodeIds, ids);
           },
           // Terminating live nodes is the same lowering as a scale-down's (none: desired unchanged).
           lagging: liveTerminated > 0 ? env.DesiredComputeNodeCount : undefined,
           // Removing only CREATION_FAILED nodes is cleanup, not a change of capacity: no stamp.
-          autoscaled: autoscaleFor(rule, env.Tags).on && liveTerminated > 0,
+          autoscaled: isAutoscaled(rule, env.Tags) && liveTerminated > 0,
         });
         return { ...answer, Applied: true, RequestIds: requestIds };
       });

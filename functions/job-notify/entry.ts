@@ -4,7 +4,8 @@
 // shared/triggers/push-endpoint.ts, as node-abnormal's do).
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { batchRegionsFromEnv } from "../../shared/batch/config";
+import { batchRegionsFor } from "../../shared/batch/config";
+import { getJob } from "../../shared/batch/operations";
 import { lazyEntry } from "../../shared/entry";
 import type { Logger } from "../../shared/log";
 import { makePushEndpoint, type PushContext } from "../../shared/triggers/push-endpoint";
@@ -29,7 +30,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): JobNotifyDeps {
     destination: config.destination,
     jobsApiUrl: config.jobsApiUrl,
     // One DescribeJob per event, in the event's region (BATCH_REGIONS); its retries end well within the push's budget.
-    regions: batchRegionsFromEnv(env, logger, { maxAttempts: 3, baseMs: 200, capMs: 1000, deadlineMs: 3000 }).regions,
+    regions: batchRegionsFor({ getJob }, env, logger, { maxAttempts: 3, baseMs: 200, capMs: 1000, deadlineMs: 3000 }).regions,
     deliver: makeDeliver({ masters: config.masters, destination: config.destination, retry: DELIVERY_RETRY }),
     ...(file
       ? {

@@ -117,7 +117,8 @@ function checkSubmitRules(body: SubmitJobBody, regions: readonly string[], reser
     if (!names.has(d.EndTask)) bad(`${p}.EndTask`, `no task named ${d.EndTask} in this job`);
     if (d.StartTask === d.EndTask) bad(p, `task ${d.StartTask} cannot depend on itself`);
   });
-  const cycle = findCycle([...names.keys()], job.Dependences ?? []);
+  // Without dependences there is no cycle to look for.
+  const cycle = job.Dependences?.length ? findCycle([...names.keys()], job.Dependences) : undefined;
   if (cycle) bad("Job.Dependences", `the dependences form a cycle: ${cycle.join(" → ")}`);
 
   job.Notifications?.forEach((n, i) => {

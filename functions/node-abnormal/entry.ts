@@ -3,7 +3,8 @@
 // Batch compute-env events arrive pushed by the CMQ topic to the Function URL (`POST
 // /cmq/<token>`, push.ts) or, on older deployments, as SCF CMQ trigger events; a timer sweeps.
 import { type Alerter, createAlerter } from "../../shared/alerts";
-import { batchRegionsFromEnv } from "../../shared/batch/config";
+import { batchRegionsFor } from "../../shared/batch/config";
+import { getEnv, getEnvCreateInfo, listEnvActivities, listEnvs, setDesiredNodes, terminateNodes } from "../../shared/batch/operations";
 import { lazyEntry } from "../../shared/entry";
 import { type EnvPolicy, loadEnvPolicy } from "../../shared/env-policy";
 import type { Logger } from "../../shared/log";
@@ -23,8 +24,8 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): NodeAbnormalDep
   const config = loadConfig(env);
   return {
     config,
-    // One Batch port per served region (default: the function's own), made on first use.
-    regions: batchRegionsFromEnv(env, logger).regions,
+    // One Batch port per served region (default: the function's own), made on first use, with the operations it calls.
+    regions: batchRegionsFor({ getEnv, getEnvCreateInfo, listEnvs, listEnvActivities, setDesiredNodes, terminateNodes }, env, logger).regions,
     policy: loadEnvPolicy(env),
     logger,
     alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "node-abnormal" }),

@@ -1,25 +1,116 @@
 "use strict";
 // Bundle shim for the SDK's common client (tencentcloud/common/abstract_client.js with its
-// http_connection, sign and http/fetch): the one path the batch client takes here, a POST of JSON
-// signed with TC3-HMAC-SHA256, written as the SDK writes it (the same headers, body, signature,
-// errors and trace id; test/build/sdk-client-shim.test.ts compares the two on the wire). Dropped:
-// the older HmacSHA1/HmacSHA256 signing, GET, multipart and skipSign, which Batch's actions do not
-// use; asked for, they fail loudly (as a proxy and SSE replies do, through their shims). With the
-// compacted batch client (scripts/bundle.ts), a bundle's SDK part goes from 16.8 to 9.0 KB.
+// http_connection, sign and http/fetch over node-fetch): the one path the batch client takes here,
+// a POST of JSON signed with TC3-HMAC-SHA256, written as the SDK writes it (the same headers, body,
+// signature, errors and trace id; test/build/sdk-client-shim.test.ts compares the two on the wire),
+// sent by `post` below. Dropped: the older HmacSHA1/HmacSHA256 signing, GET, multipart, skipSign,
+// proxies and server-sent events, which Batch's actions do not use; asked for, they fail loudly.
+// With the compacted batch client (scripts/bundle.ts), a bundle's SDK part went from 16.8 to 9.0 KB,
+// and to 7.x KB with node-fetch's stand-in and the SDK's small helpers folded in here.
 const { createHash, createHmac, randomUUID } = require("node:crypto");
 const TencentCloudSDKHttpException = require("tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception").default;
 const { sdkVersion } = require("tencentcloud-sdk-nodejs/tencentcloud/common/sdk_version");
-const fetch = require("./node-fetch.cjs");
-// The SDK's own helpers, as the bundles shim them.
-const { stringify } = require("./json-bigint.cjs")({ useNativeBigInt: true });
-const isStream = require("./is-stream.cjs");
-const { buffer: streamToBuffer } = require("./get-stream.cjs");
-const HttpsProxyAgent = require("./https-proxy-agent.cjs");
-const { SSEResponseModel } = require("./sse-response-model.cjs");
+
+// ── the transport (what node-fetch did for the SDK) ──────────────────────────────────────
+// node:http(s) with keep-alive agents. Why not the global fetch: node-fetch v2 and its
+// whatwg-url/tr46 polyfills are ~300 KB of cold start, and Node's built-in fetch (undici) costs
+// ~25 ms to load on its first call and ~0.3 ms more per request than http.request
+// (bench/results.md). Errors read like node-fetch's (`request to <url> failed, reason: connect
+// ECONNREFUSED …`, `network timeout at: <url>`), which shared/batch/retry.ts relies on.
+//
+// Free sockets are kept 4 s (undici's default), under Node's and most servers' 5 s keep-alive,
+// so a request rarely meets a socket the server is closing. Agents unref idle sockets: a warm
+// connection never keeps an SCF invocation (or a test) waiting for the event loop to empty.
+// SCF freezes a container between invocations, and the agent's idle timer cannot fire while it
+// is frozen: after a thaw, a request could take a socket the server dropped long ago (a refused
+// reuse fails even not-safe-to-repeat actions). So idleness is also checked by the wall clock,
+// and a socket idle too long is destroyed before each request.
+const IDLE_MS = 4000;
+const FREED_AT = Symbol("freedAt");
+const agents = {};
+
+/** node:http for http: and node:https (required only then) for https:, each with its keep-alive agent. */
+function transport(protocol) {
+  const name = protocol === "http:" ? "http" : protocol === "https:" ? "https" : undefined;
+  if (!name) return undefined;
+  const mod = name === "http" ? require("node:http") : require("node:https");
+  if (!agents[name]) {
+    agents[name] = new mod.Agent({ keepAlive: true, timeout: IDLE_MS, scheduling: "lifo" });
+    agents[name].on("free", (socket) => {
+      socket[FREED_AT] = Date.now();
+    });
+  }
+  return { request: mod.request, agent: agents[name] };
+}
+
+function dropStale(agent) {
+  const now = Date.now();
+  for (const list of Object.values(agent.freeSockets)) {
+    for (const socket of list) if (now - (socket[FREED_AT] ?? now) >= IDLE_MS - 500) socket.destroy();
+  }
+}
+
+const fetchError = (message, type) => Object.assign(new Error(message), { name: "FetchError", type });
+
+function abortError() {
+  return Object.assign(new Error("The user aborted a request."), { name: "AbortError", type: "aborted" });
+}
+
+/**
+ * POSTs `body` (a string or Buffer) to `url`: `headers` (null and undefined left out, Content-Length
+ * added), `timeout` in ms over the whole exchange, body included (as node-fetch's), `signal` aborts.
+ * Resolves the answer read in full: `{ url, status, statusText, headers (Node's, lower-case), body (a Buffer) }`.
+ */
+function post(url, { headers: given = {}, body, timeout, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    let target;
+    try {
+      target = new URL(url);
+    } catch {
+      return reject(new TypeError(`Only absolute URLs are supported: ${url}`));
+    }
+    const t = transport(target.protocol);
+    if (!t) return reject(new TypeError(`Only HTTP(S) protocols are supported: ${target.protocol}`));
+    if (signal?.aborted) return reject(abortError());
+    dropStale(t.agent);
+
+    const headers = {};
+    for (const [k, v] of Object.entries(given)) if (v != null) headers[k] = String(v);
+    if (body != null && !Object.keys(headers).some((k) => k.toLowerCase() === "content-length")) headers["Content-Length"] = String(Buffer.byteLength(body));
+
+    let timer;
+    const onAbort = () => req.destroy(abortError());
+    const finish = (err, value) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const failed = (e) => finish(e.name === "FetchError" || e.name === "AbortError" ? e : fetchError(`request to ${url} failed, reason: ${e.message}`, "system"));
+    const req = t.request(target, { method: "POST", headers, agent: t.agent }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => finish(null, { url, status: res.statusCode, statusText: res.statusMessage || "", headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", failed);
+      res.on("aborted", () => failed(new Error("socket hang up")));
+    });
+    req.on("error", failed);
+    if (timeout > 0) timer = setTimeout(() => req.destroy(fetchError(`network timeout at: ${url}`, "request-timeout")), timeout);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    req.end(body);
+  });
+}
+
+// ── the client ───────────────────────────────────────────────────────────────────────────
 
 const unsupported = (what) => new Error(`${what} not supported by the bundled Batch client`);
 const sha256 = (message, secret, encoding) => createHmac("sha256", secret).update(message).digest(encoding);
 const hash = (message) => createHash("sha256").update(message).digest("hex");
+const isStream = (s) => s !== null && typeof s === "object" && typeof s.pipe === "function";
+// json-bigint as the SDK configures it (useNativeBigInt): Batch carries no integers beyond 2^53,
+// so native JSON, a BigInt written as its decimal text.
+const stringify = (value) => JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+
 // http_connection.js's deepRemoveNull: null members go, recursively (nulls inside arrays stay).
 function deepRemoveNull(obj) {
   if (Array.isArray(obj)) return obj.map(deepRemoveNull);
@@ -122,10 +213,10 @@ class AbstractClient {
       h["Content-Type"] = h["Content-Type"] || "application/json";
       const body = Buffer.isBuffer(payload) ? payload : stringify(payload);
       h.Authorization = sign3({ url, payload, timestamp, service: this.endpoint.split(".")[0], secretId: credential.secretId, secretKey: credential.secretKey, headers: h });
-      // http/fetch.js: a proxy (from the profile or http_proxy) gets an agent of its own.
-      const proxy = http.proxy || process.env.http_proxy;
-      const agent = !http.agent && proxy ? new HttpsProxyAgent(proxy) : http.agent;
-      res = await fetch(url, { method: "POST", timeout: http.reqTimeout * 1000, headers: h, agent, signal: options.signal, body });
+      // http/fetch.js: a proxy (from the profile or http_proxy) gets an agent of its own; neither is carried here.
+      if (http.agent) throw new Error("the bundled Batch client does not support custom HTTP agents or proxies");
+      if (http.proxy || process.env.http_proxy) throw new Error("http_proxy is set, but the bundled Batch client does not support proxies");
+      res = await post(url, { timeout: http.reqTimeout * 1000, headers: h, signal: options.signal, body });
     } catch (e) {
       throw new TencentCloudSDKHttpException(e.message, "", traceId);
     }
@@ -133,14 +224,21 @@ class AbstractClient {
   }
 
   async parseResponse(res) {
-    const traceId = res.headers.get("x-tc-traceid");
+    // node-fetch's headers.get: null when absent.
+    const traceId = res.headers["x-tc-traceid"] ?? null;
     if (res.status !== 200) {
       const tcError = new TencentCloudSDKHttpException(res.statusText, "", traceId);
       tcError.httpCode = res.status;
       throw tcError;
     }
-    if (res.headers.get("content-type") === "text/event-stream") return new SSEResponseModel(res.body);
-    const data = await res.json();
+    if (res.headers["content-type"] === "text/event-stream") throw new Error("server-sent events are not supported by the bundled Batch client");
+    let data;
+    try {
+      data = JSON.parse(res.body.toString("utf8"));
+    } catch (e) {
+      // node-fetch's json() error; the body itself is left out: it may carry anything.
+      throw fetchError(`invalid json response body at ${res.url} reason: ${e.message}`, "invalid-json");
+    }
     if (data.Response.Error) {
       const tcError = new TencentCloudSDKHttpException(data.Response.Error.Message, data.Response.RequestId, traceId);
       tcError.code = data.Response.Error.Code;
@@ -150,4 +248,11 @@ class AbstractClient {
   }
 }
 
-module.exports = { AbstractClient };
+/** get-stream's buffer: a stream's chunks as one Buffer. */
+async function streamToBuffer(stream) {
+  const chunks = [];
+  for await (const c of stream) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+module.exports = { AbstractClient, post };

@@ -74,9 +74,9 @@ export async function listAcross<T>(
 const KNOWN_REGIONS_MAX = 10_000;
 
 /** Where an id lives: its region's port, and what finding it read just now. */
-export interface Located<T> {
+export interface Located<T, P = BatchPort> {
   region: string;
-  batch: BatchPort;
+  batch: P;
   read?: T | undefined;
 }
 
@@ -86,7 +86,7 @@ export interface Located<T> {
  * ResourceNotFound code) is forgotten. Misses are never kept (one another instance creates a
  * moment later must be found).
  */
-export function idRegions<T>(regions: BatchRegions, kind: string, probe: (batch: BatchPort, id: string) => Promise<T>, missing: string) {
+export function idRegions<T, P = BatchPort>(regions: BatchRegions<P>, kind: string, probe: (batch: P, id: string) => Promise<T>, missing: string) {
   const served = regions.names;
   const known = new Map<string, string>();
   const isMissing = (e: unknown) => isAppError(e) && e.tencentCode === missing;
@@ -104,14 +104,14 @@ export function idRegions<T>(regions: BatchRegions, kind: string, probe: (batch:
    * (Batch does not document ids as unique across regions). Found nowhere: Batch's 404, unless a
    * region failed to answer, whose error is the answer then (never a 404 that may be wrong).
    */
-  async function locate(id: string, region: string | undefined): Promise<Located<T>> {
-    const at = (r: string): Located<T> => ({ region: r, batch: regions.port(r) });
+  async function locate(id: string, region: string | undefined): Promise<Located<T, P>> {
+    const at = (r: string): Located<T, P> => ({ region: r, batch: regions.port(r) });
     if (region) return at(servedRegion(served, region, "query.region"));
     if (served.length === 1) return at(served[0]!);
     const cached = known.get(id);
     if (cached) return at(cached);
     const tries = await Promise.allSettled(served.map((r) => probe(regions.port(r), id)));
-    const found: Located<T>[] = [];
+    const found: Located<T, P>[] = [];
     tries.forEach((t, i) => {
       if (t.status === "fulfilled") found.push({ ...at(served[i]!), read: t.value });
     });
@@ -132,7 +132,7 @@ export function idRegions<T>(regions: BatchRegions, kind: string, probe: (batch:
     remember,
     locate,
     /** Runs `fn` where `id` lives (locate); a remembered region that no longer has it is forgotten. */
-    async on<R>(id: string, region: string | undefined, fn: (at: Located<T>) => Promise<R>): Promise<R> {
+    async on<R>(id: string, region: string | undefined, fn: (at: Located<T, P>) => Promise<R>): Promise<R> {
       const at = await locate(id, region);
       try {
         return await fn(at);

@@ -5,9 +5,11 @@ import { parseEnv, parseJsonVar } from "../config";
 import { AppError } from "../errors";
 import { RegionSchema } from "../schemas/region";
 import type { Logger } from "../log";
+import type { BatchPort } from "./port";
 import { DEFAULT_RATES } from "./limiter";
+import { ALL_OPERATIONS, type Operations, type PortOf, portOf } from "./operations";
 import { type BatchRegions, batchRegions, RegionListSchema } from "./regions";
-import { type Credentials, createTencentBatch, type TencentBatchOptions } from "./tencent-adapter";
+import { type Credentials, createBatchCore, type TencentBatchOptions } from "./tencent-adapter";
 
 /** Credentials as SCF provides them to a function (no underscore inside SECRETID). */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
@@ -46,31 +48,32 @@ const BatchEnvSchema = z.looseObject({
   BATCH_ENDPOINT: z.optional(z.string()),
 });
 
-/** The Batch port of `region`, as SCF configures the function (everything but the region from `env`). */
-function portsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger, retry?: TencentBatchOptions["retry"]) {
+/** The Batch port of `operations` in `region`, as SCF configures the function (everything but the region from `env`). */
+function portsFromEnv<O extends Operations>(env: NodeJS.ProcessEnv, operations: O, logger?: Logger, retry?: TencentBatchOptions["retry"]) {
   const cfg = parseEnv(BatchEnvSchema, env);
   const rates = ratesFromEnv(env);
   const make = (region: string) =>
-    createTencentBatch({
-      region,
-      ...(retry ? { retry } : {}),
-      credentials: () => credentialsFromEnv(env),
-      rates,
-      ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
-      ...(logger ? { logger } : {}),
-    });
+    portOf(
+      createBatchCore({
+        region,
+        ...(retry ? { retry } : {}),
+        credentials: () => credentialsFromEnv(env),
+        rates,
+        ...(cfg.BATCH_ENDPOINT ? { endpoint: cfg.BATCH_ENDPOINT } : {}),
+        ...(logger ? { logger } : {}),
+      }),
+      operations,
+    );
   return { make, region: cfg.TENCENTCLOUD_REGION, rates };
 }
 
 /**
- * The Batch port of a function as SCF configures it: region from TENCENTCLOUD_REGION,
- * endpoint override BATCH_ENDPOINT, credentials read per call. Throws config_invalid naming the variable.
+ * The whole Batch port (every operation) of the function's own region as SCF configures it:
+ * region from TENCENTCLOUD_REGION, endpoint override BATCH_ENDPOINT, credentials read per call.
+ * Throws config_invalid naming the variable.
  */
-export function batchFromEnv(
-  env: NodeJS.ProcessEnv,
-  logger?: Logger,
-): { batch: ReturnType<typeof createTencentBatch>; region: string; rates: Readonly<Record<string, number>> } {
-  const { make, region, rates } = portsFromEnv(env, logger);
+export function batchFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): { batch: BatchPort; region: string; rates: Readonly<Record<string, number>> } {
+  const { make, region, rates } = portsFromEnv(env, ALL_OPERATIONS, logger);
   return { batch: make(region), region, rates };
 }
 
@@ -81,16 +84,22 @@ const RegionsEnvSchema = /* @__PURE__ */ lazy(() => z.looseObject({ BATCH_REGION
  * The regions a function serves: BATCH_REGIONS (comma-separated, e.g. `ap-guangzhou,ap-shanghai`),
  * default the function's own TENCENTCLOUD_REGION; one Batch port per region, made on its first use,
  * each with its own client-side quotas and single-flight (Tencent's limits are per region), the
- * same credentials and endpoint. `region` is the function's own. Throws config_invalid naming the variable.
+ * same credentials and endpoint. Each port has the `operations` the function calls (./operations),
+ * so its bundle carries no others. `region` is the function's own. Throws config_invalid naming the variable.
  */
-export function batchRegionsFromEnv(
+export function batchRegionsFor<O extends Operations>(
+  operations: O,
   env: NodeJS.ProcessEnv,
   logger?: Logger,
   /** The client's retry policy, when the function's own differs (job-notify answers pushes within seconds). */
   retry?: TencentBatchOptions["retry"],
-): { regions: BatchRegions; region: string; rates: Readonly<Record<string, number>> } {
-  const { make, region, rates } = portsFromEnv(env, logger, retry);
+): { regions: BatchRegions<PortOf<O>>; region: string; rates: Readonly<Record<string, number>> } {
+  const { make, region, rates } = portsFromEnv(env, operations, logger, retry);
   // Unset (or empty): the function's own region, without building the list's schema.
   const names = (env.BATCH_REGIONS?.trim() && parseEnv(RegionsEnvSchema, env).BATCH_REGIONS) || [region];
   return { regions: batchRegions(names, make), region, rates };
 }
+
+/** The served regions (batchRegionsFor) with the whole port in each: every operation. */
+export const batchRegionsFromEnv = (env: NodeJS.ProcessEnv, logger?: Logger, retry?: TencentBatchOptions["retry"]) =>
+  batchRegionsFor(ALL_OPERATIONS, env, logger, retry);

@@ -25,28 +25,26 @@ export type NodeState = (typeof NODE_STATES)[number];
 
 export const ACTIVITY_STATES = ["SUBMITTED", "PROCESSING", "SUCCEED", "FAILED"] as const;
 
-export const TagSchema = lazy(() => z.object({ Key: str, Value: str }));
+export const TagSchema = /* @__PURE__ */ lazy(() => z.object({ Key: str, Value: str }));
 export type Tag = z.infer<typeof TagSchema>;
 
-export const PlacementSchema = lazy(() => loose({ Zone: str, ProjectId: z.nullish(z.number()) }));
+export const PlacementSchema = /* @__PURE__ */ lazy(() => loose({ Zone: str, ProjectId: z.nullish(z.number()) }));
 
-export const MetricsSchema = lazy(() =>
-  z.looseObject(
-    loose({
-      SubmittedCount: count,
-      PendingCount: count,
-      RunnableCount: count,
-      StartingCount: count,
-      RunningCount: count,
-      SucceedCount: count,
-      FailedInterruptedCount: count,
-      FailedCount: count,
-    }).shape,
-  ),
+export const MetricsSchema = /* @__PURE__ */ lazy(() =>
+  loose({
+    SubmittedCount: count,
+    PendingCount: count,
+    RunnableCount: count,
+    StartingCount: count,
+    RunningCount: count,
+    SucceedCount: count,
+    FailedInterruptedCount: count,
+    FailedCount: count,
+  }),
 );
 export type Metrics = z.infer<typeof MetricsSchema>;
 
-export const ComputeNodeSchema = lazy(() =>
+export const ComputeNodeSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     ComputeNodeId: str,
     ComputeNodeInstanceId: optStr,
@@ -64,7 +62,7 @@ export const ComputeNodeSchema = lazy(() =>
 );
 export type ComputeNode = z.infer<typeof ComputeNodeSchema>;
 
-export const ComputeNodeMetricsSchema = lazy(() =>
+export const ComputeNodeMetricsSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     SubmittedCount: count,
     CreatingCount: count,
@@ -77,7 +75,7 @@ export const ComputeNodeMetricsSchema = lazy(() =>
 );
 export type ComputeNodeMetrics = z.infer<typeof ComputeNodeMetricsSchema>;
 
-export const ComputeEnvSchema = lazy(() =>
+export const ComputeEnvSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     EnvId: str,
     EnvName: str,
@@ -96,7 +94,7 @@ export const ComputeEnvSchema = lazy(() =>
 );
 export type ComputeEnv = z.infer<typeof ComputeEnvSchema>;
 
-export const ComputeEnvViewSchema = lazy(() =>
+export const ComputeEnvViewSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     EnvId: str,
     EnvName: str,
@@ -113,7 +111,7 @@ export const ComputeEnvViewSchema = lazy(() =>
 );
 export type ComputeEnvView = z.infer<typeof ComputeEnvViewSchema>;
 
-export const ActivitySchema = lazy(() =>
+export const ActivitySchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     ActivityId: str,
     ComputeNodeId: str,
@@ -129,7 +127,7 @@ export const ActivitySchema = lazy(() =>
 );
 export type Activity = z.infer<typeof ActivitySchema>;
 
-export const TaskViewSchema = lazy(() =>
+export const TaskViewSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     TaskName: str,
     TaskState: str,
@@ -138,7 +136,7 @@ export const TaskViewSchema = lazy(() =>
   }),
 );
 
-export const JobDetailSchema = lazy(() =>
+export const JobDetailSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     JobId: str,
     JobName: optStr,
@@ -165,7 +163,7 @@ export const JobDetailSchema = lazy(() =>
 );
 export type JobDetail = z.infer<typeof JobDetailSchema>;
 
-export const JobViewSchema = lazy(() =>
+export const JobViewSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     JobId: str,
     JobName: optStr,
@@ -180,7 +178,7 @@ export const JobViewSchema = lazy(() =>
 );
 export type JobView = z.infer<typeof JobViewSchema>;
 
-export const TaskInstanceViewSchema = lazy(() =>
+export const TaskInstanceViewSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     TaskInstanceIndex: num,
     TaskInstanceState: str,
@@ -196,7 +194,7 @@ export const TaskInstanceViewSchema = lazy(() =>
 );
 export type TaskInstanceView = z.infer<typeof TaskInstanceViewSchema>;
 
-export const TaskDetailSchema = lazy(() =>
+export const TaskDetailSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     JobId: str,
     TaskName: str,
@@ -211,7 +209,7 @@ export const TaskDetailSchema = lazy(() =>
 );
 export type TaskDetail = z.infer<typeof TaskDetailSchema>;
 
-export const TaskInstanceLogSchema = lazy(() =>
+export const TaskInstanceLogSchema = /* @__PURE__ */ lazy(() =>
   z.looseObject({
     TaskInstanceIndex: num,
     StdoutLog: optStr,
@@ -224,13 +222,13 @@ export const TaskInstanceLogSchema = lazy(() =>
 );
 export type TaskInstanceLog = z.infer<typeof TaskInstanceLogSchema>;
 
-export const RequestIdOnlySchema = lazy(() => z.looseObject({ RequestId: str }));
+export const RequestIdOnlySchema = /* @__PURE__ */ lazy(() => z.looseObject({ RequestId: str }));
 
 /** SubmitJob / CreateComputeEnv: the id of what was created. */
-export const SubmittedJobSchema = lazy(() => loose({ JobId: str.check(z.minLength(1)), RequestId: str }));
-export const CreatedEnvSchema = lazy(() => loose({ EnvId: str.check(z.minLength(1)), RequestId: str }));
+export const SubmittedJobSchema = /* @__PURE__ */ lazy(() => loose({ JobId: str.check(z.minLength(1)), RequestId: str }));
+export const CreatedEnvSchema = /* @__PURE__ */ lazy(() => loose({ EnvId: str.check(z.minLength(1)), RequestId: str }));
 
-const RedirectInfoSchema = lazy(() =>
+const RedirectInfoSchema = /* @__PURE__ */ lazy(() =>
   loose({
     StdoutRedirectPath: optStr,
     StderrRedirectPath: optStr,
@@ -240,7 +238,7 @@ const RedirectInfoSchema = lazy(() =>
 );
 
 /** DescribeJobSubmitInfo: the request as submitted; the jobs API reads each task's RedirectInfo. */
-export const JobSubmitInfoSchema = lazy(() =>
+export const JobSubmitInfoSchema = /* @__PURE__ */ lazy(() =>
   loose({
     JobId: optStr,
     Tasks: z.nullish(z.array(loose({ TaskName: str, RedirectInfo: z.nullish(RedirectInfoSchema) }))),
@@ -249,7 +247,7 @@ export const JobSubmitInfoSchema = lazy(() =>
 );
 
 /** DescribeComputeEnvCreateInfo: the request as created; envs and cost-report read its instance types. */
-export const ComputeEnvCreateInfoSchema = lazy(() =>
+export const ComputeEnvCreateInfoSchema = /* @__PURE__ */ lazy(() =>
   loose({
     EnvId: optStr,
     EnvDescription: optStr,

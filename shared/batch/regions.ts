@@ -24,16 +24,17 @@ export const RegionListSchema = /* @__PURE__ */ lazy(() =>
   ),
 );
 
-export interface BatchRegions {
+/** The served regions and their ports: the whole BatchPort, or (`P`) the operations a function calls. */
+export interface BatchRegions<P = BatchPort> {
   /** The served regions, in the order BATCH_REGIONS names them. */
   readonly names: readonly string[];
   /** The Batch port of a served region, made on its first use (a region not served is a bug: throws). */
-  port(region: string): BatchPort;
+  port(region: string): P;
 }
 
 /** Ports made by `make` on first use, one per served region. */
-export function batchRegions(names: readonly string[], make: (region: string) => BatchPort): BatchRegions {
-  const ports = new Map<string, BatchPort>();
+export function batchRegions<P>(names: readonly string[], make: (region: string) => P): BatchRegions<P> {
+  const ports = new Map<string, P>();
   return {
     names,
     port(region) {
@@ -49,7 +50,7 @@ export function batchRegions(names: readonly string[], make: (region: string) =>
 }
 
 /** One region over one port (the single-region default, and tests). */
-export const oneRegion = (region: string, port: BatchPort): BatchRegions => batchRegions([region], () => port);
+export const oneRegion = <P = BatchPort>(region: string, port: P): BatchRegions<P> => batchRegions([region], () => port);
 
 /** `region` when served, else a 400 naming `path` and the served regions. */
 export function servedRegion(regions: readonly string[], region: string, path: string): string {

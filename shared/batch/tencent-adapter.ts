@@ -1,35 +1,18 @@
-// The Batch port over the SDK's batch client: rate limits, retries, error mapping (./errors) and
-// a zod parse of every reply. Only the batch client is imported (never the package root: it
-// requires all 262 services and costs ~600 ms of cold start). Identical concurrent reads share
-// one call and writes cut that sharing (./single-flight). Configuration from the environment is
-// ./config; paging helpers are ./paging.
-import { randomUUID } from "node:crypto";
-import { Client as BatchClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
-import type {
-  DescribeComputeEnvCreateInfoResponse,
-  DescribeJobSubmitInfoResponse,
-} from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_models";
+// The Batch port over the SDK's batch client: one call core (`createBatchCore`) with rate limits,
+// retries, error mapping (./errors) and a zod parse of every reply, under the port's operations
+// (./operations; a function's port has only those it calls). Only the SDK's common client is
+// imported (never the package root: it requires all 262 services and costs ~600 ms of cold start).
+// Identical concurrent reads share one call and writes cut that sharing (./single-flight).
+// Configuration from the environment is ./config; paging helpers are ./paging.
+import { AbstractClient } from "tencentcloud-sdk-nodejs/tencentcloud/common/abstract_client";
 import * as z from "../zod";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { batchError } from "./errors";
 import { createLimiter, DEFAULT_RATES, type Limiter } from "./limiter";
-import {
-  ActivitySchema,
-  ComputeEnvCreateInfoSchema,
-  ComputeEnvSchema,
-  ComputeEnvViewSchema,
-  CreatedEnvSchema,
-  JobDetailSchema,
-  JobSubmitInfoSchema,
-  JobViewSchema,
-  page,
-  RequestIdOnlySchema,
-  SubmittedJobSchema,
-  TaskDetailSchema,
-  TaskInstanceLogSchema,
-} from "./models";
-import type { BatchPort, Page } from "./port";
+import { page, RequestIdOnlySchema } from "./models";
+import { ALL_OPERATIONS, portOf } from "./operations";
+import type { Acknowledged, BatchPort, Page } from "./port";
 import { asSdkError, isRetryable, isRetryableUnapplied, type RetryOptions, withRetry } from "./retry";
 import { createSingleFlight, flightKey, isRead } from "./single-flight";
 
@@ -79,11 +62,17 @@ export type BatchAction =
   | "TerminateComputeNodes"
   | "DescribeComputeEnvActivities";
 
-/** What the adapter needs of an SDK client: the actions it calls, each `(request) => Promise<reply>`. */
-export type BatchSdkClient = { [A in BatchAction]?: (req: never) => Promise<unknown> };
+/** What the adapter needs of an SDK client: the common client's `request(action, req)` (tests may pass another). */
+export interface BatchSdkClient {
+  request(action: string, req: unknown): Promise<unknown>;
+}
+
+/** Batch's endpoint (its service name for the signature) and API version, as the SDK's batch client (batch_client.js) passes them. */
+const BATCH_ENDPOINT = "batch.tencentcloudapi.com";
+const BATCH_VERSION = "2017-03-12";
 
 export function parseEndpoint(endpoint: string | undefined): { endpoint: string; protocol: string } {
-  if (!endpoint) return { endpoint: "batch.tencentcloudapi.com", protocol: "https://" };
+  if (!endpoint) return { endpoint: BATCH_ENDPOINT, protocol: "https://" };
   const m = /^(https?):\/\/([^/]+)\/?$/.exec(endpoint.trim());
   if (!m) return { endpoint: endpoint.trim().replace(/\/+$/, ""), protocol: "https://" };
   return { endpoint: m[2]!, protocol: `${m[1]}://` };
@@ -91,17 +80,34 @@ export function parseEndpoint(endpoint: string | undefined): { endpoint: string;
 
 type Call = (action: string, req: unknown) => Promise<unknown>;
 
-/** The SDK's batch client for the options (credentials asked for on every request: SCF rotates them). */
+/**
+ * The SDK's client for Batch with the options (credentials asked for on every request: SCF rotates
+ * them). The SDK's generated batch client is a class of one-line methods, each `request(action, …)`
+ * on this common client with Batch's endpoint and version: calling `request` directly sends the same
+ * (test/build/sdk-client-shim.test.ts) without bundling its 30 methods.
+ */
 export function sdkClient(opts: Pick<TencentBatchOptions, "region" | "credentials" | "endpoint" | "timeoutSeconds">): BatchSdkClient {
   const { endpoint, protocol } = parseEndpoint(opts.endpoint);
-  return new BatchClient({
+  return new AbstractClient(BATCH_ENDPOINT, BATCH_VERSION, {
     credential: { getCredential: async () => opts.credentials() },
     region: opts.region,
     profile: { httpProfile: { endpoint, protocol, reqTimeout: opts.timeoutSeconds ?? 5 } },
   });
 }
 
-export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { call: Call } {
+/** The one call path every operation takes (./operations): quota, retries, error mapping, reply validation, shared reads. */
+export interface BatchCore {
+  /** The SDK action, limited, retried and mapped to an AppError (./errors); every write cuts the sharing of reads. */
+  call: Call;
+  /** The action's reply, parsed by `schema` (502 `batch.bad_reply` when it does not fit); identical reads shared. */
+  parsed<S extends z.core.$ZodType>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>>;
+  /** An action that answers only its RequestId. */
+  ack(action: BatchAction, req: unknown): Promise<Acknowledged>;
+  /** One page of an action that lists `item`s under `key`. */
+  paged<S extends z.core.$ZodType>(action: BatchAction, key: string, item: S, req: Record<string, unknown>): Promise<Page<z.infer<S>>>;
+}
+
+export function createBatchCore(opts: TencentBatchOptions): BatchCore {
   const client = opts.client ?? sdkClient(opts);
   const limiter = opts.limiter ?? createLimiter(opts.rates ?? DEFAULT_RATES);
   // Bounded so that a call gives up (503) well inside the HTTP functions' 30 s timeout:
@@ -111,15 +117,15 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
   const flights = opts.singleFlight === false ? undefined : createSingleFlight();
 
   const send: Call = async (action, req) => {
-    const method = (client as Record<string, unknown>)[action];
-    if (typeof method !== "function") throw new AppError("batch.unknown_action", `no such Batch action ${action}`);
+    // The actions this project calls are those with a documented rate (./limiter).
+    if (!Object.hasOwn(DEFAULT_RATES, action)) throw new AppError("batch.unknown_action", `no such Batch action ${action}`);
     // Missing credentials are our configuration, not a transient fault: fail at once, unexposed.
     opts.credentials();
     try {
       return await withRetry(
         async () => {
           await limiter.take(action);
-          return (method as (r: unknown) => Promise<unknown>).call(client, req);
+          return client.request(action, req);
         },
         {
           ...retry,
@@ -159,67 +165,22 @@ export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { cal
   const parsed = <S extends z.core.$ZodType>(action: BatchAction, req: unknown, schema: S): Promise<z.infer<S>> =>
     flights && isRead(action) ? flights.read(flightKey(action, req), () => parseCall(action, req, schema)) : parseCall(action, req, schema);
 
-  const ack = async (action: BatchAction, req: unknown) => {
-    const r = await parsed(action, req, RequestIdOnlySchema);
-    return { requestId: r.RequestId };
-  };
-
-  const paged = async <S extends z.core.$ZodType>(action: BatchAction, key: string, item: S, req: Record<string, unknown>): Promise<Page<z.infer<S>>> => {
-    const r = (await parsed(action, req, page(key, item))) as Record<string, unknown>;
-    return { items: r[key] as z.infer<S>[], total: r.TotalCount as number };
-  };
-
-  const clean = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-
   return {
     call,
-    async submitJob(req) {
-      // Retries of a submit must never create a second job: always send a ClientToken.
-      const withToken = { ...req, ClientToken: req.ClientToken ?? randomUUID() };
-      const r = await parsed("SubmitJob", withToken, SubmittedJobSchema);
-      return { jobId: r.JobId, requestId: r.RequestId };
+    parsed,
+    async ack(action, req) {
+      const r = await parsed(action, req, RequestIdOnlySchema);
+      return { requestId: r.RequestId };
     },
-    getJob: (jobId) => parsed("DescribeJob", { JobId: jobId }, JobDetailSchema),
-    listJobs: (q) => paged("DescribeJobs", "JobSet", JobViewSchema, clean({ JobIds: q.jobIds, Filters: q.filters, Offset: q.offset, Limit: q.limit })),
-    // Checked where the functions read it; the SDK's type names the rest of the request as submitted.
-    getJobSubmitInfo: async (jobId) => (await parsed("DescribeJobSubmitInfo", { JobId: jobId }, JobSubmitInfoSchema)) as DescribeJobSubmitInfoResponse,
-    terminateJob: (jobId) => ack("TerminateJob", { JobId: jobId }),
-    deleteJob: (jobId) => ack("DeleteJob", { JobId: jobId }),
-    retryJobs: (jobIds) => ack("RetryJobs", { JobIds: jobIds }),
-    getTask: (jobId, taskName, q = {}) =>
-      parsed("DescribeTask", clean({ JobId: jobId, TaskName: taskName, Offset: q.offset, Limit: q.limit }), TaskDetailSchema),
-    getTaskLogs: (jobId, taskName, q) =>
-      paged(
-        "DescribeTaskLogs",
-        "TaskInstanceLogSet",
-        TaskInstanceLogSchema,
-        clean({ JobId: jobId, TaskName: taskName, TaskInstanceIndexes: q.indexes, Offset: q.offset, Limit: q.limit }),
-      ),
-    async createEnv(req) {
-      const withToken = { ...req, ClientToken: req.ClientToken ?? randomUUID() };
-      const r = await parsed("CreateComputeEnv", withToken, CreatedEnvSchema);
-      return { envId: r.EnvId, requestId: r.RequestId };
+    async paged<S extends z.core.$ZodType>(action: BatchAction, key: string, item: S, req: Record<string, unknown>): Promise<Page<z.infer<S>>> {
+      const r = (await parsed(action, req, page(key, item))) as Record<string, unknown>;
+      return { items: r[key] as z.infer<S>[], total: r.TotalCount as number };
     },
-    getEnv: (envId) => parsed("DescribeComputeEnv", { EnvId: envId }, ComputeEnvSchema),
-    getEnvCreateInfo: async (envId) =>
-      (await parsed("DescribeComputeEnvCreateInfo", { EnvId: envId }, ComputeEnvCreateInfoSchema)) as DescribeComputeEnvCreateInfoResponse,
-    listEnvs: (q) =>
-      paged("DescribeComputeEnvs", "ComputeEnvSet", ComputeEnvViewSchema, clean({ EnvIds: q.envIds, Filters: q.filters, Offset: q.offset, Limit: q.limit })),
-    setDesiredNodes: (envId, desired, opts) => ack("ModifyComputeEnv", clean({ EnvId: envId, DesiredComputeNodeCount: desired, EnvDescription: opts?.description })),
-    renameEnv: (envId, change) => ack("ModifyComputeEnv", clean({ EnvId: envId, EnvName: change.name, EnvDescription: change.description })),
-    deleteEnv: (envId) => ack("DeleteComputeEnv", { EnvId: envId }),
-    terminateNodes: (envId, nodeIds) => ack("TerminateComputeNodes", { EnvId: envId, ComputeNodeIds: nodeIds }),
-    listEnvActivities: (envId, q = {}) =>
-      paged(
-        "DescribeComputeEnvActivities",
-        "ActivitySet",
-        ActivitySchema,
-        clean({
-          EnvId: envId,
-          Offset: q.offset,
-          Limit: q.limit,
-          Filters: q.nodeId ? { Name: "compute-node-id", Values: [q.nodeId] } : undefined,
-        }),
-      ),
   };
+}
+
+/** The whole port (every operation) and its `call`: for tests, the local stack and benches; a function builds its own (`portOf`). */
+export function createTencentBatch(opts: TencentBatchOptions): BatchPort & { call: Call } {
+  const core = createBatchCore(opts);
+  return { call: core.call, ...portOf(core, ALL_OPERATIONS) };
 }

@@ -192,28 +192,54 @@ export function parseJsonBody(text: string): unknown {
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
     throw new AppError("malformed_json", `the body is not valid JSON${at ? ` (at position ${at})` : ""}`, { status: 400 });
   }
-  const refused: FieldIssue[] = [];
-  const out = normalise(json, "", refused);
-  if (refused.length > 0) throw validationError(refused);
+  const out = normalise(json);
+  if (out === REFUSED) {
+    const refused: FieldIssue[] = [];
+    findRefused(json, "", refused);
+    throw validationError(refused);
+  }
   return out;
 }
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+const REFUSED = Symbol("refused");
 
-/** Drops null members, refuses prototype keys (depth is bounded by MAX_JSON_DEPTH). */
-function normalise(v: unknown, path: string, refused: FieldIssue[]): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => normalise(x, `${path}[${i}]`, refused));
+/**
+ * Drops null members; REFUSED when a prototype key appears anywhere (findRefused then names them:
+ * the paths are built only for a body that is refused). Depth is bounded by MAX_JSON_DEPTH.
+ */
+function normalise(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const x of v) {
+      const y = normalise(x);
+      if (y === REFUSED) return REFUSED;
+      out.push(y);
+    }
+    return out;
+  }
   if (v === null || typeof v !== "object") return v;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) {
-    const at = path ? `${path}.${k}` : k;
-    if (FORBIDDEN_KEYS.has(k)) refused.push({ path: at, message: `${k} is not accepted as a member name` });
-    else {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== null) out[k] = normalise(x, at, refused);
-    }
+    if (FORBIDDEN_KEYS.has(k)) return REFUSED;
+    const x = (v as Record<string, unknown>)[k];
+    if (x === null) continue;
+    const y = normalise(x);
+    if (y === REFUSED) return REFUSED;
+    out[k] = y;
   }
   return out;
+}
+
+/** Every prototype key in `v`, with its path, in document order. */
+function findRefused(v: unknown, path: string, refused: FieldIssue[]): void {
+  if (Array.isArray(v)) v.forEach((x, i) => findRefused(x, `${path}[${i}]`, refused));
+  else if (v !== null && typeof v === "object")
+    for (const k of Object.keys(v)) {
+      const at = path ? `${path}.${k}` : k;
+      if (FORBIDDEN_KEYS.has(k)) refused.push({ path: at, message: `${k} is not accepted as a member name` });
+      else findRefused((v as Record<string, unknown>)[k], at, refused);
+    }
 }
 
 export interface CheckedBody {

@@ -63,7 +63,11 @@ export function toHttpRequest(event: unknown, context?: unknown, maxBodyBytes = 
   if (!e) throw new AppError("bad_event", "the function received an event that is not an HTTP request", { status: 400 });
 
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(e.headers ?? {})) if (v !== null) headers[k.toLowerCase()] = v;
+  const given = e.headers ?? {};
+  for (const k of Object.keys(given)) {
+    const v = given[k];
+    if (v !== null && v !== undefined) headers[k.toLowerCase()] = v;
+  }
 
   // No prototype: `?__proto__=x`, `?toString=1` are members like any other, never inherited ones.
   const query: Query = Object.create(null);
@@ -102,12 +106,11 @@ export function toHttpRequest(event: unknown, context?: unknown, maxBodyBytes = 
   };
 }
 
-const BASE_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
-
 /** The answer for a result: JSON unless the body is a string with its own content-type. */
 export function toScfResponse(r: { status: number; body?: unknown; headers?: Record<string, string> }, requestId: string): ScfHttpResponse {
-  const headers: Record<string, string> = { ...BASE_HEADERS, "x-request-id": requestId };
-  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+  // Every answer: never cached, never content-sniffed, and its request id.
+  const headers: Record<string, string> = { "cache-control": "no-store", "x-content-type-options": "nosniff", "x-request-id": requestId };
+  if (r.headers) for (const k of Object.keys(r.headers)) headers[k.toLowerCase()] = r.headers[k]!;
   let body = "";
   if (r.body !== undefined) {
     if (typeof r.body === "string" && headers["content-type"]) body = r.body;

@@ -17,7 +17,7 @@ import { SCF_NODE, scfNodeAvailable, scfNodeRequired } from "../support/scf-node
 
 const TLS = join(__dirname, "..", "fixtures", "tls");
 const CERT = join(TLS, "localhost.crt");
-const SHIM = join(__dirname, "..", "..", "scripts", "shims", "node-fetch.cjs");
+const SHIM = join(__dirname, "..", "..", "scripts", "shims", "abstract-client.cjs");
 
 let t: TestEmulator;
 let front: Server;
@@ -80,7 +80,7 @@ describe("the bundled Batch client over HTTPS", () => {
 
   it("keeps one TLS connection for consecutive calls", async () => {
     const before = handshakes;
-    const code = `const f=require(${JSON.stringify(SHIM)});(async()=>{const out=[];for(let i=0;i<3;i++){const r=await f(${JSON.stringify(`${frontUrl}/`)},{method:"POST",headers:{"Content-Type":"application/json","X-TC-Action":"DescribeComputeEnvs","X-TC-Version":"2017-03-12"},body:"{}"});out.push(r.status)}process.stdout.write(JSON.stringify(out))})()`;
+    const code = `const {post}=require(${JSON.stringify(SHIM)});(async()=>{const out=[];for(let i=0;i<3;i++){const r=await post(${JSON.stringify(`${frontUrl}/`)},{headers:{"Content-Type":"application/json","X-TC-Action":"DescribeComputeEnvs","X-TC-Version":"2017-03-12"},body:"{}"});out.push(r.status)}process.stdout.write(JSON.stringify(out))})()`;
     const { stdout } = await node(code, { NODE_EXTRA_CA_CERTS: CERT });
     expect(JSON.parse(stdout)).toEqual([200, 200, 200]);
     expect(handshakes - before).toBe(1);
@@ -88,13 +88,13 @@ describe("the bundled Batch client over HTTPS", () => {
 
   it("refuses a trusted certificate issued for another name (here for localhost, reached as 127.0.0.1)", async () => {
     const byIp = frontUrl.replace("localhost", "127.0.0.1");
-    const code = `require(${JSON.stringify(SHIM)})(${JSON.stringify(`${byIp}/`)},{method:"POST",body:"{}"}).then(()=>process.stdout.write("accepted"),e=>process.stdout.write(e.message))`;
+    const code = `require(${JSON.stringify(SHIM)}).post(${JSON.stringify(`${byIp}/`)},{body:"{}"}).then(()=>process.stdout.write("accepted"),e=>process.stdout.write(e.message))`;
     const { stdout } = await node(code, { NODE_EXTRA_CA_CERTS: CERT });
     expect(stdout).toMatch(/failed, reason: Hostname\/IP does not match certificate's altnames/);
   });
 
   it("refuses a certificate it does not trust, and says so without the request's secrets", async () => {
-    const code = `require(${JSON.stringify(SHIM)})(${JSON.stringify(`${frontUrl}/`)},{method:"POST",headers:{Authorization:"TC3-HMAC-SHA256 Credential=AKIDsecret"},body:"{}"}).then(()=>process.stdout.write("accepted"),e=>process.stdout.write(e.message))`;
+    const code = `require(${JSON.stringify(SHIM)}).post(${JSON.stringify(`${frontUrl}/`)},{headers:{Authorization:"TC3-HMAC-SHA256 Credential=AKIDsecret"},body:"{}"}).then(()=>process.stdout.write("accepted"),e=>process.stdout.write(e.message))`;
     const { stdout } = await node(code, {});
     expect(stdout).toMatch(/^request to https:\/\/localhost:\d+\/ failed, reason: self[- ]signed certificate/);
     expect(stdout).not.toContain("AKIDsecret");

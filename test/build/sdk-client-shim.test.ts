@@ -2,7 +2,7 @@
 // compacted service client (scripts/bundle.ts compactServiceClient) against the SDK itself: for
 // the same calls, the same request on the wire (what the SDK writes: path, body, X-TC-* headers,
 // Content-Type, Host, the TC3 signature) and the same results and errors. The transport's own
-// headers (User-Agent, Connection, …) are node-fetch's, tested in node-fetch-shim.test.ts.
+// headers (Connection, Content-Length, …) are Node's, and the transport is tested in transport.test.ts.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Client as SdkClient } from "tencentcloud-sdk-nodejs/tencentcloud/services/batch/v20170312/batch_client";
 import { compactServiceClient } from "../../scripts/bundle";
+import { sdkClient } from "../../shared/batch/tencent-adapter";
 
 const require = createRequire(import.meta.url);
 const ROOT = join(__dirname, "..", "..");
@@ -174,6 +175,24 @@ describe("the bundled SDK client, against the SDK's", () => {
     expect((r.shim.result as { error: { message: string } }).error.message).toMatch(/failed, reason: connect ECONNREFUSED/);
   });
 
+  it("the adapter's client (request on the common client, no generated class) sends what the SDK's batch client sends", async () => {
+    answer = () => ({ body: JSON.stringify({ Response: { JobId: "job-12345678", RequestId: "r-1" } }) });
+    const credentials = () => ({ secretId: "AKIDexample", secretKey: "secret-example" });
+    const sdk = await new SdkClient(config({ credential: credentials(), profile: { httpProfile: { endpoint, protocol: "http://", reqTimeout: 5 } } })).SubmitJob(SUBMIT as never);
+    const fromSdk = wire(seen.at(-1)!);
+    const ours = await sdkClient({ region: "ap-guangzhou", credentials, endpoint: `http://${endpoint}`, timeoutSeconds: 5 }).request("SubmitJob", SUBMIT);
+    const fromOurs = wire(seen.at(-1)!);
+    expect(ours).toEqual(sdk);
+    expect({ ...fromOurs.headers, "x-tc-traceid": "" }).toEqual({ ...fromSdk.headers, "x-tc-traceid": "" });
+    expect({ ...fromOurs, headers: undefined }).toEqual({ ...fromSdk, headers: undefined });
+    expect(fromOurs.headers["x-tc-version"]).toBe("2017-03-12");
+    // Without BATCH_ENDPOINT: Batch's own endpoint (and so the signature's service), as the SDK's batch client has it.
+    type Target = { endpoint: string; apiVersion: string };
+    const { endpoint: e1, apiVersion: v1 } = sdkClient({ region: "ap-guangzhou", credentials }) as unknown as Target;
+    const { endpoint: e2, apiVersion: v2 } = new SdkClient({ credential: credentials(), region: "ap-guangzhou" }) as unknown as Target;
+    expect({ e1, v1 }).toEqual({ e1: e2, v1: v2 });
+  });
+
   it("refuses an unknown language as the SDK does", () => {
     const cfg = config({ profile: { language: "fr-FR" as never } });
     expect(() => new ShimClient(cfg)).toThrow("Language invalid, choices: zh-CN|en-US");
@@ -195,5 +214,14 @@ describe("the bundled SDK client, against the SDK's", () => {
       .DescribeJobs({})
       .catch((e: Error & { traceId?: string }) => e);
     expect(proxied).toMatchObject({ message: "http_proxy is set, but the bundled Batch client does not support proxies", requestId: "" });
+    const agent = await new ShimClient(config({ profile: { httpProfile: { endpoint, protocol: "http://", agent: {} as never } } }))
+      .DescribeJobs({})
+      .catch((e: Error & { traceId?: string }) => e);
+    expect(agent).toMatchObject({ message: "the bundled Batch client does not support custom HTTP agents or proxies", requestId: "" });
+    const sse = await (async () => {
+      answer = () => ({ body: "data: {}\n\n", headers: { "content-type": "text/event-stream" } });
+      return new ShimClient(config()).DescribeJobs({}).catch((e: Error) => e);
+    })();
+    expect(String((sse as Error).message)).toMatch(/server-sent events are not supported by the bundled Batch client/);
   });
 });

@@ -11,7 +11,8 @@ import { costsRoutes } from "../../functions/cost-report/routes";
 import { buildCostReport } from "../../functions/cost-report/report";
 import type { CostReport } from "../../functions/cost-report/model";
 import { buildPriceTable } from "../../shared/prices";
-import { CSV_COLUMNS } from "../../functions/cost-report/render-text";
+import { renderHtml } from "../../functions/cost-report/render-html";
+import { CSV_COLUMNS, renderCsv, renderJson, renderMarkdown } from "../../functions/cost-report/render-text";
 import { localDate } from "../../functions/cost-report/window";
 import type { Alert } from "../../shared/alerts";
 import { makeHttpHandler, parseApiKeys } from "../../shared/http";
@@ -200,6 +201,21 @@ describe("GET /costs on demand (the cost-report function's HTTP trigger)", () =>
     const csv = await get({ from: date, to: localDate(day.to, TZ), format: "csv" });
     expect(csv.headers["content-type"]).toMatch(/^text\/csv/);
     expect(csv.body).toContain(`${date},env-cost0002,big-mem,ap-guangzhou,BS1.LARGE48,true,10,240`);
+  }, 20_000);
+
+  it("answers every format with its content type, rendered from the same report", async () => {
+    const q = { from: date, to: localDate(day.to, TZ) };
+    const report = JSON.parse((await get(q)).body) as CostReport;
+    const expected = {
+      json: ["application/json", renderJson(report)],
+      csv: ["text/csv; charset=utf-8", renderCsv(report)],
+      md: ["text/markdown; charset=utf-8", renderMarkdown(report)],
+      html: ["text/html; charset=utf-8", renderHtml(report)],
+    };
+    for (const [format, [type, body]] of Object.entries(expected)) {
+      const res = await get({ ...q, format });
+      expect([res.statusCode, res.headers["content-type"], res.body]).toEqual([200, type, body]);
+    }
   }, 20_000);
 
   it("names the bad field, and needs the envs:read scope", async () => {

@@ -51,8 +51,11 @@ describe("the Batch adapter", () => {
 });
 
 describe("the Batch adapter over an injected SDK client", () => {
-  const over = (client: BatchSdkClient) =>
-    createTencentBatch({ region: "ap-guangzhou", credentials: () => ({ secretId: "AKIDx", secretKey: "y" }), rates: {}, retry: { baseMs: 1, capMs: 1 }, client });
+  /** An SDK client answering each action with its handler. */
+  const over = (handlers: Record<string, (req: unknown) => Promise<unknown>>) => {
+    const client: BatchSdkClient = { request: (action, req) => handlers[action]!(req) };
+    return createTencentBatch({ region: "ap-guangzhou", credentials: () => ({ secretId: "AKIDx", secretKey: "y" }), rates: {}, retry: { baseMs: 1, capMs: 1 }, client });
+  };
 
   it("calls the client it is given and parses its replies", async () => {
     const seen: unknown[] = [];

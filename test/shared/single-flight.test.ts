@@ -145,20 +145,22 @@ describe("createSingleFlight", () => {
 });
 
 describe("the adapter's single-flight (injected SDK client)", () => {
-  const over = (client: BatchSdkClient, singleFlight?: boolean) =>
+  /** An SDK client answering each action with its handler. */
+  type Handlers = Record<string, (req: unknown) => Promise<unknown>>;
+  const over = (handlers: Handlers, singleFlight?: boolean) =>
     createTencentBatch({
       region: "ap-guangzhou",
       credentials: () => ({ secretId: "AKIDx", secretKey: "y" }),
       rates: { DescribeJobs: 1000, DescribeJob: 1000, TerminateJob: 1000 },
       retry: { baseMs: 1, capMs: 1 },
-      client,
+      client: { request: (action, req) => handlers[action]!(req) } satisfies BatchSdkClient,
       ...(singleFlight === undefined ? {} : { singleFlight }),
     });
   const jobsPage = { TotalCount: 1, JobSet: [{ JobId: "job-a", JobName: "a", JobState: "RUNNING", Priority: 1, Tags: [{ Key: "k", Value: "v" }] }], RequestId: "r" };
 
   it("sends one DescribeJobs for identical lists, whatever their key order; off, one each", async () => {
     const sent: unknown[] = [];
-    const client: BatchSdkClient = {
+    const client: Handlers = {
       DescribeJobs: async (req: unknown) => {
         sent.push(req);
         await new Promise((r) => setTimeout(r, 20));
@@ -186,7 +188,7 @@ describe("the adapter's single-flight (injected SDK client)", () => {
 
   it("a write through the port (even a refused one) makes the next read a new call", async () => {
     let reads = 0;
-    const client: BatchSdkClient = {
+    const client: Handlers = {
       DescribeJob: async () => {
         reads++;
         await new Promise((r) => setTimeout(r, 30));
