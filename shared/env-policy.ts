@@ -6,6 +6,7 @@ import * as z from "./zod";
 import { parseJsonVar, withoutEmpty } from "./config";
 import { AppError } from "./errors";
 import { LIMITS } from "./schemas/limits";
+import { formatBatchTime } from "./schemas/batch-time";
 import { REGION } from "./schemas/region";
 import { regionOfZone } from "./schemas/zone";
 
@@ -301,7 +302,7 @@ export interface ChangeStamp {
   at: number;
 }
 
-export const formatChangeStamp = (s: ChangeStamp): string => `${s.by}@${new Date(s.at).toISOString().replace(/\.\d{3}Z$/, "Z")}`;
+export const formatChangeStamp = (s: ChangeStamp): string => `${s.by}@${formatBatchTime(s.at)}`;
 
 const MARKER = /\s*\[batch-scf\/last-change=([^\]]*)\]\s*$/;
 

@@ -80,7 +80,8 @@ export const isIntegerCheck = (c: unknown) => c === INTEGER;
  * event parses (one route's query, one Batch reply). Transparent to parsing, errors and the
  * document; the built schema is kept (zod's lazy memoises it on its definition).
  */
-export const lazy = <T extends z.core.SomeType>(build: () => T) => z.lazy(build);
+// Pure: a bundle drops a lazy schema nothing reads (esbuild), without marking each one.
+export const lazy = /* @__NO_SIDE_EFFECTS__ */ <T extends z.core.SomeType>(build: () => T) => z.lazy(build);
 
 /**
  * A schema's description, for the OpenAPI document only: `.check(…doc(DOCS && "text"))`. In a

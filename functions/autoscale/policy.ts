@@ -34,6 +34,7 @@
 // therefore needs new work after at least `scaleDownAfterSeconds` of idleness: that is demand
 // coming back, not the loop oscillating.
 import type { AutoscaleSettings, ChangeAuthor } from "../../shared/env-policy";
+import { formatBatchTime } from "../../shared/schemas/batch-time";
 
 /** A node as autoscale sees it. */
 export interface NodeSnapshot {
@@ -135,7 +136,6 @@ const STARTING = new Set(["PENDING", "SUBMITTED", "CREATING", "CREATED"]);
 const GONE = new Set(["CREATION_FAILED", "DELETING"]);
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const isoSec = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export function decide(snapshot: AutoscaleSnapshot, settings: AutoscaleSettings, now: number): AutoscaleDecision {
   const s = snapshot;
@@ -282,7 +282,7 @@ function holdFor(change: LastChange | undefined, settings: AutoscaleSettings, no
     if (now < until)
       return {
         rule: "manualHold",
-        why: `${change.by === "manual" ? "it was scaled by hand" : "it was changed outside autoscale, node-abnormal and the envs API"} at ${isoSec(change.at)}: autoscale leaves it as it is until ${isoSec(until)} (manualHoldSeconds ${settings.manualHoldSeconds})`,
+        why: `${change.by === "manual" ? "it was scaled by hand" : "it was changed outside autoscale, node-abnormal and the envs API"} at ${formatBatchTime(change.at)}: autoscale leaves it as it is until ${formatBatchTime(until)} (manualHoldSeconds ${settings.manualHoldSeconds})`,
       };
   }
   if (change.by === "remediation" && direction === "down") {
@@ -290,7 +290,7 @@ function holdFor(change: LastChange | undefined, settings: AutoscaleSettings, no
     if (now < until)
       return {
         rule: "remediationHold",
-        why: `node-abnormal replaced nodes at ${isoSec(change.at)}: no scale-down until ${isoSec(until)} (remediationHoldSeconds ${settings.remediationHoldSeconds})`,
+        why: `node-abnormal replaced nodes at ${formatBatchTime(change.at)}: no scale-down until ${formatBatchTime(until)} (remediationHoldSeconds ${settings.remediationHoldSeconds})`,
       };
   }
   return undefined;

@@ -6,7 +6,8 @@ import type { BudgetStatus, DataGap, EnvInput, JobReport } from "./model";
 import { type MonthCosts, monthTotal, projector, regionMonthCost } from "./month";
 import type { BusyNode } from "./nodes";
 import { round } from "./sums";
-import { isoSeconds, type ReportSpan } from "./window";
+import { formatBatchTime } from "../../shared/schemas/batch-time";
+import type { ReportSpan } from "./window";
 
 export interface Findings {
   alerts: Alert[];
@@ -96,7 +97,7 @@ export function idleEnvs(envs: readonly EnvInput[], nodes: readonly BusyNode[], 
   if (hours <= 0) return out;
   const lookFrom = now - hours * 3_600_000;
   if (jobsFrom > lookFrom) {
-    out.gaps.push({ code: "idle_uncovered", message: `jobs since ${isoSeconds(lookFrom)} were not read; the idle check was skipped`, scope: "window" });
+    out.gaps.push({ code: "idle_uncovered", message: `jobs since ${formatBatchTime(lookFrom)} were not read; the idle check was skipped`, scope: "window" });
     return out;
   }
   for (const env of envs) {
@@ -108,7 +109,7 @@ export function idleEnvs(envs: readonly EnvInput[], nodes: readonly BusyNode[], 
       kind: "cost.idle_env",
       severity: "warning",
       summary: `env ${env.envName} (${env.envId}) has ${alive.length} node(s) but ran nothing for ${hours} hours`,
-      details: { envId: env.envId, envName: env.envName, nodes: alive.length, hours, since: isoSeconds(lookFrom) },
+      details: { envId: env.envId, envName: env.envName, nodes: alive.length, hours, since: formatBatchTime(lookFrom) },
     });
   }
   return out;

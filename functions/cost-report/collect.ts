@@ -8,6 +8,7 @@ import { regionOfZone } from "../../shared/schemas/zone";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
 import { collectAll } from "../../shared/batch/paging";
 import type { Logger } from "../../shared/log";
+import { pool } from "../../shared/pool";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
 import type { ActivityInput, CostInputs, DataGap, EnvInput, InstanceInput, JobInput } from "./model";
 import { wholeSeconds } from "./zones";
@@ -34,21 +35,6 @@ export function parseTime(v: string | null | undefined): number | undefined {
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** Runs `fn` over `items` with at most `n` in flight. */
-export async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  return out;
-}
 
 /** Shares one copy of strings that repeat across 100k activities (states, causes). */
 function interner(): (s: string) => string {

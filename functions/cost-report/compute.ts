@@ -10,7 +10,8 @@ import { type Assumptions, type CostInputs, type CostReport, type DataGap, REPOR
 import { type MonthCosts, monthReport } from "./month";
 import { lifetimesOf, placeInstances, priceNodes } from "./nodes";
 import { summarize } from "./sums";
-import { isoSeconds, type ReportWindow, reportSpan } from "./window";
+import { formatBatchTime } from "../../shared/schemas/batch-time";
+import { type ReportWindow, reportSpan } from "./window";
 
 export interface ComputeOptions {
   window: ReportWindow;
@@ -42,8 +43,8 @@ export function computeCostReport(inputs: CostInputs, opts: ComputeOptions): Cos
   return {
     kind: REPORT_KIND,
     version: REPORT_VERSION,
-    generatedAt: isoSeconds(now),
-    window: { from: isoSeconds(w.from), to: isoSeconds(w.to), timeZone: w.timeZone, countedTo: isoSeconds(span.countedTo), days: span.days.map((d) => d.date) },
+    generatedAt: formatBatchTime(now),
+    window: { from: formatBatchTime(w.from), to: formatBatchTime(w.to), timeZone: w.timeZone, countedTo: formatBatchTime(span.countedTo), days: span.days.map((d) => d.date) },
     partial: gaps.some((g) => g.scope === "window"),
     currency: opts.prices.currency,
     totals: summarize(envs.totals),

@@ -74,16 +74,10 @@ export function nodeLives(env: EnvInput, now: number, periods: Periods): EnvLive
     const create = creates.get(nodeId);
     const destroy = destroys.get(nodeId);
 
-    if (cur && NO_RESOURCE_STATES.has(cur.state) && cur.createdAt === undefined) {
-      if (cur.state === "CREATION_FAILED") failedCreations++;
-      continue;
-    }
-    if (!cur && create && create.state === "FAILED") {
-      failedCreations++;
-      continue;
-    }
-    if (cur?.state === "CREATION_FAILED") {
-      failedCreations++;
+    // A failed creation is counted and bills nothing; nor does a listed node that holds no resource yet.
+    const failed = cur ? cur.state === "CREATION_FAILED" : create?.state === "FAILED";
+    if (failed || (cur && NO_RESOURCE_STATES.has(cur.state) && cur.createdAt === undefined)) {
+      if (failed) failedCreations++;
       continue;
     }
 

@@ -2,7 +2,8 @@
 // zone) and its run-rate projection.
 import type { EnvInput, MonthReport } from "./model";
 import { type Acc, round } from "./sums";
-import { isoSeconds, type ReportSpan } from "./window";
+import { formatBatchTime } from "../../shared/schemas/batch-time";
+import type { ReportSpan } from "./window";
 
 /** Month-to-date cost × month length ÷ elapsed time; the actual cost while no time has elapsed. */
 export function projector(span: ReportSpan): (actual: number) => number {
@@ -33,9 +34,9 @@ export function monthReport(envs: readonly EnvInput[], costs: MonthCosts, span: 
   const total = monthTotal(costs.byEnv);
   return {
     month: month.month,
-    from: isoSeconds(month.from),
-    to: isoSeconds(month.to),
-    actualTo: isoSeconds(mtdTo),
+    from: formatBatchTime(month.from),
+    to: formatBatchTime(month.to),
+    actualTo: formatBatchTime(mtdTo),
     actualCost: round(total),
     projectedCost: round(project(total)),
     byEnv: envs

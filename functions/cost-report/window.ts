@@ -168,4 +168,3 @@ export function zonedIso(ms: number, timeZone: string): string {
 }
 
 /** ISO-8601 UTC without milliseconds, as Batch writes times. */
-export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");

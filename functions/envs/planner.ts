@@ -11,7 +11,7 @@ import type { Activity, ComputeEnv, ComputeNode } from "../../shared/batch/model
 import { LIMITS } from "../../shared/schemas/limits";
 import type { EnvRule } from "../../shared/env-policy";
 import { coresOfNewNodes } from "../../shared/schemas/instance-types";
-import { parseBatchTime } from "../../shared/schemas/batch-time";
+import { formatBatchTime, parseBatchTime } from "../../shared/schemas/batch-time";
 import { latestChange } from "../../shared/schemas/activities";
 import { money, nodeCostPerHour } from "./pricing";
 import { expectedCoresPerNode, isBusy, isLive, nodeView, type PricingContext, unknownCoresReason } from "./view";
@@ -93,8 +93,6 @@ export function scaleDownOrder(nodes: readonly ComputeNode[]): ComputeNode[] {
     );
 }
 
-/** An instant as Batch writes times, to the second: `2026-03-02T12:00:00Z`. */
-const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** The env's latest change of size by anyone (shared/schemas/activities.ts latestChange), what the cooldown counts from. */
 export const latestChangeOf = (env: Pick<ComputeEnv, "CreateTime">, activities: readonly Activity[]) =>
@@ -127,7 +125,7 @@ export function cooldownRefusal(envId: string, rule: EnvRule, latest: ReturnType
   return policyRefusal(
     422,
     "cooldownSeconds",
-    `${envId} changed at ${isoSeconds(latest.at)} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
+    `${envId} changed at ${formatBatchTime(latest.at)} (${latest.activity.ComputeNodeActivityType} of ${latest.activity.ComputeNodeId}); the policy waits ${rule.cooldownSeconds} s between scaling actions (cooldownSeconds): retry in ${wait} s`,
     wait,
   );
 }
@@ -176,7 +174,7 @@ export function planScale(input: PlanInput): PlanResult {
       Before: before,
       After,
       Warnings,
-      LastActivityTime: latest ? isoSeconds(latest.at) : null,
+      LastActivityTime: latest ? formatBatchTime(latest.at) : null,
     },
   });
   if (next === previous) return planned("none", [], [], before, []);

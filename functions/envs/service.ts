@@ -97,6 +97,9 @@ function refusalError(r: Refusal): AppError {
   return new AppError(r.code, r.message, { status: r.status, details: { rule: r.rule, ...retry }, ...retry });
 }
 
+/** An error's stable code for a log line (never its message). */
+const errorCode = (e: unknown): string => (isAppError(e) ? e.code : "internal_error");
+
 /** What counts towards the env's size now: its desired count and its live nodes (the audit's `before`). */
 const sizeOf = (env: ComputeEnv) => ({ DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length });
 
@@ -158,7 +161,7 @@ export function createEnvsService(deps: EnvsDeps) {
     const stamp = await manualStamp(port, envId);
     if (!stamp) return;
     await port.renameEnv(envId, stamp).catch((e: unknown) => {
-      logger.warn("change stamp not written", { env_id: envId, error: isAppError(e) ? e.code : "internal_error" });
+      logger.warn("change stamp not written", { env_id: envId, error: errorCode(e) });
     });
   }
 
@@ -168,7 +171,7 @@ export function createEnvsService(deps: EnvsDeps) {
       const info = await port.getEnvCreateInfo(envId);
       return { description: stampDescription(info.EnvDescription, { by: "manual", at: deps.now() }) };
     } catch (e) {
-      logger.warn("change stamp not read", { env_id: envId, error: isAppError(e) ? e.code : "internal_error" });
+      logger.warn("change stamp not read", { env_id: envId, error: errorCode(e) });
       return undefined;
     }
   }
@@ -185,7 +188,7 @@ export function createEnvsService(deps: EnvsDeps) {
     const line = (outcome: string, more: Record<string, unknown>) =>
       ids.length > 0 && audit({ ...c, who: c.caller.name, extra: { outcome, ...more, ...c.extra, batch_request_ids: ids } });
     const failed = (e: unknown) => {
-      line("failed", { error: isAppError(e) ? e.code : "internal_error" });
+      line("failed", { error: errorCode(e) });
       return e;
     };
     let refused: AppError | undefined;

@@ -13,6 +13,7 @@ import { ENV_ID } from "../../shared/schemas/ids";
 import type { EnvPolicy } from "../../shared/env-policy";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
+import { pool } from "../../shared/pool";
 import { type ParsedCmq, parseCmqEvent } from "../../shared/triggers/cmq";
 import { isTimerEvent } from "../../shared/triggers/timer";
 import type { RemediationConfig } from "./config";
@@ -250,7 +251,7 @@ export function makeRegionalHandler(deps: RegionalDeps): NodeAbnormalHandler {
       logger.warn("envs deferred to the sweep", { envs: summary.deferred, max_envs_per_invocation: maxEnvs });
     }
 
-    const results = await mapLimit(work, deps.concurrency ?? 4, async (t) => {
+    const results = await pool(work, deps.concurrency ?? 4, async (t) => {
       try {
         return await remediateEnv({ ...rdeps, batch: regions.port(t.region), logger: loggerIn(t.region) }, t.envId, [...t.nodeIds]);
       } catch (e) {
@@ -311,21 +312,8 @@ function withoutRepeats(alerter: Alerter, windowMs: number, now: () => number, l
   };
 }
 
-
 async function envsWithAbnormalNodes(batch: Pick<BatchPort, "listEnvs">): Promise<string[]> {
   const envs = await collectAll((offset, limit) => batch.listEnvs({ offset, limit }));
   return envs.filter((e) => e.ComputeNodeMetrics.AbnormalCount > 0 && e.NextAction !== "DELETING").map((e) => e.EnvId);
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}

@@ -6,7 +6,7 @@ import type { Alerter } from "../../shared/alerts";
 import type { Activity } from "../../shared/batch/models";
 import { recentActivities } from "../../shared/batch/activities";
 import type { BatchPort } from "../../shared/batch/port";
-import { autoscaleFor, type EnvPolicy, ruleFor, stampDescription } from "../../shared/env-policy";
+import { type EnvPolicy, isAutoscaled, ruleFor, stampDescription } from "../../shared/env-policy";
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import type { RemediationConfig } from "./config";
@@ -69,7 +69,7 @@ export async function remediateEnv(deps: RemediatorDeps, envId: string, hintedNo
   }
   const completed: RemediationAction[] = [];
   try {
-    await execute(deps, plan, completed, autoscaleFor(rule, env.Tags).on);
+    await execute(deps, plan, completed, isAutoscaled(rule, env.Tags));
   } catch (e) {
     const err = asAppError(e);
     audit(logger, plan, err);

@@ -1,6 +1,7 @@
 // The emulator's state: what Batch would know. Times are epoch milliseconds internally
 // and ISO-8601 UTC (`YYYY-MM-DDThh:mm:ssZ`) on the wire. The SCF and CMQ control plane's
 // records live in ./scf/records and ./tdmq/records.
+import { formatBatchTime } from "../../shared/schemas/batch-time";
 import type { ScfFailNextRecord, ScfFunctionRecord } from "./scf/records";
 import type { CmqSubscriptionRecord, CmqTopicRecord } from "./tdmq/records";
 
@@ -172,4 +173,5 @@ export interface EmulatorState extends KeyedState {
   tokens: TokenRecord[];
 }
 
-export const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+/** Batch's time format (shared/schemas/batch-time.ts). */
+export const iso = formatBatchTime;

@@ -1,4 +1,4 @@
-// The Batch port over the SDK's batch client: one call core (`createBatchCore`) with rate limits,
+// The Batch port over the SDK's client: one call core (`createBatchCore`) with rate limits,
 // retries, error mapping (./errors) and a zod parse of every reply, under the port's operations
 // (./operations; a function's port has only those it calls). Only the SDK's common client is
 // imported (never the package root: it requires all 262 services and costs ~600 ms of cold start).
@@ -36,13 +36,13 @@ export interface TencentBatchOptions {
   timeoutSeconds?: number;
   limiter?: Limiter;
   logger?: Logger;
-  /** The SDK client to call; default: the batch client built from the options above (tests may pass another). */
+  /** The SDK client to call; default: the SDK's client for Batch built from the options above (`sdkClient`; tests may pass another). */
   client?: BatchSdkClient;
   /** Identical concurrent reads share one call (./single-flight). Default true; false for a baseline. */
   singleFlight?: boolean;
 }
 
-/** The Batch actions this project calls (the SDK client's method names). */
+/** The Batch actions this project calls (their names in the API and in the SDK's batch client). */
 export type BatchAction =
   | "SubmitJob"
   | "DescribeJob"

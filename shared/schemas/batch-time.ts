@@ -12,3 +12,6 @@ export function parseBatchTime(v: string | null | undefined): number | undefined
 
 /** Batch's clock resolution: a time it reports may be up to this much earlier than the event. */
 export const BATCH_TIME_RESOLUTION_MS = 1000;
+
+/** An instant as Batch writes times, to the second: `2026-03-02T12:00:00Z`. */
+export const formatBatchTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -57,6 +57,31 @@ describe("step 1, lifetimesOf", () => {
   });
 });
 
+describe("step 1, failed creations and nodes without a resource", () => {
+  it("counts a failed creation once, bills nothing for it, and skips a listed node with no resource yet", () => {
+    const e = env("env-cccccccc", "BS1.LARGE8", [{ id: "node-ccccccc1", start: DAY0, noCreate: true }]);
+    const listed = (nodeId: string, state: string, createdAt?: number) => ({ nodeId, instanceId: `ins-${nodeId.slice(5)}`, state, cpu: 4, memGiB: 8, createdAt });
+    e.nodes.push(
+      listed("node-ccccccc2", "CREATION_FAILED"),
+      listed("node-ccccccc3", "CREATION_FAILED", DAY0 + H),
+      listed("node-ccccccc4", "PENDING"),
+      listed("node-ccccccc5", "SUBMITTED"),
+      listed("node-ccccccc6", "PENDING", DAY0 + 2 * H),
+    );
+    // Not listed, its creation failed; and a listed node whose CREATE activity says FAILED (it lives).
+    e.activities.push(
+      { activityId: "f7", nodeId: "node-ccccccc7", instanceId: undefined, type: "CREATE", state: "FAILED", start: DAY0, end: DAY0, cause: "" },
+      { activityId: "f1", nodeId: "node-ccccccc1", instanceId: undefined, type: "CREATE", state: "FAILED", start: DAY0 - H, end: DAY0 - H, cause: "" },
+    );
+    const { lives, failedCreations } = nodesOf([e]).lifetimes;
+    expect(lives.map((l) => [l.nodeId, l.start, l.unhealthy])).toEqual([
+      ["node-ccccccc1", DAY0, true],
+      ["node-ccccccc6", DAY0 + 2 * H, false],
+    ]);
+    expect(failedCreations.get("env-cccccccc")).toBe(3);
+  });
+});
+
 describe("step 2, priceNodes", () => {
   const tiered = buildPriceTable(
     PriceTableSchema.parse({
