@@ -3,6 +3,7 @@
 // Shapes follow ../shared/batch-facts.md §8 and the captured-style fixtures under test/fixtures:
 // lower-case headers, `identity: {}`, query values that are a string, an array or `true`.
 import { randomUUID } from "node:crypto";
+import { formatBatchTime } from "../../shared/schemas/batch-time";
 
 /** Account id the local stack pretends to be (CMQ topicOwner, TENCENTCLOUD_APPID). */
 export const LOCAL_APPID = 1250000000;
@@ -187,7 +188,7 @@ export function timerEvent(args: { triggerName: string; message: string; time: D
 
 /** A Batch compute-node event message, as Batch publishes it (batch-facts §6). */
 export function sampleNodeEventBody(args: { envId: string; nodeId: string; eventName?: string; region: string; now?: Date }): string {
-  const t = (args.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const t = formatBatchTime((args.now ?? new Date()).getTime());
   return JSON.stringify({
     Events: [
       {
@@ -206,6 +207,22 @@ export function sampleNodeEventBody(args: { envId: string; nodeId: string; event
           ResourceCreatedTime: t,
           ComputeNodeInstanceId: "ins-00000000",
         },
+      },
+    ],
+  });
+}
+
+/** A Batch job event message (batch-facts §6), as Batch publishes it for a job submitted with Notify. */
+export function sampleJobEventBody(args: { jobId: string; eventName?: string; region: string; now?: Date }): string {
+  return JSON.stringify({
+    Events: [
+      {
+        EventVersion: "1.0",
+        EventTime: formatBatchTime((args.now ?? new Date()).getTime()),
+        Region: args.region,
+        EventName: args.eventName ?? "JOB_SUCCEED",
+        EventVars: [],
+        Batch: { JobId: args.jobId },
       },
     ],
   });

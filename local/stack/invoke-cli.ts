@@ -3,8 +3,9 @@
 // function URL on PORT, default 3000, serves /_local/) the call goes through it; otherwise a one-off
 // stack (free ports, no timers, no demo env) is started on LOCAL_DATA_DIR for the call and stopped
 // after. Without --event, the function gets the default event of its (first, or named) trigger: a
-// Timer event for cost-report, a CMQ trigger event for node-abnormal (the legacy shape it still
-// accepts), a Function URL GET for jobs and envs (`--trigger url` for any function with a URL).
+// Timer event for cost-report and autoscale; for a topic's subscriber (node-abnormal, job-notify),
+// the HTTP push of a sample message as the topic delivers it (a node event, or a job event on the
+// job-events topic); a Function URL GET for jobs and envs (`--trigger url` for any function with a URL).
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -9,7 +9,7 @@ import { createTencentBatch } from "../../shared/batch/tencent-adapter";
 import { emulatorOptionsFromEnv } from "../emulator/options";
 import { type EmulatorProcess, startEmulatorProcess } from "../emulator/process";
 import { ensureDemoEnv, nodeProgress } from "./demo-env";
-import { cmqEvent, functionUrlEvent, type HttpEventShape, LOCAL_APPID, sampleNodeEventBody, timerEvent } from "./events";
+import { cmqEvent, cmqPushBody, functionUrlEvent, type HttpEventShape, LOCAL_APPID, randomDigits, sampleJobEventBody, sampleNodeEventBody, timerEvent } from "./events";
 import { FunctionPool, type InvokeOutcome } from "./function-pool";
 import { createFunctionUrlServer, sendJson } from "./gateway";
 import { type InvocationSource, Invoker } from "./invoker";
@@ -157,7 +157,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (!trigger) throw new StackError(triggerName ? `${name} has no trigger ${triggerName}${fn.url ? " (url: its Function URL)" : ""}` : `${name} has no trigger; send an event`);
     if (trigger.kind === "timer") return timerEvent({ triggerName: trigger.name, message: trigger.message, time: new Date() });
     if (trigger.kind === "cmq") {
-      return cmqEvent({ topic: trigger.topic, subscription: fn.name, msgBody: sampleNodeEventBody({ envId: demoEnvId ?? "env-00000000", nodeId: "node-00000000", region }) });
+      // A message of the kind the topic carries: job events on the topic the jobs function subscribes
+      // jobs to (JOB_EVENTS_TOPIC), node events otherwise.
+      const jobEvents = config.functions.some((f) => f.environment.JOB_EVENTS_TOPIC === trigger.topic);
+      const msgBody = jobEvents
+        ? sampleJobEventBody({ jobId: "job-00000000", region })
+        : sampleNodeEventBody({ envId: demoEnvId ?? "env-00000000", nodeId: "node-00000000", region });
+      if (!fn.url) return cmqEvent({ topic: trigger.topic, subscription: fn.name, msgBody });
+      // As the topic delivers it (topic-bus.ts): an HTTP push of the message to <url>/cmq/<token>.
+      const body = Buffer.from(JSON.stringify(cmqPushBody({ topic: trigger.topic, subscription: fn.name, msgBody, msgId: randomDigits(18) })));
+      const headers = { "content-type": "text/plain", host: "127.0.0.1", "user-agent": "batch-scf-local-invoke" };
+      return functionUrlEvent({ method: "POST", path: `/cmq/${pushToken}`, rawQuery: "", headers, body, sourceIp: "127.0.0.1", requestId: "local-invoke" });
     }
     return httpDefaultEvent(fn);
   };

@@ -81,4 +81,15 @@ describe("job notifications on the local stack", () => {
     // No "dead-letter:" line of the bus: the push was answered 2xx.
     expect(lines.filter((l) => l.includes("dead-letter:") && l.includes("job-notify"))).toEqual([]);
   }, 30_000);
+
+  it("npm run invoke's default event for a topic subscriber is the topic's HTTP push of a message of its kind", async () => {
+    // job-notify: a job event (a made-up job, so nothing to deliver), pushed as the bus pushes it.
+    const notify = await stack.invoke("job-notify");
+    expect(notify.ok && notify.value).toMatchObject({ statusCode: 200 });
+    expect(JSON.parse((notify.ok && (notify.value as { body: string }).body) || "{}")).toMatchObject({ events: 1, skipped: { "the job no longer exists": 1 } });
+    // node-abnormal: a node event for an env that does not exist.
+    const node = await stack.invoke("node-abnormal");
+    expect(node.ok && node.value).toMatchObject({ statusCode: 200 });
+    expect(JSON.parse((node.ok && (node.value as { body: string }).body) || "{}")).toMatchObject({ events: 1, envs: [{ env: "env-00000000", outcome: "env-gone" }] });
+  }, 30_000);
 });
