@@ -36,8 +36,11 @@ export function validate<S extends z.ZodMiniType, C = undefined>(
     issue: (path: string, message: string) => void broken.push({ path, message }),
     warn: (path: string, message: string) => void warnings.push({ path, message }),
   } as RuleSink & C;
-  let parsed: ReturnType<typeof z.safeParse<S>>;
-  if (rules) {
+  let parsed = z.safeParse(schema, value);
+  // A body of the right shape: the rules on what parsed, as the refinement below would run them,
+  // without its cost on every request.
+  if (rules && parsed.success) runRules(rules as Rules, parsed.data, sink);
+  else if (rules) {
     // The schema with the rules as a refinement is built once per (schema, rules) and kept: building
     // it per request cost more than the parse. This request's sink reaches it through `active`
     // (parsing is synchronous, so no other request's sink can be in place meanwhile).
@@ -48,7 +51,7 @@ export function validate<S extends z.ZodMiniType, C = undefined>(
     } finally {
       active = outer;
     }
-  } else parsed = z.safeParse(schema, value);
+  }
   const issues = [...(parsed.success ? [] : issuesFromZod(parsed.error.issues)), ...broken, ...extra];
   if (issues.length > 0 || !parsed.success) throw validationError(issues);
   return { data: parsed.data as z.output<S>, warnings };
@@ -66,14 +69,14 @@ function refined(schema: z.ZodMiniType, rules: Rules): z.ZodMiniType {
   }
   let s = byRules.get(rules);
   if (!s) {
-    s = schema.check(
-      z.superRefine((data) => {
-        const r: unknown = active?.rules(data, active.sink);
-        // zod parses synchronously here; a promise would surface as zod's own async error (a 500).
-        if (r instanceof Promise) throw new Error("validate: body rules must be synchronous");
-      }),
-    );
+    s = schema.check(z.superRefine((data) => active && runRules(active.rules, data, active.sink)));
     byRules.set(rules, s);
   }
   return s;
+}
+
+function runRules(rules: Rules, data: unknown, sink: RuleSink): void {
+  const r: unknown = rules(data, sink);
+  // zod parses synchronously here; a promise would surface as zod's own async error (a 500).
+  if (r instanceof Promise) throw new Error("validate: body rules must be synchronous");
 }

@@ -2,8 +2,8 @@
 // event; shared/entry.ts says what a bad value does), and the handler over any of them. A timer
 // event (every minute) evaluates every opted-in env; an HTTP event is POST
 // /envs/{EnvId}/autoscale (routes.ts), one env on demand.
-import { batchRegionsFromEnv } from "../../shared/batch/config";
-import type { BatchPort } from "../../shared/batch/port";
+import { batchRegionsFor } from "../../shared/batch/config";
+import { AUTOSCALE_BATCH, type AutoscaleBatch } from "./batch";
 import { type BatchRegions, oneRegion } from "../../shared/batch/regions";
 import { lazyEntry } from "../../shared/entry";
 import { loadEnvPolicy } from "../../shared/env-policy";
@@ -24,14 +24,14 @@ export type AutoscaleDeps = Omit<EvaluateDeps, "batch" | "placements"> &
     /** The function's own region (TENCENTCLOUD_REGION). */
     region: string;
   } & (
-    | { /** The Batch port of `region`, the one region served. */ batch: BatchPort; regions?: undefined }
-    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions; batch?: undefined }
+    | { /** The Batch port of `region`, the one region served. */ batch: AutoscaleBatch; regions?: undefined }
+    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions<AutoscaleBatch>; batch?: undefined }
   );
 
 /** Reads DRY_RUN, ENV_POLICY, API_KEYS, TENCENTCLOUD_REGION, BATCH_*, …; throws AppError config_invalid naming the variable. */
 export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): AutoscaleDeps {
   const config = autoscaleConfigFromEnv(env);
-  const { regions, region } = batchRegionsFromEnv(env, logger);
+  const { regions, region } = batchRegionsFor(AUTOSCALE_BATCH, env, logger);
   return {
     regions,
     region,

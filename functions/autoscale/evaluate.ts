@@ -3,7 +3,7 @@
 // evaluates every opted-in env; the HTTP route evaluates one. An env that fails to read is
 // skipped (logged, counted) and evaluated again at the next tick: never guessed.
 import type { ComputeEnvView } from "../../shared/batch/models";
-import type { BatchPort } from "../../shared/batch/port";
+import type { AutoscaleBatch } from "./batch";
 import { collectAll } from "../../shared/batch/paging";
 import { type AutoscaleSettings, autoscaleFor, type EnvPolicy, ruleFor, stampDescription } from "../../shared/env-policy";
 import type { Logger } from "../../shared/log";
@@ -18,7 +18,7 @@ const TERMINATE_BATCH = 100;
 const LOOK_BACK_MARGIN_MS = 60_000;
 
 export interface EvaluateDeps {
-  batch: BatchPort;
+  batch: AutoscaleBatch;
   policy: EnvPolicy;
   logger: Logger;
   placements: PlacementCache;
@@ -150,7 +150,7 @@ const BUSY_RETRY_MS = 2_000;
  * calls made, the nodes terminated, or why nothing was changed.
  */
 export async function apply(
-  batch: BatchPort,
+  batch: AutoscaleBatch,
   d: AutoscaleDecision,
   description: string | null | undefined,
   unfinishedJobIds: ReadonlySet<string>,

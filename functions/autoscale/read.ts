@@ -10,7 +10,7 @@
 // DescribeTask page per 100 instances of each task placed with an opted-in env; per env,
 // DescribeComputeEnv, DescribeComputeEnvCreateInfo and 1–2 pages of DescribeComputeEnvActivities.
 import type { ComputeEnvView, JobView } from "../../shared/batch/models";
-import type { BatchPort } from "../../shared/batch/port";
+import type { AutoscaleBatch } from "./batch";
 import { recentActivities } from "../../shared/batch/activities";
 import { collectAll } from "../../shared/batch/paging";
 import { isAppError } from "../../shared/errors";
@@ -82,7 +82,7 @@ export class OutOfTime extends Error {}
  * is left out. Past `deadline` (epoch ms) it throws OutOfTime.
  */
 export async function readWork(
-  port: BatchPort,
+  port: AutoscaleBatch,
   envIds: ReadonlySet<string>,
   now: number,
   lookBackMs: number,
@@ -177,7 +177,7 @@ export async function readWork(
 }
 
 /** What snapshotOf needs of one env (its work read once per evaluation by readWork). */
-export async function readEnv(port: BatchPort, view: Pick<ComputeEnvView, "EnvId">, work: WorkRead): Promise<{ read: BatchRead; calls: number }> {
+export async function readEnv(port: AutoscaleBatch, view: Pick<ComputeEnvView, "EnvId">, work: WorkRead): Promise<{ read: BatchRead; calls: number }> {
   const [env, info, acts] = await Promise.all([port.getEnv(view.EnvId), port.getEnvCreateInfo(view.EnvId), recentActivities(port, view.EnvId)]);
   return {
     read: {

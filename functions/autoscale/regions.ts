@@ -2,13 +2,14 @@
 // with its own Batch port (its own quotas), its own placements (job ids are a region's) and log
 // lines naming it; the timer runs every region at once and adds the counts up.
 import type { BatchRegions } from "../../shared/batch/regions";
+import type { AutoscaleBatch } from "./batch";
 import { type EvaluateDeps, type EvaluationResult, evaluate } from "./evaluate";
 import { PlacementCache } from "./read";
 
 export type RegionDeps = (region: string) => EvaluateDeps;
 
 /** Each served region's EvaluateDeps, made on first use and kept (the placements live as long as the container). */
-export function perRegion(deps: Omit<EvaluateDeps, "batch" | "placements">, regions: BatchRegions): RegionDeps {
+export function perRegion(deps: Omit<EvaluateDeps, "batch" | "placements">, regions: BatchRegions<AutoscaleBatch>): RegionDeps {
   const made = new Map<string, EvaluateDeps>();
   return (region) => {
     let d = made.get(region);

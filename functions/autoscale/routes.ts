@@ -4,6 +4,7 @@
 import { idRegions } from "../../shared/batch/across-regions";
 import { withHint } from "../../shared/batch/errors";
 import type { BatchRegions } from "../../shared/batch/regions";
+import type { AutoscaleBatch } from "./batch";
 import { AppError } from "../../shared/errors";
 import { hasScope, type Route, route } from "../../shared/http";
 import { requireEnvOwner } from "../../shared/env-owner";
@@ -20,7 +21,7 @@ export interface AutoscaleRouteDeps {
   clock?: () => Date;
   /** DRY_RUN: decide and log, change nothing. */
   dryRun: boolean;
-  regions: BatchRegions;
+  regions: BatchRegions<AutoscaleBatch>;
   inRegion: RegionDeps;
 }
 

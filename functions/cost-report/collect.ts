@@ -3,7 +3,7 @@
 // 100) and reduced to compact records page by page, so 30 days of activities for
 // thousands of nodes fit in SCF's memory. What cannot be read becomes a data gap.
 import type { Activity, ComputeEnv, ComputeEnvView, JobView, TaskInstanceView } from "../../shared/batch/models";
-import type { BatchPort } from "../../shared/batch/port";
+import type { CostBatch } from "./batch";
 import { regionOfZone } from "../../shared/schemas/zone";
 import { envInstanceTypes } from "../../shared/schemas/instance-types";
 import { collectAll } from "../../shared/batch/paging";
@@ -25,7 +25,7 @@ export interface CollectOptions {
 /** The served regions and their Batch ports (shared/batch/regions.ts). */
 export interface CostRegions {
   readonly names: readonly string[];
-  port(region: string): BatchPort;
+  port(region: string): CostBatch;
 }
 
 /** A Batch time (shared/schemas/batch-time.ts) at Batch's own resolution, whole seconds; absent when unparsable. */
@@ -61,7 +61,7 @@ function compactActivity(a: Activity, intern: (s: string) => string): ActivityIn
   };
 }
 
-async function readEnv(port: BatchPort, view: ComputeEnvView, gaps: DataGap[], log?: Logger): Promise<EnvInput> {
+async function readEnv(port: CostBatch, view: ComputeEnvView, gaps: DataGap[], log?: Logger): Promise<EnvInput> {
   const zone = view.Placement.Zone;
   const env: EnvInput = {
     envId: view.EnvId,
@@ -141,7 +141,7 @@ function compactInstance(taskName: string, i: TaskInstanceView): InstanceInput {
   };
 }
 
-async function readJob(port: BatchPort, view: JobView, gaps: DataGap[], log?: Logger): Promise<JobInput | undefined> {
+async function readJob(port: CostBatch, view: JobView, gaps: DataGap[], log?: Logger): Promise<JobInput | undefined> {
   try {
     const detail = await port.getJob(view.JobId);
     const instances: InstanceInput[] = [];
@@ -170,7 +170,7 @@ async function readJob(port: BatchPort, view: JobView, gaps: DataGap[], log?: Lo
  * Everything the cost core reads. Throws only when the list of envs itself cannot be
  * read (there is no report without it); anything else becomes a data gap.
  */
-export async function collectCostInputs(port: BatchPort, opts: CollectOptions): Promise<CostInputs> {
+export async function collectCostInputs(port: CostBatch, opts: CollectOptions): Promise<CostInputs> {
   const gaps: DataGap[] = [];
   const n = opts.concurrency ?? 4;
   const views = await collectAll((offset, limit) => port.listEnvs({ offset, limit }));

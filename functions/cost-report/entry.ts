@@ -3,7 +3,8 @@
 // A timer event (or a direct invoke naming {from, to}) writes the report files; an HTTP event
 // is GET /costs, the same report on demand.
 import { type Alerter, createAlerter } from "../../shared/alerts";
-import { batchRegionsFromEnv, credentialsFromEnv } from "../../shared/batch/config";
+import { batchRegionsFor, credentialsFromEnv } from "../../shared/batch/config";
+import { COST_BATCH } from "./batch";
 import { lazyEntry } from "../../shared/entry";
 import { type HttpConfig, makeHttpHandler, type ScfHttpResponse } from "../../shared/http";
 import { httpConfigFromEnv } from "../../shared/http/config";
@@ -30,7 +31,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): CostReportDeps 
   return {
     config,
     // One report across the served regions (default: the function's own), a Batch port each.
-    regions: batchRegionsFromEnv(env, logger).regions,
+    regions: batchRegionsFor(COST_BATCH, env, logger).regions,
     store: createReportStore({ dest: config.dest, localCosDir: config.localCosDir, credentials }),
     alerter: createAlerter({ webhookUrl: config.alertWebhookUrl, logger, source: "cost-report" }),
     ...httpConfigFromEnv(env),

@@ -1,7 +1,7 @@
 // buildCostReport: gather through the Batch port, then compute. This function's timer and
 // its GET /costs?from=&to= (its own Function URL, not the envs function) both call this;
 // rendering is separate.
-import type { BatchPort } from "../../shared/batch/port";
+import type { CostBatch } from "./batch";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { type Budgets, hasTagBudgets, NO_BUDGETS } from "./budgets";
@@ -15,7 +15,7 @@ import { wholeSeconds } from "./zones";
 
 /** Where the report reads: one Batch port, or the served regions (BATCH_REGIONS), one report across them. */
 export interface CostSource {
-  batch?: BatchPort | undefined;
+  batch?: CostBatch | undefined;
   regions?: CostRegions | undefined;
 }
 

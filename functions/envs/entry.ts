@@ -1,7 +1,7 @@
 // The envs function: dependencies from the environment (once per container, on the first
 // request; shared/entry.ts says what a bad value does), and the handler over any of them.
-import { batchRegionsFromEnv } from "../../shared/batch/config";
-import type { BatchPort } from "../../shared/batch/port";
+import { batchRegionsFor } from "../../shared/batch/config";
+import { ENVS_BATCH, type EnvsBatch } from "./batch";
 import { type BatchRegions, oneRegion } from "../../shared/batch/regions";
 import { lazyEntry } from "../../shared/entry";
 import { type EnvPolicy, loadEnvPolicy } from "../../shared/env-policy";
@@ -20,13 +20,13 @@ export type EnvsDeps = HttpConfig & {
   logger: Logger;
   now?: () => number;
 } & (
-    | { /** The Batch port of `region`, the one region served. */ port: BatchPort; regions?: undefined }
-    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions; port?: undefined }
+    | { /** The Batch port of `region`, the one region served. */ port: EnvsBatch; regions?: undefined }
+    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions<EnvsBatch>; port?: undefined }
   );
 
 /** Reads ENV_POLICY, COST_PRICES, TENCENTCLOUD_REGION, BATCH_*, …; throws AppError config_invalid naming the field. */
 export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): EnvsDeps {
-  const { regions, region } = batchRegionsFromEnv(env, logger);
+  const { regions, region } = batchRegionsFor(ENVS_BATCH, env, logger);
   return { regions, policy: loadEnvPolicy(env), prices: priceTableFromEnv(env.COST_PRICES), region, ...httpConfigFromEnv(env), logger };
 }
 

@@ -5,7 +5,8 @@
 // write that sets the desired count (scale, node terminate) is followed by a re-read, and the
 // answer is `Applied` only if the env shows what this request set; otherwise 409 `conflict`
 // names the state found (and the audit line records it), since another change overwrote it.
-import type { BatchPort, Filter } from "../../shared/batch/port";
+import type { Filter } from "../../shared/batch/port";
+import type { EnvsBatch } from "./batch";
 import { idRegions, listAcross, listedRegions } from "../../shared/batch/across-regions";
 import type { BatchRegions } from "../../shared/batch/regions";
 import { parseBatchTime } from "../../shared/schemas/batch-time";
@@ -39,7 +40,7 @@ import { coresOfNewNodes } from "../../shared/schemas/instance-types";
 
 export interface EnvsDeps {
   /** The served regions (BATCH_REGIONS) and their Batch ports. */
-  regions: BatchRegions;
+  regions: BatchRegions<EnvsBatch>;
   policy: EnvPolicy;
   prices: PriceTable;
   logger: Logger;
@@ -104,7 +105,7 @@ const errorCode = (e: unknown): string => (isAppError(e) ? e.code : "internal_er
 const sizeOf = (env: ComputeEnv) => ({ DesiredComputeNodeCount: env.DesiredComputeNodeCount, Nodes: env.ComputeNodeSet.filter(isLive).length });
 
 /** Terminates `nodeIds` in pages of BATCH_PAGE, pushing each call's RequestId. */
-async function terminateInPages(port: BatchPort, envId: string, nodeIds: readonly string[], requestIds: string[]): Promise<void> {
+async function terminateInPages(port: EnvsBatch, envId: string, nodeIds: readonly string[], requestIds: string[]): Promise<void> {
   for (let i = 0; i < nodeIds.length; i += BATCH_PAGE) requestIds.push((await batch(port.terminateNodes(envId, nodeIds.slice(i, i + BATCH_PAGE)))).requestId);
 }
 
@@ -115,7 +116,7 @@ export function createEnvsService(deps: EnvsDeps) {
   /** Env id → region (shared/batch/across-regions.ts): ?region=, remembered, else DescribeComputeEnv in every served region. */
   const ids = idRegions(regions, "env", (port, envId) => batch(port.getEnv(envId)), "ResourceNotFound.ComputeEnv");
   /** Runs `fn` in the env's region with the env read (by the lookup, or now). */
-  const onEnv = <T>(envId: string, region: string | undefined, fn: (port: BatchPort, env: ComputeEnv, region: string) => Promise<T>) =>
+  const onEnv = <T>(envId: string, region: string | undefined, fn: (port: EnvsBatch, env: ComputeEnv, region: string) => Promise<T>) =>
     ids.on(envId, region, async (at) => fn(at.batch, at.read ?? (await batch(at.batch.getEnv(envId))), at.region));
 
   const audit = (fields: { who: string; what: string; envId: string; before: unknown; after: unknown; why: string; requestId: string; extra?: Record<string, unknown> }) =>
@@ -132,7 +133,7 @@ export function createEnvsService(deps: EnvsDeps) {
     });
 
   interface Change {
-    port: BatchPort;
+    port: EnvsBatch;
     what: string;
     envId: string;
     caller: Caller;
@@ -157,7 +158,7 @@ export function createEnvsService(deps: EnvsDeps) {
    * of the count carries the stamp in its own ModifyComputeEnv; terminations are stamped after, best
    * effort: a DESTROY later than the last stamp counts as someone else's change (manual) anyway.
    */
-  async function stampManual(port: BatchPort, envId: string): Promise<void> {
+  async function stampManual(port: EnvsBatch, envId: string): Promise<void> {
     const stamp = await manualStamp(port, envId);
     if (!stamp) return;
     await port.renameEnv(envId, stamp).catch((e: unknown) => {
@@ -166,7 +167,7 @@ export function createEnvsService(deps: EnvsDeps) {
   }
 
   /** The env's description stamped manual now, to send with a ModifyComputeEnv of the count; undefined if unreadable. */
-  async function manualStamp(port: BatchPort, envId: string): Promise<{ description: string } | undefined> {
+  async function manualStamp(port: EnvsBatch, envId: string): Promise<{ description: string } | undefined> {
     try {
       const info = await port.getEnvCreateInfo(envId);
       return { description: stampDescription(info.EnvDescription, { by: "manual", at: deps.now() }) };
@@ -233,7 +234,7 @@ export function createEnvsService(deps: EnvsDeps) {
   }
 
   /** What prices the env's nodes: its instance types and its region's prices. */
-  async function pricingFor(port: BatchPort, env: ComputeEnv, region: string): Promise<PricingContext> {
+  async function pricingFor(port: EnvsBatch, env: ComputeEnv, region: string): Promise<PricingContext> {
     const key = `${region}/${env.EnvId}`;
     let types = typeCache.get(key);
     if (!types) {
@@ -244,7 +245,7 @@ export function createEnvsService(deps: EnvsDeps) {
   }
 
   /** The env's most recent activities: Batch lists them oldest first, so read the last page too. */
-  async function recentActivities(port: BatchPort, envId: string): Promise<Activity[]> {
+  async function recentActivities(port: EnvsBatch, envId: string): Promise<Activity[]> {
     return (await batch(readRecentActivities(port, envId))).items;
   }
 
@@ -257,7 +258,7 @@ export function createEnvsService(deps: EnvsDeps) {
   const ruleOf = (env: { EnvId: string; EnvName?: string | null; Placement?: { Zone: string } }) => ruleFor(policy, env);
 
   /** Why terminating `live` live nodes of env may not happen now (allowScaling, scaleScopes, minNodes, cooldown), if so. */
-  async function terminateRefusal(port: BatchPort, env: ComputeEnv, rule: EnvRule, caller: Caller, live: number, next: number): Promise<Refusal | undefined> {
+  async function terminateRefusal(port: EnvsBatch, env: ComputeEnv, rule: EnvRule, caller: Caller, live: number, next: number): Promise<Refusal | undefined> {
     const id = env.EnvId;
     if (!rule.allowScaling) return policyRefusal(422, "allowScaling", `the policy for ${id} does not allow changing its nodes (allowScaling: false)`);
     if (!caller.mayScale(rule)) return scaleScopesRefusal(rule, `terminating nodes of ${id}`);

@@ -70,8 +70,8 @@ export function createRouter<R extends { method: string; path: string }>(
     return params;
   };
 
-  /** The path without a stage segment, then it and the path as given without the base path (in that order). */
-  const withoutPrefixes = (segs: string[], stage: string | undefined): string[][] => {
+  const candidates = (rawPath: string, stage: string | undefined): string[][] => {
+    const segs = splitPath(rawPath.split("?")[0] ?? "");
     const out = [segs];
     const first = segs[0];
     if (first !== undefined && (first === stage || (STAGE_NAMES as readonly string[]).includes(first))) out.push(segs.slice(1));
@@ -80,36 +80,25 @@ export function createRouter<R extends { method: string; path: string }>(
         if (base.every((b, i) => s[i] === b)) out.push(s.slice(base.length));
       }
     }
-    return out.slice(1);
-  };
-
-  /** The route of `segs`, 405 when only other methods serve it, undefined when no route has the path. */
-  const matchPath = (m: string, segs: string[]): Matched<R> | undefined => {
-    const allow: string[] = [];
-    for (const c of compiled) {
-      const params = matchSegments(c, segs);
-      if (!params) continue;
-      if (c.method === m) return { route: c.route, params, path: `/${segs.join("/")}` };
-      if (!allow.includes(c.method)) allow.push(c.method);
-    }
-    if (allow.length > 0)
-      throw new AppError("method_not_allowed", `${m} is not allowed on this path; allowed: ${allow.join(", ")}`, {
-        status: 405,
-        details: { allow },
-      });
-    return undefined;
+    return out;
   };
 
   return {
     match(method, rawPath, stage) {
       const m = method.toUpperCase();
-      const segs = splitPath(rawPath.split("?")[0] ?? "");
-      const direct = matchPath(m, segs);
-      if (direct) return direct;
-      // Only a path that no route has as given is tried without its prefixes.
-      for (const s of withoutPrefixes(segs, stage)) {
-        const found = matchPath(m, s);
-        if (found) return found;
+      for (const segs of candidates(rawPath, stage)) {
+        const allow: string[] = [];
+        for (const c of compiled) {
+          const params = matchSegments(c, segs);
+          if (!params) continue;
+          if (c.method === m) return { route: c.route, params, path: `/${segs.join("/")}` };
+          if (!allow.includes(c.method)) allow.push(c.method);
+        }
+        if (allow.length > 0)
+          throw new AppError("method_not_allowed", `${m} is not allowed on this path; allowed: ${allow.join(", ")}`, {
+            status: 405,
+            details: { allow },
+          });
       }
       throw new AppError("not_found", `no route for ${m} ${rawPath}`, { status: 404 });
     },

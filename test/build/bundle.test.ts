@@ -66,6 +66,16 @@ describe("the bundled Batch client (shimmed SDK, no node_modules)", () => {
     );
   });
 
+  it("carries only the Batch operations and reply schemas a function's port lists (job-notify: getJob)", async () => {
+    const built = await bundle(join(__dirname, "..", "..", "functions", "job-notify", "index.ts"), join(dir, "job-notify", "index.js"));
+    const text = readFileSync(built.file, "utf8");
+    // DescribeJob's reply (JobDetailSchema) is there; DescribeComputeEnvActivities' and DescribeTaskLogs' are not.
+    expect(text).toContain("DependenceSet");
+    expect(text).not.toMatch(/ComputeNodeActivityType|TaskInstanceLogSet|ComputeNodeSet/);
+    // Nor the SDK's generated batch client (its methods are the common client's request(action)).
+    expect(text).not.toContain("DescribeAvailableCvmInstanceTypes");
+  });
+
   it("does not carry the SDK's polyfills", () => {
     const text = readFileSync(join(dir, "index.js"), "utf8");
     expect(text).not.toMatch(/whatwg-url|mime-db|bignumber\.js/);

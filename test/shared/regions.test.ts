@@ -1,6 +1,7 @@
 // BATCH_REGIONS and the per-region Batch ports (shared/batch/config.ts, shared/batch/regions.ts).
 import { describe, expect, it } from "vitest";
-import { batchFromEnv, batchRegionsFromEnv } from "../../shared/batch/config";
+import { batchFromEnv, batchRegionsFor, batchRegionsFromEnv } from "../../shared/batch/config";
+import { getJob, listEnvs } from "../../shared/batch/operations";
 import type { BatchPort } from "../../shared/batch/port";
 import { batchRegions, decodeCursor, encodeCursor, mergeNewestFirst } from "../../shared/batch/regions";
 import { startTestEmulator, TEST_SECRET_ID, TEST_SECRET_KEY } from "../support/emulator";
@@ -83,6 +84,22 @@ describe("the per-region ports", () => {
       });
       expect((await regions.port("ap-shanghai").listJobs({})).items.map((j) => j.JobId)).toEqual([submitted.jobId]);
       expect((await regions.port("ap-guangzhou").listJobs({})).items).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("has the operations a function lists and no others, each over the same call core", async () => {
+    const t = await startTestEmulator({ exec: false });
+    try {
+      const { regions } = batchRegionsFor({ getJob, listEnvs }, { ...HOME, BATCH_ENDPOINT: t.emu.url, TENCENTCLOUD_SECRETID: TEST_SECRET_ID, TENCENTCLOUD_SECRETKEY: TEST_SECRET_KEY });
+      const port = regions.port("ap-guangzhou");
+      expect(Object.keys(port).sort()).toEqual(["getJob", "listEnvs"]);
+      expect(await port.listEnvs({})).toEqual({ items: [], total: 0 });
+      expect(await port.getJob("job-00000000").catch((e: { code: string; status: number }) => ({ code: e.code, status: e.status }))).toEqual({
+        code: "batch.ResourceNotFound.Job",
+        status: 404,
+      });
     } finally {
       await t.stop();
     }
