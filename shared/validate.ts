@@ -69,7 +69,11 @@ function refined(schema: z.ZodMiniType, rules: Rules): z.ZodMiniType {
   }
   let s = byRules.get(rules);
   if (!s) {
-    s = schema.check(z.superRefine((data) => active && runRules(active.rules, data, active.sink)));
+    s = schema.check(
+      z.superRefine((data) => {
+        if (active) runRules(active.rules, data, active.sink);
+      }),
+    );
     byRules.set(rules, s);
   }
   return s;

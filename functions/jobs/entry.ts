@@ -1,8 +1,7 @@
 // The jobs function: dependencies from the environment (once per container, on the first
 // request; shared/entry.ts says what a bad value does), and the handler over any of them.
 // Credentials are read per Batch call.
-import { batchRegionsFromEnv } from "../../shared/batch/config";
-import type { BatchPort } from "../../shared/batch/port";
+import { batchRegionsFor } from "../../shared/batch/config";
 import { type BatchRegions, oneRegion } from "../../shared/batch/regions";
 import { lazyEntry } from "../../shared/entry";
 import { type HttpConfig, type MainHandler, makeHttpHandler } from "../../shared/http";
@@ -11,6 +10,7 @@ import type { Logger } from "../../shared/log";
 import { type WebhookConfig, webhookConfigFromEnv } from "../../shared/webhooks/config";
 import { signingKeysFromEnv } from "../../shared/webhooks/secrets";
 import { jobsRoutes } from "./routes";
+import { JOBS_BATCH, type JobsBatch } from "./batch";
 import { createJobsService } from "./service";
 
 export type JobsDeps = HttpConfig & {
@@ -22,13 +22,13 @@ export type JobsDeps = HttpConfig & {
   /** WEBHOOK_SIGNING_KEYS: the masters GET /webhooks/secret derives the caller's secrets from. */
   signingKeys?: readonly string[] | undefined;
 } & (
-    | { /** The Batch port of `region`, the one region served. */ batch: BatchPort; regions?: undefined }
-    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions; batch?: undefined }
+    | { /** The Batch port of `region`, the one region served. */ batch: JobsBatch; regions?: undefined }
+    | { /** The served regions (BATCH_REGIONS) and their ports. */ regions: BatchRegions<JobsBatch>; batch?: undefined }
   );
 
 /** Reads TENCENTCLOUD_REGION, BATCH_*, API_KEYS, API_BASE_PATH, JOB_EVENTS_TOPIC, WEBHOOK_*; throws AppError config_invalid naming the variable. */
 export function fromEnv(env: NodeJS.ProcessEnv, logger: Logger): JobsDeps {
-  const { regions, region } = batchRegionsFromEnv(env, logger);
+  const { regions, region } = batchRegionsFor(JOBS_BATCH, env, logger);
   const webhooks = webhookConfigFromEnv(env);
   const signingKeys = signingKeysFromEnv(env);
   // Without a signing key no delivery could be signed: Notify is refused as without a topic.

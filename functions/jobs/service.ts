@@ -1,9 +1,9 @@
 // The jobs API over the Batch port: each operation validates, checks preconditions (pure
 // modules), then makes the fewest Batch calls it can.
 import type { JobDetail, TaskDetail } from "../../shared/batch/models";
-import type { BatchPort } from "../../shared/batch/port";
 import { idRegions, listAcross, listedRegions, type Located as LocatedIn } from "../../shared/batch/across-regions";
 import type { BatchRegions } from "../../shared/batch/regions";
+import type { JobsBatch } from "./batch";
 import { AppError, type FieldIssue } from "../../shared/errors";
 import { type Idempotency, idempotencyFor, isTokenConflict, keyReused, replayOf, tokenFilter } from "../../shared/idempotency";
 import { type Principal, requireOwner } from "../../shared/http/auth";
@@ -36,7 +36,7 @@ export const ADMIN_SCOPE = "jobs:admin";
 
 export interface JobsDeps {
   /** The served regions (BATCH_REGIONS) and their Batch ports. */
-  regions: BatchRegions;
+  regions: BatchRegions<JobsBatch>;
   /** JOB_EVENTS_TOPIC: the topic a Notify subscribes the job to. */
   notifyTopic?: string | undefined;
 }
@@ -57,7 +57,7 @@ export type SubmitOutcome =
   | { kind: "submitted"; region: string; jobId: string; requestId?: string; replayed: boolean; warnings: FieldIssue[] };
 
 /** Where a job lives: its region's port, and the job itself when finding it read it just now. */
-type Located = LocatedIn<JobDetail>;
+type Located = LocatedIn<JobDetail, JobsBatch>;
 
 const createdAt = (j: { CreateTime?: string | null | undefined }) => parseBatchTime(j.CreateTime) ?? Number.NEGATIVE_INFINITY;
 
@@ -83,7 +83,7 @@ export function createJobsService(deps: JobsDeps) {
   }
 
   /** The job, after checking the caller may change it (its submitter, or a jobs:admin key); `read`: a read made just now. */
-  async function ownJob(batch: BatchPort, jobId: string, caller: Principal, read?: JobDetail) {
+  async function ownJob(batch: JobsBatch, jobId: string, caller: Principal, read?: JobDetail) {
     const job = read ?? (await batch.getJob(jobId));
     requireOwner(caller, submitterOf(job.Tags), ADMIN_SCOPE, `job ${jobId}`);
     return job;
@@ -95,7 +95,7 @@ export function createJobsService(deps: JobsDeps) {
    * reads, and identical waits in one instance share each read (single-flight). The last read is
    * at the deadline, so the answer is never older than the wait.
    */
-  async function waitForState(batch: BatchPort, jobId: string, first: JobDetail, states: readonly string[], timeoutMs: number) {
+  async function waitForState(batch: JobsBatch, jobId: string, first: JobDetail, states: readonly string[], timeoutMs: number) {
     const started = Date.now();
     let job = first;
     let reads = 1;
@@ -141,7 +141,7 @@ export function createJobsService(deps: JobsDeps) {
   }
 
   /** Terminate or delete: the caller's own job (ownJob), in a state that allows it (`check`), then `send`. */
-  function act<A extends "terminate" | "delete">(action: A, check: (job: JobDetail) => void, send: (batch: BatchPort, jobId: string) => Promise<{ requestId: string }>) {
+  function act<A extends "terminate" | "delete">(action: A, check: (job: JobDetail) => void, send: (batch: JobsBatch, jobId: string) => Promise<{ requestId: string }>) {
     return (jobId: string, caller: Principal, region?: string) =>
       onJob(jobId, region, async ({ region, batch, read }) => {
         const job = await ownJob(batch, jobId, caller, read);

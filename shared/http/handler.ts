@@ -233,13 +233,17 @@ function normalise(v: unknown): unknown {
 
 /** Every prototype key in `v`, with its path, in document order. */
 function findRefused(v: unknown, path: string, refused: FieldIssue[]): void {
-  if (Array.isArray(v)) v.forEach((x, i) => findRefused(x, `${path}[${i}]`, refused));
-  else if (v !== null && typeof v === "object")
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      findRefused(x, `${path}[${i}]`, refused);
+    });
+  } else if (v !== null && typeof v === "object") {
     for (const k of Object.keys(v)) {
       const at = path ? `${path}.${k}` : k;
       if (FORBIDDEN_KEYS.has(k)) refused.push({ path: at, message: `${k} is not accepted as a member name` });
       else findRefused((v as Record<string, unknown>)[k], at, refused);
     }
+  }
 }
 
 export interface CheckedBody {

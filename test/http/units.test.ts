@@ -126,4 +126,21 @@ describe("parseJsonBody", () => {
     // Brackets inside strings do not count.
     expect(parseJsonBody(`{"Command":"${"[".repeat(100)}"}`)).toEqual({ Command: "[".repeat(100) });
   });
+
+  it("drops null members (not array items) and names every prototype key with its path, in document order", async () => {
+    const { parseJsonBody } = await import("../../shared/http");
+    expect(parseJsonBody('{"a":null,"b":[null,{"c":null,"d":1}],"e":{"f":null}}')).toEqual({ b: [null, { d: 1 }], e: {} });
+    const body = '{"Job":{"Tasks":[{"constructor":1},{"x":{"prototype":{}}}]},"__proto__":{"y":1}}';
+    try {
+      parseJsonBody(body);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ code: "validation_failed", status: 400 });
+      expect((e as { issues: unknown }).issues).toEqual([
+        { path: "Job.Tasks[0].constructor", message: "constructor is not accepted as a member name" },
+        { path: "Job.Tasks[1].x.prototype", message: "prototype is not accepted as a member name" },
+        { path: "__proto__", message: "__proto__ is not accepted as a member name" },
+      ]);
+    }
+  });
 });
