@@ -154,10 +154,10 @@ export async function run(): Promise<Record<string, unknown>> {
       cold_3x: {
         target: "cold start ≥ 3× faster than the batch-client-only baseline (issue 14)",
         met_by: rows.filter((r) => (r.cold_speedup as { vs_batch_client_only: number }).vs_batch_client_only >= 3).map((r) => r.function),
-        floor_speedup: r2(strict.cold_ms / floor.cold_ms),
-        reachable: strict.cold_ms / floor.cold_ms >= 3,
         budget_ms: r2(strict.cold_ms / 3),
-        note: "floor_speedup is the ratio of a cold start that does nothing but the call; a function can only approach it",
+        floor_speedup: r2(strict.cold_ms / floor.cold_ms),
+        left_after_the_sdk_client_ms: r2(strict.cold_ms / 3 - shimmed.cold_ms),
+        note: "floor_speedup: the ratio of a cold start that does nothing but the call, which a function can only approach; left_after_the_sdk_client_ms: what 3x leaves for all of a function's own first-event work (loading its code, config, schemas, routing) once the SDK client has made the call",
       },
       init_8x_met: {
         vs_naive: rows.every((r) => (r.init_speedup as { vs_naive: number }).vs_naive >= 8),
