@@ -67,7 +67,11 @@ export function jobsRoutes(service: JobsService, opts: { region: string; regions
         }
         return {
           status: 201,
-          headers: { location: locationOf(req, out.jobId), ...(out.replayed ? { "idempotent-replayed": "true" } : {}) },
+          headers: {
+            // With several regions served, the job's region in the link: following it reads one region, not all.
+            location: `${locationOf(req, out.jobId)}${(opts.regions?.length ?? 1) > 1 ? `?region=${out.region}` : ""}`,
+            ...(out.replayed ? { "idempotent-replayed": "true" } : {}),
+          },
           body: {
             JobId: out.jobId,
             Region: out.region,

@@ -82,6 +82,8 @@ describe("jobs across ap-guangzhou and ap-shanghai through one endpoint", () => 
       skew += 2000;
       const r = await call(api, { method: "POST", body: jobIn(zone, `multi-${i}`) });
       expect(r.statusCode).toBe(201);
+      // The link names the job's region: following it reads one region, not both.
+      expect(r.headers?.location).toBe(`/jobs/${r.json.JobId}?region=${r.json.Region}`);
       submitted.push({ id: r.json.JobId as string, region: r.json.Region as string });
     }
     expect(submitted.map((s) => s.region)).toEqual(["ap-guangzhou", "ap-shanghai", "ap-guangzhou", "ap-shanghai", "ap-guangzhou"]);
