@@ -66,11 +66,14 @@ function decode(s: string): string {
   }
 }
 
+/** Built once: a non-streaming decode() keeps no state from one call to the next. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** The body as SCF delivers it: text when it is valid UTF-8, base64 otherwise. */
 function bodyOf(buf: Buffer): { body: string; base64: boolean } {
   if (buf.length === 0) return { body: "", base64: false };
   try {
-    return { body: new TextDecoder("utf-8", { fatal: true }).decode(buf), base64: false };
+    return { body: strictUtf8.decode(buf), base64: false };
   } catch {
     return { body: buf.toString("base64"), base64: true };
   }

@@ -52,6 +52,8 @@ interface Pending {
 interface Instance {
   child: ChildProcess;
   ready: Promise<void>;
+  /** `ready` has settled: an invocation goes to the child at once, not a promise turn later. */
+  loaded: boolean;
   current?: Pending & { timer: NodeJS.Timeout };
   dead: boolean;
 }
@@ -116,23 +118,27 @@ export class FunctionPool {
       inst.child.kill("SIGKILL");
     }, timeoutMs);
     inst.current = { ...job, timer };
-    inst.ready.then(() => {
-      if (inst.dead || inst.current?.id !== job.id) return;
-      inst.child.send({
-        type: "invoke",
-        id: job.id,
-        event: job.event,
-        context: {
-          requestId: job.info.requestId,
-          triggerSrc: job.info.triggerSrc,
-          timeLimitMs: timeoutMs,
-          memoryMb: this.fn.memorySize,
-          functionName: this.fn.scfName,
-          region: this.opts.region,
-          appId: this.opts.appId,
-          uin: this.opts.uin,
-        },
-      });
+    if (inst.loaded) this.send(inst, job);
+    else inst.ready.then(() => this.send(inst, job));
+  }
+
+  private send(inst: Instance, job: Pending): void {
+    if (inst.dead || inst.current?.id !== job.id) return;
+    const timeoutMs = this.fn.timeout * 1000;
+    inst.child.send({
+      type: "invoke",
+      id: job.id,
+      event: job.event,
+      context: {
+        requestId: job.info.requestId,
+        triggerSrc: job.info.triggerSrc,
+        timeLimitMs: timeoutMs,
+        memoryMb: this.fn.memorySize,
+        functionName: this.fn.scfName,
+        region: this.opts.region,
+        appId: this.opts.appId,
+        uin: this.opts.uin,
+      },
     });
   }
 
@@ -143,7 +149,7 @@ export class FunctionPool {
     inst.current = undefined;
     if (outcome.ok) this.crashes = 0;
     cur.resolve(outcome);
-    queueMicrotask(() => this.dispatch());
+    if (this.queue.length > 0) queueMicrotask(() => this.dispatch());
   }
 
   private spawn(): Instance {
@@ -156,8 +162,12 @@ export class FunctionPool {
       execArgv: [`--max-old-space-size=${this.fn.memorySize}`],
       serialization: "json",
     });
-    let markReady: () => void = () => {};
-    const inst: Instance = { child, ready: new Promise<void>((r) => (markReady = r)), dead: false };
+    let settleReady: () => void = () => {};
+    const inst: Instance = { child, ready: new Promise<void>((r) => (settleReady = r)), loaded: false, dead: false };
+    const markReady = () => {
+      inst.loaded = true;
+      settleReady();
+    };
     this.instances.add(inst);
     for (const [stream, name] of [
       [child.stdout, "stdout"],

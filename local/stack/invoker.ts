@@ -65,7 +65,12 @@ export class Invoker {
     const started = new Date();
     const p = pool.invoke(event, info);
     this.inflight.add(p);
-    const out = await p.finally(() => this.inflight.delete(p));
+    let out: InvokeOutcome;
+    try {
+      out = await p;
+    } finally {
+      this.inflight.delete(p);
+    }
     this.record({
       requestId,
       function: fn,
