@@ -45,7 +45,7 @@ export const EnvRuleSchema = z.strictObject({
       /** A node is terminated only after this long without a task instance (default 600). */
       scaleDownAfterSeconds: z.optional(seconds()),
       /** At most this many desired nodes not yet running (starting or to be created), so at most this many added per evaluation (default 50). */
-      maxStepUp: z.optional(z.integer().check(z.gte(1), z.lte(2000))),
+      maxStepUp: z.optional(z.integer().check(z.gte(1), z.lte(LIMITS.desiredNodesMax))),
       /** A manual change (the envs API, the console) is left as it is this long (default 900). */
       manualHoldSeconds: z.optional(seconds()),
       /** After a remediation (node-abnormal), no scale-down this long (default 300 = its REMEDIATION_COOLDOWN_SECONDS). */

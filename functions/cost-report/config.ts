@@ -14,7 +14,7 @@ const optional = z.pipe(
 );
 
 export const CostEnvSchema = z.looseObject({
-  // Read by batchRegionsFromEnv (entry.ts); checked here first, so a missing region stops the function with this message.
+  // Read by batchRegionsFor (entry.ts); checked here first, so a missing region stops the function with this message.
   TENCENTCLOUD_REGION: RegionSchema,
   COST_REPORT_DEST: z.string().check(
     z.trim(),

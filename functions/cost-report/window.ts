@@ -166,5 +166,3 @@ export function zonedIso(ms: number, timeZone: string): string {
   const a = Math.abs(off);
   return `${ymd(p)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${off < 0 ? "-" : "+"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
-
-/** ISO-8601 UTC without milliseconds, as Batch writes times. */

@@ -1,5 +1,6 @@
 // What every emulator action and engine tick receives.
 import { randomBytes } from "node:crypto";
+import { formatBatchTime } from "../../shared/schemas/batch-time";
 import type { NotificationConfig } from "./state";
 import type { Store } from "./store";
 
@@ -112,7 +113,7 @@ export function makeNotifier(publish: Publish, now: () => number): EmuContext["n
       if (!cfg) continue;
       const event: BatchEvent = {
         EventVersion: "1.0",
-        EventTime: new Date(now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        EventTime: formatBatchTime(now()),
         Region: region,
         EventName: eventName,
         EventVars: cfg.EventVars ?? [],

@@ -72,9 +72,7 @@ export function envInstanceTypes(createInfo: CreateInfo, zone: string): string[]
   if (data.InstanceTypes && data.InstanceTypes.length > 0) return [...data.InstanceTypes];
   const opt = data.InstanceTypeOptions;
   if (opt) {
-    return Object.entries(INSTANCE_TYPES)
-      .filter(([t, s]) => s.cpu === opt.CPU && s.memGiB === opt.Memory && !checkInstanceZone(t, zone))
-      .map(([t]) => t);
+    return typesFitting(opt.CPU, opt.Memory, zone);
   }
   return [];
 }
