@@ -5,7 +5,7 @@
  * Documented per-API limits (requests per second). Doc versions disagree (2 to 50/s);
  * these are the conservative figures from ../shared/tencent-api-reference.md §1.1.
  */
-export const DEFAULT_RATES: Readonly<Record<string, number>> = {
+const RATES = {
   SubmitJob: 7,
   DescribeJob: 2,
   DescribeJobs: 2,
@@ -24,7 +24,12 @@ export const DEFAULT_RATES: Readonly<Record<string, number>> = {
   DeleteComputeEnv: 5,
   TerminateComputeNode: 20,
   TerminateComputeNodes: 20,
-};
+} as const;
+
+/** The Batch actions this project may call: those with a documented rate above (their names in the API and the SDK). */
+export type BatchAction = keyof typeof RATES;
+
+export const DEFAULT_RATES: Readonly<Record<string, number>> = RATES;
 
 export interface Limiter {
   /** Resolves when a request for `action` may be sent. */

@@ -9,7 +9,7 @@ import * as z from "../zod";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { batchError } from "./errors";
-import { createLimiter, DEFAULT_RATES, type Limiter } from "./limiter";
+import { type BatchAction, createLimiter, DEFAULT_RATES, type Limiter } from "./limiter";
 import { page, RequestIdOnlySchema } from "./models";
 import { ALL_OPERATIONS, portOf } from "./operations";
 import type { Acknowledged, BatchPort, Page } from "./port";
@@ -42,25 +42,8 @@ export interface TencentBatchOptions {
   singleFlight?: boolean;
 }
 
-/** The Batch actions this project calls (their names in the API and in the SDK's batch client). */
-export type BatchAction =
-  | "SubmitJob"
-  | "DescribeJob"
-  | "DescribeJobs"
-  | "DescribeJobSubmitInfo"
-  | "TerminateJob"
-  | "DeleteJob"
-  | "RetryJobs"
-  | "DescribeTask"
-  | "DescribeTaskLogs"
-  | "CreateComputeEnv"
-  | "DescribeComputeEnv"
-  | "DescribeComputeEnvCreateInfo"
-  | "DescribeComputeEnvs"
-  | "ModifyComputeEnv"
-  | "DeleteComputeEnv"
-  | "TerminateComputeNodes"
-  | "DescribeComputeEnvActivities";
+/** The Batch actions this project may call (./limiter, one list with their rates). */
+export type { BatchAction };
 
 /** What the adapter needs of an SDK client: the common client's `request(action, req)` (tests may pass another). */
 export interface BatchSdkClient {

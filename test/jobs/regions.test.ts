@@ -58,8 +58,7 @@ const jobIn = (zone: string, name: string) => ({
   },
 });
 
-/** Batch calls by action since `since` (the emulator's counters). */
-/** Batch calls by action from now on. */
+/** Batch calls by action from now on (the emulator's counters). */
 const counted = () => callsSince(emu);
 
 let api: MainHandler;
